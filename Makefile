@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# p2pbuf top-level Makefile.
+#
+#   make            build the kernel modules and libp2pbuf
+#   make demo       boot the emulated machine and show what p2pbuf does
+#   make check      build, check and run every test on every topology
+#   make check-harness   prove that a kernel WARN in the guest fails a run
+#
+# The modules build against KDIR. Without it, the cached p2pbuf test kernel
+# is used (built on first use, see tests/kernel/build-kernel.sh); to build
+# against your own P2P-enabled kernel: make KDIR=/lib/modules/$(uname -r)/build
+
+KDIR ?=
+kdir = $(if $(KDIR),$(KDIR),$$(tests/kernel/build-kernel.sh))
+
+all: modules libp2pbuf
+
+deps:
+	tests/install-deps.sh
+
+kernel: deps
+	tests/kernel/build-kernel.sh
+
+modules:
+	$(MAKE) -C "$(kdir)" M=$(CURDIR) W=1 modules
+
+libp2pbuf:
+	$(MAKE) -C libp2pbuf
+
+check:
+	TOPO="$(TOPO)" TESTS="$(TESTS)" KDIR="$(KDIR)" tests/check.sh
+
+check-harness:
+	TOPO="$(TOPO)" KDIR="$(KDIR)" tests/check-harness.sh
+
+demo:
+	TOPO="$(TOPO)" KDIR="$(KDIR)" tests/demo/run-demo.sh
+
+clean:
+	-[ -z "$(KDIR)" ] || $(MAKE) -C "$(KDIR)" M=$(CURDIR) clean
+	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name 'modules.order' -o -name 'Module.symvers' \
+		| grep -v '^./.out/' | xargs rm -f
+	$(MAKE) -C libp2pbuf clean
+	rm -rf .out
+
+.PHONY: all deps kernel modules libp2pbuf check check-harness demo clean

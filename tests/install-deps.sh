@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages p2pbuf needs to build and test, if missing.
+# Idempotent: packages already present are not touched.
+set -euo pipefail
+
+packages=(
+	# the test kernel
+	linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev
+	dwarves kmod cpio xz-utils perl
+	# kernel code checks
+	sparse
+	# the emulated machine
+	qemu-system-x86
+	# userspace
+	pkg-config libdrm-dev
+	# clients that run in the guest
+	rdma-core ibverbs-utils libibverbs-dev nvme-cli fio pciutils jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]} (run as root)" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q "${missing[@]}" >&2

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build (or reuse) the p2pbuf test kernel from Debian's linux-source-6.1.
+#
+# The build lives outside the repository, in $P2PBUF_CACHE (default
+# /var/cache/p2pbuf), keyed by the linux-source package version and the hash
+# of the config fragment and this script:
+#
+#   $P2PBUF_CACHE/src/linux-source-6.1-<version>/    unpacked sources
+#   $P2PBUF_CACHE/kernel/<version>-<hash>/            O= build directory
+#       arch/x86/boot/bzImage, Module.symvers, .config, .p2pbuf-done
+#
+# On success the build directory is printed on stdout (use it as KDIR).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+fragment=$here/p2pbuf.config
+cache=${P2PBUF_CACHE:-/var/cache/p2pbuf}
+jobs=${JOBS:-$(nproc)}
+
+log() { echo "build-kernel: $*" >&2; }
+
+tarball=/usr/src/linux-source-6.1.tar.xz
+if [ ! -f "$tarball" ]; then
+	log "missing $tarball (apt-get install linux-source-6.1)"
+	exit 1
+fi
+version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+hash=$(cat "$fragment" "$0" | sha256sum | cut -c1-12)
+src=$cache/src/linux-source-6.1-$version
+out=$cache/kernel/$version-$hash
+
+if [ -f "$out/.p2pbuf-done" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
+	log "reusing $out"
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$cache/src" "$cache/kernel"
+exec 9>"$cache/.lock"
+flock 9
+
+if [ ! -f "$src/.p2pbuf-unpacked" ]; then
+	log "unpacking $tarball"
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -C "$src.tmp" -xf "$tarball"
+	mv "$src.tmp/linux-source-6.1" "$src"
+	rmdir "$src.tmp"
+	touch "$src/.p2pbuf-unpacked"
+fi
+
+mkdir -p "$out"
+log "configuring $out"
+make -s -C "$src" O="$out" x86_64_defconfig >&2
+(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config \
+	"$src/kernel/configs/kvm_guest.config" "$fragment" >&2)
+make -s -C "$src" O="$out" olddefconfig >&2
+
+# Every option the fragment asks for must have survived olddefconfig.
+missing=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		if ! grep -qxF "$line" "$out/.config"; then
+			log "config: wanted '$line', got '$(grep "^${line%%=*}=" "$out/.config" || echo unset)'"
+			missing=1
+		fi ;;
+	"# CONFIG_"*" is not set")
+		opt=${line#\# }; opt=${opt%% *}
+		if grep -q "^$opt=" "$out/.config"; then
+			log "config: wanted $opt off, got $(grep "^$opt=" "$out/.config")"
+			missing=1
+		fi ;;
+	esac
+done < "$fragment"
+[ $missing = 0 ] || { log "config fragment not satisfied"; exit 1; }
+
+log "building with -j$jobs (about 15 minutes on 2 cores; once per fragment)"
+start=$(date +%s)
+make -s -C "$src" O="$out" -j"$jobs" >&2
+make -s -C "$src" O="$out" modules_prepare >&2
+touch "$out/.p2pbuf-done"
+log "built in $(( $(date +%s) - start ))s"
+echo "$out"

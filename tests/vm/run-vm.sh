@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test kernel on one emulated topology and run the guest side.
+#
+#   run-vm.sh TOPO OUTDIR [MODE]
+#
+# MODE is passed to the guest (tests/vm/guest-init): "check" runs the guest
+# tests, "demo" runs the demo, "harness" runs the tests with a planted WARN.
+# The guest writes its results, dmesg and exit status into OUTDIR (shared
+# over virtio-9p); the serial console goes to OUTDIR/console.log. A guest
+# that does not power off within P2PBUF_VM_TIMEOUT seconds is killed.
+#
+# Environment: KDIR (the test kernel build), P2PBUF_TESTS (a shell glob of
+# guest test names to run), P2PBUF_VM_TIMEOUT (default 900).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+topo=$1
+out=$2
+mode=${3:-check}
+timeout=${P2PBUF_VM_TIMEOUT:-900}
+kernel=$KDIR/arch/x86/boot/bzImage
+
+# shellcheck source=topologies.sh
+. "$here/topologies.sh"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt
+
+NVME_IMAGE=$out/nvme.img
+rm -f "$NVME_IMAGE"
+truncate -s 64M "$NVME_IMAGE"
+
+topo_args "$topo"
+
+cmdline="console=ttyS0 panic=-1 root=rootfs rootfstype=9p ro"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
+cmdline+=" init=$repo/tests/vm/guest-init $TOPO_CMDLINE"
+cmdline+=" P2PBUF_REPO=$repo P2PBUF_TOPO=$topo P2PBUF_MODE=$mode"
+cmdline+=" P2PBUF_TESTS=${P2PBUF_TESTS:-*}"
+
+rc=0
+timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 -accel tcg -smp 2 -m 2G \
+	"${QEMU_MACHINE[@]}" \
+	-nodefaults -display none -no-reboot \
+	-chardev file,id=console,path="$out/console.log" -serial chardev:console \
+	-kernel "$kernel" -append "$cmdline" \
+	-fsdev local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
+	-fsdev local,id=results,path="$out",security_model=none,multidevs=remap \
+	-device virtio-9p-pci,fsdev=results,mount_tag=results \
+	"${QEMU_DEVICES[@]}" \
+	> "$out/qemu.log" 2>&1 || rc=$?
+
+rm -f "$NVME_IMAGE"
+
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	echo "run-vm: $topo: guest did not finish within ${timeout}s" >&2
+	exit 124
+fi
+if [ $rc != 0 ]; then
+	echo "run-vm: $topo: qemu exited with $rc:" >&2
+	cat "$out/qemu.log" >&2
+	exit $rc
+fi
+if [ ! -f "$out/status" ]; then
+	echo "run-vm: $topo: guest stopped without reporting a status" >&2
+	exit 125
+fi
+exit "$(cat "$out/status")"
