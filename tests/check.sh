@@ -128,9 +128,10 @@ for topo in $topos; do
 		"FAIL "*) fail "$topo/${line#FAIL }" ;;
 		*) echo "$line" ;;
 		esac
-	done < "$dir/results"
+	done < <(cat "$dir/results" 2>/dev/null)
 	if [ "$rc" != 0 ]; then
-		fail "$topo/guest-run" "guest exit status $rc; see $dir/guest-stderr.log"
+		fail "$topo/guest-run" "guest exit status $rc; end of $dir/guest-stderr.log:
+$(tail -n 20 "$dir/guest-stderr.log" 2>/dev/null)"
 	fi
 
 	# The guest's dmesg, or the console when the guest died before saving it.

@@ -8,7 +8,9 @@
 # MODE is passed to the guest (tests/vm/guest-init): "check" runs the guest
 # tests, "demo" runs the demo, "harness" runs the tests with a planted WARN.
 # The guest writes its results, dmesg and exit status into OUTDIR (shared
-# over virtio-9p); the serial console goes to OUTDIR/console.log. A guest
+# over virtio-9p); the repository is shared read-only too, at its own path
+# (it may live below a directory the guest covers with a tmpfs, such as
+# /tmp); the serial console goes to OUTDIR/console.log. A guest
 # that does not power off within P2PBUF_VM_TIMEOUT seconds is killed.
 #
 # Environment: KDIR (the test kernel build), P2PBUF_TESTS (a shell glob of
@@ -51,6 +53,8 @@ timeout --foreground -k 10 "$timeout" \
 	-kernel "$kernel" -append "$cmdline" \
 	-fsdev local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
+	-fsdev local,id=repo,path="$repo",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=repo,mount_tag=repo \
 	-fsdev local,id=results,path="$out",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=results,mount_tag=results \
 	"${QEMU_DEVICES[@]}" \
