@@ -23,7 +23,7 @@ if [ $rc = 0 ]; then
 	exit 1
 fi
 if ! grep -q "^FAIL $topo/dmesg-clean" <<< "$log" ||
-   ! grep -q "planted warning" <<< "$log"; then
+   ! grep -q "p2pbuf_harness_warn" <<< "$log"; then
 	echo "FAIL harness: the run failed, but not on the planted WARN"
 	echo "0 passed, 1 failed"
 	exit 1
