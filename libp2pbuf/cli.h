@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * p2pbuf command-line tool: commands and exit codes.
+ * p2pbuf command-line tool: commands, exit codes and argument helpers.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 #ifndef P2PBUF_CLI_H
 #define P2PBUF_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 /* Exit codes of the p2pbuf tool. */
 enum {
@@ -16,5 +21,44 @@ enum {
 };
 
 int cmd_topology(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_alloc(int argc, char **argv);
+int cmd_fill(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_share(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* args.c: pure helpers, unit-tested in tests/lib/test-args.c. */
+
+/* A number: decimal, or hexadecimal with 0x. */
+int cli_parse_u64(const char *s, uint64_t *out);
+/* A size: a number with an optional K, M, G or T suffix (powers of 1024). */
+int cli_parse_size(const char *s, uint64_t *out);
+/* A process id, > 0. */
+int cli_parse_pid(const char *s, pid_t *pid);
+/* A buffer held by a process: "PID:FD". */
+int cli_parse_buffer_ref(const char *s, pid_t *pid, int *fd);
+/* A placement: "any", "vram" or "system". */
+int cli_parse_placement(const char *s, unsigned int *placement);
+/* Print @s as a JSON string, quotes included. */
+void cli_json_string(FILE *out, const char *s);
+/* "4 MiB", "12 KiB", "100 B" into @buf. */
+void cli_human_size(uint64_t size, char *buf, size_t len);
+
+/*
+ * The test pattern: byte @i of a buffer filled with @seed. Position
+ * dependent, so a shifted or partial copy does not pass for a good one.
+ */
+static inline uint8_t cli_pattern_byte(uint64_t seed, uint64_t i)
+{
+	uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (i / 8);
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 29;
+	return (uint8_t)(x >> (8 * (i % 8)));
+}
 
 #endif

@@ -14,8 +14,24 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "info", cmd_info,
+	  "kernel options, DRM devices and udmabuf: what p2pbuf can use here" },
 	{ "topology", cmd_topology,
 	  "the PCI peer-to-peer matrix: who reaches whose memory, and how" },
+	{ "explain", cmd_explain,
+	  "would a peer get a P2P mapping of a provider's memory, and why not" },
+	{ "alloc", cmd_alloc,
+	  "allocate a buffer, export it as a dma-buf (--hold keeps it)" },
+	{ "fill", cmd_fill,
+	  "write a test pattern into another process's dma-buf (PID:FD)" },
+	{ "verify", cmd_verify,
+	  "check a test pattern in another process's dma-buf (PID:FD)" },
+	{ "share", cmd_share,
+	  "hand buffers to another process over a UNIX socket" },
+	{ "attach", cmd_attach,
+	  "receive buffers from 'p2pbuf share' and check them" },
+	{ "ls", cmd_ls,
+	  "the dma-bufs a process holds, from /proc/PID/fdinfo" },
 };
 
 static void usage(FILE *out)

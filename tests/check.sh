@@ -73,6 +73,13 @@ else
 	summary
 fi
 
+# libp2pbuf's host-side unit tests: ASan+UBSan, then valgrind.
+if log=$(make -s -C libp2pbuf check 2>&1); then
+	pass check:libp2pbuf
+else
+	fail check:libp2pbuf "$(grep -E '^(FAIL|    )|check:' <<< "$log")"
+fi
+
 if [ -f tests/uapi/Makefile ]; then
 	if log=$(make -s -C tests/uapi 2>&1); then
 		pass build:tests-uapi

@@ -14,7 +14,7 @@ packages=(
 	# the emulated machine
 	qemu-system-x86
 	# userspace
-	pkg-config libdrm-dev
+	pkg-config libdrm-dev zlib1g-dev valgrind
 	# clients that run in the guest
 	rdma-core ibverbs-utils libibverbs-dev nvme-cli fio pciutils jq
 )

@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libp2pbuf: share PCIe device memory between devices and processes as
+ * dma-bufs.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ *
+ * Rules that hold for every function below:
+ *  - it returns 0 on success or a negative errno value, and on failure it
+ *    leaves its output arguments and the caller's file descriptors as they
+ *    were (it never closes a descriptor it did not create);
+ *  - it keeps no hidden global state and may be called from several threads
+ *    at once; objects (struct p2pbuf_device) are safe to share between
+ *    threads, plain structures are owned by the caller;
+ *  - every descriptor it creates is close-on-exec.
+ *
+ * The reference documentation is Documentation/libp2pbuf.rst; each function
+ * has a kernel-doc-like comment here as well.
+ */
+#ifndef P2PBUF_P2PBUF_H
+#define P2PBUF_P2PBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define P2PBUF_VERSION_MAJOR 0
+#define P2PBUF_VERSION_MINOR 1
+
+/** P2PBUF_NAME_LEN - bytes of a dma-buf name, with its NUL (DMA_BUF_NAME_LEN). */
+#define P2PBUF_NAME_LEN 32
+
+/** P2PBUF_MAX_BUFFERS - most buffers p2pbuf_send() passes in one message. */
+#define P2PBUF_MAX_BUFFERS 32
+
+/*
+ * Placements: where a buffer's memory lives. P2PBUF_PLACEMENT_ANY lets the
+ * exporter choose (and move) it.
+ */
+enum p2pbuf_placement {
+	P2PBUF_PLACEMENT_ANY = 0,
+	P2PBUF_PLACEMENT_VRAM = 1,
+	P2PBUF_PLACEMENT_SYSTEM = 2,
+};
+
+/* CPU access directions, for mapping, sync brackets and fences. */
+#define P2PBUF_ACCESS_READ	(1u << 0)
+#define P2PBUF_ACCESS_WRITE	(1u << 1)
+#define P2PBUF_ACCESS_RW	(P2PBUF_ACCESS_READ | P2PBUF_ACCESS_WRITE)
+
+/* ------------------------------------------------------------------ */
+/* dma-buf file descriptors                                             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * p2pbuf_dmabuf_check() - is @fd a dma-buf?
+ * @fd: any file descriptor
+ *
+ * Return: 0 if @fd is a dma-buf, -EBADFD if it is an open descriptor of
+ * another kind, -EBADF if it is not open.
+ */
+int p2pbuf_dmabuf_check(int fd);
+
+/**
+ * p2pbuf_dmabuf_size() - size of the buffer behind @fd, in bytes
+ * @fd: a dma-buf (or any seekable file, for tests)
+ * @size: the size, on success
+ */
+int p2pbuf_dmabuf_size(int fd, uint64_t *size);
+
+/**
+ * p2pbuf_udmabuf_create() - a dma-buf of system memory, from /dev/udmabuf
+ * @size: bytes; rounded up to the page size
+ * @fd: a new close-on-exec dma-buf, on success
+ *
+ * The memory is a sealed memfd that lives as long as the dma-buf. Needs no
+ * DRM device: useful to test importers and buffer passing.
+ * Return: -ENOENT when the kernel has no udmabuf (CONFIG_UDMABUF).
+ */
+int p2pbuf_udmabuf_create(uint64_t size, int *fd);
+
+/**
+ * p2pbuf_kernel_config() - a kernel configuration option
+ * @path: a config file (plain or gzip), or NULL for the running kernel's
+ *        (/proc/config.gz, then /boot/config-$(uname -r))
+ * @option: the name without "CONFIG_", e.g. "PCI_P2PDMA"
+ * @state: 1 when =y or =m, 0 when not set
+ *
+ * Return: -ENOENT when no configuration can be found.
+ */
+int p2pbuf_kernel_config(const char *path, const char *option, int *state);
+
+/**
+ * p2pbuf_dmabuf_set_name() - name a dma-buf (DMA_BUF_SET_NAME)
+ * @fd: a dma-buf
+ * @name: at most P2PBUF_NAME_LEN - 1 bytes; shown in /proc/PID/fdinfo, in
+ *        /sys/kernel/debug/dma_buf/bufinfo and by `p2pbuf ls`
+ *
+ * Return: -ENAMETOOLONG for a longer name, -EBUSY if the buffer is attached
+ * to a device on kernels that forbid renaming then.
+ */
+int p2pbuf_dmabuf_set_name(int fd, const char *name);
+
+/**
+ * p2pbuf_cpu_access_begin() - open a CPU access bracket (DMA_BUF_IOCTL_SYNC)
+ * @fd: a dma-buf
+ * @access: P2PBUF_ACCESS_READ and/or P2PBUF_ACCESS_WRITE
+ *
+ * Every CPU access to a mapping must sit between p2pbuf_cpu_access_begin()
+ * and p2pbuf_cpu_access_end() with the same @access; the kernel waits for
+ * device access and flushes caches there. Interrupted calls are restarted.
+ */
+int p2pbuf_cpu_access_begin(int fd, unsigned int access);
+
+/** p2pbuf_cpu_access_end() - close the bracket p2pbuf_cpu_access_begin() opened. */
+int p2pbuf_cpu_access_end(int fd, unsigned int access);
+
+/**
+ * struct p2pbuf_mapping - a CPU mapping of (part of) a dma-buf
+ * @addr: first byte of the mapped range
+ * @length: bytes mapped
+ * @fd: the dma-buf (not owned by the mapping)
+ * @access: access the mapping was made for
+ */
+struct p2pbuf_mapping {
+	void *addr;
+	size_t length;
+	int fd;
+	unsigned int access;
+};
+
+/**
+ * p2pbuf_mmap() - map a range of a dma-buf into the CPU's address space
+ * @fd: a dma-buf
+ * @offset: start of the range, a multiple of the page size
+ * @length: bytes to map; 0 maps from @offset to the end of the buffer
+ * @access: P2PBUF_ACCESS_READ and/or P2PBUF_ACCESS_WRITE
+ * @map: the mapping, on success
+ *
+ * The mapping does not open a CPU access bracket; see p2pbuf_cpu_access_begin().
+ * Return: -EINVAL for a misaligned offset or a range outside the buffer.
+ */
+int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
+		struct p2pbuf_mapping *map);
+
+/** p2pbuf_munmap() - undo p2pbuf_mmap(); @map is cleared. */
+int p2pbuf_munmap(struct p2pbuf_mapping *map);
+
+/* ------------------------------------------------------------------ */
+/* Fences                                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * p2pbuf_fence_export() - the buffer's current fences as a sync_file
+ * @fd: a dma-buf
+ * @access: P2PBUF_ACCESS_READ: the fences a reader must wait for (writes);
+ *          P2PBUF_ACCESS_WRITE: those a writer must wait for (all)
+ * @sync_file: a new sync_file descriptor, on success; poll it for POLLIN or
+ *             wait with p2pbuf_fence_wait()
+ *
+ * Uses DMA_BUF_IOCTL_EXPORT_SYNC_FILE (Linux 6.0). Return: -ENOTTY when the
+ * kernel lacks it.
+ */
+int p2pbuf_fence_export(int fd, unsigned int access, int *sync_file);
+
+/**
+ * p2pbuf_fence_import() - make the buffer's users wait for a sync_file
+ * @fd: a dma-buf
+ * @sync_file: a sync_file descriptor (not consumed)
+ * @access: P2PBUF_ACCESS_WRITE: the fence is a write (readers and writers
+ *          wait); P2PBUF_ACCESS_READ: a read (only writers wait)
+ */
+int p2pbuf_fence_import(int fd, int sync_file, unsigned int access);
+
+/**
+ * p2pbuf_fence_wait() - wait for a sync_file (or a dma-buf) to signal
+ * @fd: a sync_file, or a dma-buf (then all its fences are waited for)
+ * @timeout_ms: milliseconds to wait, 0 to poll once, negative for ever
+ *
+ * Return: 0 once signalled, -ETIME on timeout.
+ */
+int p2pbuf_fence_wait(int fd, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Passing buffers between processes                                    */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct p2pbuf_meta - what travels with each buffer in a message
+ * @size: bytes in the dma-buf; checked against the descriptor on both sides
+ * @offset: start of the range the receiver should use
+ * @length: bytes of that range; @offset + @length <= @size, @length > 0
+ * @cookie: the application's own value, passed through untouched
+ * @placement: an enum p2pbuf_placement (informational)
+ * @flags: must be 0 in version 1 of the wire format
+ * @name: the buffer's name, NUL-terminated (may be empty)
+ */
+struct p2pbuf_meta {
+	uint64_t size;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t cookie;
+	uint32_t placement;
+	uint32_t flags;
+	char name[P2PBUF_NAME_LEN];
+};
+
+/*
+ * The wire format (version 1): a 16-byte header, then one 72-byte entry per
+ * buffer, little-endian; see Documentation/libp2pbuf.rst.
+ */
+#define P2PBUF_WIRE_MAGIC	0x42503250u	/* "P2PB" */
+#define P2PBUF_WIRE_VERSION	1
+#define P2PBUF_WIRE_HEADER_SIZE	16
+#define P2PBUF_WIRE_ENTRY_SIZE	72
+#define P2PBUF_WIRE_MAX_SIZE \
+	(P2PBUF_WIRE_HEADER_SIZE + P2PBUF_MAX_BUFFERS * P2PBUF_WIRE_ENTRY_SIZE)
+
+/**
+ * p2pbuf_meta_init() - fill @meta for the whole of the buffer @fd
+ * @fd: a dma-buf
+ * @meta: size from the buffer, offset 0, length = size, everything else 0
+ */
+int p2pbuf_meta_init(int fd, struct p2pbuf_meta *meta);
+
+/**
+ * p2pbuf_meta_validate() - check one entry as p2pbuf_send() would
+ *
+ * Return: -EINVAL for a range outside the buffer, unknown flags or
+ * placement, an unterminated name.
+ */
+int p2pbuf_meta_validate(const struct p2pbuf_meta *meta);
+
+/**
+ * p2pbuf_meta_encode() - write the wire form of @count entries
+ * @meta: the entries
+ * @count: 1 to P2PBUF_MAX_BUFFERS
+ * @buf: destination
+ * @len: bytes available at @buf
+ * @used: bytes written, on success
+ *
+ * Return: -EINVAL for a bad entry or count, -ENOSPC if @len is too small.
+ */
+int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
+		       void *buf, size_t len, size_t *used);
+
+/**
+ * p2pbuf_meta_decode() - parse and validate a wire message
+ * @buf: the bytes received
+ * @len: how many
+ * @meta: room for @max entries
+ * @max: capacity of @meta
+ * @count: entries decoded, on success
+ *
+ * A message of a later minor revision (larger entries) is accepted, its
+ * extra bytes ignored. Return: -EBADMSG for a bad magic, version, length,
+ * count or entry; -ENOSPC if more than @max entries.
+ */
+int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
+		       unsigned int max, unsigned int *count);
+
+/* Flags of p2pbuf_send() and p2pbuf_recv(). */
+/* Accept descriptors that are not dma-bufs (tests, memfd stand-ins). */
+#define P2PBUF_XFER_ANY_FD	(1u << 0)
+/* Do not block (MSG_DONTWAIT); -EAGAIN if nothing is there. */
+#define P2PBUF_XFER_NONBLOCK	(1u << 1)
+
+/**
+ * p2pbuf_send() - pass buffers to the peer of a UNIX socket
+ * @sock: a connected AF_UNIX socket of type SOCK_SEQPACKET or SOCK_DGRAM
+ * @fds: the dma-bufs; they stay open in the caller
+ * @meta: one entry per buffer (see p2pbuf_meta_init())
+ * @count: 1 to P2PBUF_MAX_BUFFERS
+ * @flags: P2PBUF_XFER_*
+ *
+ * One message carries the header and every descriptor (SCM_RIGHTS), so the
+ * peer gets all of them or none. Never raises SIGPIPE.
+ *
+ * Return: -EBADFD if a descriptor is not a dma-buf, -EINVAL if an entry
+ * does not match its buffer, -EPIPE if the peer is gone,
+ * -ESOCKTNOSUPPORT for a stream socket.
+ */
+int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
+		unsigned int count, unsigned int flags);
+
+/**
+ * p2pbuf_recv() - receive buffers sent with p2pbuf_send()
+ * @sock: the other end
+ * @fds: room for @max descriptors; filled with close-on-exec dma-bufs
+ * @meta: room for @max entries
+ * @max: capacity of @fds and @meta
+ * @count: buffers received, on success
+ * @flags: P2PBUF_XFER_*
+ *
+ * On any error every descriptor that arrived is closed, so nothing leaks:
+ * a message that is consumed but rejected is gone.
+ *
+ * Return: -ECONNRESET when the peer closed the connection without sending,
+ * -EMSGSIZE when the message or its control data was truncated,
+ * -EBADMSG for a bad header or a header that does not match the descriptors
+ * (their number or sizes), -EBADFD if a descriptor is not a dma-buf,
+ * -ENOSPC if more than @max buffers came.
+ */
+int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
+		unsigned int max, unsigned int *count, unsigned int flags);
+
+/**
+ * p2pbuf_pidfd_getfd() - take a copy of another process's descriptor
+ * @pid: the process
+ * @remote_fd: its descriptor number
+ * @flags: P2PBUF_XFER_ANY_FD to accept other things than dma-bufs
+ * @fd: a new close-on-exec descriptor in this process, on success
+ *
+ * Uses pidfd_open() and pidfd_getfd() (Linux 5.6); needs ptrace rights over
+ * @pid. Return: -EPERM without them, -ESRCH if @pid is gone, -EBADF if it
+ * has no @remote_fd, -EBADFD if that is not a dma-buf.
+ */
+int p2pbuf_pidfd_getfd(pid_t pid, int remote_fd, unsigned int flags, int *fd);
+
+/* ------------------------------------------------------------------ */
+/* Consumers                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct p2pbuf_desc - a range of a buffer, as importers take it
+ * @fd: the dma-buf
+ * @offset: first byte of the range in the buffer
+ * @length: bytes in the range
+ * @iova: the address the consumer will use for the first byte (for
+ *        ibv_reg_dmabuf_mr: the MR's virtual address; often @offset or 0)
+ *
+ * These are exactly the arguments of ibv_reg_dmabuf_mr(pd, offset, length,
+ * iova, fd, access), libfabric's struct fi_mr_dmabuf and NCCL's regMrDmaBuf.
+ */
+struct p2pbuf_desc {
+	int fd;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t iova;
+};
+
+/**
+ * p2pbuf_desc_init() - describe a range of @fd, checked against its size
+ * @length: 0 means "to the end of the buffer"
+ *
+ * Return: -EINVAL if the range does not fit in the buffer.
+ */
+int p2pbuf_desc_init(int fd, uint64_t offset, uint64_t length, uint64_t iova,
+		     struct p2pbuf_desc *desc);
+
+struct ibv_pd;
+struct ibv_mr;
+
+/**
+ * p2pbuf_ibv_reg_mr() - register a range with an RDMA protection domain
+ * @pd: an rdma-core protection domain
+ * @desc: the range
+ * @access: IBV_ACCESS_* flags
+ * @mr: the memory region, on success; release with ibv_dereg_mr()
+ *
+ * Return: -EOPNOTSUPP when the RDMA device (or its kernel driver) cannot
+ * register dma-buf memory, -ENOSYS when libp2pbuf was built without
+ * rdma-core.
+ */
+int p2pbuf_ibv_reg_mr(struct ibv_pd *pd, const struct p2pbuf_desc *desc,
+		      int access, struct ibv_mr **mr);
+
+/* ------------------------------------------------------------------ */
+/* Devices and buffers                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct p2pbuf_device_info - a DRM device that can export buffers
+ * @driver: kernel driver ("p2pgem", "vgem", ...)
+ * @primary_node: e.g. /dev/dri/card0, or empty
+ * @render_node: e.g. /dev/dri/renderD128, or empty
+ * @pci_address: "DDDD:BB:DD.F", or empty when not a PCI device
+ * @vram_size: bytes of device memory (0 if unknown or none)
+ * @visible_vram_size: bytes of it the CPU can reach (0 if unknown or none)
+ */
+struct p2pbuf_device_info {
+	char driver[32];
+	char primary_node[64];
+	char render_node[64];
+	char pci_address[16];
+	uint64_t vram_size;
+	uint64_t visible_vram_size;
+};
+
+/**
+ * p2pbuf_device_list() - the DRM devices of this machine
+ * @devs: room for @max entries (may be NULL if @max is 0)
+ * @max: capacity of @devs
+ * @count: devices present (may be more than @max; only @max are filled)
+ *
+ * Return: -ENODEV if the machine has no DRM devices.
+ */
+int p2pbuf_device_list(struct p2pbuf_device_info *devs, unsigned int max,
+		       unsigned int *count);
+
+struct p2pbuf_device;
+struct p2pbuf_buffer;
+
+/**
+ * p2pbuf_device_open() - open a device
+ * @name: a device node (/dev/dri/...), a PCI address ("0000:01:00.0" or
+ *        "01:00.0") or a driver name ("vgem"); the first match is taken
+ * @dev: the device, on success; close with p2pbuf_device_close()
+ *
+ * Return: -ENODEV if nothing matches.
+ */
+int p2pbuf_device_open(const char *name, struct p2pbuf_device **dev);
+
+/** p2pbuf_device_close() - close @dev; its buffers must be released first (-EBUSY). */
+int p2pbuf_device_close(struct p2pbuf_device *dev);
+
+/** p2pbuf_device_info() - what p2pbuf_device_list() says about @dev. */
+int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info);
+
+/* Flags of p2pbuf_buffer_alloc() (p2pgem only; VRAM placements only). */
+/* One physically contiguous range of VRAM. */
+#define P2PBUF_ALLOC_CONTIGUOUS	(1u << 0)
+/* Start in the CPU-visible part of VRAM (small BAR). */
+#define P2PBUF_ALLOC_CPU_ACCESS	(1u << 1)
+
+/**
+ * p2pbuf_buffer_alloc() - allocate a buffer on @dev
+ * @dev: the device
+ * @size: bytes; rounded up to the page size
+ * @placement: enum p2pbuf_placement
+ * @flags: P2PBUF_ALLOC_*
+ * @buf: the buffer, on success; release with p2pbuf_buffer_put()
+ *
+ * On p2pgem, P2PBUF_PLACEMENT_ANY means "VRAM if free, else system
+ * memory", and the buffer may move later (eviction); see
+ * p2pbuf_buffer_query(). Other drivers (vgem, ...) give system memory
+ * through dumb buffers.
+ *
+ * Return: -EOPNOTSUPP for a placement or flag the device cannot provide
+ * (only p2pgem has VRAM), -E2BIG for a size that can never be placed,
+ * -ENOMEM when the memory is not free now.
+ */
+int p2pbuf_buffer_alloc(struct p2pbuf_device *dev, uint64_t size,
+			unsigned int placement, unsigned int flags,
+			struct p2pbuf_buffer **buf);
+
+/**
+ * p2pbuf_buffer_import() - the buffer of a dma-buf exported by @dev
+ * @fd: the dma-buf (not consumed)
+ * @buf: the buffer; importing the same dma-buf twice gives the same object
+ *       with one more reference
+ */
+int p2pbuf_buffer_import(struct p2pbuf_device *dev, int fd,
+			 struct p2pbuf_buffer **buf);
+
+/**
+ * p2pbuf_buffer_export() - a dma-buf for @buf
+ * @fd: a new close-on-exec, read-write dma-buf descriptor; the caller owns it
+ */
+int p2pbuf_buffer_export(struct p2pbuf_buffer *buf, int *fd);
+
+/** p2pbuf_buffer_get() - take one more reference to @buf. */
+int p2pbuf_buffer_get(struct p2pbuf_buffer *buf);
+
+/** p2pbuf_buffer_put() - drop a reference; the last one frees the buffer. */
+int p2pbuf_buffer_put(struct p2pbuf_buffer *buf);
+
+/**
+ * p2pbuf_buffer_size() - size of @buf in bytes
+ */
+int p2pbuf_buffer_size(struct p2pbuf_buffer *buf, uint64_t *size);
+
+/**
+ * p2pbuf_buffer_placement() - where @buf lives now (enum p2pbuf_placement)
+ *
+ * Asks the kernel each time on p2pgem: a buffer can be evicted at any time.
+ */
+int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement);
+
+/**
+ * struct p2pbuf_buffer_info - what the exporter says about a buffer
+ * @size: bytes
+ * @placement: where it is now (VRAM or SYSTEM)
+ * @requested_placement: what it was allocated with (ANY, VRAM or SYSTEM)
+ * @flags: P2PBUF_ALLOC_* it was allocated with
+ * @move_count: copies so far (evictions, returns to VRAM)
+ * @pin_count: pins held; a pinned buffer never moves
+ * @attachments: devices attached to its dma-buf
+ * @cpu_visible: 1 if it is in VRAM and entirely CPU-visible
+ *
+ * Drivers other than p2pgem report size and placement only.
+ */
+struct p2pbuf_buffer_info {
+	uint64_t size;
+	unsigned int placement;
+	unsigned int requested_placement;
+	unsigned int flags;
+	uint64_t move_count;
+	unsigned int pin_count;
+	unsigned int attachments;
+	unsigned int cpu_visible;
+};
+
+/** p2pbuf_buffer_query() - fill @info for @buf, from the kernel. */
+int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct p2pbuf_dmabuf_info - one dma-buf descriptor of a process
+ * @fd: descriptor number in that process
+ * @inode: the dma-buf's inode number: equal for every descriptor of the
+ *         same buffer (the "ino" line of fdinfo)
+ * @size: bytes
+ * @count: references to the buffer's file (descriptors and mappings)
+ * @flags: the open flags, octal in fdinfo
+ * @exporter: the exporting driver ("exp_name")
+ * @name: the buffer's name, or empty
+ */
+struct p2pbuf_dmabuf_info {
+	int fd;
+	uint64_t inode;
+	uint64_t size;
+	uint64_t count;
+	uint32_t flags;
+	char exporter[64];
+	char name[P2PBUF_NAME_LEN];
+};
+
+/**
+ * p2pbuf_fdinfo_parse() - parse the text of /proc/PID/fdinfo/FD
+ * @text: the file's contents, NUL-terminated
+ * @info: filled on success (@info->fd is left alone)
+ *
+ * Return: -ENOENT if the text does not describe a dma-buf (no exp_name),
+ * -EBADMSG if a dma-buf line is malformed.
+ */
+int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info);
+
+/**
+ * p2pbuf_dmabuf_list() - the dma-bufs process @pid holds
+ * @pid: the process; 0 for the caller
+ * @infos: room for @max entries, in descriptor order
+ * @max: capacity of @infos
+ * @count: dma-bufs found (may exceed @max; only @max are filled)
+ *
+ * Return: -ESRCH if @pid does not exist, -EACCES if its descriptors are
+ * not readable.
+ */
+int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
+		       unsigned int max, unsigned int *count);
+
+/* ------------------------------------------------------------------ */
+/* Explain                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Verdicts of p2pbuf_explain(): how the client would reach the memory. */
+enum p2pbuf_map {
+	P2PBUF_MAP_UNKNOWN = 0,		/* not enough information */
+	P2PBUF_MAP_BUS_ADDRESS,		/* P2P, common switch */
+	P2PBUF_MAP_HOST_BRIDGE,		/* P2P through the host bridge */
+	P2PBUF_MAP_IOMMU,		/* P2P through the IOMMU */
+	P2PBUF_MAP_NONE,		/* no P2P: system memory fallback */
+	P2PBUF_MAP_ERROR,		/* the kernel's attempt failed */
+};
+
+/* Why, when the verdict is not P2P (or unknown). */
+enum p2pbuf_reason {
+	P2PBUF_REASON_NONE = 0,
+	P2PBUF_REASON_NO_P2PDMA_KERNEL,		/* CONFIG_PCI_P2PDMA off */
+	P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL,	/* CONFIG_DMABUF_MOVE_NOTIFY off */
+	P2PBUF_REASON_NO_SUCH_DEVICE,		/* a PCI address does not exist */
+	P2PBUF_REASON_NOT_PROVIDER,		/* no P2P memory registered */
+	P2PBUF_REASON_SAME_DEVICE,		/* provider and client are one */
+	P2PBUF_REASON_ACS_REDIRECT,
+	P2PBUF_REASON_HOST_BRIDGE_NOT_WHITELISTED,
+	P2PBUF_REASON_DMA_MAP_REFUSED,
+	P2PBUF_REASON_CLIENT_DMA_MASK,
+	P2PBUF_REASON_DMA_MAP_FAILED,
+	P2PBUF_REASON_NO_KERNEL_VERDICT,	/* probe not loaded: topology only */
+	P2PBUF_REASON_OTHER,
+	P2PBUF_REASON_IN_SYSTEM_MEMORY,		/* the buffer is not in VRAM now */
+	P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY,	/* ... and pinned there */
+	P2PBUF_REASON_NOT_PCI_DEVICE,		/* the exporter is not PCI */
+};
+
+/**
+ * struct p2pbuf_explanation - the answer of p2pbuf_explain()
+ * @map: enum p2pbuf_map
+ * @reason: enum p2pbuf_reason
+ * @distance: pci_p2pdma_distance() as the kernel computed it, -1 if none
+ * @dma_address: the address the client would use, 0 if none or unknown
+ * @common_upstream: the closest bridge above both, as a PCI address, or
+ *                   empty (they meet only at the host bridge)
+ * @provider_iommu_group: IOMMU group of the provider, -1 if none
+ * @client_iommu_group: IOMMU group of the client, -1 if none
+ * @kernel_p2pdma: CONFIG_PCI_P2PDMA: 1 yes, 0 no, -1 unknown
+ * @kernel_move_notify: CONFIG_DMABUF_MOVE_NOTIFY: 1 yes, 0 no, -1 unknown
+ * @kernel_verdict: 1 if @map comes from the kernel's probe, 0 if derived
+ * @reason_code: the kernel's reason word ("acs-redirect", ...) or "-"
+ * @text: one sentence for a person
+ */
+struct p2pbuf_explanation {
+	int map;
+	int reason;
+	int distance;
+	uint64_t dma_address;
+	char common_upstream[16];
+	int provider_iommu_group;
+	int client_iommu_group;
+	int kernel_p2pdma;
+	int kernel_move_notify;
+	int kernel_verdict;
+	char reason_code[64];
+	char text[256];
+};
+
+/**
+ * struct p2pbuf_explain_source - where p2pbuf_explain() looks (NULL: default)
+ * @sysfs_pci: default /sys/bus/pci/devices
+ * @probe_dir: default /sys/kernel/debug/p2pbuf_probe
+ * @kernel_config: a config file; default /proc/config.gz, then
+ *                 /boot/config-$(uname -r)
+ */
+struct p2pbuf_explain_source {
+	const char *sysfs_pci;
+	const char *probe_dir;
+	const char *kernel_config;
+};
+
+/**
+ * p2pbuf_explain() - would @client get a P2P mapping of @provider's memory?
+ * @provider: PCI address of the device whose memory backs the buffer
+ * @client: PCI address of the peer that would import it
+ * @src: where to look, or NULL for the running system
+ * @out: the answer
+ *
+ * The kernel's verdict (the p2pbuf_probe matrix) is used when present;
+ * otherwise the answer is derived from the kernel configuration and the PCI
+ * topology in sysfs and says so in @out->kernel_verdict.
+ * Return: -EINVAL for a malformed PCI address; an answer otherwise.
+ */
+int p2pbuf_explain(const char *provider, const char *client,
+		   const struct p2pbuf_explain_source *src,
+		   struct p2pbuf_explanation *out);
+
+/**
+ * p2pbuf_explain_buffer() - would @client get a P2P mapping of @buf?
+ * @buf: a buffer of a p2pbuf device
+ * @client: PCI address of the peer that would import it
+ * @src: where to look, or NULL for the running system
+ * @out: the answer
+ *
+ * p2pbuf_explain() for the buffer's device, then the buffer itself: one
+ * that is in system memory now is reached by ordinary DMA (reason
+ * "in-system-memory"), and one pinned there by another importer cannot
+ * move back to VRAM while the pin lasts ("pinned-in-system-memory").
+ * Return: -ENODEV when the device is not a PCI device.
+ */
+int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
+			  const struct p2pbuf_explain_source *src,
+			  struct p2pbuf_explanation *out);
+
+/**
+ * p2pbuf_map_name() - a stable word for an enum p2pbuf_map
+ * @map: the value
+ * @name: "bus-address", "host-bridge", "iommu", "none", "error" or "unknown"
+ *
+ * Return: -EINVAL (and @name untouched) for a value outside the enum.
+ */
+int p2pbuf_map_name(int map, const char **name);
+
+/** p2pbuf_reason_name() - a stable word for an enum p2pbuf_reason ("acs-redirect", ...) */
+int p2pbuf_reason_name(int reason, const char **name);
+
+/** p2pbuf_placement_name() - "any", "vram" or "system" */
+int p2pbuf_placement_name(unsigned int placement, const char **name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* P2PBUF_P2PBUF_H */

@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libp2pbuf: DRM devices and the buffers they export.
+ *
+ * Devices are found in /sys/class/drm and named by their DRM driver name
+ * (DRM_IOCTL_VERSION); ioctls go through libdrm. p2pgem buffers are
+ * created with its own uAPI (include/uapi/drm/p2pgem_drm.h) with a
+ * placement; every other driver is driven through dumb buffers, which live
+ * in system memory (vgem in the tests).
+ *
+ * Locking: struct p2pbuf_device.lock protects the device's buffer list and
+ * every buffer's reference count. Nothing else is shared.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <drm_mode.h>
+#include <drm/p2pgem_drm.h>
+
+#include "p2pbuf/p2pbuf.h"
+#include "internal.h"
+
+#define SYSFS_DRM "/sys/class/drm"
+#define MAX_DEVICES 64
+
+struct p2pbuf_device {
+	int fd;
+	int p2pgem;
+	struct p2pbuf_device_info info;
+	pthread_mutex_t lock;
+	struct p2pbuf_buffer *buffers;
+};
+
+struct p2pbuf_buffer {
+	struct p2pbuf_device *dev;
+	uint32_t handle;
+	uint64_t size;
+	unsigned int placement;
+	unsigned int refs;
+	struct p2pbuf_buffer *next;
+};
+
+int p2pbuf__pci_address(const char *s, char out[16])
+{
+	unsigned int d, b, dev, f;
+	char tail;
+
+	if (!s)
+		return -EINVAL;
+	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) == 4 &&
+	    strlen(s) == 12) {
+		/* full form */
+	} else if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) == 3 &&
+		   strlen(s) == 7) {
+		d = 0;
+	} else {
+		return -EINVAL;
+	}
+	if (dev > 0x1f || f > 7)
+		return -EINVAL;
+	snprintf(out, 16, "%04x:%02x:%02x.%x", d, b, dev, f);
+	return 0;
+}
+
+/* The sysfs device directory behind a DRM minor, and what it says. */
+static int describe_minor(const char *minor, char *devpath, size_t len,
+			  struct p2pbuf_device_info *info)
+{
+	char path[PATH_MAX], link[PATH_MAX], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device", minor);
+	if (!realpath(path, devpath) || strlen(devpath) >= len)
+		return -ENOENT;
+	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device/driver", minor);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		base = strrchr(link, '/');
+		p2pbuf__strlcpy(info->driver, base ? base + 1 : link,
+				sizeof(info->driver));
+	}
+	base = strrchr(devpath, '/');
+	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device/subsystem", minor);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0 && base) {
+		link[n] = '\0';
+		if (strstr(link, "/pci"))
+			p2pbuf__pci_address(base + 1, info->pci_address);
+	}
+	return 0;
+}
+
+static int minor_order(const struct dirent **a, const struct dirent **b)
+{
+	return strverscmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_minor(const struct dirent *de)
+{
+	unsigned int n;
+	char tail;
+
+	return sscanf(de->d_name, "card%u%c", &n, &tail) == 1 ||
+	       sscanf(de->d_name, "renderD%u%c", &n, &tail) == 1;
+}
+
+/* Ask the driver itself: its DRM name, and its VRAM when it is p2pgem. */
+static void query_driver(struct p2pbuf_device_info *info)
+{
+	const char *node = info->render_node[0] ? info->render_node :
+						  info->primary_node;
+	struct drm_p2pgem_device_info vram = { 0 };
+	drmVersionPtr version;
+	int fd;
+
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	version = drmGetVersion(fd);
+	if (version) {
+		if (version->name && version->name[0])
+			p2pbuf__strlcpy(info->driver, version->name,
+					sizeof(info->driver));
+		drmFreeVersion(version);
+	}
+	if (!strcmp(info->driver, "p2pgem") &&
+	    !drmIoctl(fd, DRM_IOCTL_P2PGEM_DEVICE_INFO, &vram)) {
+		info->vram_size = vram.vram_size;
+		info->visible_vram_size = vram.visible_size;
+	}
+	close(fd);
+}
+
+int p2pbuf_device_list(struct p2pbuf_device_info *devs, unsigned int max,
+		       unsigned int *count)
+{
+	struct p2pbuf_device_info found[MAX_DEVICES];
+	char paths[MAX_DEVICES][256];
+	struct dirent **names;
+	unsigned int n = 0;
+	int entries;
+
+	if (!count || (max && !devs))
+		return -EINVAL;
+	entries = scandir(SYSFS_DRM, &names, is_minor, minor_order);
+	if (entries < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	memset(found, 0, sizeof(found));
+	for (int i = 0; i < entries; i++) {
+		struct p2pbuf_device_info info = { 0 };
+		char devpath[256], node[32];
+		unsigned int j;
+
+		if (describe_minor(names[i]->d_name, devpath, sizeof(devpath),
+				   &info))
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(paths[j], devpath))
+				break;
+		if (j == n) {
+			if (n == MAX_DEVICES)
+				continue;
+			found[n] = info;
+			p2pbuf__strlcpy(paths[n], devpath, sizeof(paths[n]));
+			n++;
+		}
+		/* is_minor() keeps names short: "renderD" and a number. */
+		snprintf(node, sizeof(node), "/dev/dri/%.20s", names[i]->d_name);
+		if (!strncmp(names[i]->d_name, "card", 4))
+			p2pbuf__strlcpy(found[j].primary_node, node,
+					sizeof(found[j].primary_node));
+		else
+			p2pbuf__strlcpy(found[j].render_node, node,
+					sizeof(found[j].render_node));
+	}
+	for (int i = 0; i < entries; i++)
+		free(names[i]);
+	free(names);
+	if (!n)
+		return -ENODEV;
+	for (unsigned int i = 0; i < n && i < max; i++) {
+		query_driver(&found[i]);
+		devs[i] = found[i];
+	}
+	*count = n;
+	return 0;
+}
+
+static int matches(const struct p2pbuf_device_info *info, const char *name,
+		   const char *pci)
+{
+	if (pci[0])
+		return !strcmp(info->pci_address, pci);
+	if (name[0] == '/')
+		return !strcmp(info->primary_node, name) ||
+		       !strcmp(info->render_node, name);
+	return !strcmp(info->driver, name);
+}
+
+int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
+{
+	struct p2pbuf_device_info infos[MAX_DEVICES];
+	struct p2pbuf_device *dev;
+	unsigned int n, i;
+	char pci[16] = "";
+	const char *node;
+	int ret;
+
+	if (!name || !devp)
+		return -EINVAL;
+	p2pbuf__pci_address(name, pci);
+	ret = p2pbuf_device_list(infos, MAX_DEVICES, &n);
+	if (ret)
+		return ret;
+	if (n > MAX_DEVICES)
+		n = MAX_DEVICES;
+	for (i = 0; i < n; i++)
+		if (matches(&infos[i], name, pci))
+			break;
+	if (i == n)
+		return -ENODEV;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->info = infos[i];
+	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
+	/* Dumb buffers need the primary node; p2pgem works on render nodes. */
+	node = dev->info.primary_node[0] ? dev->info.primary_node :
+					   dev->info.render_node;
+	if (dev->p2pgem && dev->info.render_node[0])
+		node = dev->info.render_node;
+	dev->fd = open(node, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	ret = pthread_mutex_init(&dev->lock, NULL);
+	if (ret) {
+		ret = -ret;
+		goto err_close;
+	}
+	*devp = dev;
+	return 0;
+
+err_close:
+	close(dev->fd);
+err_free:
+	free(dev);
+	return ret;
+}
+
+int p2pbuf_device_close(struct p2pbuf_device *dev)
+{
+	int busy;
+
+	if (!dev)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	busy = dev->buffers != NULL;
+	pthread_mutex_unlock(&dev->lock);
+	if (busy)
+		return -EBUSY;
+	pthread_mutex_destroy(&dev->lock);
+	close(dev->fd);
+	free(dev);
+	return 0;
+}
+
+int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
+{
+	if (!dev || !info)
+		return -EINVAL;
+	*info = dev->info;
+	return 0;
+}
+
+static void gem_close(int fd, uint32_t handle)
+{
+	struct drm_gem_close arg = { .handle = handle };
+
+	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &arg);
+}
+
+/* Find @handle or add it with one reference; called with dev->lock held. */
+static int buffer_lookup(struct p2pbuf_device *dev, uint32_t handle,
+			 uint64_t size, unsigned int placement,
+			 struct p2pbuf_buffer **bufp)
+{
+	struct p2pbuf_buffer *buf;
+
+	for (buf = dev->buffers; buf; buf = buf->next) {
+		if (buf->handle == handle) {
+			buf->refs++;
+			*bufp = buf;
+			return 0;
+		}
+	}
+	buf = calloc(1, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	buf->dev = dev;
+	buf->handle = handle;
+	buf->size = size;
+	buf->placement = placement;
+	buf->refs = 1;
+	buf->next = dev->buffers;
+	dev->buffers = buf;
+	*bufp = buf;
+	return 0;
+}
+
+static int p2pgem_alloc(struct p2pbuf_device *dev, uint64_t size,
+			unsigned int placement, unsigned int flags,
+			struct p2pbuf_buffer **bufp)
+{
+	struct drm_p2pgem_gem_create create = { .size = size };
+	int ret;
+
+	switch (placement) {
+	case P2PBUF_PLACEMENT_ANY:
+		create.placement = P2PGEM_PLACEMENT_VRAM_PREFERRED;
+		break;
+	case P2PBUF_PLACEMENT_VRAM:
+		create.placement = P2PGEM_PLACEMENT_VRAM;
+		break;
+	default:
+		create.placement = P2PGEM_PLACEMENT_SYSTEM;
+		break;
+	}
+	if (flags & P2PBUF_ALLOC_CONTIGUOUS)
+		create.flags |= P2PGEM_CREATE_CONTIGUOUS;
+	if (flags & P2PBUF_ALLOC_CPU_ACCESS)
+		create.flags |= P2PGEM_CREATE_CPU_ACCESS;
+	/* The flags need VRAM; say so rather than pass the kernel's -EINVAL. */
+	if (create.flags && placement == P2PBUF_PLACEMENT_SYSTEM)
+		return -EOPNOTSUPP;
+	if (drmIoctl(dev->fd, DRM_IOCTL_P2PGEM_GEM_CREATE, &create))
+		return -errno;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = buffer_lookup(dev, create.handle, size, placement, bufp);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		gem_close(dev->fd, create.handle);
+	return ret;
+}
+
+int p2pbuf_buffer_alloc(struct p2pbuf_device *dev, uint64_t size,
+			unsigned int placement, unsigned int flags,
+			struct p2pbuf_buffer **bufp)
+{
+	struct drm_mode_create_dumb create = { 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (!dev || !bufp || !size || placement > P2PBUF_PLACEMENT_SYSTEM ||
+	    (flags & ~(P2PBUF_ALLOC_CONTIGUOUS | P2PBUF_ALLOC_CPU_ACCESS)) ||
+	    page <= 0)
+		return -EINVAL;
+	if (size > UINT64_MAX - (uint64_t)page)
+		return -E2BIG;
+	size = (size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+	if (dev->p2pgem)
+		return p2pgem_alloc(dev, size, placement, flags, bufp);
+	/* Dumb buffers: system memory, nothing to ask for. */
+	if (placement == P2PBUF_PLACEMENT_VRAM || flags)
+		return -EOPNOTSUPP;
+	size /= (uint64_t)page;
+	if (size > UINT32_MAX)
+		return -E2BIG;
+	/* One byte per pixel, one page per row: exactly @size bytes. */
+	create.width = (uint32_t)page;
+	create.height = (uint32_t)size;
+	create.bpp = 8;
+	if (drmIoctl(dev->fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = buffer_lookup(dev, create.handle, create.size,
+			    P2PBUF_PLACEMENT_SYSTEM, bufp);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		gem_close(dev->fd, create.handle);
+	return ret;
+}
+
+int p2pbuf_buffer_import(struct p2pbuf_device *dev, int fd,
+			 struct p2pbuf_buffer **bufp)
+{
+	uint32_t handle;
+	uint64_t size;
+	int ret;
+
+	if (!dev || !bufp)
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_check(fd);
+	if (ret)
+		return ret;
+	ret = p2pbuf_dmabuf_size(fd, &size);
+	if (ret)
+		return ret;
+	/*
+	 * The lock spans the import so that a concurrent last put cannot
+	 * close the handle the kernel is handing back to us.
+	 */
+	pthread_mutex_lock(&dev->lock);
+	if (drmPrimeFDToHandle(dev->fd, fd, &handle)) {
+		ret = -errno;
+		pthread_mutex_unlock(&dev->lock);
+		return ret;
+	}
+	ret = buffer_lookup(dev, handle, size, P2PBUF_PLACEMENT_SYSTEM, bufp);
+	if (ret)
+		gem_close(dev->fd, handle);
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
+}
+
+int p2pbuf_buffer_export(struct p2pbuf_buffer *buf, int *fd)
+{
+	int out;
+
+	if (!buf || !fd)
+		return -EINVAL;
+	if (drmPrimeHandleToFD(buf->dev->fd, buf->handle, DRM_CLOEXEC | DRM_RDWR,
+			       &out))
+		return -errno;
+	*fd = out;
+	return 0;
+}
+
+int p2pbuf_buffer_get(struct p2pbuf_buffer *buf)
+{
+	if (!buf)
+		return -EINVAL;
+	pthread_mutex_lock(&buf->dev->lock);
+	buf->refs++;
+	pthread_mutex_unlock(&buf->dev->lock);
+	return 0;
+}
+
+int p2pbuf_buffer_put(struct p2pbuf_buffer *buf)
+{
+	struct p2pbuf_device *dev;
+	struct p2pbuf_buffer **pp;
+	int last;
+
+	if (!buf)
+		return -EINVAL;
+	dev = buf->dev;
+	pthread_mutex_lock(&dev->lock);
+	last = --buf->refs == 0;
+	if (last) {
+		for (pp = &dev->buffers; *pp; pp = &(*pp)->next) {
+			if (*pp == buf) {
+				*pp = buf->next;
+				break;
+			}
+		}
+		gem_close(dev->fd, buf->handle);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (last)
+		free(buf);
+	return 0;
+}
+
+int p2pbuf_buffer_size(struct p2pbuf_buffer *buf, uint64_t *size)
+{
+	if (!buf || !size)
+		return -EINVAL;
+	*size = buf->size;
+	return 0;
+}
+
+static unsigned int from_p2pgem(uint32_t placement)
+{
+	switch (placement) {
+	case P2PGEM_PLACEMENT_VRAM:
+		return P2PBUF_PLACEMENT_VRAM;
+	case P2PGEM_PLACEMENT_SYSTEM:
+		return P2PBUF_PLACEMENT_SYSTEM;
+	default:
+		return P2PBUF_PLACEMENT_ANY;
+	}
+}
+
+int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *info)
+{
+	struct drm_p2pgem_gem_info gi = { 0 };
+	struct p2pbuf_buffer_info out = { 0 };
+
+	if (!buf || !info)
+		return -EINVAL;
+	out.size = buf->size;
+	out.placement = P2PBUF_PLACEMENT_SYSTEM;
+	out.requested_placement = buf->placement;
+	if (buf->dev->p2pgem) {
+		gi.handle = buf->handle;
+		if (drmIoctl(buf->dev->fd, DRM_IOCTL_P2PGEM_GEM_INFO, &gi))
+			return -errno;
+		out.size = gi.size;
+		out.placement = from_p2pgem(gi.placement);
+		out.requested_placement = gi.requested_placement ==
+			P2PGEM_PLACEMENT_VRAM_PREFERRED ? P2PBUF_PLACEMENT_ANY :
+			from_p2pgem(gi.requested_placement);
+		if (gi.create_flags & P2PGEM_CREATE_CONTIGUOUS)
+			out.flags |= P2PBUF_ALLOC_CONTIGUOUS;
+		if (gi.create_flags & P2PGEM_CREATE_CPU_ACCESS)
+			out.flags |= P2PBUF_ALLOC_CPU_ACCESS;
+		out.move_count = gi.move_count;
+		out.pin_count = gi.pin_count;
+		out.attachments = gi.attachments;
+		out.cpu_visible = gi.cpu_visible;
+	}
+	*info = out;
+	return 0;
+}
+
+int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement)
+{
+	struct p2pbuf_buffer_info info;
+	int ret;
+
+	if (!placement)
+		return -EINVAL;
+	ret = p2pbuf_buffer_query(buf, &info);
+	if (ret)
+		return ret;
+	*placement = info.placement;
+	return 0;
+}
+
+int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
+			  const struct p2pbuf_explain_source *src,
+			  struct p2pbuf_explanation *out)
+{
+	struct p2pbuf_explanation e;
+	struct p2pbuf_buffer_info info;
+	const char *name = "-";
+	int ret;
+
+	if (!buf || !client || !out)
+		return -EINVAL;
+	if (!buf->dev->info.pci_address[0])
+		return -ENODEV;
+	ret = p2pbuf_explain(buf->dev->info.pci_address, client, src, &e);
+	if (ret)
+		return ret;
+	ret = p2pbuf_buffer_query(buf, &info);
+	if (ret)
+		return ret;
+	/* The device's verdict holds only for memory that is in VRAM. */
+	if (info.placement != P2PBUF_PLACEMENT_VRAM &&
+	    e.reason != P2PBUF_REASON_NO_SUCH_DEVICE &&
+	    e.reason != P2PBUF_REASON_SAME_DEVICE) {
+		e.map = P2PBUF_MAP_NONE;
+		e.reason = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
+					    P2PBUF_REASON_IN_SYSTEM_MEMORY;
+		e.dma_address = 0;
+		p2pbuf_reason_name(e.reason, &name);
+		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
+		p2pbuf__explain_say(&e, buf->dev->info.pci_address, client);
+	}
+	*out = e;
+	return 0;
+}

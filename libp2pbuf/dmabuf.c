@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libp2pbuf: dma-buf descriptors, CPU access, fences and consumer ranges.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
+
+#include "p2pbuf/p2pbuf.h"
+#include "internal.h"
+
+#ifdef P2PBUF_HAVE_IBVERBS
+#include <infiniband/verbs.h>
+#endif
+
+#ifndef DMA_BUF_MAGIC
+#define DMA_BUF_MAGIC 0x444d4142	/* "DMAB", include/uapi/linux/magic.h */
+#endif
+
+int p2pbuf_dmabuf_check(int fd)
+{
+	struct statfs sfs;
+
+	if (fd < 0)
+		return -EBADF;
+	if (fstatfs(fd, &sfs))
+		return -errno;
+	return sfs.f_type == DMA_BUF_MAGIC ? 0 : -EBADFD;
+}
+
+int p2pbuf_dmabuf_size(int fd, uint64_t *size)
+{
+	struct stat st;
+	off_t end;
+
+	if (!size)
+		return -EINVAL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	/* dma-bufs answer SEEK_END with their size and keep no position. */
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	*size = (uint64_t)end;
+	return 0;
+}
+
+int p2pbuf_udmabuf_create(uint64_t size, int *fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct udmabuf_create create = { 0 };
+	int memfd, dev, out, ret;
+
+	if (!fd || !size || page <= 0)
+		return -EINVAL;
+	size = (size + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+	memfd = memfd_create("p2pbuf-udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		return -errno;
+	if (ftruncate(memfd, (off_t)size) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	create.memfd = (uint32_t)memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.offset = 0;
+	create.size = size;
+	out = ioctl(dev, UDMABUF_CREATE, &create);
+	ret = out < 0 ? -errno : 0;
+	close(dev);
+	if (!ret)
+		*fd = out;
+out_memfd:
+	/* The dma-buf holds the memory; the memfd is not needed any more. */
+	close(memfd);
+	return ret;
+}
+
+int p2pbuf_dmabuf_set_name(int fd, const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (strlen(name) >= P2PBUF_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (ioctl(fd, DMA_BUF_SET_NAME_B, name))
+		return -errno;
+	return 0;
+}
+
+static int sync_flags(unsigned int access, uint64_t *flags)
+{
+	if (!access || (access & ~P2PBUF_ACCESS_RW))
+		return -EINVAL;
+	*flags = 0;
+	if (access & P2PBUF_ACCESS_READ)
+		*flags |= DMA_BUF_SYNC_READ;
+	if (access & P2PBUF_ACCESS_WRITE)
+		*flags |= DMA_BUF_SYNC_WRITE;
+	return 0;
+}
+
+static int dmabuf_sync(int fd, unsigned int access, uint64_t when)
+{
+	struct dma_buf_sync sync;
+	uint64_t flags;
+	int ret;
+
+	ret = sync_flags(access, &flags);
+	if (ret)
+		return ret;
+	sync.flags = flags | when;
+	do {
+		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	} while (ret && (errno == EINTR || errno == EAGAIN));
+	return ret ? -errno : 0;
+}
+
+int p2pbuf_cpu_access_begin(int fd, unsigned int access)
+{
+	return dmabuf_sync(fd, access, DMA_BUF_SYNC_START);
+}
+
+int p2pbuf_cpu_access_end(int fd, unsigned int access)
+{
+	return dmabuf_sync(fd, access, DMA_BUF_SYNC_END);
+}
+
+/*
+ * Check that [offset, offset + *length) lies inside dma-buf fd; a zero
+ * *length becomes "to the end of the buffer".
+ */
+static int p2pbuf_dmabuf_range(int fd, uint64_t offset, uint64_t *length)
+{
+	uint64_t size;
+	int ret;
+
+	ret = p2pbuf_dmabuf_size(fd, &size);
+	if (ret)
+		return ret;
+	if (offset >= size)
+		return -EINVAL;
+	if (!*length)
+		*length = size - offset;
+	if (*length > size - offset)
+		return -EINVAL;
+	return 0;
+}
+
+int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
+		struct p2pbuf_mapping *map)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int prot = 0, ret;
+	void *addr;
+
+	if (!map || !access || (access & ~P2PBUF_ACCESS_RW))
+		return -EINVAL;
+	if (page <= 0 || offset % (uint64_t)page)
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_range(fd, offset, &length);
+	if (ret)
+		return ret;
+	if (access & P2PBUF_ACCESS_READ)
+		prot |= PROT_READ;
+	if (access & P2PBUF_ACCESS_WRITE)
+		prot |= PROT_WRITE;
+	addr = mmap(NULL, length, prot, MAP_SHARED, fd, (off_t)offset);
+	if (addr == MAP_FAILED)
+		return -errno;
+	map->addr = addr;
+	map->length = length;
+	map->fd = fd;
+	map->access = access;
+	return 0;
+}
+
+int p2pbuf_munmap(struct p2pbuf_mapping *map)
+{
+	if (!map || !map->addr)
+		return -EINVAL;
+	if (munmap(map->addr, map->length))
+		return -errno;
+	memset(map, 0, sizeof(*map));
+	map->fd = -1;
+	return 0;
+}
+
+int p2pbuf_fence_export(int fd, unsigned int access, int *sync_file)
+{
+	struct dma_buf_export_sync_file arg = { .fd = -1 };
+	uint64_t flags;
+	int ret;
+
+	if (!sync_file)
+		return -EINVAL;
+	ret = sync_flags(access, &flags);
+	if (ret)
+		return ret;
+	arg.flags = (uint32_t)flags;
+	if (ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg))
+		return -errno;
+	*sync_file = arg.fd;
+	return 0;
+}
+
+int p2pbuf_fence_import(int fd, int sync_file, unsigned int access)
+{
+	struct dma_buf_import_sync_file arg = { .fd = sync_file };
+	uint64_t flags;
+	int ret;
+
+	ret = sync_flags(access, &flags);
+	if (ret)
+		return ret;
+	arg.flags = (uint32_t)flags;
+	if (ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg))
+		return -errno;
+	return 0;
+}
+
+int p2pbuf_fence_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	/*
+	 * A dma-buf is readable when its writes are done and writable when
+	 * all its fences are: wait for all, as the comment promises.
+	 */
+	if (!p2pbuf_dmabuf_check(fd))
+		pfd.events = POLLOUT;
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIME;
+	if (pfd.revents & POLLNVAL)
+		return -EBADF;
+	if (pfd.revents & POLLERR)
+		return -EIO;
+	return 0;
+}
+
+int p2pbuf_desc_init(int fd, uint64_t offset, uint64_t length, uint64_t iova,
+		     struct p2pbuf_desc *desc)
+{
+	int ret;
+
+	if (!desc)
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_range(fd, offset, &length);
+	if (ret)
+		return ret;
+	desc->fd = fd;
+	desc->offset = offset;
+	desc->length = length;
+	desc->iova = iova;
+	return 0;
+}
+
+int p2pbuf_ibv_reg_mr(struct ibv_pd *pd, const struct p2pbuf_desc *desc,
+		      int access, struct ibv_mr **mr)
+{
+#ifdef P2PBUF_HAVE_IBVERBS
+	struct ibv_mr *m;
+
+	if (!pd || !desc || !mr)
+		return -EINVAL;
+	errno = 0;
+	m = ibv_reg_dmabuf_mr(pd, desc->offset, desc->length, desc->iova,
+			      desc->fd, access);
+	if (!m) {
+		int err = errno ? errno : EIO;
+
+		/* Providers without dma-buf support say so in several ways. */
+		if (err == ENOSYS || err == ENOTSUP || err == EPROTONOSUPPORT)
+			err = EOPNOTSUPP;
+		return -err;
+	}
+	*mr = m;
+	return 0;
+#else
+	(void)pd;
+	(void)desc;
+	(void)access;
+	(void)mr;
+	return -ENOSYS;
+#endif
+}

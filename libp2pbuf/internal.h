@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libp2pbuf: helpers shared by the library's files; not installed.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#ifndef P2PBUF_INTERNAL_H
+#define P2PBUF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define P2PBUF_EXPORT __attribute__((visibility("default")))
+
+/* Read a whole (small) file into @buf, NUL-terminated. */
+int p2pbuf__read_file(const char *path, char *buf, size_t len);
+
+/* Is @s a PCI address? Normalises "BB:DD.F" to "0000:BB:DD.F" into @out. */
+int p2pbuf__pci_address(const char *s, char out[16]);
+
+struct p2pbuf_explanation;
+
+/* Write @out->text for the verdict and reason in @out. */
+void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
+			 const char *client);
+
+/* Copy with truncation and NUL termination. */
+void p2pbuf__strlcpy(char *dst, const char *src, size_t len);
+
+#endif

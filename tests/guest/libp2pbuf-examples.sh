@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The p2pbuf authors
+#
+# The programs in examples/ run and say what they should.
+set -uo pipefail
+
+fail=0
+for dev in "" vgem; do
+	# shellcheck disable=SC2086
+	out=$(examples/share-buffer $dev) || { echo "FAIL: share-buffer $dev: exit $?"; fail=1; }
+	echo "$out"
+	grep -q "named 'example': \"hello from the other process\"" <<< "$out" ||
+		{ echo "FAIL: share-buffer $dev: $out"; fail=1; }
+done
+out=$(examples/list-dmabufs) || { echo "FAIL: list-dmabufs: exit $?"; fail=1; }
+[ "$out" = "0 dma-bufs" ] || { echo "FAIL: list-dmabufs: $out"; fail=1; }
+if [ -r /sys/kernel/debug/p2pbuf_probe/matrix ]; then
+	# No process substitution: the guest has no /dev/fd.
+	read -r p c <<< "$(sed -n 's/^provider=\([^ ]*\) client=\([^ ]*\) .*/\1 \2/p' \
+		/sys/kernel/debug/p2pbuf_probe/matrix | head -n 1)"
+	out=$(examples/explain-peer "$p" "$c") || { echo "FAIL: explain-peer: exit $?"; fail=1; }
+	echo "$out"
+fi
+exit $fail

@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pbuf-test-peer: the C side of libp2pbuf's guest tests
+ * (tests/guest/libp2pbuf-*.sh). Needs real dma-bufs: udmabuf and vgem.
+ *
+ *   p2pbuf-test-peer share KIND COUNT   writer and a fork+exec'd reader
+ *                                       share COUNT buffers, ordered by a
+ *                                       fence; bytes checked both ways
+ *   p2pbuf-test-peer death KIND         peers that die around a transfer
+ *   p2pbuf-test-peer reject KIND        bad headers, wrong-type descriptors,
+ *                                       truncated control messages
+ *   p2pbuf-test-peer device DRIVER      vgem or p2pgem through the device
+ *                                       and buffer API
+ *   p2pbuf-test-peer explain-buffer     p2pgem buffers explained against
+ *                                       the p2pbuf_probe matrix
+ *
+ * KIND is "udmabuf", "vgem" or "p2pgem" (VRAM buffers). Exit 0 pass, 77 skip, 1 fail; one line per
+ * check on stdout.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "p2pbuf/p2pbuf.h"
+#include "cli.h"
+
+#define SKIP 77
+
+/* sw_sync, from drivers/dma-buf/sw_sync.c (debugfs, CONFIG_SW_SYNC). */
+struct sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+#define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
+
+static const char *self_path;
+static const char *role = "writer";
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", role);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(1);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void ok(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %s: ", role);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+#define TRY(call) do {							\
+	int _r = (call);						\
+	if (_r)								\
+		fail("%s: %s (line %d)", #call, strerror(-_r), __LINE__); \
+} while (0)
+
+#define EXPECT(call, want) do {						\
+	int _r = (call);						\
+	if (_r != (want))						\
+		fail("%s = %d (%s), expected %d (%s)", #call, _r,	\
+		     strerror(-_r), (want), strerror(-(want)));		\
+} while (0)
+
+static int count_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = -1;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* dma-bufs alive in the whole system, from debugfs; -1 if unreadable. */
+static int system_dmabufs(void)
+{
+	char line[512];
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Total %d objects", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+struct kind {
+	const char *name;
+	struct p2pbuf_device *dev;
+	struct p2pbuf_buffer *bufs[P2PBUF_MAX_BUFFERS];
+	unsigned int nbufs;
+};
+
+/*
+ * Open p2pgem if it can share buffers at all: a driver without PRIME export
+ * (DRM_IOCTL_PRIME_HANDLE_TO_FD answers ENOSYS) skips these tests.
+ */
+static int p2pgem_usable(struct p2pbuf_device **devp)
+{
+	struct p2pbuf_device *dev;
+	struct p2pbuf_buffer *buf;
+	int ret, fd;
+
+	ret = p2pbuf_device_open("p2pgem", &dev);
+	if (ret)
+		return ret;
+	ret = p2pbuf_buffer_alloc(dev, 4096, P2PBUF_PLACEMENT_VRAM, 0, &buf);
+	if (!ret) {
+		ret = p2pbuf_buffer_export(buf, &fd);
+		if (!ret)
+			close(fd);
+		p2pbuf_buffer_put(buf);
+	}
+	if (ret) {
+		p2pbuf_device_close(dev);
+		return ret;
+	}
+	*devp = dev;
+	return 0;
+}
+
+static int kind_open(struct kind *k, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	k->name = name;
+	if (!strcmp(name, "udmabuf"))
+		return access("/dev/udmabuf", R_OK | W_OK) ? -ENOENT : 0;
+	if (!strcmp(name, "vgem"))
+		return p2pbuf_device_open(name, &k->dev);
+	if (!strcmp(name, "p2pgem"))
+		return p2pgem_usable(&k->dev);
+	return -EINVAL;
+}
+
+static int kind_alloc(struct kind *k, uint64_t size, int *fd)
+{
+	struct p2pbuf_buffer *buf;
+
+	if (!k->dev)
+		return p2pbuf_udmabuf_create(size, fd);
+	/* p2pgem: VRAM, the point of it all; others have system memory only. */
+	TRY(p2pbuf_buffer_alloc(k->dev, size, strcmp(k->name, "p2pgem") ?
+				P2PBUF_PLACEMENT_SYSTEM : P2PBUF_PLACEMENT_VRAM,
+				0, &buf));
+	TRY(p2pbuf_buffer_export(buf, fd));
+	k->bufs[k->nbufs++] = buf;
+	return 0;
+}
+
+static void kind_close(struct kind *k)
+{
+	while (k->nbufs)
+		TRY(p2pbuf_buffer_put(k->bufs[--k->nbufs]));
+	if (k->dev)
+		TRY(p2pbuf_device_close(k->dev));
+	k->dev = NULL;
+}
+
+/*
+ * Brackets are always read-write: 6.1's udmabuf maps its sg table with the
+ * direction of the first DMA_BUF_IOCTL_SYNC and syncs later brackets with
+ * theirs, which DMA-API debug reports as a WARN when they differ.
+ */
+static void pattern(int fd, uint64_t seed, int verify)
+{
+	unsigned int access = P2PBUF_ACCESS_RW;
+	struct p2pbuf_mapping map;
+	uint8_t *p;
+
+	TRY(p2pbuf_mmap(fd, 0, 0, access, &map));
+	TRY(p2pbuf_cpu_access_begin(fd, access));
+	p = map.addr;
+	for (size_t i = 0; i < map.length; i++) {
+		if (!verify)
+			p[i] = cli_pattern_byte(seed, i);
+		else if (p[i] != cli_pattern_byte(seed, i))
+			fail("fd %d: pattern %llu differs at byte %zu", fd,
+			     (unsigned long long)seed, i);
+	}
+	TRY(p2pbuf_cpu_access_end(fd, access));
+	TRY(p2pbuf_munmap(&map));
+}
+
+static pid_t spawn(int sock, const char *what, const char *arg1,
+		   const char *arg2)
+{
+	char fdarg[16];
+	pid_t pid;
+
+	snprintf(fdarg, sizeof(fdarg), "%d", sock);
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %s", strerror(errno));
+	if (!pid) {
+		/* Only the socket crosses the exec: everything else is CLOEXEC. */
+		fcntl(sock, F_SETFD, 0);
+		execl(self_path, self_path, what, fdarg, arg1, arg2, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid, int want_signal)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		fail("waitpid: %s", strerror(errno));
+	if (want_signal) {
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != want_signal)
+			fail("child %d: status 0x%x, expected signal %d", pid,
+			     status, want_signal);
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail("child %d failed (status 0x%x)", pid, status);
+}
+
+static void expect_byte(int sock, char want)
+{
+	char c = 0;
+
+	if (recv(sock, &c, 1, 0) != 1 || c != want)
+		fail("expected '%c' from the peer, got '%c'", want, c ? c : '0');
+}
+
+static void say_byte(int sock, char c)
+{
+	if (send(sock, &c, 1, MSG_NOSIGNAL) != 1)
+		fail("send '%c': %s", c, strerror(errno));
+}
+
+/* ---- share: writer and reader, fence-ordered ---- */
+
+/*
+ * Buffer sizes. udmabuf buffers stay at 64 KiB: on 6.1 with DMA-API debug,
+ * DMA_BUF_IOCTL_SYNC on a udmabuf whose pages happen to be physically
+ * contiguous over more than 64 KiB WARNs ("mapping sg segment longer than
+ * device claims to support": the udmabuf misc device keeps the default
+ * 64 KiB max segment size), and any WARN fails the run.
+ */
+#define SIZE (256u << 10)
+#define UDMABUF_SIZE (64u << 10)
+
+static uint64_t kind_size(const char *kind)
+{
+	return strcmp(kind, "udmabuf") ? SIZE : UDMABUF_SIZE;
+}
+
+static int reader(int sock, unsigned int count, uint64_t size)
+{
+	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
+	struct p2pbuf_dmabuf_info info;
+	int fds[P2PBUF_MAX_BUFFERS], sync;
+	unsigned int n = 0, listed;
+	int fds_before = count_fds();
+
+	role = "reader";
+	TRY(p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0));
+	if (n != count)
+		fail("received %u buffers, expected %u", n, count);
+	for (unsigned int i = 0; i < n; i++) {
+		if (!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC))
+			fail("received fd %d is not close-on-exec", fds[i]);
+		if (meta[i].cookie != 1000 + i || meta[i].size != size)
+			fail("buffer %u: cookie %llu size %llu", i,
+			     (unsigned long long)meta[i].cookie,
+			     (unsigned long long)meta[i].size);
+	}
+	TRY(p2pbuf_dmabuf_list(0, &info, 1, &listed));
+	if (listed != n)
+		fail("fdinfo lists %u dma-bufs, expected %u", listed, n);
+	ok("received %u buffers, fdinfo lists them (exporter %s, name '%s')",
+	   n, info.exporter, info.name);
+
+	/* The writer has fenced buffer 0: nothing may be read yet. */
+	EXPECT(p2pbuf_fence_wait(fds[0], 50), -ETIME);
+	TRY(p2pbuf_fence_export(fds[0], P2PBUF_ACCESS_READ, &sync));
+	EXPECT(p2pbuf_fence_wait(sync, 50), -ETIME);
+	ok("buffer 0 busy: dma-buf poll and exported sync_file both pending");
+	say_byte(sock, 'w');	/* waiting: now write and signal */
+	TRY(p2pbuf_fence_wait(sync, 10000));
+	close(sync);
+	TRY(p2pbuf_fence_wait(fds[0], 0));
+	ok("fence signalled, sync_file and dma-buf poll ready");
+
+	for (unsigned int i = 0; i < n; i++)
+		pattern(fds[i], 1000 + i, 1);
+	ok("the writer's bytes are what the reader sees in %u buffers", n);
+	/* Answer in buffer 0, for the writer to check. */
+	pattern(fds[0], 4242, 0);
+	for (unsigned int i = 0; i < n; i++)
+		close(fds[i]);
+	if (count_fds() != fds_before)
+		fail("fd count %d, was %d", count_fds(), fds_before);
+	say_byte(sock, 'y');
+	close(sock);
+	ok("descriptors back to %d", fds_before);
+	return 0;
+}
+
+static int share(const char *kind_name, unsigned int count)
+{
+	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
+	int fds[P2PBUF_MAX_BUFFERS], sv[2], timeline, ret;
+	struct sw_sync_create_fence_data fence = { .value = 1, .name = "p2pbuf-test" };
+	int fds_before, bufs_before;
+	char arg[16], size[24];
+	struct kind k;
+	uint32_t one = 1;
+	pid_t pid;
+
+	if (count < 1 || count > P2PBUF_MAX_BUFFERS)
+		fail("bad count");
+	fds_before = count_fds();
+	bufs_before = system_dmabufs();
+	ret = kind_open(&k, kind_name);
+	if (ret) {
+		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
+		return SKIP;
+	}
+	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (timeline < 0) {
+		printf("SKIP no sw_sync at " SW_SYNC_PATH "\n");
+		kind_close(&k);
+		return SKIP;
+	}
+
+	for (unsigned int i = 0; i < count; i++) {
+		char name[P2PBUF_NAME_LEN];
+
+		TRY(kind_alloc(&k, kind_size(kind_name), &fds[i]));
+		TRY(p2pbuf_meta_init(fds[i], &meta[i]));
+		meta[i].cookie = 1000 + i;
+		meta[i].placement = P2PBUF_PLACEMENT_SYSTEM;
+		snprintf(name, sizeof(name), "test-%s-%u", kind_name, i);
+		TRY(p2pbuf_dmabuf_set_name(fds[i], name));
+		memcpy(meta[i].name, name, sizeof(name));
+		if (i)
+			pattern(fds[i], 1000 + i, 0);
+	}
+	/* A write fence on buffer 0, signalled only after its bytes are in. */
+	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &fence))
+		fail("SW_SYNC_IOC_CREATE_FENCE: %s", strerror(errno));
+	TRY(p2pbuf_fence_import(fds[0], fence.fence, P2PBUF_ACCESS_WRITE));
+	close(fence.fence);
+	ok("%u %s buffers named and filled; buffer 0 fenced", count, kind_name);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair: %s", strerror(errno));
+	snprintf(arg, sizeof(arg), "%u", count);
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)kind_size(kind_name));
+	pid = spawn(sv[1], "reader", arg, size);
+	close(sv[1]);
+	TRY(p2pbuf_send(sv[0], fds, meta, count, 0));
+	expect_byte(sv[0], 'w');
+	/*
+	 * The reader waits on the fence; write under a bracket that must not
+	 * wait for our own fence (DMA_BUF_IOCTL_SYNC waits for writers), so
+	 * map and write without the bracket, then signal.
+	 */
+	{
+		struct p2pbuf_mapping map;
+		uint8_t *p;
+
+		TRY(p2pbuf_mmap(fds[0], 0, 0, P2PBUF_ACCESS_WRITE, &map));
+		p = map.addr;
+		for (size_t i = 0; i < map.length; i++)
+			p[i] = cli_pattern_byte(1000, i);
+		TRY(p2pbuf_munmap(&map));
+	}
+	if (ioctl(timeline, SW_SYNC_IOC_INC, &one))
+		fail("SW_SYNC_IOC_INC: %s", strerror(errno));
+	expect_byte(sv[0], 'y');
+	reap(pid, 0);
+	pattern(fds[0], 4242, 1);
+	ok("the reader's answer is what the writer sees");
+
+	for (unsigned int i = 0; i < count; i++)
+		close(fds[i]);
+	close(sv[0]);
+	close(timeline);
+	kind_close(&k);
+	if (count_fds() != fds_before)
+		fail("fd count %d, was %d", count_fds(), fds_before);
+	if (system_dmabufs() != bufs_before)
+		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);
+	ok("descriptors back to %d, system dma-bufs back to %d", fds_before,
+	   bufs_before);
+	return 0;
+}
+
+/* ---- death: peers that die around a transfer ---- */
+
+/* Child: make buffers, announce, then send or not, and wait to be killed. */
+static int doomed(int sock, const char *kind_name, const char *when)
+{
+	struct p2pbuf_meta meta[4];
+	int fds[4];
+	struct kind k;
+
+	role = "doomed";
+	TRY(kind_open(&k, kind_name));
+	for (int i = 0; i < 4; i++) {
+		TRY(kind_alloc(&k, kind_size(kind_name), &fds[i]));
+		pattern(fds[i], 77 + (uint64_t)i, 0);
+		TRY(p2pbuf_meta_init(fds[i], &meta[i]));
+	}
+	if (!strcmp(when, "after"))
+		TRY(p2pbuf_send(sock, fds, meta, 4, 0));
+	/* Stopped, the parent knows we are done; then it kills us. */
+	raise(SIGSTOP);
+	for (;;)
+		pause();
+	return 1;	/* not reached */
+}
+
+/* Wait until the doomed child has stopped, then kill it. */
+static void kill_when_stopped(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
+		fail("child %d did not stop (status 0x%x)", pid, status);
+	kill(pid, SIGKILL);
+	reap(pid, SIGKILL);
+}
+
+static int death(const char *kind_name)
+{
+	struct p2pbuf_meta meta[4];
+	int fds[4], sv[2], fds_before, bufs_before, ret;
+	unsigned int n;
+	struct kind k;
+	pid_t pid;
+
+	ret = kind_open(&k, kind_name);
+	if (ret) {
+		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
+		return SKIP;
+	}
+	kind_close(&k);
+	fds_before = count_fds();
+	bufs_before = system_dmabufs();
+
+	/* Killed before sending: the receiver sees the connection reset. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair");
+	pid = spawn(sv[1], "doomed", kind_name, "before");
+	close(sv[1]);
+	kill_when_stopped(pid);
+	EXPECT(p2pbuf_recv(sv[0], fds, meta, 4, &n, 0), -ECONNRESET);
+	close(sv[0]);
+	ok("sender killed before sending: -ECONNRESET, nothing received");
+
+	/* Killed after sending: the message in flight keeps its buffers. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair");
+	pid = spawn(sv[1], "doomed", kind_name, "after");
+	close(sv[1]);
+	kill_when_stopped(pid);
+	TRY(p2pbuf_recv(sv[0], fds, meta, 4, &n, 0));
+	for (unsigned int i = 0; i < n; i++) {
+		pattern(fds[i], 77 + i, 1);
+		close(fds[i]);
+	}
+	EXPECT(p2pbuf_recv(sv[0], fds, meta, 4, &n, 0), -ECONNRESET);
+	close(sv[0]);
+	ok("sender killed after sending: 4 buffers arrive intact, then -ECONNRESET");
+
+	/* Receiver gone with the message unread: the buffers are freed. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair");
+	pid = spawn(sv[1], "doomed", kind_name, "after");
+	close(sv[1]);
+	kill_when_stopped(pid);
+	close(sv[0]);
+	/* Unread SCM_RIGHTS go with the socket, possibly via unix_gc. */
+	for (int i = 0; i < 50 && system_dmabufs() != bufs_before; i++)
+		usleep(20000);
+	ok("both ends gone with a message unread");
+
+	/* Sending to a dead peer: -EPIPE, our buffers stay ours. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair");
+	pid = spawn(sv[1], "doomed", kind_name, "before");
+	close(sv[1]);
+	kill_when_stopped(pid);
+	TRY(kind_open(&k, kind_name));
+	TRY(kind_alloc(&k, kind_size(kind_name), &fds[0]));
+	TRY(p2pbuf_meta_init(fds[0], &meta[0]));
+	EXPECT(p2pbuf_send(sv[0], fds, meta, 1, 0), -EPIPE);
+	close(fds[0]);
+	kind_close(&k);
+	close(sv[0]);
+	ok("sending to a dead peer: -EPIPE, no SIGPIPE");
+
+	if (count_fds() != fds_before)
+		fail("fd count %d, was %d", count_fds(), fds_before);
+	if (system_dmabufs() != bufs_before)
+		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);
+	ok("descriptors back to %d, system dma-bufs back to %d", fds_before,
+	   bufs_before);
+	return 0;
+}
+
+/* ---- reject: hostile messages with real dma-bufs ---- */
+
+static int raw_send(int sock, const void *data, size_t len, const int *fds,
+		    unsigned int nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * 64)] = { 0 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+
+	if (nfds) {
+		msg.msg_control = control;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &msg, 0) == (ssize_t)len ? 0 : -errno;
+}
+
+static int reject(const char *kind_name)
+{
+	struct p2pbuf_meta meta[2], got[2];
+	int fds[60], rfds[2], sv[2], memfd, fds_before, bufs_before, ret;
+	uint8_t wire[P2PBUF_WIRE_MAX_SIZE];
+	unsigned int n;
+	size_t len;
+	struct kind k;
+
+	ret = kind_open(&k, kind_name);
+	if (ret) {
+		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
+		return SKIP;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		fail("socketpair");
+	TRY(kind_alloc(&k, kind_size(kind_name), &fds[0]));
+	TRY(kind_alloc(&k, kind_size(kind_name), &fds[1]));
+	TRY(p2pbuf_meta_init(fds[0], &meta[0]));
+	TRY(p2pbuf_meta_init(fds[1], &meta[1]));
+	TRY(p2pbuf_dmabuf_check(fds[0]));
+	fds_before = count_fds();
+	bufs_before = system_dmabufs();
+
+	memset(wire, 0x5a, 100);
+	TRY(raw_send(sv[0], wire, 100, fds, 2));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
+	ok("garbage header with two dma-bufs: -EBADMSG");
+
+	TRY(p2pbuf_meta_encode(meta, 2, wire, sizeof(wire), &len));
+	wire[4] = 9;	/* version */
+	TRY(raw_send(sv[0], wire, len, fds, 2));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
+	ok("unknown version: -EBADMSG");
+
+	TRY(p2pbuf_meta_encode(meta, 2, wire, sizeof(wire), &len));
+	TRY(raw_send(sv[0], wire, len, fds, 1));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
+	ok("header for two buffers, one descriptor: -EBADMSG");
+
+	meta[0].size *= 2;
+	meta[0].length = meta[0].size;
+	TRY(p2pbuf_meta_encode(meta, 1, wire, sizeof(wire), &len));
+	TRY(raw_send(sv[0], wire, len, fds, 1));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
+	EXPECT(p2pbuf_send(sv[0], fds, meta, 1, 0), -EINVAL);
+	TRY(p2pbuf_meta_init(fds[0], &meta[0]));
+	ok("size that is not the dma-buf's: -EBADMSG, and send refuses it");
+
+	for (int i = 2; i < 60; i++)
+		fds[i] = fds[i % 2];
+	TRY(p2pbuf_meta_encode(meta, 1, wire, sizeof(wire), &len));
+	TRY(raw_send(sv[0], wire, len, fds, 60));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EMSGSIZE);
+	ok("60 descriptors, truncated control message: -EMSGSIZE");
+
+	memfd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+	if (memfd < 0 || ftruncate(memfd, (off_t)kind_size(kind_name)))
+		fail("memfd");
+	EXPECT(p2pbuf_dmabuf_check(memfd), -EBADFD);
+	EXPECT(p2pbuf_send(sv[0], &memfd, meta, 1, 0), -EBADFD);
+	TRY(p2pbuf_send(sv[0], &memfd, meta, 1, P2PBUF_XFER_ANY_FD));
+	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADFD);
+	close(memfd);
+	ok("a memfd where a dma-buf belongs: -EBADFD on both sides");
+
+	/* A pipe is not a dma-buf either, and has no size. */
+	{
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC))
+			fail("pipe");
+		TRY(raw_send(sv[0], wire, len, p, 1));
+		EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADFD);
+		close(p[0]);
+		close(p[1]);
+		ok("a pipe where a dma-buf belongs: -EBADFD");
+	}
+
+	if (count_fds() != fds_before)
+		fail("fd count %d, was %d: a rejected message leaked", count_fds(),
+		     fds_before);
+	if (system_dmabufs() != bufs_before)
+		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);
+	ok("no descriptor leaked (%d), system dma-bufs %d", fds_before, bufs_before);
+
+	/* And a good message still goes through on the same socket. */
+	TRY(p2pbuf_send(sv[0], fds, meta, 2, 0));
+	TRY(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0));
+	close(rfds[0]);
+	close(rfds[1]);
+	close(fds[0]);
+	close(fds[1]);
+	close(sv[0]);
+	close(sv[1]);
+	kind_close(&k);
+	ok("a good message after the bad ones is received");
+	return 0;
+}
+
+/* ---- device: vgem through the buffer API ---- */
+
+struct hammer {
+	struct p2pbuf_device *dev;
+	struct p2pbuf_buffer *want;
+	int fd;
+	int errors;
+};
+
+/* Import and release the same dma-buf over and over, from several threads. */
+static void *hammer_thread(void *arg)
+{
+	struct hammer *h = arg;
+
+	for (int i = 0; i < 500; i++) {
+		struct p2pbuf_buffer *b;
+
+		if (p2pbuf_buffer_import(h->dev, h->fd, &b) || b != h->want) {
+			__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (p2pbuf_buffer_put(b))
+			__atomic_add_fetch(&h->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static int device(const char *driver)
+{
+	unsigned int want = strcmp(driver, "p2pgem") ? P2PBUF_PLACEMENT_SYSTEM :
+						     P2PBUF_PLACEMENT_VRAM;
+	struct p2pbuf_device_info info;
+	struct p2pbuf_buffer *buf, *again, *other;
+	struct p2pbuf_device *dev;
+	struct p2pbuf_dmabuf_info infos[4];
+	unsigned int n, placement;
+	uint64_t size;
+	int fd1, fd2, ret;
+
+	ret = strcmp(driver, "p2pgem") ? p2pbuf_device_open(driver, &dev) :
+					 p2pgem_usable(&dev);
+	if (ret) {
+		printf("SKIP no usable %s: %s\n", driver, strerror(-ret));
+		return SKIP;
+	}
+	TRY(p2pbuf_device_info(dev, &info));
+	ok("%s: %s %s %s VRAM %llu visible %llu", driver, info.primary_node,
+	   info.render_node, info.pci_address,
+	   (unsigned long long)info.vram_size,
+	   (unsigned long long)info.visible_vram_size);
+	if (want == P2PBUF_PLACEMENT_VRAM) {
+		struct p2pbuf_buffer_info bi;
+
+		if (!info.vram_size || !info.pci_address[0])
+			fail("p2pgem without VRAM size or PCI address");
+		EXPECT(p2pbuf_buffer_alloc(dev, 4096, P2PBUF_PLACEMENT_SYSTEM,
+					   P2PBUF_ALLOC_CONTIGUOUS, &buf), -EOPNOTSUPP);
+		EXPECT(p2pbuf_buffer_alloc(dev, info.vram_size * 2,
+					   P2PBUF_PLACEMENT_VRAM, 0, &buf), -E2BIG);
+		TRY(p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_VRAM,
+					P2PBUF_ALLOC_CONTIGUOUS, &buf));
+		TRY(p2pbuf_buffer_query(buf, &bi));
+		if (bi.placement != P2PBUF_PLACEMENT_VRAM ||
+		    bi.requested_placement != P2PBUF_PLACEMENT_VRAM ||
+		    bi.flags != P2PBUF_ALLOC_CONTIGUOUS || bi.size != 1 << 20)
+			fail("query: placement %u requested %u flags %u size %llu",
+			     bi.placement, bi.requested_placement, bi.flags,
+			     (unsigned long long)bi.size);
+		TRY(p2pbuf_buffer_put(buf));
+		ok("VRAM buffer: placement, flags and size as asked; too big: -E2BIG");
+	} else {
+		EXPECT(p2pbuf_buffer_alloc(dev, 4096, P2PBUF_PLACEMENT_VRAM, 0, &buf),
+		       -EOPNOTSUPP);
+	}
+	TRY(p2pbuf_buffer_alloc(dev, 10000, want, 0, &buf));
+	TRY(p2pbuf_buffer_size(buf, &size));
+	TRY(p2pbuf_buffer_placement(buf, &placement));
+	if (size != 12288 || placement != want)
+		fail("size %llu placement %u", (unsigned long long)size, placement);
+	TRY(p2pbuf_buffer_export(buf, &fd1));
+	TRY(p2pbuf_buffer_export(buf, &fd2));
+	TRY(p2pbuf_dmabuf_list(0, infos, 4, &n));
+	/* GEM drivers export through drm_gem_prime_export(): exporter "drm". */
+	if (n != 2 || infos[0].inode != infos[1].inode ||
+	    strcmp(infos[0].exporter, "drm"))
+		fail("two exports: %u dma-bufs, inodes %llu %llu, exporter %s", n,
+		     (unsigned long long)infos[0].inode,
+		     (unsigned long long)infos[1].inode, infos[0].exporter);
+	ok("exported twice: one dma-buf (inode %llu), exporter drm",
+	   (unsigned long long)infos[0].inode);
+
+	TRY(p2pbuf_buffer_import(dev, fd2, &again));
+	if (again != buf)
+		fail("importing our own buffer gave another object");
+	TRY(p2pbuf_buffer_import(dev, fd1, &other));
+	if (other != buf)
+		fail("importing twice gave another object");
+	ok("importing the same dma-buf twice yields the same object");
+	EXPECT(p2pbuf_device_close(dev), -EBUSY);
+	{
+		struct hammer h = { .dev = dev, .want = buf, .fd = fd1 };
+		pthread_t threads[4];
+
+		for (int i = 0; i < 4; i++)
+			if (pthread_create(&threads[i], NULL, hammer_thread, &h))
+				fail("pthread_create");
+		for (int i = 0; i < 4; i++)
+			pthread_join(threads[i], NULL);
+		if (h.errors)
+			fail("%d errors importing from 4 threads", h.errors);
+		ok("4 threads x 500 imports and puts of one buffer: consistent");
+	}
+	TRY(p2pbuf_buffer_put(other));
+	TRY(p2pbuf_buffer_put(again));
+	pattern(fd1, 5, 0);
+	pattern(fd2, 5, 1);
+	TRY(p2pbuf_buffer_put(buf));
+	/* The dma-bufs keep the memory after the last handle is gone. */
+	pattern(fd1, 5, 1);
+	close(fd1);
+	close(fd2);
+	TRY(p2pbuf_device_close(dev));
+	ok("references counted: busy device refused, memory kept by dma-bufs");
+	return 0;
+}
+
+/* ---- explain-buffer: p2pgem buffers against the probe's matrix ---- */
+
+static int explain_buffer(void)
+{
+	struct p2pbuf_buffer *vram, *sys;
+	struct p2pbuf_device_info info;
+	struct p2pbuf_device *dev;
+	char line[512];
+	int ret, pairs = 0;
+	FILE *f;
+
+	ret = p2pbuf_device_open("p2pgem", &dev);
+	if (ret) {
+		printf("SKIP no p2pgem: %s\n", strerror(-ret));
+		return SKIP;
+	}
+	f = fopen("/sys/kernel/debug/p2pbuf_probe/matrix", "re");
+	if (!f) {
+		printf("SKIP no p2pbuf_probe matrix\n");
+		p2pbuf_device_close(dev);
+		return SKIP;
+	}
+	TRY(p2pbuf_device_info(dev, &info));
+	TRY(p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_VRAM, 0, &vram));
+	TRY(p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_SYSTEM, 0, &sys));
+	while (fgets(line, sizeof(line), f)) {
+		char p[32], c[32], map[32], reason[64];
+		struct p2pbuf_explanation e;
+		const char *got = "?";
+		unsigned long long dma;
+		int distance;
+
+		if (sscanf(line, "provider=%31s client=%31s distance=%d map=%31s dma=%llx reason=%63s",
+			   p, c, &distance, map, &dma, reason) != 6 ||
+		    strcmp(p, info.pci_address))
+			continue;
+		TRY(p2pbuf_explain_buffer(vram, c, NULL, &e));
+		p2pbuf_map_name(e.map, &got);
+		/*
+		 * Each probe read maps afresh: an IOMMU hands out a new IOVA
+		 * every time, so only bus and physical addresses must agree.
+		 */
+		if (strcmp(got, map) || strcmp(e.reason_code, reason) ||
+		    (strcmp(map, "iommu") && e.dma_address != dma))
+			fail("VRAM buffer -> %s: %s %s 0x%llx, probe says %s %s 0x%llx",
+			     c, got, e.reason_code,
+			     (unsigned long long)e.dma_address, map, reason, dma);
+		TRY(p2pbuf_explain_buffer(sys, c, NULL, &e));
+		if (e.map != P2PBUF_MAP_NONE ||
+		    e.reason != P2PBUF_REASON_IN_SYSTEM_MEMORY)
+			fail("system buffer -> %s: map %d reason %d", c, e.map,
+			     e.reason);
+		pairs++;
+	}
+	fclose(f);
+	if (!pairs)
+		fail("no probe pairs for provider %s", info.pci_address);
+	TRY(p2pbuf_buffer_put(vram));
+	TRY(p2pbuf_buffer_put(sys));
+	TRY(p2pbuf_device_close(dev));
+	ok("p2pgem %s: explain of a VRAM buffer agrees with the probe on %d clients, a system buffer is in-system-memory",
+	   info.pci_address, pairs);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	self_path = argv[0];
+	signal(SIGPIPE, SIG_DFL);	/* the library must never raise it */
+	if (argc >= 4 && !strcmp(argv[1], "share"))
+		return share(argv[2], (unsigned int)atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "reader"))
+		return reader(atoi(argv[2]), (unsigned int)atoi(argv[3]),
+			      strtoull(argv[4], NULL, 0));
+	if (argc >= 3 && !strcmp(argv[1], "death"))
+		return death(argv[2]);
+	if (argc >= 5 && !strcmp(argv[1], "doomed"))
+		return doomed(atoi(argv[2]), argv[3], argv[4]);
+	if (argc >= 3 && !strcmp(argv[1], "reject"))
+		return reject(argv[2]);
+	if (argc >= 2 && !strcmp(argv[1], "explain-buffer"))
+		return explain_buffer();
+	if (argc >= 3 && !strcmp(argv[1], "device"))
+		return device(argv[2]);
+	fprintf(stderr, "usage: p2pbuf-test-peer share|death|reject KIND [COUNT] | device DRIVER\n");
+	return 2;
+}
