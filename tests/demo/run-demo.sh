@@ -18,6 +18,7 @@ fi
 export KDIR
 make -s -C "$KDIR" M="$repo" modules
 make -s -C libp2pbuf
+make -s -C tests/uapi
 
 echo "demo: booting the '$topo' machine under QEMU (TCG, 2 CPUs)" >&2
 rc=0

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pgem: a DRM render-node GEM driver that turns a PCI BAR into VRAM.
+ *
+ * Each bound PCI function gives one instance: its VRAM BAR is registered
+ * as P2P memory (pci_p2pdma_add_resource, not published: p2pgem owns the
+ * allocation), mapped write-combined for the copy engine, managed by TTM
+ * through the VRAM manager, and offered to userspace as a render node.
+ *
+ * Teardown: remove() unplugs the DRM device; what it owns is released in
+ * reverse order of creation (drmm actions) when the last user is gone.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/sizes.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+
+#include "p2pgem_bo.h"
+#include "p2pgem_copy.h"
+#include "p2pgem_debugfs.h"
+#include "p2pgem_ioctl.h"
+#include "p2pgem_vram_mgr.h"
+
+static int p2pgem_bar = -1;
+module_param_named(bar, p2pgem_bar, int, 0444);
+MODULE_PARM_DESC(bar, "VRAM BAR for every device (default: from the id table, BAR 2 for ivshmem; needed for devices added through new_id)");
+
+static unsigned int p2pgem_vram_mb;
+module_param_named(vram_mb, p2pgem_vram_mb, uint, 0444);
+MODULE_PARM_DESC(vram_mb, "MiB of the BAR to manage as VRAM (default 0: the whole BAR)");
+
+static unsigned int p2pgem_visible_mb;
+module_param_named(visible_mb, p2pgem_visible_mb, uint, 0444);
+MODULE_PARM_DESC(visible_mb, "MiB of VRAM the CPU may map, from offset 0 (default 0: all of it)");
+
+/* driver_data of the id table: the BAR holding VRAM. */
+#define P2PGEM_ID_HAS_BAR	BIT(8)
+#define P2PGEM_ID_BAR_MASK	0xff
+
+DEFINE_DRM_GEM_FOPS(p2pgem_fops);
+
+static const struct drm_driver p2pgem_drm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.ioctls = p2pgem_ioctls,
+	.num_ioctls = P2PGEM_NUM_IOCTLS,
+	.fops = &p2pgem_fops,
+	.debugfs_init = p2pgem_debugfs_init,
+	.name = "p2pgem",
+	.desc = "PCI BAR as a VRAM heap",
+	.date = "20260101",
+	.major = 1,
+	.minor = 0,
+};
+
+static void p2pgem_iounmap(struct drm_device *drm, void *data)
+{
+	struct p2pgem_device *p2p = data;
+
+	iounmap(p2p->vram);
+}
+
+static void p2pgem_copy_release(struct drm_device *drm, void *data)
+{
+	p2pgem_copy_fini(data);
+}
+
+static void p2pgem_ttm_release(struct drm_device *drm, void *data)
+{
+	struct p2pgem_device *p2p = data;
+
+	ttm_device_fini(&p2p->bdev);
+}
+
+static void p2pgem_vram_release(struct drm_device *drm, void *data)
+{
+	p2pgem_vram_mgr_fini(data);
+}
+
+static int p2pgem_bar_of(const struct pci_device_id *id)
+{
+	if (p2pgem_bar >= 0)
+		return p2pgem_bar;
+	if (id->driver_data & P2PGEM_ID_HAS_BAR)
+		return id->driver_data & P2PGEM_ID_BAR_MASK;
+	return -1;
+}
+
+static int p2pgem_sizes(struct p2pgem_device *p2p, struct pci_dev *pdev)
+{
+	u64 len = pci_resource_len(pdev, p2p->bar);
+	u64 size = len;
+
+	if (!(pci_resource_flags(pdev, p2p->bar) & IORESOURCE_MEM))
+		return -ENODEV;
+	if (p2pgem_vram_mb)
+		size = min_t(u64, size, (u64)p2pgem_vram_mb * SZ_1M);
+	size = round_down(size, PAGE_SIZE);
+	if (size < SZ_1M)
+		return -ENODEV;
+	p2p->vram_size = size;
+	p2p->visible_size = size;
+	if (p2pgem_visible_mb)
+		p2p->visible_size = min_t(u64, size,
+					  (u64)p2pgem_visible_mb * SZ_1M);
+	return 0;
+}
+
+static int p2pgem_pci_probe(struct pci_dev *pdev,
+			    const struct pci_device_id *id)
+{
+	struct p2pgem_device *p2p;
+	struct drm_device *drm;
+	int bar = p2pgem_bar_of(id);
+	int ret;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS) {
+		dev_err(&pdev->dev, "no VRAM BAR: set the 'bar' parameter\n");
+		return -ENODEV;
+	}
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	p2p = devm_drm_dev_alloc(&pdev->dev, &p2pgem_drm_driver,
+				 struct p2pgem_device, drm);
+	if (IS_ERR(p2p))
+		return PTR_ERR(p2p);
+	drm = &p2p->drm;
+	p2p->bar = bar;
+	INIT_LIST_HEAD(&p2p->bo_list);
+	ret = drmm_mutex_init(drm, &p2p->bo_lock);
+	if (ret)
+		return ret;
+
+	ret = p2pgem_sizes(p2p, pdev);
+	if (ret) {
+		drm_err(drm, "BAR %d is not usable as VRAM\n", bar);
+		return ret;
+	}
+	ret = pci_request_region(pdev, bar, "p2pgem");
+	if (ret)
+		return ret;
+
+	/* Before the P2P pages exist, so the BAR's memory type is WC. */
+	p2p->vram_base = pci_resource_start(pdev, bar);
+	p2p->vram = ioremap_wc(p2p->vram_base, p2p->vram_size);
+	if (!p2p->vram)
+		return -ENOMEM;
+	ret = drmm_add_action_or_reset(drm, p2pgem_iounmap, p2p);
+	if (ret)
+		return ret;
+
+	ret = pci_p2pdma_add_resource(pdev, bar, 0, 0);
+	if (ret) {
+		drm_err(drm, "BAR %d: pci_p2pdma_add_resource: %d\n", bar, ret);
+		return ret;
+	}
+
+	ret = p2pgem_copy_init(p2p);
+	if (ret)
+		return ret;
+	ret = drmm_add_action_or_reset(drm, p2pgem_copy_release, p2p);
+	if (ret)
+		return ret;
+
+	ret = ttm_device_init(&p2p->bdev, &p2pgem_ttm_funcs, drm->dev,
+			      drm->anon_inode->i_mapping,
+			      drm->vma_offset_manager, false, false);
+	if (ret)
+		return ret;
+	ret = drmm_add_action_or_reset(drm, p2pgem_ttm_release, p2p);
+	if (ret)
+		return ret;
+
+	ret = p2pgem_vram_mgr_init(p2p);
+	if (ret)
+		return ret;
+	ret = drmm_add_action_or_reset(drm, p2pgem_vram_release, p2p);
+	if (ret)
+		return ret;
+
+	pci_set_drvdata(pdev, p2p);
+	ret = drm_dev_register(drm, 0);
+	if (ret)
+		return ret;
+
+	drm_info(drm, "VRAM: BAR %d, %llu MiB, CPU-visible %llu MiB\n", bar,
+		 p2p->vram_size >> 20, p2p->visible_size >> 20);
+	return 0;
+}
+
+static void p2pgem_pci_remove(struct pci_dev *pdev)
+{
+	struct p2pgem_device *p2p = pci_get_drvdata(pdev);
+
+	drm_dev_unplug(&p2p->drm);
+}
+
+static const struct pci_device_id p2pgem_pci_ids[] = {
+	/* QEMU ivshmem-plain: BAR 2 is the shared memory. */
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110),
+	  .driver_data = P2PGEM_ID_HAS_BAR | 2 },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, p2pgem_pci_ids);
+
+static struct pci_driver p2pgem_pci_driver = {
+	.name = "p2pgem",
+	.id_table = p2pgem_pci_ids,
+	.probe = p2pgem_pci_probe,
+	.remove = p2pgem_pci_remove,
+};
+module_pci_driver(p2pgem_pci_driver);
+
+MODULE_DESCRIPTION("p2pgem: a PCI BAR as a VRAM heap (DRM, TTM)");
+MODULE_AUTHOR("The p2pbuf authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pgem: the ioctls of the render node.
+ *
+ * Every handler checks every field before acting: flags and padding must
+ * be zero (-EINVAL), handles must name an object of the file (-ENOENT).
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/dma-resv.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_vma_manager.h>
+#include <drm/p2pgem_drm.h>
+
+#include "p2pgem_bo.h"
+#include "p2pgem_ioctl.h"
+#include "p2pgem_placement.h"
+#include "p2pgem_vram_mgr.h"
+
+static struct p2pgem_device *to_p2p(struct drm_device *drm)
+{
+	return container_of(drm, struct p2pgem_device, drm);
+}
+
+static int p2pgem_ioctl_gem_create(struct drm_device *drm, void *data,
+				   struct drm_file *file)
+{
+	struct drm_p2pgem_gem_create *args = data;
+	struct p2pgem_device *p2p = to_p2p(drm);
+	struct p2pgem_bo *bo;
+	u32 handle;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	ret = p2pgem_check_create(args->size, args->placement, args->flags,
+				  p2p->vram_size, p2p->visible_size,
+				  (u64)totalram_pages() << PAGE_SHIFT);
+	if (ret)
+		return ret;
+
+	ret = p2pgem_bo_create(p2p, PAGE_ALIGN(args->size), args->placement,
+			       args->flags, &bo);
+	if (ret)
+		return ret;
+	ret = drm_gem_handle_create(file, &bo->tbo.base, &handle);
+	/* The handle holds the object now, or it goes away. */
+	drm_gem_object_put(&bo->tbo.base);
+	if (ret)
+		return ret;
+	args->handle = handle;
+	return 0;
+}
+
+static int p2pgem_ioctl_gem_mmap_offset(struct drm_device *drm, void *data,
+					struct drm_file *file)
+{
+	struct drm_p2pgem_gem_mmap_offset *args = data;
+	struct drm_gem_object *obj;
+
+	if (args->flags)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+	return 0;
+}
+
+static int p2pgem_ioctl_gem_info(struct drm_device *drm, void *data,
+				 struct drm_file *file)
+{
+	struct drm_p2pgem_gem_info *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->flags)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	ret = p2pgem_bo_info(gem_to_p2pgem_bo(obj), args);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static int p2pgem_ioctl_gem_wait(struct drm_device *drm, void *data,
+				 struct drm_file *file)
+{
+	struct drm_p2pgem_gem_wait *args = data;
+	struct drm_gem_object *obj;
+	unsigned long timeout;
+	long ret;
+
+	if (args->flags || args->timeout_ns < 0)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (!args->timeout_ns) {
+		ret = dma_resv_test_signaled(obj->resv,
+					     DMA_RESV_USAGE_BOOKKEEP) ? 0 : -EBUSY;
+		goto out_put;
+	}
+	/* At least one jiffy: a zero timeout means polling to the resv. */
+	timeout = clamp_t(u64, nsecs_to_jiffies64(args->timeout_ns), 1,
+			  MAX_SCHEDULE_TIMEOUT);
+	ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
+				    timeout);
+	if (ret == 0)
+		ret = -ETIME;
+	else if (ret > 0)
+		ret = 0;
+out_put:
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static int p2pgem_ioctl_device_info(struct drm_device *drm, void *data,
+				    struct drm_file *file)
+{
+	struct drm_p2pgem_device_info *args = data;
+	struct p2pgem_device *p2p = to_p2p(drm);
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+	args->vram_size = p2p->vram_size;
+	args->visible_size = p2p->visible_size;
+	p2pgem_vram_mgr_usage(&p2p->vram_mgr, &args->vram_used,
+			      &args->visible_used);
+	args->evictions = atomic64_read(&p2p->evictions);
+	args->moves = atomic64_read(&p2p->moves);
+	return 0;
+}
+
+static int p2pgem_ioctl_gem_evict(struct drm_device *drm, void *data,
+				  struct drm_file *file)
+{
+	struct drm_p2pgem_gem_evict *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->flags)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	ret = p2pgem_bo_evict(gem_to_p2pgem_bo(obj));
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS] = {
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_CREATE, p2pgem_ioctl_gem_create,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_MMAP_OFFSET, p2pgem_ioctl_gem_mmap_offset,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_INFO, p2pgem_ioctl_gem_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_WAIT, p2pgem_ioctl_gem_wait,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_DEVICE_INFO, p2pgem_ioctl_device_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_EVICT, p2pgem_ioctl_gem_evict,
+			  DRM_RENDER_ALLOW),
+};

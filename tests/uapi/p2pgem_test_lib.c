@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Shared helpers of the p2pgem uAPI tests.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+#include "p2pgem_test_lib.h"
+
+char t_reason[512];
+
+static int run_one(const struct subtest *t)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("not ok %s: fork: %s\n", t->name, strerror(errno));
+		return 1;
+	}
+	if (!pid) {
+		int ret;
+
+		t_reason[0] = '\0';
+		ret = t->fn();
+		if (ret == 0)
+			printf("ok %s\n", t->name);
+		else if (ret == SKIP)
+			printf("skip %s%s%s\n", t->name, t_reason[0] ? ": " : "",
+			       t_reason);
+		else
+			printf("not ok %s: %s\n", t->name, t_reason);
+		fflush(stdout);
+		_exit(ret == 0 || ret == SKIP ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		printf("not ok %s: waitpid: %s\n", t->name, strerror(errno));
+		return 1;
+	}
+	if (WIFSIGNALED(status)) {
+		printf("not ok %s: killed by signal %d\n", t->name,
+		       WTERMSIG(status));
+		return 1;
+	}
+	return WEXITSTATUS(status) != 0;
+}
+
+int run_subtests(int argc, char **argv, const struct subtest *tests,
+		 size_t count)
+{
+	const char *only = NULL;
+	int failed = 0, found = 0;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < count; i++)
+			printf("%s\n", tests[i].name);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--run")) {
+		only = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: %s [--list | --run SUBTEST]\n", argv[0]);
+		return 2;
+	}
+	for (i = 0; i < count; i++) {
+		if (only && strcmp(only, tests[i].name))
+			continue;
+		found++;
+		failed += run_one(&tests[i]);
+	}
+	if (only && !found) {
+		fprintf(stderr, "no subtest named %s\n", only);
+		return 2;
+	}
+	return failed ? 1 : 0;
+}
+
+static int is_p2pgem(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	int ret;
+
+	if (!v)
+		return 0;
+	ret = !strcmp(v->name, "p2pgem");
+	drmFreeVersion(v);
+	return ret;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The minor numbers of the p2pgem render nodes, sorted. */
+static int p2p_minors(int *minors, int max)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir("/dev/dri");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) && n < max) {
+		char path[300];
+		int fd;
+
+		if (strncmp(de->d_name, "renderD", 7))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (is_p2pgem(fd))
+			minors[n++] = atoi(de->d_name + 7);
+		close(fd);
+	}
+	closedir(dir);
+	qsort(minors, n, sizeof(*minors), cmp_int);
+	return n;
+}
+
+int p2p_count(void)
+{
+	int minors[64];
+
+	return p2p_minors(minors, 64);
+}
+
+int p2p_open(int index)
+{
+	int minors[64], n;
+	char path[64];
+
+	n = p2p_minors(minors, 64);
+	if (index >= n)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/dri/renderD%d", minors[index]);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+int p2p_ioctl(int fd, unsigned long request, void *arg)
+{
+	return drmIoctl(fd, request, arg) ? -errno : 0;
+}
+
+int p2p_create(int fd, uint64_t size, uint32_t placement, uint32_t flags,
+	       uint32_t *handle)
+{
+	struct drm_p2pgem_gem_create args = {
+		.size = size, .placement = placement, .flags = flags,
+	};
+	int ret = p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_CREATE, &args);
+
+	if (!ret && handle)
+		*handle = args.handle;
+	return ret;
+}
+
+int p2p_close_bo(int fd, uint32_t handle)
+{
+	struct drm_gem_close args = { .handle = handle };
+
+	return p2p_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &args);
+}
+
+void *p2p_map(int fd, uint32_t handle, size_t size)
+{
+	struct drm_p2pgem_gem_mmap_offset args = { .handle = handle };
+	void *p;
+
+	if (p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_MMAP_OFFSET, &args))
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 args.offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int p2p_info(int fd, uint32_t handle, struct drm_p2pgem_gem_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->handle = handle;
+	return p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_INFO, info);
+}
+
+int p2p_wait(int fd, uint32_t handle, int64_t timeout_ns)
+{
+	struct drm_p2pgem_gem_wait args = {
+		.handle = handle, .timeout_ns = timeout_ns,
+	};
+
+	return p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_WAIT, &args);
+}
+
+int p2p_evict(int fd, uint32_t handle)
+{
+	struct drm_p2pgem_gem_evict args = { .handle = handle };
+
+	return p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_EVICT, &args);
+}
+
+int p2p_dev_info(int fd, struct drm_p2pgem_device_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return p2p_ioctl(fd, DRM_IOCTL_P2PGEM_DEVICE_INFO, info);
+}
+
+static uint64_t pattern_word(uint64_t seed, size_t i)
+{
+	uint64_t x = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (i * 0xbf58476d1ce4e5b9ull);
+
+	return x ^ (x >> 31);
+}
+
+void fill_pattern(void *p, size_t size, uint64_t seed)
+{
+	volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		w[i] = pattern_word(seed, i);
+}
+
+long check_pattern(const void *p, size_t size, uint64_t seed)
+{
+	const volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (w[i] != pattern_word(seed, i))
+			return (long)(i * 8);
+	return -1;
+}
+
+long check_zero(const void *p, size_t size)
+{
+	const volatile uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (w[i])
+			return (long)(i * 8);
+	return -1;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers of the p2pgem uAPI tests: an igt-style subtest runner and
+ * thin wrappers around the p2pgem ioctls.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#ifndef P2PGEM_TEST_LIB_H
+#define P2PGEM_TEST_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <drm/p2pgem_drm.h>
+
+#define SKIP 77
+
+struct subtest {
+	const char *name;
+	int (*fn)(void);
+};
+
+extern char t_reason[512];
+
+/* Fail the current subtest with a reason unless cond holds. */
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		snprintf(t_reason, sizeof(t_reason), __VA_ARGS__);	\
+		return -1;						\
+	}								\
+} while (0)
+
+/* Same, for an ioctl wrapper's return value: expect exactly want. */
+#define CHECK_RET(expr, want) do {					\
+	int r_ = (expr);						\
+	CHECK(r_ == (want), "%s: got %d (%s), want %d (%s)", #expr,	\
+	      r_, r_ < 0 ? strerror(-r_) : "ok", (want),		\
+	      (want) < 0 ? strerror(-(want)) : "ok");			\
+} while (0)
+
+#define SKIP_UNLESS(cond, ...) do {					\
+	if (!(cond)) {							\
+		snprintf(t_reason, sizeof(t_reason), __VA_ARGS__);	\
+		return SKIP;						\
+	}								\
+} while (0)
+
+int run_subtests(int argc, char **argv, const struct subtest *tests,
+		 size_t count);
+
+int p2p_count(void);
+int p2p_open(int index);
+int p2p_ioctl(int fd, unsigned long request, void *arg);
+int p2p_create(int fd, uint64_t size, uint32_t placement, uint32_t flags,
+	       uint32_t *handle);
+int p2p_close_bo(int fd, uint32_t handle);
+void *p2p_map(int fd, uint32_t handle, size_t size);
+int p2p_info(int fd, uint32_t handle, struct drm_p2pgem_gem_info *info);
+int p2p_wait(int fd, uint32_t handle, int64_t timeout_ns);
+int p2p_evict(int fd, uint32_t handle);
+int p2p_dev_info(int fd, struct drm_p2pgem_device_info *info);
+
+void fill_pattern(void *p, size_t size, uint64_t seed);
+/* Returns the byte offset of the first mismatch, or -1. */
+long check_pattern(const void *p, size_t size, uint64_t seed);
+long check_zero(const void *p, size_t size);
+
+#endif
