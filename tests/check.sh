@@ -77,7 +77,7 @@ fi
 if log=$(make -s -C libp2pbuf check 2>&1); then
 	pass check:libp2pbuf
 else
-	fail check:libp2pbuf "$(grep -E '^(FAIL|    )|check:' <<< "$log")"
+	fail check:libp2pbuf "$(grep -E '^(FAIL|    )|check:|rror' <<< "$log" || tail -n 30 <<< "$log")"
 fi
 
 if [ -f tests/uapi/Makefile ]; then

@@ -3,17 +3,8 @@
 #
 # p2pgem uAPI test tests/uapi/p2pgem_badinput: bad input for every ioctl field
 # gets a precise errno.
-# One line per subtest ("ok NAME", "not ok NAME: why", "skip NAME");
-# fails when any subtest fails, skips when p2pgem.ko is not loaded.
 set -uo pipefail
 
-prog=$P2PBUF_REPO/tests/uapi/p2pgem_badinput
-if [ ! -d /sys/module/p2pgem ]; then
-	echo "p2pgem.ko is not loaded"
-	exit 77
-fi
-if [ ! -x "$prog" ]; then
-	echo "$prog is not built (make -C tests/uapi)"
-	exit 1
-fi
-exec "$prog"
+# shellcheck source=lib/p2pgem-uapi
+. "$P2PBUF_REPO/tests/guest/lib/p2pgem-uapi"
+run_p2pgem_uapi p2pgem_badinput "$@"
