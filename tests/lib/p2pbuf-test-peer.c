@@ -37,6 +37,7 @@
 
 #include "p2pbuf/p2pbuf.h"
 #include "cli.h"
+#include "fdutil.h"
 
 #define SKIP 77
 
@@ -93,20 +94,6 @@ static void ok(const char *fmt, ...)
 		     strerror(-_r), (want), strerror(-(want)));		\
 } while (0)
 
-static int count_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = -1;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* dma-bufs alive in the whole system, from debugfs; -1 if unreadable. */
 static int system_dmabufs(void)
@@ -293,7 +280,7 @@ static int reader(int sock, unsigned int count, uint64_t size)
 	struct p2pbuf_dmabuf_info info;
 	int fds[P2PBUF_MAX_BUFFERS], sync;
 	unsigned int n = 0, listed;
-	int fds_before = count_fds();
+	int fds_before = open_fds();
 
 	role = "reader";
 	TRY(p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0));
@@ -331,8 +318,8 @@ static int reader(int sock, unsigned int count, uint64_t size)
 	pattern(fds[0], 4242, 0);
 	for (unsigned int i = 0; i < n; i++)
 		close(fds[i]);
-	if (count_fds() != fds_before)
-		fail("fd count %d, was %d", count_fds(), fds_before);
+	if (open_fds() != fds_before)
+		fail("fd count %d, was %d", open_fds(), fds_before);
 	say_byte(sock, 'y');
 	close(sock);
 	ok("descriptors back to %d", fds_before);
@@ -352,7 +339,7 @@ static int share(const char *kind_name, unsigned int count)
 
 	if (count < 1 || count > P2PBUF_MAX_BUFFERS)
 		fail("bad count");
-	fds_before = count_fds();
+	fds_before = open_fds();
 	bufs_before = system_dmabufs();
 	ret = kind_open(&k, kind_name);
 	if (ret) {
@@ -422,8 +409,8 @@ static int share(const char *kind_name, unsigned int count)
 	close(sv[0]);
 	close(timeline);
 	kind_close(&k);
-	if (count_fds() != fds_before)
-		fail("fd count %d, was %d", count_fds(), fds_before);
+	if (open_fds() != fds_before)
+		fail("fd count %d, was %d", open_fds(), fds_before);
 	if (system_dmabufs() != bufs_before)
 		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);
 	ok("descriptors back to %d, system dma-bufs back to %d", fds_before,
@@ -481,7 +468,7 @@ static int death(const char *kind_name)
 		return SKIP;
 	}
 	kind_close(&k);
-	fds_before = count_fds();
+	fds_before = open_fds();
 	bufs_before = system_dmabufs();
 
 	/* Killed before sending: the receiver sees the connection reset. */
@@ -536,8 +523,8 @@ static int death(const char *kind_name)
 	close(sv[0]);
 	ok("sending to a dead peer: -EPIPE, no SIGPIPE");
 
-	if (count_fds() != fds_before)
-		fail("fd count %d, was %d", count_fds(), fds_before);
+	if (open_fds() != fds_before)
+		fail("fd count %d, was %d", open_fds(), fds_before);
 	if (system_dmabufs() != bufs_before)
 		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);
 	ok("descriptors back to %d, system dma-bufs back to %d", fds_before,
@@ -547,25 +534,6 @@ static int death(const char *kind_name)
 
 /* ---- reject: hostile messages with real dma-bufs ---- */
 
-static int raw_send(int sock, const void *data, size_t len, const int *fds,
-		    unsigned int nfds)
-{
-	char control[CMSG_SPACE(sizeof(int) * 64)] = { 0 };
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
-
-	if (nfds) {
-		msg.msg_control = control;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &msg, 0) == (ssize_t)len ? 0 : -errno;
-}
 
 static int reject(const char *kind_name)
 {
@@ -588,7 +556,7 @@ static int reject(const char *kind_name)
 	TRY(p2pbuf_meta_init(fds[0], &meta[0]));
 	TRY(p2pbuf_meta_init(fds[1], &meta[1]));
 	TRY(p2pbuf_dmabuf_check(fds[0]));
-	fds_before = count_fds();
+	fds_before = open_fds();
 	bufs_before = system_dmabufs();
 
 	memset(wire, 0x5a, 100);
@@ -646,8 +614,8 @@ static int reject(const char *kind_name)
 		ok("a pipe where a dma-buf belongs: -EBADFD");
 	}
 
-	if (count_fds() != fds_before)
-		fail("fd count %d, was %d: a rejected message leaked", count_fds(),
+	if (open_fds() != fds_before)
+		fail("fd count %d, was %d: a rejected message leaked", open_fds(),
 		     fds_before);
 	if (system_dmabufs() != bufs_before)
 		fail("%d dma-bufs alive, %d before", system_dmabufs(), bufs_before);

@@ -54,26 +54,6 @@ static int pair(int sv[2], int type)
 	return socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv);
 }
 
-/* A message built by hand, as a broken or hostile peer would send it. */
-static int raw_send(int sock, const void *data, size_t len, const int *fds,
-		    unsigned int nfds)
-{
-	char control[CMSG_SPACE(sizeof(int) * 64)] = { 0 };
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cmsg;
-
-	if (nfds) {
-		msg.msg_control = control;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cmsg = CMSG_FIRSTHDR(&msg);
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
-	}
-	return sendmsg(sock, &msg, 0) == (ssize_t)len ? 0 : -1;
-}
 
 static int one_buffer(void)
 {

@@ -10,6 +10,8 @@
 #ifndef P2PBUF_TEST_H
 #define P2PBUF_TEST_H
 
+#include "fdutil.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,21 +40,6 @@ struct test {
 	}								\
 } while (0)
 
-/* Open descriptors of this process, for leak checks. */
-static inline int open_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own descriptor */
-}
 
 static inline int run_tests(const char *program, const struct test *tests,
 			    size_t n)
