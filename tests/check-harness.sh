@@ -6,6 +6,10 @@
 # passes only if that run fails on the dmesg check while its test
 # assertions still pass.
 set -uo pipefail
+# Variables given to the top-level make (TOPO, TESTS) reach this script in
+# the environment; keep them out of the sub-makes below, where MAKEFLAGS
+# would override those makefiles' own variables (libp2pbuf's TESTS).
+unset MAKEFLAGS MAKEOVERRIDES MFLAGS
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${P2PBUF_OUT:-$repo/.out}/harness

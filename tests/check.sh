@@ -11,6 +11,10 @@
 #   P2PBUF_OUT where results and console logs go (default: .out/)
 #   HARNESS    "warn": plant a module that WARNs, expect the run to fail
 set -uo pipefail
+# Variables given to the top-level make (TOPO, TESTS) reach this script in
+# the environment; keep them out of the sub-makes below, where MAKEFLAGS
+# would override those makefiles' own variables (libp2pbuf's TESTS).
+unset MAKEFLAGS MAKEOVERRIDES MFLAGS
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -4,6 +4,10 @@
 # make demo: build what is needed, boot the emulated machine (TOPO, default
 # switch) and show what p2pbuf does there.
 set -euo pipefail
+# Variables given to the top-level make (TOPO, TESTS) reach this script in
+# the environment; keep them out of the sub-makes below, where MAKEFLAGS
+# would override those makefiles' own variables (libp2pbuf's TESTS).
+unset MAKEFLAGS MAKEOVERRIDES MFLAGS
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
