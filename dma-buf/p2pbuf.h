@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * p2pbuf: exporter helpers for peer-to-peer dma-bufs (symbol namespace
- * P2PBUF).
+ * p2pbuf: exporter and importer helpers for peer-to-peer dma-bufs (symbol
+ * namespace P2PBUF). Documentation/dma-buf-p2p.rst holds the decision
+ * table, the fence protocol and the locking order.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 #ifndef _P2PBUF_H_
 #define _P2PBUF_H_
 
+#include <linux/atomic.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-resv.h>
 #include <linux/types.h>
 
 struct device;
+struct dma_buf;
 struct dma_buf_attachment;
+struct dma_fence;
+struct page;
 struct pci_dev;
 struct sg_table;
 
@@ -70,7 +76,75 @@ struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 				       const struct p2pbuf_range *ranges,
 				       unsigned int nr, struct device *importer,
 				       enum dma_data_direction dir);
-void p2pbuf_unmap_p2p_ranges(struct device *importer, struct sg_table *sgt,
-			     enum dma_data_direction dir);
+struct sg_table *p2pbuf_map_pages(struct page **pages, unsigned int nr_pages,
+				  struct device *importer,
+				  enum dma_data_direction dir);
+void p2pbuf_unmap_sgt(struct device *importer, struct sg_table *sgt,
+		      enum dma_data_direction dir);
+
+/**
+ * struct p2pbuf_attachment - what an exporter keeps with an attachment
+ * @reason: the P2P decision taken at attach; %P2PBUF_REASON_MAP_REFUSED
+ *	once dma_map_sgtable() refused the P2P pages
+ * @p2p_mapped: the current mapping is of the provider's memory (P2P
+ *	pages), not of system memory; under the reservation lock
+ * @mapped: mappings handed out and not yet unmapped; kept by the
+ *	exporter's map and unmap callbacks, under the reservation lock
+ * @pins: pins the importer holds; kept by the exporter's pin and unpin
+ *	callbacks, under the reservation lock
+ *
+ * p2pbuf_exporter_attach() allocates it as &dma_buf_attachment.priv.
+ */
+struct p2pbuf_attachment {
+	enum p2pbuf_reason reason;
+	bool p2p_mapped;
+	unsigned int mapped;
+	unsigned int pins;
+};
+
+int p2pbuf_exporter_attach(struct pci_dev *provider,
+			   struct dma_buf_attachment *attach);
+void p2pbuf_exporter_detach(struct dma_buf_attachment *attach);
+struct p2pbuf_attachment *p2pbuf_attachment(struct dma_buf_attachment *attach);
+bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
+
+/* p2pbuf_importer_attach() flags */
+#define P2PBUF_IMPORT_DYNAMIC	BIT(0)	/* dynamic: move_notify, lazy re-map */
+#define P2PBUF_IMPORT_PEER2PEER	BIT(1)	/* allow_peer2peer; needs DYNAMIC */
+
+/**
+ * struct p2pbuf_importer - an importer's attachment to a dma-buf
+ * @attach: the attachment
+ * @sgt: the current mapping, NULL when there is none; under the
+ *	reservation lock (a static importer's never changes)
+ * @dir: the DMA direction of every mapping
+ * @flags: P2PBUF_IMPORT_* flags given at attach
+ * @inflight: the last DMA fence published by p2pbuf_importer_end_dma(),
+ *	or NULL; under the reservation lock
+ * @move_notifies: move_notify calls so far
+ * @maps: mappings made so far (the first map and every re-map)
+ *
+ * Embedded in the importer's own structure; initialised by
+ * p2pbuf_importer_attach().
+ */
+struct p2pbuf_importer {
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+	unsigned int flags;
+	struct dma_fence *inflight;
+	atomic_t move_notifies;
+	atomic_t maps;
+};
+
+int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,
+			   struct device *dev, unsigned int flags,
+			   enum dma_data_direction dir);
+void p2pbuf_importer_detach(struct p2pbuf_importer *imp);
+int p2pbuf_importer_pin(struct p2pbuf_importer *imp);
+void p2pbuf_importer_unpin(struct p2pbuf_importer *imp);
+struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp);
+void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
+			     struct dma_fence *fence, enum dma_resv_usage usage);
 
 #endif /* _P2PBUF_H_ */

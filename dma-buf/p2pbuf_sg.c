@@ -174,7 +174,7 @@ static int p2pbuf_fill_sg(struct sg_table *sgt, resource_size_t bar_start,
  * ranges allocated (for a dma-buf exporter, the reservation lock). May
  * sleep.
  *
- * Return: the mapped table, to be released with p2pbuf_unmap_p2p_ranges();
+ * Return: the mapped table, to be released with p2pbuf_unmap_sgt();
  * ERR_PTR(-EINVAL) for ranges that are malformed or outside the BAR or
  * memory without P2P pages, ERR_PTR(-EREMOTEIO) when the importer cannot
  * reach the provider, ERR_PTR(-ENOMEM) or another DMA-API error.
@@ -227,20 +227,68 @@ err_free:
 EXPORT_SYMBOL_NS_GPL(p2pbuf_map_p2p_ranges, P2PBUF);
 
 /**
- * p2pbuf_unmap_p2p_ranges() - undo p2pbuf_map_p2p_ranges()
+ * p2pbuf_map_pages() - map system memory pages for an importer
+ * @pages: the pages, in the buffer's order
+ * @nr_pages: number of pages, not zero
+ * @importer: the device that will DMA to the memory
+ * @dir: the DMA direction
+ *
+ * The fallback of a P2P exporter: builds an sg table of @pages, physically
+ * contiguous pages merged up to dma_get_max_seg_size() of @importer, and
+ * maps it with dma_map_sgtable(). The caller keeps the pages alive while
+ * the table exists. May sleep.
+ *
+ * Return: the mapped table, to be released with p2pbuf_unmap_sgt();
+ * ERR_PTR(-EINVAL) for no pages or a segment limit below a page,
+ * ERR_PTR(-ENOMEM) or another DMA-API error.
+ */
+struct sg_table *p2pbuf_map_pages(struct page **pages, unsigned int nr_pages,
+				  struct device *importer,
+				  enum dma_data_direction dir)
+{
+	unsigned int max_seg = dma_get_max_seg_size(importer) & PAGE_MASK;
+	struct sg_table *sgt;
+	int ret;
+
+	if (!nr_pages || !max_seg)
+		return ERR_PTR(-EINVAL);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table_from_pages_segment(sgt, pages, nr_pages, 0,
+						(unsigned long)nr_pages <<
+						PAGE_SHIFT, max_seg,
+						GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	ret = dma_map_sgtable(importer, sgt, dir, 0);
+	if (ret)
+		goto err_table;
+	return sgt;
+
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_map_pages, P2PBUF);
+
+/**
+ * p2pbuf_unmap_sgt() - undo p2pbuf_map_p2p_ranges() or p2pbuf_map_pages()
  * @importer: the device the table was mapped for
- * @sgt: the table p2pbuf_map_p2p_ranges() returned
+ * @sgt: the table the map function returned
  * @dir: the DMA direction it was mapped with
  *
  * Unmaps the table for @importer and frees it. Uses only the DMA side of
  * the table, never its page pointers (dma-buf debugging mangles them while
  * the table is handed out). May sleep.
  */
-void p2pbuf_unmap_p2p_ranges(struct device *importer, struct sg_table *sgt,
-			     enum dma_data_direction dir)
+void p2pbuf_unmap_sgt(struct device *importer, struct sg_table *sgt,
+		      enum dma_data_direction dir)
 {
 	dma_unmap_sgtable(importer, sgt, dir, 0);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
-EXPORT_SYMBOL_NS_GPL(p2pbuf_unmap_p2p_ranges, P2PBUF);
+EXPORT_SYMBOL_NS_GPL(p2pbuf_unmap_sgt, P2PBUF);

@@ -24,12 +24,14 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
+#include <drm/drm_print.h>
 #include <drm/p2pgem_drm.h>
 #include <drm/ttm/ttm_bo_driver.h>
 #include <drm/ttm/ttm_tt.h>
 
 #include "p2pgem_bo.h"
 #include "p2pgem_copy.h"
+#include "p2pgem_dma_buf.h"
 #include "p2pgem_placement.h"
 #include "p2pgem_vram_mgr.h"
 
@@ -95,6 +97,23 @@ static bool p2pgem_tt_has_data(struct ttm_tt *tt)
 		      (tt->page_flags & TTM_TT_FLAG_SWAPPED));
 }
 
+/*
+ * The memory of @bo is about to change, reservation lock held: dynamic
+ * importers of its dma-buf drop their mappings (dma_buf_move_notify()), and
+ * CPU mappings made through the dma-buf's file are zapped. TTM zaps only
+ * those made through the DRM file; a dma-buf mapping lives in the dma-buf
+ * file's own address space, which holds nothing else.
+ */
+static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
+{
+	struct dma_buf *dmabuf = bo->dmabuf;
+
+	if (!dmabuf)
+		return;
+	dma_buf_move_notify(dmabuf);
+	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+}
+
 static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 			  struct ttm_operation_ctx *ctx,
 			  struct ttm_resource *new_mem,
@@ -117,6 +136,9 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	}
 	if (old_type != TTM_PL_VRAM && old_type != TTM_PL_SYSTEM)
 		return -EINVAL;
+
+	/* Importers drop their mappings; the copy waits for their fences. */
+	p2pgem_bo_notify_importers(bo);
 
 	/* The system side: TTM creates the ttm_tt, we fill or read it. */
 	if (tbo->ttm && (has_data || new_mem->mem_type == TTM_PL_SYSTEM)) {
@@ -163,6 +185,12 @@ out:
 	return 0;
 }
 
+/* TTM swaps the pages of @tbo out, reservation lock held. */
+static void p2pgem_bo_swap_notify(struct ttm_buffer_object *tbo)
+{
+	p2pgem_bo_notify_importers(to_p2pgem_bo(tbo));
+}
+
 static int p2pgem_io_mem_reserve(struct ttm_device *bdev,
 				 struct ttm_resource *mem)
 {
@@ -198,6 +226,7 @@ struct ttm_device_funcs p2pgem_ttm_funcs = {
 	.eviction_valuable = ttm_bo_eviction_valuable,
 	.evict_flags = p2pgem_bo_evict_flags,
 	.move = p2pgem_bo_move,
+	.swap_notify = p2pgem_bo_swap_notify,
 	.io_mem_reserve = p2pgem_io_mem_reserve,
 	.io_mem_pfn = p2pgem_io_mem_pfn,
 };
@@ -225,16 +254,29 @@ static vm_fault_t p2pgem_errno_to_fault(int ret)
 	}
 }
 
-/* Under the reservation lock: apply the visible-window rule. */
-static vm_fault_t p2pgem_bo_fault_place(struct p2pgem_bo *bo)
+/**
+ * p2pgem_bo_place_visible - apply the visible-window rule
+ * @bo: the buffer object, reservation lock held
+ * @interruptible: waits may be interrupted by signals
+ *
+ * Leaves @bo where it is when it is pinned or already mapped in the rule's
+ * sense, else validates it into the CPU-visible window (see
+ * p2pgem_fault_action()); a buffer object that wants VRAM but finds no room
+ * there stays in system memory. Used by CPU faults and by peer-to-peer
+ * dma-buf maps, which need memory the bus can reach.
+ *
+ * Return: 0 or a negative error code of ttm_bo_validate().
+ */
+int p2pgem_bo_place_visible(struct p2pgem_bo *bo, bool interruptible)
 {
 	struct p2pgem_device *p2p = to_p2pgem_device(bo->tbo.bdev);
-	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct ttm_operation_ctx ctx = { .interruptible = interruptible };
 	struct ttm_resource *res = bo->tbo.resource;
 	enum p2pgem_fault_action action;
 	struct p2pgem_placement pl;
 	int ret;
 
+	dma_resv_assert_held(bo->tbo.base.resv);
 	if (!res || bo->tbo.pin_count)
 		return 0;
 	action = p2pgem_fault_action(res->mem_type, bo->placement, bo->flags,
@@ -252,12 +294,13 @@ static vm_fault_t p2pgem_bo_fault_place(struct p2pgem_bo *bo)
 	if (action == P2PGEM_FAULT_RETURN_VRAM &&
 	    (ret == -ENOMEM || ret == -ENOSPC || ret == -EBUSY))
 		ret = 0;
-	return p2pgem_errno_to_fault(ret);
+	return ret;
 }
 
 static vm_fault_t p2pgem_bo_vm_fault(struct vm_fault *vmf)
 {
 	struct ttm_buffer_object *tbo = vmf->vma->vm_private_data;
+	struct p2pgem_bo *bo = to_p2pgem_bo(tbo);
 	struct drm_device *drm = tbo->base.dev;
 	vm_fault_t ret;
 	int idx;
@@ -266,11 +309,12 @@ static vm_fault_t p2pgem_bo_vm_fault(struct vm_fault *vmf)
 	if (ret)
 		return ret;
 
+	/* The device is gone (p2pgem_revoke()): its memory is too. */
 	if (!drm_dev_enter(drm, &idx)) {
-		ret = ttm_bo_vm_dummy_page(vmf, vmf->vma->vm_page_prot);
+		ret = VM_FAULT_SIGBUS;
 		goto out_unlock;
 	}
-	ret = p2pgem_bo_fault_place(to_p2pgem_bo(tbo));
+	ret = p2pgem_errno_to_fault(p2pgem_bo_place_visible(bo, true));
 	if (!ret) {
 		ttm_bo_move_to_lru_tail_unlocked(tbo);
 		ret = ttm_bo_vm_fault_reserved(vmf, vmf->vma->vm_page_prot,
@@ -312,10 +356,95 @@ static void p2pgem_gem_free(struct drm_gem_object *obj)
 	ttm_bo_put(drm_gem_ttm_of_gem(obj));
 }
 
+/* Pinned in VRAM: map its pages of the BAR, write-combined. */
+static int p2pgem_bo_vmap_vram(struct p2pgem_bo *bo, struct iosys_map *map)
+{
+	struct p2pgem_device *p2p = to_p2pgem_device(bo->tbo.bdev);
+	unsigned long num_pages = bo->tbo.resource->num_pages, i = 0;
+	struct p2pbuf_range *ranges;
+	struct page **pages;
+	unsigned int n, r;
+	void *vaddr = NULL;
+
+	ranges = p2pgem_vram_res_extents(&p2p->vram_mgr, bo->tbo.resource, &n);
+	pages = kvmalloc_array(num_pages, sizeof(*pages), GFP_KERNEL);
+	if (!ranges || !pages)
+		goto out_free;
+	/* Every page of the BAR is a P2P page (pci_p2pdma_add_resource()). */
+	for (r = 0; r < n; r++) {
+		u64 off;
+
+		for (off = 0; off < ranges[r].size && i < num_pages;
+		     off += PAGE_SIZE)
+			pages[i++] = pfn_to_page(PHYS_PFN(p2p->vram_base +
+							  ranges[r].offset +
+							  off));
+	}
+	if (i == num_pages)
+		vaddr = vmap(pages, num_pages, VM_MAP,
+			     pgprot_writecombine(PAGE_KERNEL));
+out_free:
+	kvfree(pages);
+	kvfree(ranges);
+	if (!vaddr)
+		return -ENOMEM;
+	iosys_map_set_vaddr_iomem(map, (void __force __iomem *)vaddr);
+	return 0;
+}
+
+/*
+ * Kernel CPU mappings (dma_buf_vmap() of the exported buffer). The buffer
+ * object is pinned while it is vmapped: where it is when already pinned
+ * (in VRAM for peer-to-peer importers: its BAR pages are mapped
+ * write-combined), else in system memory. The dma-buf core WARNs on any
+ * error, so nothing here waits interruptibly.
+ */
+static int p2pgem_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
+{
+	struct p2pgem_bo *bo = gem_to_p2pgem_bo(obj);
+	int ret = 0;
+
+	dma_resv_lock(obj->resv, NULL);
+	if (!bo->tbo.pin_count)
+		ret = p2pgem_bo_to_system(bo, false);
+	if (ret)
+		goto out_unlock;
+	ttm_bo_pin(&bo->tbo);
+	/* The CPU reads what the last move copied. */
+	dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_KERNEL, false,
+			      MAX_SCHEDULE_TIMEOUT);
+	if (bo->tbo.resource->mem_type == TTM_PL_VRAM)
+		ret = p2pgem_bo_vmap_vram(bo, map);
+	else
+		ret = ttm_bo_vmap(&bo->tbo, map);
+	if (ret)
+		ttm_bo_unpin(&bo->tbo);
+out_unlock:
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
+static void p2pgem_gem_vunmap(struct drm_gem_object *obj,
+			      struct iosys_map *map)
+{
+	struct p2pgem_bo *bo = gem_to_p2pgem_bo(obj);
+
+	dma_resv_lock(obj->resv, NULL);
+	if (bo->tbo.resource->mem_type == TTM_PL_VRAM)
+		vunmap((void __force *)map->vaddr_iomem);
+	else
+		ttm_bo_vunmap(&bo->tbo, map);
+	ttm_bo_unpin(&bo->tbo);
+	dma_resv_unlock(obj->resv);
+}
+
 static const struct drm_gem_object_funcs p2pgem_gem_funcs = {
 	.free = p2pgem_gem_free,
 	.mmap = p2pgem_gem_mmap,
+	.vmap = p2pgem_gem_vmap,
+	.vunmap = p2pgem_gem_vunmap,
 	.print_info = drm_gem_ttm_print_info,
+	.export = p2pgem_gem_prime_export,
 };
 
 /* TTM's destructor: the last reference to the TTM object is gone. */
@@ -400,7 +529,7 @@ int p2pgem_bo_create(struct p2pgem_device *p2p, u64 size, u32 placement,
 
 static u32 p2pgem_bo_attachments(struct p2pgem_bo *bo)
 {
-	struct dma_buf *dmabuf = bo->tbo.base.dma_buf;
+	struct dma_buf *dmabuf = bo->dmabuf;
 	struct dma_buf_attachment *attach;
 	u32 count = 0;
 
@@ -457,20 +586,82 @@ int p2pgem_bo_info(struct p2pgem_bo *bo, struct drm_p2pgem_gem_info *info)
  */
 int p2pgem_bo_evict(struct p2pgem_bo *bo)
 {
-	struct ttm_operation_ctx ctx = { .interruptible = true };
-	struct p2pgem_placement pl;
 	int ret;
 
 	ret = dma_resv_lock_interruptible(bo->tbo.base.resv, NULL);
 	if (ret)
 		return ret;
-	if (bo->tbo.pin_count) {
-		ret = -EBUSY;
-		goto out_unlock;
-	}
-	p2pgem_placement_system(&pl);
-	ret = ttm_bo_validate(&bo->tbo, &pl.placement, &ctx);
-out_unlock:
+	ret = bo->tbo.pin_count ? -EBUSY : p2pgem_bo_to_system(bo, true);
 	dma_resv_unlock(bo->tbo.base.resv);
 	return ret;
+}
+
+/**
+ * p2pgem_bo_to_system - move a buffer object to system memory
+ * @bo: the buffer object, reservation lock held
+ * @interruptible: waits may be interrupted by signals
+ *
+ * The copy is queued, not waited for.
+ *
+ * Return: 0 (also when already there, pinned or not), -EBUSY when pinned
+ * in VRAM, -ERESTARTSYS or -ENOMEM.
+ */
+int p2pgem_bo_to_system(struct p2pgem_bo *bo, bool interruptible)
+{
+	struct ttm_operation_ctx ctx = { .interruptible = interruptible };
+	struct p2pgem_placement pl;
+
+	dma_resv_assert_held(bo->tbo.base.resv);
+	if (bo->tbo.resource && bo->tbo.resource->mem_type == TTM_PL_SYSTEM)
+		return 0;
+	if (bo->tbo.pin_count)
+		return -EBUSY;
+	p2pgem_placement_system(&pl);
+	return ttm_bo_validate(&bo->tbo, &pl.placement, &ctx);
+}
+
+/**
+ * p2pgem_revoke - take every buffer object away from its users
+ * @p2p: a device that drm_dev_unplug() just unplugged
+ *
+ * Called when the PCI function is unbound or removed. For every buffer
+ * object, under its reservation lock: dynamic importers of its dma-buf are
+ * told with dma_buf_move_notify() (their next map fails with -ENODEV) and
+ * CPU mappings are zapped (their next fault gets SIGBUS). Static importers
+ * keep their pinned mappings until they detach. The buffer objects
+ * themselves live on until their last reference is dropped. Takes
+ * &p2pgem_device.bo_lock, then each reservation lock with it released.
+ */
+void p2pgem_revoke(struct p2pgem_device *p2p)
+{
+	struct p2pgem_bo **bos, *bo;
+	unsigned int n = 0, i;
+
+	mutex_lock(&p2p->bo_lock);
+	list_for_each_entry(bo, &p2p->bo_list, link)
+		n++;
+	bos = kvmalloc_array(max(n, 1u), sizeof(*bos), GFP_KERNEL);
+	i = 0;
+	list_for_each_entry(bo, &p2p->bo_list, link) {
+		if (!bos || i == n)
+			break;
+		/* Skip objects on their way out: nobody can reach them. */
+		if (kref_get_unless_zero(&bo->tbo.base.refcount))
+			bos[i++] = bo;
+	}
+	mutex_unlock(&p2p->bo_lock);
+	if (!bos) {
+		drm_err(&p2p->drm, "out of memory: buffers not revoked\n");
+		return;
+	}
+
+	while (i--) {
+		bo = bos[i];
+		dma_resv_lock(bo->tbo.base.resv, NULL);
+		p2pgem_bo_notify_importers(bo);
+		ttm_bo_unmap_virtual(&bo->tbo);
+		dma_resv_unlock(bo->tbo.base.resv);
+		drm_gem_object_put(&bo->tbo.base);
+	}
+	kvfree(bos);
 }

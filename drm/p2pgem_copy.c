@@ -46,7 +46,7 @@ struct p2pgem_copy_job {
 /* A position in a source or destination: a page array or VRAM ranges. */
 struct p2pgem_cursor {
 	struct page **pages;
-	const struct p2pgem_extent *ext;
+	const struct p2pbuf_range *ext;
 	unsigned long page;
 	unsigned int index;
 	u64 offset;

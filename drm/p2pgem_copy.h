@@ -26,9 +26,9 @@
 struct p2pgem_copy_req {
 	unsigned long num_pages;
 	struct page **src_pages;
-	struct p2pgem_extent *src_ext;
+	struct p2pbuf_range *src_ext;
 	struct page **dst_pages;
-	struct p2pgem_extent *dst_ext;
+	struct p2pbuf_range *dst_ext;
 };
 
 int p2pgem_copy_init(struct p2pgem_device *p2p);

@@ -5,10 +5,14 @@
  *   p2pgem_vram  the VRAM manager: sizes, the visible window, drm_buddy state
  *   p2pgem_bos   every buffer object: id, size, requested and current
  *                placement, moves, pins
+ *   p2pgem_attachments  every dma-buf attachment of an exported buffer
+ *                object: importer device, dynamic or static, peer2peer,
+ *                the P2P decision, the memory mapped, pins, mappings
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
+#include <linux/dma-buf.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
@@ -19,6 +23,7 @@
 
 #include "p2pgem_bo.h"
 #include "p2pgem_debugfs.h"
+#include "p2pgem_dma_buf.h"
 
 static struct p2pgem_device *p2pgem_debugfs_device(struct seq_file *m)
 {
@@ -74,9 +79,56 @@ static int p2pgem_debugfs_bos(struct seq_file *m, void *data)
 	return 0;
 }
 
+static void p2pgem_debugfs_bo_attachments(struct seq_file *m,
+					  struct p2pgem_bo *bo)
+{
+	struct dma_resv *resv = bo->tbo.base.resv;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+
+	/* Under bo_lock nothing may wait for a reservation lock. */
+	if (!dma_resv_trylock(resv)) {
+		seq_printf(m, "%llu busy\n", bo->id);
+		return;
+	}
+	dmabuf = p2pgem_bo_dma_buf(bo);
+	if (!dmabuf) {
+		dma_resv_unlock(resv);
+		return;
+	}
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
+		struct p2pbuf_attachment *pa = p2pbuf_attachment(attach);
+
+		seq_printf(m, "%llu %s %s %s %s %s %u %u\n", bo->id,
+			   dev_name(attach->dev),
+			   dma_buf_attachment_is_dynamic(attach) ?
+			   "dynamic" : "static",
+			   attach->peer2peer ? "peer2peer" : "no-peer2peer",
+			   p2pbuf_reason_name(pa->reason),
+			   !pa->mapped ? "unmapped" :
+			   pa->p2p_mapped ? "p2p" : "system",
+			   pa->pins, pa->mapped);
+	}
+	dma_resv_unlock(resv);
+}
+
+static int p2pgem_debugfs_attachments(struct seq_file *m, void *data)
+{
+	struct p2pgem_device *p2p = p2pgem_debugfs_device(m);
+	struct p2pgem_bo *bo;
+
+	seq_puts(m, "bo importer kind peer2peer decision mapped pins mappings\n");
+	mutex_lock(&p2p->bo_lock);
+	list_for_each_entry(bo, &p2p->bo_list, link)
+		p2pgem_debugfs_bo_attachments(m, bo);
+	mutex_unlock(&p2p->bo_lock);
+	return 0;
+}
+
 static const struct drm_info_list p2pgem_debugfs_list[] = {
 	{ "p2pgem_vram", p2pgem_debugfs_vram, 0, NULL },
 	{ "p2pgem_bos", p2pgem_debugfs_bos, 0, NULL },
+	{ "p2pgem_attachments", p2pgem_debugfs_attachments, 0, NULL },
 };
 
 /**

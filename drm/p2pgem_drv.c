@@ -7,12 +7,15 @@
  * allocation), mapped write-combined for the copy engine, managed by TTM
  * through the VRAM manager, and offered to userspace as a render node.
  *
- * Teardown: remove() unplugs the DRM device; what it owns is released in
- * reverse order of creation (drmm actions) when the last user is gone.
+ * Teardown: remove() unplugs the DRM device and revokes every buffer
+ * object (importers are told with move_notify and can no longer map, CPU
+ * mappings fault with SIGBUS); what the device owns is released in reverse
+ * order of creation (drmm actions) when the last user is gone.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -23,11 +26,13 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 
 #include "p2pgem_bo.h"
 #include "p2pgem_copy.h"
 #include "p2pgem_debugfs.h"
+#include "p2pgem_dma_buf.h"
 #include "p2pgem_ioctl.h"
 #include "p2pgem_vram_mgr.h"
 
@@ -43,6 +48,10 @@ static unsigned int p2pgem_visible_mb;
 module_param_named(visible_mb, p2pgem_visible_mb, uint, 0444);
 MODULE_PARM_DESC(visible_mb, "MiB of VRAM the CPU may map, from offset 0 (default 0: all of it)");
 
+static int p2pgem_pin_quota_mb = -1;
+module_param_named(pin_quota_mb, p2pgem_pin_quota_mb, int, 0444);
+MODULE_PARM_DESC(pin_quota_mb, "MiB of VRAM that dma-buf importers may keep pinned (default -1: half of VRAM; 0: never pin in VRAM)");
+
 /* driver_data of the id table: the BAR holding VRAM. */
 #define P2PGEM_ID_HAS_BAR	BIT(8)
 #define P2PGEM_ID_BAR_MASK	0xff
@@ -54,6 +63,10 @@ static const struct drm_driver p2pgem_drm_driver = {
 	.ioctls = p2pgem_ioctls,
 	.num_ioctls = P2PGEM_NUM_IOCTLS,
 	.fops = &p2pgem_fops,
+	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
+	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
+	.gem_prime_import = p2pgem_gem_prime_import,
+	.gem_prime_mmap = drm_gem_prime_mmap,
 	.debugfs_init = p2pgem_debugfs_init,
 	.name = "p2pgem",
 	.desc = "PCI BAR as a VRAM heap",
@@ -112,6 +125,10 @@ static int p2pgem_sizes(struct p2pgem_device *p2p, struct pci_dev *pdev)
 	if (p2pgem_visible_mb)
 		p2p->visible_size = min_t(u64, size,
 					  (u64)p2pgem_visible_mb * SZ_1M);
+	p2p->pin_quota = size / 2;
+	if (p2pgem_pin_quota_mb >= 0)
+		p2p->pin_quota = min_t(u64, size,
+				       (u64)p2pgem_pin_quota_mb * SZ_1M);
 	return 0;
 }
 
@@ -129,6 +146,10 @@ static int p2pgem_pci_probe(struct pci_dev *pdev,
 	}
 
 	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	/* A device with memory of its own DMAs to all of the address space. */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
 
@@ -205,6 +226,7 @@ static void p2pgem_pci_remove(struct pci_dev *pdev)
 	struct p2pgem_device *p2p = pci_get_drvdata(pdev);
 
 	drm_dev_unplug(&p2p->drm);
+	p2pgem_revoke(p2p);
 }
 
 static const struct pci_device_id p2pgem_pci_ids[] = {

@@ -11,6 +11,7 @@
 #include <linux/dma-resv.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/sched.h>
 
 #include <drm/drm_file.h>
@@ -19,6 +20,7 @@
 #include <drm/p2pgem_drm.h>
 
 #include "p2pgem_bo.h"
+#include "p2pgem_dma_buf.h"
 #include "p2pgem_ioctl.h"
 #include "p2pgem_placement.h"
 #include "p2pgem_vram_mgr.h"
@@ -138,6 +140,8 @@ static int p2pgem_ioctl_device_info(struct drm_device *drm, void *data,
 			      &args->visible_used);
 	args->evictions = atomic64_read(&p2p->evictions);
 	args->moves = atomic64_read(&p2p->moves);
+	args->pin_quota = p2p->pin_quota;
+	args->pinned_vram = atomic64_read(&p2p->pinned_vram);
 	return 0;
 }
 
@@ -158,6 +162,33 @@ static int p2pgem_ioctl_gem_evict(struct drm_device *drm, void *data,
 	return ret;
 }
 
+static int p2pgem_ioctl_gem_p2p_query(struct drm_device *drm, void *data,
+				      struct drm_file *file)
+{
+	struct drm_p2pgem_gem_p2p_query *args = data;
+	struct drm_gem_object *obj;
+	struct pci_dev *client;
+	int ret;
+
+	if (args->flags || args->pad || args->bus > 0xff || args->devfn > 0xff)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	client = pci_get_domain_bus_and_slot(args->domain, args->bus,
+					     args->devfn);
+	if (!client) {
+		ret = -ENODEV;
+		goto out_put;
+	}
+	ret = p2pgem_bo_p2p_query(gem_to_p2pgem_bo(obj), client, &args->reason,
+				  &args->distance);
+	pci_dev_put(client);
+out_put:
+	drm_gem_object_put(obj);
+	return ret;
+}
+
 const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS] = {
 	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_CREATE, p2pgem_ioctl_gem_create,
 			  DRM_RENDER_ALLOW),
@@ -170,5 +201,7 @@ const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS] = {
 	DRM_IOCTL_DEF_DRV(P2PGEM_DEVICE_INFO, p2pgem_ioctl_device_info,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_EVICT, p2pgem_ioctl_gem_evict,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_P2P_QUERY, p2pgem_ioctl_gem_p2p_query,
 			  DRM_RENDER_ALLOW),
 };

@@ -8,6 +8,7 @@
 #define _P2PGEM_TYPES_H_
 
 #include <linux/atomic.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -21,6 +22,8 @@
 #include <drm/ttm/ttm_device.h>
 #include <drm/ttm/ttm_placement.h>
 #include <drm/ttm/ttm_resource.h>
+
+#include "../dma-buf/p2pbuf.h"
 
 /**
  * struct p2pgem_vram_mgr - the TTM resource manager of the VRAM heap
@@ -52,16 +55,6 @@ struct p2pgem_vram_res {
 	struct list_head blocks;
 	unsigned long visible_pages;
 	bool contiguous;
-};
-
-/**
- * struct p2pgem_extent - a contiguous range of VRAM
- * @offset: byte offset from VRAM offset 0
- * @size: bytes
- */
-struct p2pgem_extent {
-	u64 offset;
-	u64 size;
 };
 
 /**
@@ -98,6 +91,8 @@ struct p2pgem_copy_engine {
  * @bo_ids: last buffer object id handed out
  * @evictions: moves from VRAM to system memory
  * @moves: moves with a copy
+ * @pin_quota: bytes of VRAM that dma-buf pins may hold
+ * @pinned_vram: bytes of VRAM held by dma-buf pins now
  */
 struct p2pgem_device {
 	struct drm_device drm;
@@ -114,6 +109,8 @@ struct p2pgem_device {
 	atomic64_t bo_ids;
 	atomic64_t evictions;
 	atomic64_t moves;
+	u64 pin_quota;
+	atomic64_t pinned_vram;
 };
 
 /**
@@ -125,6 +122,12 @@ struct p2pgem_device {
  * @flags: creation flags, P2PGEM_CREATE_*
  * @mem_type: current TTM memory type, a copy for debugfs
  * @move_count: moves with a copy
+ * @pinned_vram: pinned in VRAM, charged to the pin quota; under the
+ *	reservation lock
+ * @dmabuf: the live dma-buf p2pgem exported for this buffer object, or
+ *	NULL; set by the export, cleared by the dma-buf's release, under the
+ *	reservation lock. Unlike &drm_gem_object.dma_buf it stays set when the
+ *	last GEM handle is closed while the dma-buf lives on.
  */
 struct p2pgem_bo {
 	struct ttm_buffer_object tbo;
@@ -134,6 +137,8 @@ struct p2pgem_bo {
 	u32 flags;
 	u32 mem_type;
 	atomic64_t move_count;
+	bool pinned_vram;
+	struct dma_buf *dmabuf;
 };
 
 /**

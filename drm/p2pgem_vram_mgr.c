@@ -320,14 +320,14 @@ u64 p2pgem_vram_res_offset(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res
  * Return: a kvmalloc'ed array covering @res->num_pages pages in order, or
  * NULL when out of memory.
  */
-struct p2pgem_extent *p2pgem_vram_res_extents(struct p2pgem_vram_mgr *mgr,
-					      struct ttm_resource *res,
-					      unsigned int *count)
+struct p2pbuf_range *p2pgem_vram_res_extents(struct p2pgem_vram_mgr *mgr,
+					     struct ttm_resource *res,
+					     unsigned int *count)
 {
 	struct p2pgem_vram_res *vres = to_p2pgem_vram_res(res);
 	u64 left = (u64)res->num_pages << PAGE_SHIFT;
 	struct drm_buddy_block *block;
-	struct p2pgem_extent *ext;
+	struct p2pbuf_range *ext;
 	unsigned int n = 0;
 
 	list_for_each_entry(block, &vres->blocks, link)

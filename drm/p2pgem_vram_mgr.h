@@ -15,8 +15,8 @@ void p2pgem_vram_mgr_usage(struct p2pgem_vram_mgr *mgr, u64 *used,
 			   u64 *visible_used);
 u64 p2pgem_vram_res_offset(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res,
 			   unsigned long page);
-struct p2pgem_extent *p2pgem_vram_res_extents(struct p2pgem_vram_mgr *mgr,
-					      struct ttm_resource *res,
-					      unsigned int *count);
+struct p2pbuf_range *p2pgem_vram_res_extents(struct p2pgem_vram_mgr *mgr,
+					     struct ttm_resource *res,
+					     unsigned int *count);
 
 #endif /* _P2PGEM_VRAM_MGR_H_ */

@@ -24,6 +24,7 @@ extern "C" {
 #define DRM_P2PGEM_GEM_WAIT		0x03
 #define DRM_P2PGEM_DEVICE_INFO		0x04
 #define DRM_P2PGEM_GEM_EVICT		0x05
+#define DRM_P2PGEM_GEM_P2P_QUERY	0x06
 
 /* Placements: where a buffer object may live. */
 /* VRAM only; evicted to system memory under pressure. */
@@ -148,6 +149,14 @@ struct drm_p2pgem_device_info {
 	__u64 evictions;
 	/** @moves: out: moves with a copy so far, all kinds. */
 	__u64 moves;
+	/**
+	 * @pin_quota: out: bytes of VRAM that dma-buf importers may keep
+	 * pinned (module parameter pin_quota_mb); past it, pins place the
+	 * buffer in system memory.
+	 */
+	__u64 pin_quota;
+	/** @pinned_vram: out: bytes of VRAM pinned by importers now. */
+	__u64 pinned_vram;
 };
 
 /**
@@ -162,6 +171,53 @@ struct drm_p2pgem_gem_evict {
 	__u32 handle;
 	/** @flags: in: must be zero. */
 	__u32 flags;
+};
+
+/* Answers of DRM_IOCTL_P2PGEM_GEM_P2P_QUERY (drm_p2pgem_gem_p2p_query.reason). */
+/* the PCI function would get the buffer's VRAM, peer-to-peer. */
+#define P2PGEM_P2P_OK			0
+/* pci_p2pdma_distance() < 0 below a common bridge: ACS redirects. */
+#define P2PGEM_P2P_ACS_REDIRECT		3
+/* pci_p2pdma_distance() < 0 through a host bridge not whitelisted. */
+#define P2PGEM_P2P_HOST_BRIDGE		4
+/* the buffer object was created for system memory. */
+#define P2PGEM_P2P_SYSTEM_PLACEMENT	16
+/* the buffer object is pinned in system memory for another importer. */
+#define P2PGEM_P2P_PINNED_SYSTEM	17
+/* larger than the CPU-visible window, the part of VRAM the bus reaches. */
+#define P2PGEM_P2P_TOO_BIG		18
+
+/**
+ * struct drm_p2pgem_gem_p2p_query - can a PCI function reach a buffer P2P?
+ *
+ * Asks whether a dynamic importer that allows peer2peer, attaching for the
+ * PCI function @domain:@bus:@devfn, would get the buffer object's VRAM
+ * peer-to-peer, and if not, why. The answer is the decision p2pgem's
+ * dma-buf export takes at attach (see Documentation/dma-buf-p2p.rst),
+ * plus what the buffer object's own state rules out. A mapping can still
+ * be refused by the DMA API (dma-map-refused), which only a map tells.
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad, @bus above 255 or @devfn
+ * above 255; -ENOENT for a bad handle; -ENODEV when there is no such PCI
+ * function.
+ */
+struct drm_p2pgem_gem_p2p_query {
+	/** @handle: in: the GEM handle. */
+	__u32 handle;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @domain: in: PCI domain (segment) of the importing function. */
+	__u32 domain;
+	/** @bus: in: its bus number. */
+	__u32 bus;
+	/** @devfn: in: its device and function, (device << 3) | function. */
+	__u32 devfn;
+	/** @reason: out: one of the P2PGEM_P2P_* answers. */
+	__u32 reason;
+	/** @distance: out: pci_p2pdma_distance() from this device, or -1. */
+	__s32 distance;
+	/** @pad: must be zero. */
+	__u32 pad;
 };
 
 #define DRM_IOCTL_P2PGEM_GEM_CREATE \
@@ -182,6 +238,9 @@ struct drm_p2pgem_gem_evict {
 #define DRM_IOCTL_P2PGEM_GEM_EVICT \
 	DRM_IOW(DRM_COMMAND_BASE + DRM_P2PGEM_GEM_EVICT, \
 		struct drm_p2pgem_gem_evict)
+#define DRM_IOCTL_P2PGEM_GEM_P2P_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGEM_GEM_P2P_QUERY, \
+		 struct drm_p2pgem_gem_p2p_query)
 
 #if defined(__cplusplus)
 }

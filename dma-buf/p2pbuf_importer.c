@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf: importer helpers that obey the fence protocol.
+ *
+ * A driver that DMAs to dma-bufs embeds a &struct p2pbuf_importer and
+ * brackets every DMA with p2pbuf_importer_begin_dma() and
+ * p2pbuf_importer_end_dma():
+ *
+ * - begin takes the reservation lock, maps the attachment if it has no
+ *   mapping (the first use, or the first after a move_notify), waits for the
+ *   exporter's DMA_RESV_USAGE_KERNEL fences (its moves into the memory) and
+ *   reserves a fence slot, so that publishing the DMA cannot fail;
+ * - the driver submits its DMA to the addresses of the returned table;
+ * - end adds the DMA's fence to the reservation object, so that the
+ *   exporter's next move waits for it, and drops the lock.
+ *
+ * move_notify (called by the exporter with the reservation lock held) waits
+ * for the importer's last published DMA, then drops the mapping; it
+ * allocates nothing. The next begin re-maps.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-resv.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+
+#include "p2pbuf.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+static struct dma_resv *p2pbuf_importer_resv(struct p2pbuf_importer *imp)
+{
+	return imp->attach->dmabuf->resv;
+}
+
+/* Reservation lock held: wait for our own DMA, then unmap. */
+static void p2pbuf_importer_drop_map(struct p2pbuf_importer *imp)
+{
+	if (imp->inflight) {
+		dma_fence_wait(imp->inflight, false);
+		dma_fence_put(imp->inflight);
+		imp->inflight = NULL;
+	}
+	if (imp->sgt && (imp->flags & P2PBUF_IMPORT_DYNAMIC)) {
+		dma_buf_unmap_attachment(imp->attach, imp->sgt, imp->dir);
+		imp->sgt = NULL;
+	}
+}
+
+static void p2pbuf_importer_move_notify(struct dma_buf_attachment *attach)
+{
+	struct p2pbuf_importer *imp = attach->importer_priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+	atomic_inc(&imp->move_notifies);
+	p2pbuf_importer_drop_map(imp);
+}
+
+static const struct dma_buf_attach_ops p2pbuf_importer_ops = {
+	.allow_peer2peer = false,
+	.move_notify = p2pbuf_importer_move_notify,
+};
+
+static const struct dma_buf_attach_ops p2pbuf_importer_p2p_ops = {
+	.allow_peer2peer = true,
+	.move_notify = p2pbuf_importer_move_notify,
+};
+
+/**
+ * p2pbuf_importer_attach() - attach to a dma-buf as a p2pbuf importer
+ * @imp: the importer state, embedded in the caller's structure
+ * @dmabuf: the dma-buf
+ * @dev: the device that will DMA
+ * @flags: %P2PBUF_IMPORT_DYNAMIC for a dynamic importer (move_notify, lazy
+ *	re-map), plus %P2PBUF_IMPORT_PEER2PEER to accept the exporter's
+ *	device memory (allow_peer2peer); 0 for a static importer, which the
+ *	exporter pins and which is mapped here, once
+ * @dir: the DMA direction of every mapping
+ *
+ * Takes no lock on entry (the dma-buf core takes the reservation lock).
+ * May sleep. Undo with p2pbuf_importer_detach().
+ *
+ * Return: 0; -EINVAL for unknown flags or PEER2PEER without DYNAMIC; an
+ * error of dma_buf_attach() or, for a static importer, of the mapping.
+ */
+int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,
+			   struct device *dev, unsigned int flags,
+			   enum dma_data_direction dir)
+{
+	const struct dma_buf_attach_ops *ops = &p2pbuf_importer_ops;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	if (flags & ~(P2PBUF_IMPORT_DYNAMIC | P2PBUF_IMPORT_PEER2PEER))
+		return -EINVAL;
+	if ((flags & P2PBUF_IMPORT_PEER2PEER) &&
+	    !(flags & P2PBUF_IMPORT_DYNAMIC))
+		return -EINVAL;
+	if (!valid_dma_direction(dir))
+		return -EINVAL;
+
+	memset(imp, 0, sizeof(*imp));
+	imp->flags = flags;
+	imp->dir = dir;
+	if (flags & P2PBUF_IMPORT_PEER2PEER)
+		ops = &p2pbuf_importer_p2p_ops;
+	if (flags & P2PBUF_IMPORT_DYNAMIC)
+		attach = dma_buf_dynamic_attach(dmabuf, dev, ops, imp);
+	else
+		attach = dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	imp->attach = attach;
+
+	if (!(flags & P2PBUF_IMPORT_DYNAMIC)) {
+		sgt = dma_buf_map_attachment_unlocked(attach, dir);
+		if (IS_ERR(sgt)) {
+			dma_buf_detach(dmabuf, attach);
+			imp->attach = NULL;
+			return PTR_ERR(sgt);
+		}
+		imp->sgt = sgt;
+		atomic_inc(&imp->maps);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_attach, P2PBUF);
+
+/**
+ * p2pbuf_importer_detach() - wait for the last DMA, unmap and detach
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ *
+ * Takes the reservation lock. May sleep.
+ */
+void p2pbuf_importer_detach(struct p2pbuf_importer *imp)
+{
+	struct dma_buf *dmabuf = imp->attach->dmabuf;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	p2pbuf_importer_drop_map(imp);
+	dma_resv_unlock(dmabuf->resv);
+	if (imp->sgt) {
+		dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt,
+						  imp->dir);
+		imp->sgt = NULL;
+	}
+	dma_buf_detach(dmabuf, imp->attach);
+	imp->attach = NULL;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_detach, P2PBUF);
+
+/**
+ * p2pbuf_importer_pin() - pin the buffer where it is mapped next
+ * @imp: a dynamic importer
+ *
+ * For dynamic importers that cannot stop their DMA on move_notify. Takes
+ * the reservation lock, interruptibly. Undo with p2pbuf_importer_unpin().
+ *
+ * Return: 0, -EINVAL for a static importer (the exporter pins those
+ * itself), -EINTR, or the exporter's pin error.
+ */
+int p2pbuf_importer_pin(struct p2pbuf_importer *imp)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+	int ret;
+
+	if (!(imp->flags & P2PBUF_IMPORT_DYNAMIC))
+		return -EINVAL;
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		return ret;
+	ret = dma_buf_pin(imp->attach);
+	dma_resv_unlock(resv);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_pin, P2PBUF);
+
+/**
+ * p2pbuf_importer_unpin() - undo p2pbuf_importer_pin()
+ * @imp: a dynamic importer that pinned
+ *
+ * Takes the reservation lock.
+ */
+void p2pbuf_importer_unpin(struct p2pbuf_importer *imp)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+
+	dma_resv_lock(resv, NULL);
+	dma_buf_unpin(imp->attach);
+	dma_resv_unlock(resv);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unpin, P2PBUF);
+
+/**
+ * p2pbuf_importer_begin_dma() - get a mapping that is safe to DMA to
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ *
+ * Takes the reservation lock (interruptibly) and returns with it held on
+ * success: maps the attachment when it has no mapping, waits
+ * (interruptibly) for the exporter's DMA_RESV_USAGE_KERNEL fences, and
+ * reserves one fence slot for p2pbuf_importer_end_dma(). The table stays
+ * valid until p2pbuf_importer_end_dma() drops the lock, and after that until
+ * the DMA published there has completed.
+ *
+ * Return: the mapping, or an ERR_PTR with the lock not held: -EINTR or
+ * -ERESTARTSYS, -ENOMEM, or the exporter's map error.
+ */
+struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+	struct sg_table *sgt;
+	long wait;
+	int ret;
+
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		return ERR_PTR(ret);
+	if (!imp->sgt) {
+		sgt = dma_buf_map_attachment(imp->attach, imp->dir);
+		if (IS_ERR(sgt)) {
+			ret = PTR_ERR(sgt);
+			goto err_unlock;
+		}
+		imp->sgt = sgt;
+		atomic_inc(&imp->maps);
+	}
+	wait = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL, true,
+				     MAX_SCHEDULE_TIMEOUT);
+	if (wait < 0) {
+		ret = wait;
+		goto err_unlock;
+	}
+	ret = dma_resv_reserve_fences(resv, 1);
+	if (ret)
+		goto err_unlock;
+	return imp->sgt;
+
+err_unlock:
+	dma_resv_unlock(resv);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_begin_dma, P2PBUF);
+
+/**
+ * p2pbuf_importer_end_dma() - publish the DMA and drop the lock
+ * @imp: an importer on which p2pbuf_importer_begin_dma() succeeded
+ * @fence: the fence of the DMA submitted, or NULL when it already
+ *	completed (or nothing was submitted)
+ * @usage: DMA_RESV_USAGE_WRITE when the DMA writes the buffer,
+ *	DMA_RESV_USAGE_READ when it only reads it
+ *
+ * Adds @fence to the reservation object in the slot reserved by begin (so
+ * the exporter's next move waits for it) and remembers it for move_notify,
+ * then drops the reservation lock. Cannot fail.
+ */
+void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
+			     struct dma_fence *fence, enum dma_resv_usage usage)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+
+	dma_resv_assert_held(resv);
+	if (fence) {
+		dma_resv_add_fence(resv, fence, usage);
+		dma_fence_put(imp->inflight);
+		imp->inflight = dma_fence_get(fence);
+	}
+	dma_resv_unlock(resv);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_end_dma, P2PBUF);

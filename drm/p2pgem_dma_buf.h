@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * p2pgem: PRIME export as a dynamic, peer-to-peer aware dma-buf exporter.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#ifndef _P2PGEM_DMA_BUF_H_
+#define _P2PGEM_DMA_BUF_H_
+
+#include <linux/types.h>
+
+struct dma_buf;
+struct drm_device;
+struct drm_gem_object;
+struct p2pgem_bo;
+struct pci_dev;
+
+struct dma_buf *p2pgem_gem_prime_export(struct drm_gem_object *obj,
+					int flags);
+struct drm_gem_object *p2pgem_gem_prime_import(struct drm_device *drm,
+					       struct dma_buf *dmabuf);
+struct dma_buf *p2pgem_bo_dma_buf(struct p2pgem_bo *bo);
+int p2pgem_bo_p2p_query(struct p2pgem_bo *bo, struct pci_dev *client,
+			u32 *reason, s32 *distance);
+
+#endif /* _P2PGEM_DMA_BUF_H_ */
