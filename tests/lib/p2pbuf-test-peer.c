@@ -366,6 +366,14 @@ static int share(const char *kind_name, unsigned int count)
 		if (i)
 			pattern(fds[i], 1000 + i, 0);
 	}
+	/*
+	 * Buffer 0 is written below, after its write fence is in place. A CPU
+	 * fault that must move a buffer (p2pgem VRAM outside the CPU-visible
+	 * window) waits for every fence of the buffer, our own included, so
+	 * fault it in first: a writer must not fault a buffer that waits for
+	 * the writer itself.
+	 */
+	pattern(fds[0], 999, 0);
 	/* A write fence on buffer 0, signalled only after its bytes are in. */
 	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &fence))
 		fail("SW_SYNC_IOC_CREATE_FENCE: %s", strerror(errno));

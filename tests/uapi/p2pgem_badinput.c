@@ -177,6 +177,36 @@ static int bad_flags_pad(void)
 	return 0;
 }
 
+/* The P2P query: flags, pad, bus and devfn ranges, handles, devices. */
+static int bad_p2p_query(void)
+{
+	struct drm_p2pgem_gem_p2p_query q;
+	uint32_t handle;
+	int ret = setup();
+
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_create(fd, 4096, P2PGEM_PLACEMENT_VRAM, 0, &handle), 0);
+#define QUERY(field, value, want) do {					\
+	memset(&q, 0, sizeof(q));					\
+	q.handle = handle;						\
+	q.field = value;						\
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q), want); \
+} while (0)
+	QUERY(flags, 1, -EINVAL);
+	QUERY(flags, 0x80000000u, -EINVAL);
+	QUERY(pad, 1, -EINVAL);
+	QUERY(bus, 256, -EINVAL);
+	QUERY(devfn, 256, -EINVAL);
+	QUERY(handle, BAD_HANDLE, -ENOENT);
+	QUERY(domain, 0x7777, -ENODEV);
+	QUERY(bus, 0xfe, -ENODEV);
+	/* 0000:00:00.0, the host bridge, exists: an answer, not an error. */
+	QUERY(devfn, 0, 0);
+#undef QUERY
+	return 0;
+}
+
 /* mmap: past the end, at a wrong offset, private. */
 static int bad_mmap(void)
 {
@@ -240,6 +270,7 @@ static const struct subtest tests[] = {
 	{ "create-huge", create_huge },
 	{ "bad-handles", bad_handles },
 	{ "bad-flags-pad", bad_flags_pad },
+	{ "bad-p2p-query", bad_p2p_query },
 	{ "bad-mmap", bad_mmap },
 };
 

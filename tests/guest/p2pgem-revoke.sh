@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Revoke: unbind the second p2pgem device while its buffers are exported,
+# mapped by a dynamic and a static importer and mapped by the CPU
+# (tests/uapi/p2pgem_revoke), then bind it again and check it works.
+set -uo pipefail
+
+repo=$P2PBUF_REPO
+for m in p2pgem p2pbuf_test_importer; do
+	if [ ! -d /sys/module/$m ]; then
+		echo "$m.ko is not loaded"
+		exit 77
+	fi
+done
+mapfile -t devs < <(find /sys/bus/pci/drivers/p2pgem -maxdepth 1 -name '0000:*' -printf '%f\n' | sort)
+if [ ${#devs[@]} -lt 2 ]; then
+	echo "needs two p2pgem devices"
+	exit 77
+fi
+# The program unbinds the device of the second render node: bind every
+# device again, whatever happens.
+rebind() {
+	local dev
+	for dev in "${devs[@]}"; do
+		[ -e "/sys/bus/pci/drivers/p2pgem/$dev" ] ||
+			echo "$dev" > /sys/bus/pci/drivers/p2pgem/bind
+	done
+}
+trap rebind EXIT
+
+rc=0
+"$repo/tests/uapi/p2pgem_revoke" || rc=1
+rebind
+for dev in "${devs[@]}"; do
+	if [ ! -e "/sys/bus/pci/drivers/p2pgem/$dev" ]; then
+		echo "$dev did not bind again"
+		exit 1
+	fi
+done
+echo "${devs[*]} bound"
+"$repo/tests/uapi/p2pgem_eviction" --run two-devices || rc=1
+exit $rc

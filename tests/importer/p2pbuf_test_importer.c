@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_test_importer: a test-only dma-buf importer built on p2pbuf.ko's
+ * importer helpers.
+ *
+ * /dev/p2pbuf_test_importer: each open file is one importer that attaches
+ * to a dma-buf on behalf of a chosen PCI function (QEMU's edu device, the
+ * NVMe controller, the other VRAM device) as a static, dynamic or dynamic
+ * peer-to-peer importer, and reports its mapping: the DMA segments, whether
+ * they are PCI bus addresses, the move_notify calls and re-maps
+ * (p2pbuf_test_importer.h has the ioctls).
+ *
+ * The module also binds QEMU's edu device (a DMA-capable PCI function with
+ * a 4 KiB internal buffer and a DMA engine) so that tests can have a real
+ * device DMA into and out of exported memory. Each DMA is a job on an
+ * ordered workqueue with a dma_fence that the importer publishes in the
+ * dma-buf's reservation object (p2pbuf_importer_end_dma()), so the
+ * exporter's moves wait for it.
+ *
+ * Locking: the file's mutex, then the dma-buf's reservation lock (taken by
+ * p2pbuf_importer_begin_dma()). The DMA worker takes no lock.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/iosys-map.h>
+#include <linux/jiffies.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "../../dma-buf/p2pbuf.h"
+#include "p2pbuf_test_importer.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(P2PBUF);
+
+/* QEMU's edu device (docs/specs/edu.txt in QEMU). */
+#define TI_EDU_VENDOR		0x1234
+#define TI_EDU_DEVICE		0x11e8
+#define TI_EDU_DMA_SRC		0x80
+#define TI_EDU_DMA_DST		0x88
+#define TI_EDU_DMA_COUNT	0x90
+#define TI_EDU_DMA_CMD		0x98
+#define TI_EDU_CMD_RUN		0x1
+#define TI_EDU_CMD_TO_RAM	0x2	/* edu buffer -> RAM; else RAM -> edu */
+#define TI_EDU_BUFFER		0x40000	/* the internal buffer's address */
+#define TI_EDU_TIMEOUT_MS	10000	/* one DMA takes ~100 ms of QEMU time */
+
+/**
+ * struct ti_edu - the bound edu device
+ * @pdev: the PCI function
+ * @mmio: BAR 0
+ * @wq: ordered workqueue: one DMA at a time
+ * @submit_lock: orders fence seqnos with queueing
+ * @fence_lock: the lock of the DMA fences
+ * @context: the fence context
+ * @seqno: last seqno, under @submit_lock
+ */
+struct ti_edu {
+	struct pci_dev *pdev;
+	void __iomem *mmio;
+	struct workqueue_struct *wq;
+	spinlock_t submit_lock; /* seqno and queue order */
+	spinlock_t fence_lock; /* the fences' lock */
+	u64 context;
+	u64 seqno;
+};
+
+/* The one edu device DMA is done with; set while it is bound. */
+static struct ti_edu *ti_edu;
+
+/**
+ * struct ti_piece - a part of a DMA inside one DMA segment
+ * @addr: device address in the buffer
+ * @len: bytes
+ * @edu_off: offset in the edu buffer (and in the request)
+ */
+struct ti_piece {
+	u64 addr;
+	u32 len;
+	u32 edu_off;
+};
+
+/**
+ * struct ti_job - one DMA request, as a fence
+ * @base: the fence (first: the default release frees the job)
+ * @work: runs the DMA
+ * @edu: the device
+ * @cpu: coherent bounce page (the request's bytes)
+ * @cpu_dma: its DMA address
+ * @length: bytes
+ * @to_buffer: the device writes the buffer
+ * @free_cpu: the worker frees @cpu when done
+ * @npieces: entries in @pieces
+ * @pieces: the buffer's side, segment by segment
+ */
+struct ti_job {
+	struct dma_fence base;
+	struct work_struct work;
+	struct ti_edu *edu;
+	void *cpu;
+	dma_addr_t cpu_dma;
+	u32 length;
+	bool to_buffer;
+	bool free_cpu;
+	unsigned int npieces;
+	struct ti_piece pieces[];
+};
+
+/**
+ * struct ti_file - one importer (an open file)
+ * @lock: serialises the ioctls of the file
+ * @attached: @imp is attached
+ * @pinned: @imp holds a pin
+ * @imp: the p2pbuf importer
+ * @dmabuf: the dma-buf, a reference
+ * @dev: the importing PCI function, a reference
+ * @edu: the edu device when @dev is it, else NULL
+ */
+struct ti_file {
+	struct mutex lock; /* see above */
+	bool attached;
+	bool pinned;
+	struct p2pbuf_importer imp;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	struct ti_edu *edu;
+};
+
+static const char *ti_fence_driver_name(struct dma_fence *fence)
+{
+	return "p2pbuf_test_importer";
+}
+
+static const char *ti_fence_timeline_name(struct dma_fence *fence)
+{
+	return "edu-dma";
+}
+
+static const struct dma_fence_ops ti_fence_ops = {
+	.get_driver_name = ti_fence_driver_name,
+	.get_timeline_name = ti_fence_timeline_name,
+};
+
+static int ti_edu_dma(struct ti_edu *edu, u64 src, u64 dst, u32 len, u32 cmd)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(TI_EDU_TIMEOUT_MS);
+
+	writeq(src, edu->mmio + TI_EDU_DMA_SRC);
+	writeq(dst, edu->mmio + TI_EDU_DMA_DST);
+	writeq(len, edu->mmio + TI_EDU_DMA_COUNT);
+	writeq(cmd | TI_EDU_CMD_RUN, edu->mmio + TI_EDU_DMA_CMD);
+	while (readq(edu->mmio + TI_EDU_DMA_CMD) & TI_EDU_CMD_RUN) {
+		if (time_after(jiffies, timeout))
+			return -ETIMEDOUT;
+		usleep_range(2000, 4000);
+	}
+	return 0;
+}
+
+static void ti_job_work(struct work_struct *work)
+{
+	struct ti_job *job = container_of(work, struct ti_job, work);
+	struct ti_edu *edu = job->edu;
+	unsigned int i;
+	int ret = 0;
+	bool cookie;
+
+	cookie = dma_fence_begin_signalling();
+	if (job->to_buffer)
+		ret = ti_edu_dma(edu, job->cpu_dma, TI_EDU_BUFFER, job->length,
+				 0);
+	for (i = 0; i < job->npieces && !ret; i++) {
+		struct ti_piece *p = &job->pieces[i];
+
+		if (job->to_buffer)
+			ret = ti_edu_dma(edu, TI_EDU_BUFFER + p->edu_off,
+					 p->addr, p->len, TI_EDU_CMD_TO_RAM);
+		else
+			ret = ti_edu_dma(edu, p->addr,
+					 TI_EDU_BUFFER + p->edu_off, p->len, 0);
+	}
+	if (!job->to_buffer && !ret)
+		ret = ti_edu_dma(edu, TI_EDU_BUFFER, job->cpu_dma, job->length,
+				 TI_EDU_CMD_TO_RAM);
+	if (ret)
+		dma_fence_set_error(&job->base, ret);
+	dma_fence_signal(&job->base);
+	dma_fence_end_signalling(cookie);
+
+	if (job->free_cpu)
+		dma_free_coherent(&edu->pdev->dev, PAGE_SIZE, job->cpu,
+				  job->cpu_dma);
+	dma_fence_put(&job->base);
+}
+
+/* Split [offset, offset + length) of the mapping into DMA pieces. */
+static unsigned int ti_pieces(struct sg_table *sgt, u64 offset, u32 length,
+			      struct ti_piece *pieces)
+{
+	struct scatterlist *sg;
+	unsigned int n = 0;
+	u64 pos = 0, end = offset + length;
+	int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 seg_end = pos + sg_dma_len(sg);
+		u64 from = max(pos, offset), to = min(seg_end, end);
+
+		if (from < to) {
+			if (pieces) {
+				pieces[n].addr = sg_dma_address(sg) + from - pos;
+				pieces[n].len = to - from;
+				pieces[n].edu_off = from - offset;
+			}
+			n++;
+		}
+		pos = seg_end;
+		if (pos >= end)
+			break;
+	}
+	return n;
+}
+
+static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
+{
+	struct p2pbuf_ti_dma args;
+	struct ti_edu *edu = f->edu;
+	struct sg_table *sgt;
+	struct ti_job *job;
+	dma_addr_t cpu_dma;
+	unsigned int n;
+	bool to_buffer;
+	void *cpu;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags != P2PBUF_TI_DMA_TO_BUFFER &&
+	    args.flags != P2PBUF_TI_DMA_FROM_BUFFER)
+		return -EINVAL;
+	if (!args.length || args.length > P2PBUF_TI_DMA_MAX)
+		return -EINVAL;
+	if (!f->attached)
+		return -ENOENT;
+	if (args.offset > f->dmabuf->size ||
+	    args.length > f->dmabuf->size - args.offset)
+		return -EINVAL;
+	if (!edu)
+		return -EOPNOTSUPP;
+	to_buffer = args.flags == P2PBUF_TI_DMA_TO_BUFFER;
+
+	cpu = dma_alloc_coherent(&edu->pdev->dev, PAGE_SIZE, &cpu_dma,
+				 GFP_KERNEL);
+	if (!cpu)
+		return -ENOMEM;
+	if (to_buffer &&
+	    copy_from_user(cpu, u64_to_user_ptr(args.data), args.length)) {
+		ret = -EFAULT;
+		goto err_free_cpu;
+	}
+
+	sgt = p2pbuf_importer_begin_dma(&f->imp);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_free_cpu;
+	}
+	n = ti_pieces(sgt, args.offset, args.length, NULL);
+	job = kzalloc(struct_size(job, pieces, n), GFP_KERNEL);
+	if (!job) {
+		p2pbuf_importer_end_dma(&f->imp, NULL, DMA_RESV_USAGE_READ);
+		ret = -ENOMEM;
+		goto err_free_cpu;
+	}
+	job->npieces = ti_pieces(sgt, args.offset, args.length, job->pieces);
+	job->edu = edu;
+	job->cpu = cpu;
+	job->cpu_dma = cpu_dma;
+	job->length = args.length;
+	job->to_buffer = to_buffer;
+	job->free_cpu = to_buffer;
+	INIT_WORK(&job->work, ti_job_work);
+
+	spin_lock(&edu->submit_lock);
+	dma_fence_init(&job->base, &ti_fence_ops, &edu->fence_lock,
+		       edu->context, ++edu->seqno);
+	dma_fence_get(&job->base);	/* the worker's */
+	queue_work(edu->wq, &job->work);
+	spin_unlock(&edu->submit_lock);
+	p2pbuf_importer_end_dma(&f->imp, &job->base, to_buffer ?
+				DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
+
+	ret = 0;
+	if (!to_buffer) {
+		dma_fence_wait(&job->base, false);
+		ret = job->base.error;
+		if (!ret && copy_to_user(u64_to_user_ptr(args.data), cpu,
+					 args.length))
+			ret = -EFAULT;
+		dma_free_coherent(&edu->pdev->dev, PAGE_SIZE, cpu, cpu_dma);
+	}
+	dma_fence_put(&job->base);
+	return ret;
+
+err_free_cpu:
+	dma_free_coherent(&edu->pdev->dev, PAGE_SIZE, cpu, cpu_dma);
+	return ret;
+}
+
+static int ti_ioctl_map(struct ti_file *f, void __user *argp)
+{
+	struct p2pbuf_ti_map args;
+	struct p2pbuf_ti_entry *ent = NULL;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int n = 0;
+	int i, ret = 0;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.pad)
+		return -EINVAL;
+	if (!f->attached)
+		return -ENOENT;
+
+	sgt = p2pbuf_importer_begin_dma(&f->imp);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	args.nents = sgt->nents;
+	n = min(args.max_entries, args.nents);
+	if (n) {
+		/* No copy_to_user under the reservation lock: a copy first. */
+		ent = kvcalloc(n, sizeof(*ent), GFP_KERNEL);
+		if (!ent) {
+			p2pbuf_importer_end_dma(&f->imp, NULL,
+						DMA_RESV_USAGE_READ);
+			return -ENOMEM;
+		}
+		for_each_sgtable_dma_sg(sgt, sg, i) {
+			if (i >= n)
+				break;
+			ent[i].dma_address = sg_dma_address(sg);
+			ent[i].length = sg_dma_len(sg);
+			if (sg_is_dma_bus_address(sg))
+				ent[i].flags = P2PBUF_TI_BUS_ADDRESS;
+		}
+	}
+	p2pbuf_importer_end_dma(&f->imp, NULL, DMA_RESV_USAGE_READ);
+
+	args.move_notifies = atomic_read(&f->imp.move_notifies);
+	args.maps = atomic_read(&f->imp.maps);
+	if (n && copy_to_user(u64_to_user_ptr(args.entries), ent,
+			      array_size(n, sizeof(*ent))))
+		ret = -EFAULT;
+	kvfree(ent);
+	if (!ret && copy_to_user(argp, &args, sizeof(args)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int ti_ioctl_status(struct ti_file *f, void __user *argp)
+{
+	struct p2pbuf_ti_status args = { };
+	struct dma_resv *resv;
+
+	if (!f->attached)
+		return -ENOENT;
+	resv = f->dmabuf->resv;
+	dma_resv_lock(resv, NULL);
+	args.mapped = !!f->imp.sgt;
+	dma_resv_unlock(resv);
+	args.move_notifies = atomic_read(&f->imp.move_notifies);
+	args.maps = atomic_read(&f->imp.maps);
+	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+}
+
+static int ti_ioctl_cpu(void __user *argp)
+{
+	enum dma_data_direction dir;
+	struct p2pbuf_ti_cpu args;
+	struct dma_buf *dmabuf;
+	struct iosys_map map;
+	void *bounce;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags != P2PBUF_TI_CPU_READ &&
+	     args.flags != P2PBUF_TI_CPU_WRITE) || args.pad ||
+	    !args.length || args.length > P2PBUF_TI_CPU_MAX)
+		return -EINVAL;
+	dir = args.flags == P2PBUF_TI_CPU_READ ? DMA_FROM_DEVICE :
+		DMA_TO_DEVICE;
+
+	bounce = kvmalloc(args.length, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	if (args.flags == P2PBUF_TI_CPU_WRITE &&
+	    copy_from_user(bounce, u64_to_user_ptr(args.data), args.length)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	dmabuf = dma_buf_get(args.fd);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto out_free;
+	}
+	if (args.offset > dmabuf->size ||
+	    args.length > dmabuf->size - args.offset) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	ret = dma_buf_vmap(dmabuf, &map);
+	if (ret)
+		goto out_put;
+	ret = dma_buf_begin_cpu_access(dmabuf, dir);
+	if (!ret) {
+		if (args.flags == P2PBUF_TI_CPU_READ)
+			iosys_map_memcpy_from(bounce, &map, args.offset,
+					      args.length);
+		else
+			iosys_map_memcpy_to(&map, args.offset, bounce,
+					    args.length);
+		ret = dma_buf_end_cpu_access(dmabuf, dir);
+	}
+	dma_buf_vunmap(dmabuf, &map);
+	if (!ret && args.flags == P2PBUF_TI_CPU_READ &&
+	    copy_to_user(u64_to_user_ptr(args.data), bounce, args.length))
+		ret = -EFAULT;
+out_put:
+	dma_buf_put(dmabuf);
+out_free:
+	kvfree(bounce);
+	return ret;
+}
+
+static void ti_detach(struct ti_file *f)
+{
+	if (!f->attached)
+		return;
+	if (f->pinned)
+		p2pbuf_importer_unpin(&f->imp);
+	p2pbuf_importer_detach(&f->imp);
+	dma_buf_put(f->dmabuf);
+	put_device(f->dev);
+	f->attached = false;
+	f->pinned = false;
+	f->dmabuf = NULL;
+	f->dev = NULL;
+	f->edu = NULL;
+}
+
+static int ti_ioctl_attach(struct ti_file *f, void __user *argp)
+{
+	struct p2pbuf_ti_attach args;
+	unsigned int flags = 0;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.mode > P2PBUF_TI_DYNAMIC_P2P || args.pad ||
+	    (args.flags & ~P2PBUF_TI_ATTACH_PIN))
+		return -EINVAL;
+	if ((args.flags & P2PBUF_TI_ATTACH_PIN) &&
+	    args.mode == P2PBUF_TI_STATIC)
+		return -EINVAL;
+	if (strnlen(args.device, sizeof(args.device)) == sizeof(args.device))
+		return -EINVAL;
+	if (f->attached)
+		return -EBUSY;
+
+	if (args.mode != P2PBUF_TI_STATIC)
+		flags |= P2PBUF_IMPORT_DYNAMIC;
+	if (args.mode == P2PBUF_TI_DYNAMIC_P2P)
+		flags |= P2PBUF_IMPORT_PEER2PEER;
+
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, args.device);
+	if (!dev)
+		return -ENODEV;
+	dmabuf = dma_buf_get(args.fd);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_put_dev;
+	}
+	ret = p2pbuf_importer_attach(&f->imp, dmabuf, dev, flags,
+				     DMA_BIDIRECTIONAL);
+	if (ret)
+		goto err_put_buf;
+	if (args.flags & P2PBUF_TI_ATTACH_PIN) {
+		ret = p2pbuf_importer_pin(&f->imp);
+		if (ret) {
+			p2pbuf_importer_detach(&f->imp);
+			goto err_put_buf;
+		}
+		f->pinned = true;
+	}
+	f->attached = true;
+	f->dmabuf = dmabuf;
+	f->dev = dev;
+	f->edu = ti_edu && dev == &ti_edu->pdev->dev ? ti_edu : NULL;
+	return 0;
+
+err_put_buf:
+	dma_buf_put(dmabuf);
+err_put_dev:
+	put_device(dev);
+	return ret;
+}
+
+static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ti_file *f = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	mutex_lock(&f->lock);
+	switch (cmd) {
+	case P2PBUF_TI_IOCTL_ATTACH:
+		ret = ti_ioctl_attach(f, argp);
+		break;
+	case P2PBUF_TI_IOCTL_MAP:
+		ret = ti_ioctl_map(f, argp);
+		break;
+	case P2PBUF_TI_IOCTL_DETACH:
+		ret = f->attached ? 0 : -ENOENT;
+		ti_detach(f);
+		break;
+	case P2PBUF_TI_IOCTL_DMA:
+		ret = ti_ioctl_dma(f, argp);
+		break;
+	case P2PBUF_TI_IOCTL_STATUS:
+		ret = ti_ioctl_status(f, argp);
+		break;
+	case P2PBUF_TI_IOCTL_CPU:
+		ret = ti_ioctl_cpu(argp);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&f->lock);
+	return ret;
+}
+
+static int ti_open(struct inode *inode, struct file *file)
+{
+	struct ti_file *f;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	file->private_data = f;
+	return 0;
+}
+
+static int ti_release(struct inode *inode, struct file *file)
+{
+	struct ti_file *f = file->private_data;
+
+	ti_detach(f);
+	mutex_destroy(&f->lock);
+	kfree(f);
+	return 0;
+}
+
+static const struct file_operations ti_fops = {
+	.owner = THIS_MODULE,
+	.open = ti_open,
+	.release = ti_release,
+	.unlocked_ioctl = ti_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice ti_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "p2pbuf_test_importer",
+	.fops = &ti_fops,
+	.mode = 0600,
+};
+
+static void ti_edu_destroy_wq(void *data)
+{
+	destroy_workqueue(data);
+}
+
+static int ti_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct ti_edu *edu;
+	int ret;
+
+	if (ti_edu)
+		return -EBUSY;	/* one edu device is all the tests need */
+	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
+	if (!edu)
+		return -ENOMEM;
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), "p2pbuf_test_importer");
+	if (ret)
+		return ret;
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	edu->pdev = pdev;
+	edu->mmio = pcim_iomap_table(pdev)[0];
+	spin_lock_init(&edu->submit_lock);
+	spin_lock_init(&edu->fence_lock);
+	edu->context = dma_fence_context_alloc(1);
+	edu->wq = alloc_ordered_workqueue("p2pbuf-ti-%s", 0, pci_name(pdev));
+	if (!edu->wq)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(&pdev->dev, ti_edu_destroy_wq, edu->wq);
+	if (ret)
+		return ret;
+	pci_set_drvdata(pdev, edu);
+	ti_edu = edu;
+	pci_info(pdev, "p2pbuf test importer: edu DMA engine\n");
+	return 0;
+}
+
+static void ti_edu_remove(struct pci_dev *pdev)
+{
+	/* The misc device is gone already: no file can reach the device. */
+	ti_edu = NULL;
+}
+
+static const struct pci_device_id ti_edu_ids[] = {
+	{ PCI_DEVICE(TI_EDU_VENDOR, TI_EDU_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, ti_edu_ids);
+
+static struct pci_driver ti_edu_driver = {
+	.name = "p2pbuf_test_importer",
+	.id_table = ti_edu_ids,
+	.probe = ti_edu_probe,
+	.remove = ti_edu_remove,
+	/* Files may use the device: no unbinding under them. */
+	.driver.suppress_bind_attrs = true,
+};
+
+static int __init ti_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&ti_edu_driver);
+	if (ret)
+		return ret;
+	ret = misc_register(&ti_misc);
+	if (ret)
+		pci_unregister_driver(&ti_edu_driver);
+	return ret;
+}
+
+static void __exit ti_exit(void)
+{
+	misc_deregister(&ti_misc);
+	pci_unregister_driver(&ti_edu_driver);
+}
+
+module_init(ti_init);
+module_exit(ti_exit);
+
+MODULE_DESCRIPTION("p2pbuf test-only dma-buf importer (edu DMA engine)");
+MODULE_AUTHOR("The p2pbuf authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,871 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pbuf_dmabuf: p2pgem's P2P-aware dma-buf export, seen from a real
+ * importer (tests/importer/p2pbuf_test_importer.ko) acting for real PCI
+ * functions of the emulated machine.
+ *
+ * - matrix-*: {VRAM, system, VRAM-preferred} buffer objects x {static,
+ *   dynamic, dynamic P2P} importers for the edu device: the residency and
+ *   the kind of address the importer got on this topology (P2PBUF_TOPO),
+ *   segments within the edu device's 64 KiB, self-import, pins, and the
+ *   eviction of the mapped buffer object (EBUSY when pinned, else a
+ *   move_notify, a re-map and the contents intact);
+ * - peer-*: the other VRAM device and the NVMe controller as importers; a
+ *   contiguous buffer object is a handful of segments;
+ * - edu-dma-*: the edu device DMAs into and out of exported memory;
+ * - evict-*: eviction while mapped and racing with device DMA;
+ * - pin-quota, sync-file, debugfs-attachments, bad-input.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <xf86drm.h>
+
+#include "p2pbuf_ti_lib.h"
+
+/* ---- the decision matrix ---- */
+
+static int matrix(uint32_t placement, uint32_t mode)
+{
+	enum kind p2p = topo_p2p_kind(), want = K_SYSTEM;
+	struct drm_p2pgem_gem_info info, info2;
+	static struct mapping m;
+	uint32_t handle2, notifies, maps;
+	char edu[32];
+	struct bo b;
+	int ti, fd2, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 1 * MiB, placement, 0);
+	if (ret)
+		return ret;
+	if (mode == P2PBUF_TI_DYNAMIC_P2P && placement != P2PGEM_PLACEMENT_SYSTEM)
+		want = p2p;
+	fill_pattern(b.cpu, b.size, placement * 31 + mode);
+
+	/* Self-import in another file: the same buffer object. */
+	fd2 = p2p_open(0);
+	CHECK(fd2 >= 0, "open");
+	CHECK(!drmPrimeFDToHandle(fd2, b.dmabuf, &handle2), "import: %s",
+	      strerror(errno));
+
+	ti = ti_open();
+	CHECK(ti >= 0, "open importer: %s", strerror(errno));
+	CHECK_RET(ti_attach(ti, b.dmabuf, mode, 0, edu), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK_RET(p2p_info(fd2, handle2, &info2), 0);
+	printf("# %s nents=%u max_seg=%" PRIu64 " move_notifies=%u pins=%u entry0=0x%llx%s\n",
+	       kind_names[m.kind], m.map.nents, m.max_seg,
+	       m.map.move_notifies, info.pin_count,
+	       (unsigned long long)m.ent[0].dma_address,
+	       m.ent[0].flags & P2PBUF_TI_BUS_ADDRESS ? " bus" : "");
+
+	CHECK(kind_ok(&m, want), "mapped as %s, want %s", kind_names[m.kind],
+	      kind_names[want]);
+	CHECK(m.total == b.size, "segments cover %" PRIu64 " bytes, not %" PRIu64,
+	      m.total, b.size);
+	CHECK(m.max_seg <= 64 * KiB, "a segment of %" PRIu64 " bytes exceeds the edu device's 64 KiB",
+	      m.max_seg);
+	CHECK(info.attachments == 1 && info2.attachments == 1 &&
+	      info2.size == info.size, "self-import is another object (attachments %u/%u)",
+	      info.attachments, info2.attachments);
+	CHECK(info.pin_count == (mode == P2PBUF_TI_STATIC),
+	      "pin_count %u", info.pin_count);
+
+	/* Evict the mapped buffer object, then map again. */
+	notifies = m.map.move_notifies;
+	maps = m.map.maps;
+	ret = p2p_evict(b.fd, b.handle);
+	if (mode == P2PBUF_TI_STATIC) {
+		CHECK(ret == -EBUSY, "evicting a pinned buffer: %d, not -EBUSY", ret);
+	} else {
+		CHECK_RET(ret, 0);
+		CHECK_RET(ti_map(ti, &m, &b), 0);
+		if (info.placement == P2PGEM_PLACEMENT_VRAM) {
+			CHECK(m.map.move_notifies > notifies,
+			      "no move_notify for the eviction");
+			CHECK(m.map.maps > maps, "no re-map after the eviction");
+		}
+		CHECK_RET(p2p_info(b.fd, b.handle, &info2), 0);
+		CHECK(info2.placement == info.placement,
+		      "placement %u after re-map, was %u", info2.placement,
+		      info.placement);
+		CHECK(kind_ok(&m, want), "re-mapped as %s, want %s",
+		      kind_names[m.kind], kind_names[want]);
+	}
+	CHECK_RET(bo_idle(&b), 0);
+	CHECK(check_pattern(b.cpu, b.size, placement * 31 + mode) == -1,
+	      "contents changed");
+
+	CHECK(!ioctl(ti, P2PBUF_TI_IOCTL_DETACH), "detach: %s", strerror(errno));
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK(info.attachments == 0 && info.pin_count == 0,
+	      "after detach: %u attachments, %u pins", info.attachments,
+	      info.pin_count);
+	close(ti);
+	close(fd2);
+	bo_free(&b);
+	return 0;
+}
+
+#define MATRIX(pl, pname, mo, mname)					\
+static int matrix_##pname##_##mname(void)				\
+{									\
+	return matrix(P2PGEM_PLACEMENT_##pl, P2PBUF_TI_##mo);		\
+}
+MATRIX(VRAM, vram, STATIC, static)
+MATRIX(VRAM, vram, DYNAMIC, dynamic)
+MATRIX(VRAM, vram, DYNAMIC_P2P, dynamic_p2p)
+MATRIX(SYSTEM, system, STATIC, static)
+MATRIX(SYSTEM, system, DYNAMIC, dynamic)
+MATRIX(SYSTEM, system, DYNAMIC_P2P, dynamic_p2p)
+MATRIX(VRAM_PREFERRED, preferred, STATIC, static)
+MATRIX(VRAM_PREFERRED, preferred, DYNAMIC, dynamic)
+MATRIX(VRAM_PREFERRED, preferred, DYNAMIC_P2P, dynamic_p2p)
+
+/* ---- other importers: the second VRAM device, the NVMe controller ---- */
+
+static int peer(const char *what, const char *device)
+{
+	enum kind want = topo_p2p_kind();
+	static struct mapping m;
+	struct bo b;
+	int ti, ret;
+
+	ret = bo_new(&b, 16 * MiB, P2PGEM_PLACEMENT_VRAM,
+		     P2PGEM_CREATE_CONTIGUOUS);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK(ti >= 0, "open importer");
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, device), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	printf("# %s %s: %s, %u segments, largest %" PRIu64 " KiB\n", what,
+	       device, kind_names[m.kind], m.map.nents,
+	       (uint64_t)(m.max_seg / KiB));
+	CHECK(kind_ok(&m, want), "%s mapped as %s, want %s", what,
+	      kind_names[m.kind], kind_names[want]);
+	CHECK(m.total == b.size, "segments cover %" PRIu64, m.total);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+static int peer_vram(void)
+{
+	char pci[64];
+	int fd = p2p_open(1);
+
+	SKIP_UNLESS(fd >= 0, "no second p2pgem device");
+	CHECK(!render_pci(fd, pci, sizeof(pci)), "PCI function of device 1");
+	close(fd);
+	return peer("VRAM device 1", pci);
+}
+
+static int peer_nvme(void)
+{
+	enum kind want = topo_p2p_kind();
+	static struct mapping m;
+	char pci[64];
+	struct bo b;
+	int ti, ret;
+
+	SKIP_UNLESS(!pci_find("0x1b36", "0x0010", 0, pci, sizeof(pci)),
+		    "no NVMe controller");
+	ret = peer("NVMe", pci);
+	if (ret)
+		return ret;
+	/* The NVMe's segment limit is 4 GiB: few entries for contiguous VRAM. */
+	ret = bo_new(&b, 16 * MiB, P2PGEM_PLACEMENT_VRAM,
+		     P2PGEM_CREATE_CONTIGUOUS);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, pci), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	if (want != K_SYSTEM)
+		CHECK(m.map.nents <= 4, "contiguous 16 MiB in %u segments",
+		      m.map.nents);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- device DMA into and out of exported memory ---- */
+
+static void pattern_bytes(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+static int edu_dma_dir(uint32_t placement, uint32_t mode)
+{
+	static const uint64_t offsets[] = { 0, 300 * KiB + 4096 - 1000, 1 * MiB - 2048 };
+	uint8_t out[2048], in[2048];
+	char edu[32];
+	struct bo b;
+	int ti, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 1 * MiB, placement, 0);
+	if (ret)
+		return ret;
+	memset(b.cpu, 0, b.size);
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, mode, 0, edu), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		uint64_t off = offsets[i];
+
+		/* Device -> buffer, checked by the CPU. */
+		pattern_bytes(out, sizeof(out), i + 1);
+		CHECK_RET(ti_dma(ti, off, out, sizeof(out),
+				 P2PBUF_TI_DMA_TO_BUFFER), 0);
+		CHECK_RET(bo_idle(&b), 0);
+		CHECK(!memcmp((uint8_t *)b.cpu + off, out, sizeof(out)),
+		      "DMA to offset %" PRIu64 ": the CPU reads other bytes", off);
+		/* CPU -> buffer, read by the device. */
+		pattern_bytes((uint8_t *)b.cpu + off, sizeof(in), i + 100);
+		pattern_bytes(out, sizeof(out), i + 100);
+		memset(in, 0, sizeof(in));
+		CHECK_RET(ti_dma(ti, off, in, sizeof(in),
+				 P2PBUF_TI_DMA_FROM_BUFFER), 0);
+		CHECK(!memcmp(in, out, sizeof(in)),
+		      "DMA from offset %" PRIu64 ": the device read other bytes", off);
+	}
+	printf("# placement now %d\n", bo_placement(&b));
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+static int edu_dma_vram_p2p(void)
+{
+	return edu_dma_dir(P2PGEM_PLACEMENT_VRAM, P2PBUF_TI_DYNAMIC_P2P);
+}
+
+static int edu_dma_vram_static(void)
+{
+	return edu_dma_dir(P2PGEM_PLACEMENT_VRAM, P2PBUF_TI_STATIC);
+}
+
+static int edu_dma_system(void)
+{
+	return edu_dma_dir(P2PGEM_PLACEMENT_SYSTEM, P2PBUF_TI_DYNAMIC_P2P);
+}
+
+/* ---- eviction while mapped, and racing with device DMA ---- */
+
+static int evict_race(void)
+{
+	uint8_t out[2048], in[2048];
+	const int iterations = 12;
+	enum kind want = topo_p2p_kind();
+	static struct mapping m;
+	char edu[32];
+	struct bo b;
+	int ti, ret, moved = 0;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 256 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	for (int i = 0; i < iterations; i++) {
+		uint64_t off = (uint64_t)(i * 5 % 60) * 4096;
+		uint32_t before = m.map.move_notifies;
+
+		/* The device writes; the eviction right behind must wait. */
+		pattern_bytes(out, sizeof(out), i);
+		CHECK_RET(ti_dma(ti, off, out, sizeof(out),
+				 P2PBUF_TI_DMA_TO_BUFFER), 0);
+		CHECK_RET(p2p_evict(b.fd, b.handle), 0);
+		CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+		      "not in system memory after evict");
+		/* Re-map: back in VRAM for a P2P importer; bytes intact. */
+		CHECK_RET(ti_map(ti, &m, &b), 0);
+		moved += m.map.move_notifies > before;
+		CHECK(kind_ok(&m, want), "iteration %d: re-mapped as %s", i,
+		      kind_names[m.kind]);
+		memset(in, 0, sizeof(in));
+		CHECK_RET(ti_dma(ti, off, in, sizeof(in),
+				 P2PBUF_TI_DMA_FROM_BUFFER), 0);
+		CHECK(!memcmp(in, out, sizeof(in)),
+		      "iteration %d: the device reads other bytes after the move", i);
+		CHECK_RET(bo_idle(&b), 0);
+		CHECK(!memcmp((uint8_t *)b.cpu + off, out, sizeof(out)),
+		      "iteration %d: the CPU reads other bytes", i);
+	}
+	printf("# %d iterations, %d with a move_notify, %u re-maps\n",
+	       iterations, moved, m.map.maps);
+	if (want != K_SYSTEM)
+		CHECK(moved == iterations, "%d move_notifies for %d evictions",
+		      moved, iterations);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+/* Another process evicts in a loop while the device DMAs. */
+static int evict_race_process(void)
+{
+	const int iterations = 10;
+	uint8_t out[2048];
+	char edu[32];
+	struct bo b;
+	int ti, ret, status;
+	pid_t pid;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 128 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	memset(b.cpu, 0, b.size);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		/* Its own file, the same buffer object through the dma-buf. */
+		uint32_t h;
+		int fd = p2p_open(0);
+
+		if (fd < 0 || drmPrimeFDToHandle(fd, b.dmabuf, &h))
+			_exit(2);
+		for (int i = 0; i < 200; i++) {
+			int r = p2p_evict(fd, h);
+
+			if (r && r != -EINTR)
+				_exit(3);
+			usleep(20000);
+		}
+		_exit(0);
+	}
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	for (int i = 0; i < iterations; i++) {
+		pattern_bytes(out, sizeof(out), 1000 + i);
+		CHECK_RET(ti_dma(ti, (uint64_t)(i % 32) * 4096, out, sizeof(out),
+				 P2PBUF_TI_DMA_TO_BUFFER), 0);
+	}
+	CHECK_RET(bo_idle(&b), 0);
+	for (int i = 0; i < iterations; i++) {
+		pattern_bytes(out, sizeof(out), 1000 + i);
+		CHECK(!memcmp((uint8_t *)b.cpu + (i % 32) * 4096, out,
+			      sizeof(out)), "DMA %d lost under eviction", i);
+	}
+	close(ti);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0, "evicting process failed (%d)", status);
+	bo_free(&b);
+	return 0;
+}
+
+/*
+ * The GEM handle is closed, the dma-buf lives on: an eviction under memory
+ * pressure must still reach the importer.
+ */
+static int evict_handle_closed(void)
+{
+	struct drm_p2pgem_device_info di;
+	struct p2pbuf_ti_status st;
+	static struct mapping m;
+	uint32_t filler[16];
+	unsigned int n = 0;
+	char edu[32];
+	struct bo b;
+	int ti, ret;
+
+	SKIP_UNLESS(topo_p2p_kind() != K_SYSTEM, "no P2P on this topology");
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 1 * MiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	CHECK(m.kind != K_SYSTEM, "not mapped in VRAM");
+	CHECK_RET(p2p_dev_info(b.fd, &di), 0);
+	munmap(b.cpu, b.size);
+	CHECK_RET(p2p_close_bo(b.fd, b.handle), 0);
+
+	/* Fill the visible window with buffers that must live there. */
+	for (uint64_t left = di.visible_size; left && n < 16; n++) {
+		uint64_t sz = left < 8 * MiB ? left : 8 * MiB;
+
+		CHECK_RET(p2p_create(b.fd, sz, P2PGEM_PLACEMENT_VRAM,
+				     P2PGEM_CREATE_CPU_ACCESS, &filler[n]), 0);
+		left -= sz;
+	}
+	CHECK(!ioctl(ti, P2PBUF_TI_IOCTL_STATUS, &st), "status: %s",
+	      strerror(errno));
+	CHECK(st.move_notifies >= 1 && !st.mapped,
+	      "evicted without a handle: %u move_notifies, mapped %u",
+	      st.move_notifies, st.mapped);
+	while (n--)
+		CHECK_RET(p2p_close_bo(b.fd, filler[n]), 0);
+	/* Re-map: the contents came along. */
+	{
+		uint8_t in[2048], want[2048];
+
+		CHECK_RET(ti_dma(ti, 4096, in, sizeof(in),
+				 P2PBUF_TI_DMA_FROM_BUFFER), 0);
+		memset(want, 0, sizeof(want));
+		CHECK(!memcmp(in, want, sizeof(in)), "contents changed");
+	}
+	close(ti);
+	close(b.dmabuf);
+	close(b.fd);
+	return 0;
+}
+
+/* ---- pins and the pin quota ---- */
+
+static int pin_quota(void)
+{
+	struct drm_p2pgem_device_info di;
+	struct drm_p2pgem_gem_info info;
+	int p2p = topo_p2p_kind() != K_SYSTEM;
+	uint64_t first, second;
+	struct bo a, b;
+	char edu[32];
+	int ti1, ti2, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&a, 4 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pin_quota && di.pin_quota <= di.vram_size, "pin_quota %llu",
+	      (unsigned long long)di.pin_quota);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu before any pin",
+	      (unsigned long long)di.pinned_vram);
+	bo_free(&a);
+
+	/* Most of the quota, then more than what is left. */
+	first = di.pin_quota - di.pin_quota / 4;
+	second = di.pin_quota / 2;
+	CHECK(first <= di.visible_size, "quota larger than the visible window");
+	CHECK_RET(bo_new(&a, first, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	CHECK_RET(bo_new(&b, second, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	ti1 = ti_open();
+	ti2 = ti_open();
+	CHECK_RET(ti_attach(ti1, a.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+			    P2PBUF_TI_ATTACH_PIN, edu), 0);
+	CHECK_RET(p2p_info(a.fd, a.handle, &info), 0);
+	CHECK(info.pin_count == 1, "pin_count %u", info.pin_count);
+	CHECK(info.placement == (p2p ? P2PGEM_PLACEMENT_VRAM : P2PGEM_PLACEMENT_SYSTEM),
+	      "pinned in placement %u", info.placement);
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == (p2p ? first : 0), "pinned_vram %llu",
+	      (unsigned long long)di.pinned_vram);
+	CHECK_RET(p2p_evict(a.fd, a.handle), -EBUSY);
+
+	/* Over the quota: pinned in system memory instead. */
+	CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+			    P2PBUF_TI_ATTACH_PIN, edu), 0);
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK(info.placement == P2PGEM_PLACEMENT_SYSTEM,
+	      "over the quota, pinned in placement %u", info.placement);
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == (p2p ? first : 0), "pinned_vram %llu",
+	      (unsigned long long)di.pinned_vram);
+	CHECK_RET(p2p_evict(b.fd, b.handle), -EBUSY);
+
+	close(ti1);
+	close(ti2);
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu after unpin",
+	      (unsigned long long)di.pinned_vram);
+	CHECK_RET(p2p_info(a.fd, a.handle, &info), 0);
+	CHECK(info.pin_count == 0, "pin_count %u after unpin", info.pin_count);
+	CHECK_RET(p2p_evict(a.fd, a.handle), 0);
+	bo_free(&a);
+	bo_free(&b);
+	return 0;
+}
+
+/* A buffer pinned in VRAM for a P2P importer refuses a non-P2P one. */
+static int pin_mixed(void)
+{
+	char edu[32];
+	struct bo b;
+	int ti1, ti2, ret;
+
+	SKIP_UNLESS(topo_p2p_kind() != K_SYSTEM, "no P2P on this topology");
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	ti1 = ti_open();
+	ti2 = ti_open();
+	CHECK_RET(ti_attach(ti1, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+			    P2PBUF_TI_ATTACH_PIN, edu), 0);
+	CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_VRAM, "not pinned in VRAM");
+	CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_STATIC, 0, edu), -EBUSY);
+	close(ti1);
+	/* Unpinned: the static importer gets it in system memory. */
+	CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
+	CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+	      "static importer not in system memory");
+	close(ti2);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- sync_file: the device's DMA fence, seen from userspace ---- */
+
+static int sync_file(void)
+{
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ };
+	uint8_t out[2048];
+	struct pollfd pfd;
+	char edu[32];
+	struct bo b;
+	int ti, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	memset(b.cpu, 0, b.size);
+	CHECK_RET(bo_idle(&b), 0);
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	pattern_bytes(out, sizeof(out), 77);
+	CHECK_RET(ti_dma(ti, 8192, out, sizeof(out), P2PBUF_TI_DMA_TO_BUFFER), 0);
+	/* A reader must wait for the device's write: it takes ~200 ms. */
+	CHECK(!ioctl(b.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp),
+	      "EXPORT_SYNC_FILE: %s", strerror(errno));
+	pfd = (struct pollfd){ .fd = exp.fd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 0) == 0, "the sync_file is signalled before the DMA ran");
+	CHECK(poll(&pfd, 1, 20000) == 1, "the sync_file never signalled");
+	CHECK(!memcmp((uint8_t *)b.cpu + 8192, out, sizeof(out)),
+	      "signalled, but the bytes are not there");
+	close(exp.fd);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- kernel CPU access: dma_buf_vmap() through the test importer ---- */
+
+static int ti_cpu(int ti, int dmabuf, uint64_t offset, void *data,
+		  uint32_t len, uint32_t flags)
+{
+	struct p2pbuf_ti_cpu c = { .data = (uintptr_t)data, .offset = offset,
+				   .length = len, .flags = flags,
+				   .fd = dmabuf };
+
+	return ioctl(ti, P2PBUF_TI_IOCTL_CPU, &c) ? -errno : 0;
+}
+
+static int vmap(void)
+{
+	uint8_t out[8192], in[8192];
+	char edu[32];
+	struct bo b;
+	int ti, ti2, ret;
+
+	ret = bo_new(&b, 256 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	fill_pattern(b.cpu, b.size, 9);
+	ti = ti_open();
+	/* Read what the CPU wrote through its mapping, from VRAM. */
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 0, in, sizeof(in), P2PBUF_TI_CPU_READ), 0);
+	CHECK(check_pattern(in, sizeof(in), 9) == -1, "vmap reads other bytes");
+	CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+	      "vmap did not place the buffer in system memory");
+	/* Write through vmap; userspace sees it. */
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 13 + 1);
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 64 * KiB + 3, out, sizeof(out),
+			 P2PBUF_TI_CPU_WRITE), 0);
+	CHECK(!memcmp((uint8_t *)b.cpu + 64 * KiB + 3, out, sizeof(out)),
+	      "the CPU mapping does not see the vmap write");
+
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 0, in, 16, 0), -EINVAL);
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 0, in, 16, 3), -EINVAL);
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 0, in, 0, P2PBUF_TI_CPU_READ), -EINVAL);
+	CHECK_RET(ti_cpu(ti, b.dmabuf, b.size - 8, in, 16, P2PBUF_TI_CPU_READ),
+		  -EINVAL);
+	CHECK_RET(ti_cpu(ti, -1, 0, in, 16, P2PBUF_TI_CPU_READ), -EBADF);
+	CHECK_RET(ti_cpu(ti, b.fd, 0, in, 16, P2PBUF_TI_CPU_READ), -EINVAL);
+	CHECK_RET(ti_cpu(ti, b.dmabuf, 0, (void *)8, 16, P2PBUF_TI_CPU_READ),
+		  -EFAULT);
+	{
+		struct p2pbuf_ti_cpu c = { .data = (uintptr_t)in, .length = 16,
+					   .flags = P2PBUF_TI_CPU_READ,
+					   .fd = b.dmabuf, .pad = 1 };
+
+		CHECK(ioctl(ti, P2PBUF_TI_IOCTL_CPU, &c) && errno == EINVAL,
+		      "CPU with pad");
+	}
+
+	/* Pinned in VRAM for a P2P importer: vmapped there, its BAR pages. */
+	if (topo_p2p_kind() != K_SYSTEM && !edu_name(edu, sizeof(edu))) {
+		ti2 = ti_open();
+		CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+				    P2PBUF_TI_ATTACH_PIN, edu), 0);
+		CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_VRAM, "pin in VRAM");
+		fill_pattern(b.cpu, b.size, 10);
+		CHECK_RET(ti_cpu(ti, b.dmabuf, 128 * KiB, in, sizeof(in),
+				 P2PBUF_TI_CPU_READ), 0);
+		CHECK(!memcmp(in, (uint8_t *)b.cpu + 128 * KiB, sizeof(in)),
+		      "vmap of pinned VRAM reads other bytes");
+		CHECK_RET(ti_cpu(ti, b.dmabuf, 4 * KiB, out, sizeof(out),
+				 P2PBUF_TI_CPU_WRITE), 0);
+		CHECK(!memcmp((uint8_t *)b.cpu + 4 * KiB, out, sizeof(out)),
+		      "the CPU mapping does not see the vmap write to VRAM");
+		CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_VRAM,
+		      "vmap moved a buffer pinned in VRAM");
+		close(ti2);
+	}
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- debugfs: every attachment with its decision ---- */
+
+static int debugfs_attachments(void)
+{
+	char edu[32], path[128], buf[8192], want[128];
+	const char *reason = topo_p2p_kind() == K_SYSTEM ?
+		"host-bridge-not-whitelisted" : "p2p";
+	struct bo b;
+	int ti, fd, ret;
+	ssize_t n;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	static struct mapping m;
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	{
+		struct stat st;
+
+		CHECK(!fstat(b.fd, &st), "fstat");
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/dri/%u/p2pgem_attachments",
+			 minor(st.st_rdev));
+	}
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0, "%s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	CHECK(n > 0, "read %s", path);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), " %s dynamic peer2peer %s %s ", edu,
+		 reason, topo_p2p_kind() == K_SYSTEM ? "system" : "p2p");
+	CHECK(strstr(buf, want), "no '%s' in:\n%.300s", want, buf);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- the P2P query agrees with what a real importer gets ---- */
+
+static int p2p_query(struct bo *b, const char *pci, uint32_t *reason)
+{
+	struct drm_p2pgem_gem_p2p_query q = { .handle = b->handle };
+	unsigned int dom, bus, dev, fn;
+
+	if (sscanf(pci, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	q.domain = dom;
+	q.bus = bus;
+	q.devfn = dev << 3 | fn;
+	if (p2p_ioctl(b->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q))
+		return -errno;
+	*reason = q.reason;
+	return 0;
+}
+
+static int query(void)
+{
+	uint32_t want = topo_p2p_kind() == K_SYSTEM ? P2PGEM_P2P_HOST_BRIDGE :
+		P2PGEM_P2P_OK, reason;
+	static struct mapping m;
+	char edu[32];
+	struct bo b, s;
+	int ti, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_query(&b, edu, &reason), 0);
+	CHECK(reason == want, "edu: answer %u, want %u", reason, want);
+
+	/* What a dynamic P2P importer then really gets agrees. */
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+	CHECK((m.kind != K_SYSTEM) == (want == P2PGEM_P2P_OK),
+	      "answer %u, but the importer got %s", reason,
+	      kind_names[m.kind]);
+	close(ti);
+
+	/* Pinned in system memory by a static importer: ruled out. */
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
+	CHECK_RET(p2p_query(&b, edu, &reason), 0);
+	if (want == P2PGEM_P2P_OK)
+		CHECK(reason == P2PGEM_P2P_PINNED_SYSTEM,
+		      "pinned in system memory: answer %u", reason);
+	close(ti);
+
+	CHECK_RET(bo_new(&s, 64 * KiB, P2PGEM_PLACEMENT_SYSTEM, 0), 0);
+	CHECK_RET(p2p_query(&s, edu, &reason), 0);
+	CHECK(reason == P2PGEM_P2P_SYSTEM_PLACEMENT, "system buffer: answer %u",
+	      reason);
+	bo_free(&s);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- bad input to the test importer ---- */
+
+static int bad_input(void)
+{
+	struct p2pbuf_ti_attach at;
+	struct p2pbuf_ti_map map;
+	uint8_t data[16];
+	char edu[32];
+	struct bo b;
+	int ti, null, ret;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK(ti >= 0, "open");
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* Not attached yet. */
+	memset(&map, 0, sizeof(map));
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map) && errno == ENOENT,
+	      "map before attach: %s", strerror(errno));
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_DETACH) && errno == ENOENT,
+	      "detach before attach: %s", strerror(errno));
+	CHECK_RET(ti_dma(ti, 0, data, 16, P2PBUF_TI_DMA_TO_BUFFER), -ENOENT);
+	CHECK(ioctl(ti, _IO('p', 0x7f)) && errno == ENOTTY, "unknown ioctl");
+
+	CHECK_RET(ti_attach(ti, b.dmabuf, 3, 0, edu), -EINVAL);
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC, 2, edu), -EINVAL);
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_STATIC,
+			    P2PBUF_TI_ATTACH_PIN, edu), -EINVAL);
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC, 0, "0000:ff:1f.7"),
+		  -ENODEV);
+	CHECK_RET(ti_attach(ti, -1, P2PBUF_TI_DYNAMIC, 0, edu), -EBADF);
+	CHECK_RET(ti_attach(ti, null, P2PBUF_TI_DYNAMIC, 0, edu), -EINVAL);
+	memset(&at, 0, sizeof(at));
+	at.fd = b.dmabuf;
+	at.pad = 1;
+	snprintf(at.device, sizeof(at.device), "%s", edu);
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_ATTACH, &at) && errno == EINVAL,
+	      "attach with pad");
+	at.pad = 0;
+	memset(at.device, 'x', sizeof(at.device));
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_ATTACH, &at) && errno == EINVAL,
+	      "attach with an unterminated device name");
+
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), -EBUSY);
+	memset(&map, 0, sizeof(map));
+	map.flags = 1;
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map) && errno == EINVAL, "map flags");
+	map.flags = 0;
+	map.pad = 1;
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map) && errno == EINVAL, "map pad");
+	map.pad = 0;
+	map.max_entries = 4;
+	map.entries = 8;	/* unmapped address */
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map) && errno == EFAULT,
+	      "map to a bad pointer: %s", strerror(errno));
+
+	CHECK_RET(ti_dma(ti, 0, data, 16, 0), -EINVAL);
+	CHECK_RET(ti_dma(ti, 0, data, 16, P2PBUF_TI_DMA_TO_BUFFER |
+			 P2PBUF_TI_DMA_FROM_BUFFER), -EINVAL);
+	CHECK_RET(ti_dma(ti, 0, data, 16, 4), -EINVAL);
+	CHECK_RET(ti_dma(ti, 0, data, 0, P2PBUF_TI_DMA_TO_BUFFER), -EINVAL);
+	CHECK_RET(ti_dma(ti, 0, data, P2PBUF_TI_DMA_MAX + 1,
+			 P2PBUF_TI_DMA_TO_BUFFER), -EINVAL);
+	CHECK_RET(ti_dma(ti, b.size - 8, data, 16, P2PBUF_TI_DMA_TO_BUFFER),
+		  -EINVAL);
+	CHECK_RET(ti_dma(ti, UINT64_MAX - 4, data, 16, P2PBUF_TI_DMA_TO_BUFFER),
+		  -EINVAL);
+	CHECK_RET(ti_dma(ti, 0, (void *)8, 16, P2PBUF_TI_DMA_TO_BUFFER), -EFAULT);
+	CHECK(!ioctl(ti, P2PBUF_TI_IOCTL_DETACH), "detach");
+
+	/* Only the edu device can DMA. */
+	{
+		int fd1 = p2p_open(1);
+		char pci[64];
+
+		if (fd1 >= 0 && !render_pci(fd1, pci, sizeof(pci))) {
+			CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+					    0, pci), 0);
+			CHECK_RET(ti_dma(ti, 0, data, 16,
+					 P2PBUF_TI_DMA_TO_BUFFER), -EOPNOTSUPP);
+			CHECK(!ioctl(ti, P2PBUF_TI_IOCTL_DETACH), "detach");
+		}
+		if (fd1 >= 0)
+			close(fd1);
+	}
+	close(null);
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
+static const struct subtest tests[] = {
+	{ "matrix-vram-static", matrix_vram_static },
+	{ "matrix-vram-dynamic", matrix_vram_dynamic },
+	{ "matrix-vram-dynamic-p2p", matrix_vram_dynamic_p2p },
+	{ "matrix-system-static", matrix_system_static },
+	{ "matrix-system-dynamic", matrix_system_dynamic },
+	{ "matrix-system-dynamic-p2p", matrix_system_dynamic_p2p },
+	{ "matrix-preferred-static", matrix_preferred_static },
+	{ "matrix-preferred-dynamic", matrix_preferred_dynamic },
+	{ "matrix-preferred-dynamic-p2p", matrix_preferred_dynamic_p2p },
+	{ "peer-vram", peer_vram },
+	{ "peer-nvme", peer_nvme },
+	{ "edu-dma-vram-p2p", edu_dma_vram_p2p },
+	{ "edu-dma-vram-static", edu_dma_vram_static },
+	{ "edu-dma-system", edu_dma_system },
+	{ "evict-race", evict_race },
+	{ "evict-race-process", evict_race_process },
+	{ "evict-handle-closed", evict_handle_closed },
+	{ "pin-quota", pin_quota },
+	{ "pin-mixed", pin_mixed },
+	{ "sync-file", sync_file },
+	{ "vmap", vmap },
+	{ "debugfs-attachments", debugfs_attachments },
+	{ "query", query },
+	{ "bad-input", bad_input },
+};
+
+int main(int argc, char **argv)
+{
+	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
