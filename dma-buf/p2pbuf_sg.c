@@ -157,6 +157,20 @@ static int p2pbuf_fill_sg(struct sg_table *sgt, resource_size_t bar_start,
 	return 0;
 }
 
+/* Map a filled table for @importer; on failure free it. */
+static struct sg_table *p2pbuf_map_table(struct sg_table *sgt,
+					 struct device *importer,
+					 enum dma_data_direction dir)
+{
+	int ret = dma_map_sgtable(importer, sgt, dir, 0);
+
+	if (!ret)
+		return sgt;
+	sg_free_table(sgt);
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
 /**
  * p2pbuf_map_p2p_ranges() - map a provider's memory for an importer
  * @provider: the PCI function that registered @bar with
@@ -211,15 +225,12 @@ struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 	if (ret)
 		goto err_free;
 	ret = p2pbuf_fill_sg(sgt, bar_start, ranges, nr, max_seg, boundary);
-	if (ret)
-		goto err_table;
-	ret = dma_map_sgtable(importer, sgt, dir, 0);
-	if (ret)
-		goto err_table;
-	return sgt;
+	if (ret) {
+		sg_free_table(sgt);
+		goto err_free;
+	}
+	return p2pbuf_map_table(sgt, importer, dir);
 
-err_table:
-	sg_free_table(sgt);
 err_free:
 	kfree(sgt);
 	return ERR_PTR(ret);
@@ -259,18 +270,11 @@ struct sg_table *p2pbuf_map_pages(struct page **pages, unsigned int nr_pages,
 						(unsigned long)nr_pages <<
 						PAGE_SHIFT, max_seg,
 						GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	ret = dma_map_sgtable(importer, sgt, dir, 0);
-	if (ret)
-		goto err_table;
-	return sgt;
-
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	if (ret) {
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	return p2pbuf_map_table(sgt, importer, dir);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_map_pages, P2PBUF);
 

@@ -38,18 +38,9 @@
 #include "p2pbuf/p2pbuf.h"
 #include "cli.h"
 #include "fdutil.h"
+#include "sw_sync.h"
 
 #define SKIP 77
-
-/* sw_sync, from drivers/dma-buf/sw_sync.c (debugfs, CONFIG_SW_SYNC). */
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
-#define SW_SYNC_PATH "/sys/kernel/debug/sync/sw_sync"
 
 static const char *self_path;
 static const char *role = "writer";

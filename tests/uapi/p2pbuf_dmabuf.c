@@ -35,6 +35,7 @@
 #include <xf86drm.h>
 
 #include "p2pbuf_ti_lib.h"
+#include "../lib/sw_sync.h"
 
 /* ---- the decision matrix ---- */
 
@@ -561,6 +562,79 @@ static int sync_file(void)
 	return 0;
 }
 
+/*
+ * A fence imported from userspace orders the exporter's move, and the
+ * move orders the importer's next DMA: a device read after an eviction
+ * waits for the userspace fence.
+ */
+static int sync_file_import(void)
+{
+	struct sw_sync_create_fence_data fence = { .value = 1,
+						   .name = "p2pbuf-test" };
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	uint8_t in[2048];
+	static struct mapping m;
+	struct pollfd pfd;
+	int ti, timeline, pipefd[2], status, ret;
+	uint32_t one = 1;
+	char edu[32];
+	struct bo b;
+	pid_t pid;
+
+	/* Without P2P the importer's map already put the buffer in system
+	 * memory, and the eviction below would move nothing. */
+	SKIP_UNLESS(topo_p2p_kind() != K_SYSTEM, "no P2P on this topology");
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(timeline >= 0, "no sw_sync");
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	fill_pattern(b.cpu, b.size, 21);
+	CHECK_RET(bo_idle(&b), 0);
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_map(ti, &m, &b), 0);
+
+	CHECK(!ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &fence),
+	      "SW_SYNC_IOC_CREATE_FENCE: %s", strerror(errno));
+	imp.fd = fence.fence;
+	CHECK(!ioctl(b.dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp),
+	      "IMPORT_SYNC_FILE: %s", strerror(errno));
+	close(fence.fence);
+	/* The move is queued behind the userspace fence. */
+	CHECK_RET(p2p_evict(b.fd, b.handle), 0);
+
+	CHECK(!pipe(pipefd), "pipe");
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		close(pipefd[0]);
+		if (ti_dma(ti, 0, in, sizeof(in), P2PBUF_TI_DMA_FROM_BUFFER) ||
+		    write(pipefd[1], in, sizeof(in)) != sizeof(in))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	pfd = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+	CHECK(poll(&pfd, 1, 500) == 0,
+	      "the device read the buffer before the userspace fence signalled");
+	CHECK(!ioctl(timeline, SW_SYNC_IOC_INC, &one), "SW_SYNC_IOC_INC");
+	CHECK(poll(&pfd, 1, 20000) == 1, "the device read never completed");
+	CHECK(read(pipefd[0], in, sizeof(in)) == sizeof(in), "short read");
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "reader failed");
+	CHECK(check_pattern(in, sizeof(in), 21) == -1,
+	      "the device read other bytes after the move");
+	CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_VRAM,
+	      "the re-map did not bring the buffer back to VRAM");
+	close(pipefd[0]);
+	close(ti);
+	close(timeline);
+	bo_free(&b);
+	return 0;
+}
+
 /* ---- kernel CPU access: dma_buf_vmap() through the test importer ---- */
 
 static int ti_cpu(int ti, int dmabuf, uint64_t offset, void *data,
@@ -859,6 +933,7 @@ static const struct subtest tests[] = {
 	{ "pin-quota", pin_quota },
 	{ "pin-mixed", pin_mixed },
 	{ "sync-file", sync_file },
+	{ "sync-file-import", sync_file_import },
 	{ "vmap", vmap },
 	{ "debugfs-attachments", debugfs_attachments },
 	{ "query", query },

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,19 +34,53 @@ static const char *answer_name(uint32_t reason)
 	}
 }
 
-static int is_bridge(const char *pci)
+/* A sysfs attribute of a PCI function, one line, or "". */
+static void pci_attr(const char *pci, const char *attr, char *buf, size_t len)
 {
-	char path[320], class[16] = "";
+	char path[320];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", pci);
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pci, attr);
 	f = fopen(path, "r");
 	if (!f)
-		return 1;
-	if (!fgets(class, sizeof(class), f))
-		class[0] = '\0';
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
 	fclose(f);
-	return !strncmp(class, "0x06", 4);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* What the emulated machine's functions are, for the reader. */
+static const char *pci_what(const char *pci)
+{
+	static char c[16];
+	char v[16], d[16];
+
+	pci_attr(pci, "vendor", v, sizeof(v));
+	pci_attr(pci, "device", d, sizeof(d));
+	pci_attr(pci, "class", c, sizeof(c));
+	if (!strcmp(v, "0x1234") && !strcmp(d, "0x11e8"))
+		return "edu (DMA engine)";
+	if (!strcmp(v, "0x1af4") && !strcmp(d, "0x1110"))
+		return "VRAM (p2pgem)";
+	if (!strncmp(c, "0x010802", 8))
+		return "NVMe";
+	if (!strncmp(c, "0x0106", 6))
+		return "SATA";
+	if (!strncmp(c, "0x0c05", 6))
+		return "SMBus";
+	if (!strcmp(v, "0x1af4"))
+		return "virtio";
+	return c;
+}
+
+static int is_bridge(const char *pci)
+{
+	char c[16];
+
+	pci_attr(pci, "class", c, sizeof(c));
+	return !c[0] || !strncmp(c, "0x06", 4);
 }
 
 static void show(struct bo *b, const char *pci)
@@ -61,7 +96,8 @@ static void show(struct bo *b, const char *pci)
 	q.bus = bus;
 	q.devfn = dev << 3 | fn;
 	if (p2p_ioctl(b->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q)) {
-		printf("%-14s query failed: %s\n", pci, strerror(errno));
+		printf("%-14s %-17s query failed: %s\n", pci, pci_what(pci),
+		       strerror(errno));
 		return;
 	}
 	ti = ti_open();
@@ -69,11 +105,12 @@ static void show(struct bo *b, const char *pci)
 	if (!ret)
 		ret = ti_map(ti, &m, b);
 	if (ret) {
-		printf("%-14s %-28s distance %2d  map failed: %s\n", pci,
-		       answer_name(q.reason), q.distance, strerror(-ret));
+		printf("%-14s %-17s %-28s %8d  map failed: %s\n", pci,
+		       pci_what(pci), answer_name(q.reason), q.distance,
+		       strerror(-ret));
 	} else {
-		printf("%-14s %-28s distance %2d  %-6s %-12s %4u segments, first 0x%" PRIx64 "\n",
-		       pci, answer_name(q.reason), q.distance,
+		printf("%-14s %-17s %-28s %8d  %-6s %-12s %8u  0x%" PRIx64 "\n",
+		       pci, pci_what(pci), answer_name(q.reason), q.distance,
 		       bo_placement(b) == P2PGEM_PLACEMENT_VRAM ? "VRAM" : "system",
 		       kind_names[m.kind], m.map.nents,
 		       (uint64_t)m.ent[0].dma_address);
@@ -84,10 +121,10 @@ static void show(struct bo *b, const char *pci)
 int main(void)
 {
 	char self[64], edu[32];
+	struct dirent **list;
 	uint8_t out[2048];
-	struct dirent *d;
 	struct bo b;
-	DIR *dir;
+	int n;
 
 	if (bo_new(&b, 1 * MiB, P2PGEM_PLACEMENT_VRAM, 0)) {
 		fprintf(stderr, "p2pbuf_export_demo: %s\n", t_reason);
@@ -98,18 +135,21 @@ int main(void)
 	printf("A 1 MiB VRAM buffer of p2pgem device %s (BAR 0x%" PRIx64 "-0x%" PRIx64 "),\n"
 	       "exported as a dma-buf and attached for every other PCI function:\n\n",
 	       self, b.bar_start, b.bar_end);
-	printf("%-14s %-28s %-11s  %-6s %-12s %s\n", "function", "p2pgem's answer",
-	       "p2pdma", "memory", "addresses", "mapping");
-	dir = opendir("/sys/bus/pci/devices");
-	if (!dir)
+	printf("%-14s %-17s %-28s %8s  %-6s %-12s %8s  %s\n", "function", "what",
+	       "p2pgem's answer", "distance", "memory", "addresses",
+	       "segments", "first address");
+	/* In address order. */
+	n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
+	if (n < 0)
 		return 1;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.' || !strcmp(d->d_name, self) ||
-		    is_bridge(d->d_name))
-			continue;
-		show(&b, d->d_name);
+	for (int i = 0; i < n; i++) {
+		const char *pci = list[i]->d_name;
+
+		if (pci[0] != '.' && strcmp(pci, self) && !is_bridge(pci))
+			show(&b, pci);
+		free(list[i]);
 	}
-	closedir(dir);
+	free(list);
 
 	if (!edu_name(edu, sizeof(edu))) {
 		int ti = ti_open(), ret;

@@ -6,9 +6,11 @@
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -42,47 +44,55 @@ enum kind topo_p2p_kind(void)
 	return K_MIXED;
 }
 
-/* The PCI function of a given vendor:device, the index-th one; 0 or -1. */
-int pci_find(const char *vendor, const char *device, int index,
-		    char *name, size_t len)
+/* The first line of a sysfs file, or "" when it cannot be read. */
+static void read_line(const char *dir, const char *file, char *buf,
+		      size_t len)
 {
-	char path[256], v[16], d[16];
-	int found = 0;
+	char path[512];
 	FILE *f;
 
-	for (int bus = 0; bus < 256; bus++) {
-		for (int slot = 0; slot < 32; slot++) {
-			snprintf(path, sizeof(path),
-				 "/sys/bus/pci/devices/0000:%02x:%02x.0/vendor",
-				 bus, slot);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			v[0] = '\0';
-			if (!fgets(v, sizeof(v), f))
-				v[0] = '\0';
-			fclose(f);
-			snprintf(path, sizeof(path),
-				 "/sys/bus/pci/devices/0000:%02x:%02x.0/device",
-				 bus, slot);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			d[0] = '\0';
-			if (!fgets(d, sizeof(d), f))
-				d[0] = '\0';
-			fclose(f);
-			if (strncmp(v, vendor, strlen(vendor)) ||
-			    strncmp(d, device, strlen(device)))
-				continue;
-			if (found++ == index) {
-				snprintf(name, len, "0000:%02x:%02x.0", bus,
-					 slot);
-				return 0;
-			}
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+}
+
+int pci_find(const char *vendor, const char *device, int index, char *name,
+	     size_t len)
+{
+	const char *root = "/sys/bus/pci/devices";
+	char dir[512], v[16], d[16];
+	struct dirent **list;
+	int n, i, found = 0, ret = -1;
+
+	/* Sorted by address, so that index means the same every time. */
+	n = scandir(root, &list, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *pci = list[i]->d_name;
+
+		if (pci[0] == '.' || ret == 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", root, pci);
+		read_line(dir, "vendor", v, sizeof(v));
+		read_line(dir, "device", d, sizeof(d));
+		if (strncmp(v, vendor, strlen(vendor)) ||
+		    strncmp(d, device, strlen(device)) || found++ != index)
+			continue;
+		if (strlen(pci) < len) {
+			memcpy(name, pci, strlen(pci) + 1);
+			ret = 0;
 		}
 	}
-	return -1;
+	while (n--)
+		free(list[n]);
+	free(list);
+	return ret;
 }
 
 int edu_name(char *name, size_t len)
