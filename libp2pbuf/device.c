@@ -544,6 +544,38 @@ int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement)
 	return 0;
 }
 
+/*
+ * The exporter's answer for a p2pgem buffer and a PCI client: an enum
+ * p2pbuf_reason when the buffer rules P2P out, 0 when it does not, or
+ * -ENOTTY when this p2pgem cannot tell (no such ioctl, or no such client).
+ */
+static int p2pgem_buffer_reason(struct p2pbuf_buffer *buf, const char *client)
+{
+	struct drm_p2pgem_gem_p2p_query q = { .handle = buf->handle };
+	unsigned int domain, bus, dev, fn;
+	char addr[16];
+
+	if (p2pbuf__pci_address(client, addr) ||
+	    sscanf(addr, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4)
+		return -ENOTTY;
+	q.domain = domain;
+	q.bus = bus;
+	q.devfn = dev << 3 | fn;
+	if (drmIoctl(buf->dev->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q))
+		return -ENOTTY;
+	switch (q.reason) {
+	case P2PGEM_P2P_SYSTEM_PLACEMENT:
+		return P2PBUF_REASON_IN_SYSTEM_MEMORY;
+	case P2PGEM_P2P_PINNED_SYSTEM:
+		return P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY;
+	case P2PGEM_P2P_TOO_BIG:
+		return P2PBUF_REASON_LARGER_THAN_VISIBLE;
+	default:
+		/* Reachability itself: the device-level verdict says it. */
+		return 0;
+	}
+}
+
 int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out)
@@ -563,18 +595,23 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 	ret = p2pbuf_buffer_query(buf, &info);
 	if (ret)
 		return ret;
-	/* The device's verdict holds only for memory that is in VRAM. */
-	if (info.placement != P2PBUF_PLACEMENT_VRAM &&
-	    e.reason != P2PBUF_REASON_NO_SUCH_DEVICE &&
-	    e.reason != P2PBUF_REASON_SAME_DEVICE) {
+	if (e.reason == P2PBUF_REASON_NO_SUCH_DEVICE ||
+	    e.reason == P2PBUF_REASON_SAME_DEVICE)
+		goto out;
+	/* p2pgem says itself what the buffer rules out; others: where it is. */
+	ret = buf->dev->p2pgem ? p2pgem_buffer_reason(buf, client) : -ENOTTY;
+	if (ret == -ENOTTY && info.placement != P2PBUF_PLACEMENT_VRAM)
+		ret = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
+			P2PBUF_REASON_IN_SYSTEM_MEMORY;
+	if (ret > 0) {
 		e.map = P2PBUF_MAP_NONE;
-		e.reason = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
-					    P2PBUF_REASON_IN_SYSTEM_MEMORY;
+		e.reason = ret;
 		e.dma_address = 0;
 		p2pbuf_reason_name(e.reason, &name);
 		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
 		p2pbuf__explain_say(&e, buf->dev->info.pci_address, client);
 	}
+out:
 	*out = e;
 	return 0;
 }

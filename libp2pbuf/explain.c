@@ -52,6 +52,7 @@ static const char *const reason_names[] = {
 	[P2PBUF_REASON_IN_SYSTEM_MEMORY] = "in-system-memory",
 	[P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY] = "pinned-in-system-memory",
 	[P2PBUF_REASON_NOT_PCI_DEVICE] = "not-a-pci-device",
+	[P2PBUF_REASON_LARGER_THAN_VISIBLE] = "larger-than-visible-window",
 };
 
 static const char *const placement_names[] = {
@@ -312,6 +313,9 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 		break;
 	case P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY:
 		how = "the buffer is pinned in system memory by another importer and cannot return to VRAM while that pin lasts";
+		break;
+	case P2PBUF_REASON_LARGER_THAN_VISIBLE:
+		how = "the buffer is larger than the part of VRAM the bus reaches (the CPU-visible window), so the exporter maps it in system memory";
 		break;
 	default:
 		break;

@@ -588,6 +588,7 @@ enum p2pbuf_reason {
 	P2PBUF_REASON_IN_SYSTEM_MEMORY,		/* the buffer is not in VRAM now */
 	P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY,	/* ... and pinned there */
 	P2PBUF_REASON_NOT_PCI_DEVICE,		/* the exporter is not PCI */
+	P2PBUF_REASON_LARGER_THAN_VISIBLE,	/* larger than the bus-visible VRAM */
 };
 
 /**
@@ -657,10 +658,15 @@ int p2pbuf_explain(const char *provider, const char *client,
  * @src: where to look, or NULL for the running system
  * @out: the answer
  *
- * p2pbuf_explain() for the buffer's device, then the buffer itself: one
- * that is in system memory now is reached by ordinary DMA (reason
- * "in-system-memory"), and one pinned there by another importer cannot
- * move back to VRAM while the pin lasts ("pinned-in-system-memory").
+ * p2pbuf_explain() for the buffer's device, then the buffer itself. For
+ * a p2pgem buffer the exporter answers (DRM_IOCTL_P2PGEM_GEM_P2P_QUERY):
+ * one created for system memory is reached by ordinary DMA (reason
+ * "in-system-memory"), one pinned there by another importer cannot move
+ * to VRAM while the pin lasts ("pinned-in-system-memory"), one larger than
+ * the CPU-visible window cannot be mapped peer-to-peer
+ * ("larger-than-visible-window"); a VRAM buffer evicted for now is still
+ * reached peer-to-peer, since the exporter brings it back to map it. For
+ * other drivers, a buffer in system memory now is "in-system-memory".
  * Return: -ENODEV when the device is not a PCI device.
  */
 int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,

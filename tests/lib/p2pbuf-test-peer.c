@@ -39,6 +39,7 @@
 #include "cli.h"
 #include "fdutil.h"
 #include "sw_sync.h"
+#include "../importer/p2pbuf_test_importer.h"
 
 #define SKIP 77
 
@@ -760,6 +761,142 @@ static int device(const char *driver)
 	return 0;
 }
 
+/* ---- explain-buffer: what explain says, what an importer then gets ---- */
+
+/* The edu device's PCI address, or NULL. */
+static const char *edu_address(char *buf, size_t len)
+{
+	struct dirent **list;
+	const char *found = NULL;
+	int n;
+
+	n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		char path[320], id[32] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 list[i]->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (!fgets(id, sizeof(id), f))
+				id[0] = '\0';
+			fclose(f);
+		}
+		if (!found && !strncmp(id, "0x11e8", 6) &&
+		    strlen(list[i]->d_name) < len) {
+			memcpy(buf, list[i]->d_name, strlen(list[i]->d_name) + 1);
+			found = buf;
+		}
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+	return found;
+}
+
+/* Attach @fd for @pci with the test importer; its fd, or -1. */
+static int importer_attach(int fd, const char *pci, uint32_t mode)
+{
+	struct p2pbuf_ti_attach at = { .fd = fd, .mode = mode };
+	int ti = open("/dev/p2pbuf_test_importer", O_RDWR | O_CLOEXEC);
+
+	if (ti < 0)
+		fail("open the test importer: %s", strerror(errno));
+	snprintf(at.device, sizeof(at.device), "%s", pci);
+	if (ioctl(ti, P2PBUF_TI_IOCTL_ATTACH, &at))
+		fail("attach for %s: %s", pci, strerror(errno));
+	return ti;
+}
+
+/*
+ * With the test importer: explain's answer for the edu device agrees with
+ * the mapping a dynamic P2P importer then gets; a buffer pinned in system
+ * memory by a static importer and one larger than the CPU-visible window
+ * are explained as such.
+ */
+static void explain_vs_importer(struct p2pbuf_device *dev,
+				struct p2pbuf_buffer *vram)
+{
+	struct p2pbuf_ti_entry ent;
+	struct p2pbuf_ti_map map = { .entries = (uintptr_t)&ent,
+				     .max_entries = 1 };
+	struct p2pbuf_device_info di;
+	struct p2pbuf_buffer_info bi;
+	struct p2pbuf_explanation e;
+	struct p2pbuf_buffer *big;
+	const char *name = "?";
+	char edu[32];
+	int fd, ti, p2p;
+
+	if (access("/dev/p2pbuf_test_importer", R_OK | W_OK) ||
+	    !edu_address(edu, sizeof(edu))) {
+		ok("no test importer or edu device: explain not checked against a mapping");
+		return;
+	}
+	TRY(p2pbuf_explain_buffer(vram, edu, NULL, &e));
+	p2p = e.map != P2PBUF_MAP_NONE;
+	TRY(p2pbuf_buffer_export(vram, &fd));
+	ti = importer_attach(fd, edu, P2PBUF_TI_DYNAMIC_P2P);
+	if (ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map))
+		fail("map: %s", strerror(errno));
+	TRY(p2pbuf_buffer_query(vram, &bi));
+	p2pbuf_map_name(e.map, &name);
+	if (p2p != (bi.placement == P2PBUF_PLACEMENT_VRAM) ||
+	    (e.map == P2PBUF_MAP_BUS_ADDRESS) !=
+	    !!(ent.flags & P2PBUF_TI_BUS_ADDRESS))
+		fail("explain says %s for %s, the importer got %s memory at 0x%llx%s",
+		     name, edu, bi.placement == P2PBUF_PLACEMENT_VRAM ? "VRAM" :
+		     "system", (unsigned long long)ent.dma_address,
+		     ent.flags & P2PBUF_TI_BUS_ADDRESS ? " (bus address)" : "");
+	close(ti);
+	ok("explain says %s for %s, and that is what a dynamic P2P importer got",
+	   name, edu);
+	if (!p2p) {
+		close(fd);
+		return;
+	}
+
+	/* Pinned in system memory by a static importer. */
+	ti = importer_attach(fd, edu, P2PBUF_TI_STATIC);
+	TRY(p2pbuf_explain_buffer(vram, edu, NULL, &e));
+	if (e.reason != P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY ||
+	    e.map != P2PBUF_MAP_NONE)
+		fail("pinned by a static importer: %s (%s)", e.reason_code,
+		     e.text);
+	close(ti);
+	TRY(p2pbuf_explain_buffer(vram, edu, NULL, &e));
+	if (e.map == P2PBUF_MAP_NONE)
+		fail("unpinned, still %s", e.reason_code);
+	close(fd);
+	ok("pinned in system memory by another importer: explain says %s, and P2P again once unpinned",
+	   "pinned-in-system-memory");
+
+	/* Larger than the CPU-visible window. */
+	TRY(p2pbuf_device_info(dev, &di));
+	if (!di.visible_vram_size || di.visible_vram_size >= di.vram_size) {
+		ok("no small visible window: larger-than-visible not checked");
+		return;
+	}
+	TRY(p2pbuf_buffer_alloc(dev, di.visible_vram_size + (1 << 20),
+				P2PBUF_PLACEMENT_VRAM, 0, &big));
+	TRY(p2pbuf_explain_buffer(big, edu, NULL, &e));
+	if (e.reason != P2PBUF_REASON_LARGER_THAN_VISIBLE)
+		fail("a buffer larger than the visible window: %s", e.reason_code);
+	TRY(p2pbuf_buffer_export(big, &fd));
+	ti = importer_attach(fd, edu, P2PBUF_TI_DYNAMIC_P2P);
+	if (ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map))
+		fail("map: %s", strerror(errno));
+	TRY(p2pbuf_buffer_query(big, &bi));
+	if (bi.placement != P2PBUF_PLACEMENT_SYSTEM)
+		fail("a buffer larger than the visible window was mapped in VRAM");
+	close(ti);
+	close(fd);
+	TRY(p2pbuf_buffer_put(big));
+	ok("larger than the visible window: explain says %s, the importer got system memory",
+	   e.reason_code);
+}
+
 /* ---- explain-buffer: p2pgem buffers against the probe's matrix ---- */
 
 static int explain_buffer(void)
@@ -817,11 +954,12 @@ static int explain_buffer(void)
 	fclose(f);
 	if (!pairs)
 		fail("no probe pairs for provider %s", info.pci_address);
+	ok("p2pgem %s: explain of a VRAM buffer agrees with the probe on %d clients, a system buffer is in-system-memory",
+	   info.pci_address, pairs);
+	explain_vs_importer(dev, vram);
 	TRY(p2pbuf_buffer_put(vram));
 	TRY(p2pbuf_buffer_put(sys));
 	TRY(p2pbuf_device_close(dev));
-	ok("p2pgem %s: explain of a VRAM buffer agrees with the probe on %d clients, a system buffer is in-system-memory",
-	   info.pci_address, pairs);
 	return 0;
 }
 
