@@ -143,6 +143,11 @@ int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,
 void p2pbuf_importer_detach(struct p2pbuf_importer *imp);
 int p2pbuf_importer_pin(struct p2pbuf_importer *imp);
 void p2pbuf_importer_unpin(struct p2pbuf_importer *imp);
+struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
+					    bool interruptible);
+void p2pbuf_importer_publish_locked(struct p2pbuf_importer *imp,
+				    struct dma_fence *fence,
+				    enum dma_resv_usage usage);
 struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp);
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage);

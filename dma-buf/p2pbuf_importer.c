@@ -195,15 +195,76 @@ void p2pbuf_importer_unpin(struct p2pbuf_importer *imp)
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unpin, P2PBUF);
 
 /**
- * p2pbuf_importer_begin_dma() - get a mapping that is safe to DMA to
+ * p2pbuf_importer_map_locked() - get a mapping that is safe to DMA to
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ * @interruptible: waits may be interrupted by signals
+ *
+ * With the reservation lock held by the caller (alone, or with other
+ * reservation locks in one ww_acquire context): maps the attachment when it
+ * has no mapping, waits for the exporter's DMA_RESV_USAGE_KERNEL fences and
+ * reserves one fence slot for p2pbuf_importer_publish_locked().
+ *
+ * Return: the mapping, valid while the lock is held and after that until
+ * the DMA published has completed; or an ERR_PTR: -ERESTARTSYS, -ENOMEM,
+ * or the exporter's map error.
+ */
+struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
+					    bool interruptible)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+	struct sg_table *sgt;
+	long wait;
+	int ret;
+
+	dma_resv_assert_held(resv);
+	if (!imp->sgt) {
+		sgt = dma_buf_map_attachment(imp->attach, imp->dir);
+		if (IS_ERR(sgt))
+			return sgt;
+		imp->sgt = sgt;
+		atomic_inc(&imp->maps);
+	}
+	wait = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL,
+				     interruptible, MAX_SCHEDULE_TIMEOUT);
+	if (wait < 0)
+		return ERR_PTR(wait);
+	ret = dma_resv_reserve_fences(resv, 1);
+	if (ret)
+		return ERR_PTR(ret);
+	return imp->sgt;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_map_locked, P2PBUF);
+
+/**
+ * p2pbuf_importer_publish_locked() - publish a DMA in the reservation object
+ * @imp: an importer on which p2pbuf_importer_map_locked() succeeded
+ * @fence: the fence of the DMA submitted to the mapping's addresses
+ * @usage: DMA_RESV_USAGE_WRITE when the DMA writes the buffer,
+ *	DMA_RESV_USAGE_READ when it only reads it
+ *
+ * With the reservation lock still held since the map: adds @fence in the
+ * slot the map reserved (so the exporter's next move waits for it) and
+ * remembers it for move_notify. Cannot fail.
+ */
+void p2pbuf_importer_publish_locked(struct p2pbuf_importer *imp,
+				    struct dma_fence *fence,
+				    enum dma_resv_usage usage)
+{
+	dma_resv_assert_held(p2pbuf_importer_resv(imp));
+	dma_resv_add_fence(p2pbuf_importer_resv(imp), fence, usage);
+	dma_fence_put(imp->inflight);
+	imp->inflight = dma_fence_get(fence);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_publish_locked, P2PBUF);
+
+/**
+ * p2pbuf_importer_begin_dma() - lock, and get a mapping that is safe to DMA to
  * @imp: an importer set up by p2pbuf_importer_attach()
  *
  * Takes the reservation lock (interruptibly) and returns with it held on
- * success: maps the attachment when it has no mapping, waits
- * (interruptibly) for the exporter's DMA_RESV_USAGE_KERNEL fences, and
- * reserves one fence slot for p2pbuf_importer_end_dma(). The table stays
- * valid until p2pbuf_importer_end_dma() drops the lock, and after that until
- * the DMA published there has completed.
+ * success, after p2pbuf_importer_map_locked() (waits interruptibly). The
+ * table stays valid until p2pbuf_importer_end_dma() drops the lock, and
+ * after that until the DMA published there has completed.
  *
  * Return: the mapping, or an ERR_PTR with the lock not held: -EINTR or
  * -ERESTARTSYS, -ENOMEM, or the exporter's map error.
@@ -212,35 +273,15 @@ struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp)
 {
 	struct dma_resv *resv = p2pbuf_importer_resv(imp);
 	struct sg_table *sgt;
-	long wait;
 	int ret;
 
 	ret = dma_resv_lock_interruptible(resv, NULL);
 	if (ret)
 		return ERR_PTR(ret);
-	if (!imp->sgt) {
-		sgt = dma_buf_map_attachment(imp->attach, imp->dir);
-		if (IS_ERR(sgt)) {
-			ret = PTR_ERR(sgt);
-			goto err_unlock;
-		}
-		imp->sgt = sgt;
-		atomic_inc(&imp->maps);
-	}
-	wait = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL, true,
-				     MAX_SCHEDULE_TIMEOUT);
-	if (wait < 0) {
-		ret = wait;
-		goto err_unlock;
-	}
-	ret = dma_resv_reserve_fences(resv, 1);
-	if (ret)
-		goto err_unlock;
-	return imp->sgt;
-
-err_unlock:
-	dma_resv_unlock(resv);
-	return ERR_PTR(ret);
+	sgt = p2pbuf_importer_map_locked(imp, true);
+	if (IS_ERR(sgt))
+		dma_resv_unlock(resv);
+	return sgt;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_begin_dma, P2PBUF);
 
@@ -252,21 +293,14 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_begin_dma, P2PBUF);
  * @usage: DMA_RESV_USAGE_WRITE when the DMA writes the buffer,
  *	DMA_RESV_USAGE_READ when it only reads it
  *
- * Adds @fence to the reservation object in the slot reserved by begin (so
- * the exporter's next move waits for it) and remembers it for move_notify,
- * then drops the reservation lock. Cannot fail.
+ * p2pbuf_importer_publish_locked() for @fence, then drops the reservation
+ * lock. Cannot fail.
  */
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage)
 {
-	struct dma_resv *resv = p2pbuf_importer_resv(imp);
-
-	dma_resv_assert_held(resv);
-	if (fence) {
-		dma_resv_add_fence(resv, fence, usage);
-		dma_fence_put(imp->inflight);
-		imp->inflight = dma_fence_get(fence);
-	}
-	dma_resv_unlock(resv);
+	if (fence)
+		p2pbuf_importer_publish_locked(imp, fence, usage);
+	dma_resv_unlock(p2pbuf_importer_resv(imp));
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_end_dma, P2PBUF);

@@ -148,24 +148,24 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	}
 
 	if (old_type == TTM_PL_VRAM) {
-		req.src_ext = p2pgem_vram_res_extents(mgr, old, &n);
-		if (!req.src_ext)
+		req.src.ext = p2pgem_vram_res_extents(mgr, old, &n);
+		if (!req.src.ext)
 			return -ENOMEM;
 	} else if (has_data) {
-		req.src_pages = tbo->ttm->pages;
+		req.src.pages = tbo->ttm->pages;
 	}
 
 	if (new_mem->mem_type == TTM_PL_VRAM) {
-		req.dst_ext = p2pgem_vram_res_extents(mgr, new_mem, &n);
-		if (!req.dst_ext) {
-			kvfree(req.src_ext);
+		req.dst.ext = p2pgem_vram_res_extents(mgr, new_mem, &n);
+		if (!req.dst.ext) {
+			p2pgem_copy_req_release(&req);
 			return -ENOMEM;
 		}
 	} else {
-		req.dst_pages = tbo->ttm->pages;
+		req.dst.pages = tbo->ttm->pages;
 	}
 
-	fence = p2pgem_copy_submit(p2p, &req, tbo->base.resv);
+	fence = p2pgem_copy_submit(p2p, &req, tbo->base.resv, NULL);
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
 

@@ -9,14 +9,21 @@
  * waits for the collected fences, copies with the CPU through the
  * write-combined BAR mapping and kmap of system pages, and signals.
  *
+ * The copy ioctl (p2pgem_dma_buf.c) queues jobs too, between any two
+ * buffers the device can reach: its own VRAM and system pages, a peer
+ * p2pgem device's VRAM through that device's mapping, and other exporters'
+ * dma-bufs through dma_buf_vmap().
+ *
  * From the moment the fence exists until it signals, nothing here
  * allocates memory or takes a lock other than the fence's own; the copy
  * and the signal run inside dma_fence_begin_signalling() so lockdep checks
- * that.
+ * that. After the signal the worker frees the job's ranges and unmaps and
+ * drops its dma-bufs.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
+#include <linux/dma-buf.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -43,10 +50,10 @@ struct p2pgem_copy_job {
 	struct p2pgem_copy_req req;
 };
 
-/* A position in a source or destination: a page array or VRAM ranges. */
+/* A position in a source or destination side. */
 struct p2pgem_cursor {
-	struct page **pages;
-	const struct p2pbuf_range *ext;
+	const struct p2pgem_copy_side *side;
+	void __iomem *vram;
 	unsigned long page;
 	unsigned int index;
 	u64 offset;
@@ -76,79 +83,130 @@ static const struct dma_fence_ops p2pgem_fence_ops = {
 	.release = p2pgem_fence_release,
 };
 
-static void __iomem *p2pgem_cursor_io(struct p2pgem_device *p2p,
-				      struct p2pgem_cursor *c)
-{
-	return p2p->vram + c->ext[c->index].offset + c->offset;
-}
-
 static void p2pgem_cursor_next(struct p2pgem_cursor *c)
 {
-	if (c->pages) {
-		c->page++;
+	c->page++;
+	if (!c->side->ext)
 		return;
-	}
 	c->offset += PAGE_SIZE;
-	if (c->offset >= c->ext[c->index].size) {
+	if (c->offset >= c->side->ext[c->index].size) {
 		c->index++;
 		c->offset = 0;
 	}
+}
+
+static void p2pgem_cursor_init(struct p2pgem_cursor *c,
+			       const struct p2pgem_copy_side *side,
+			       void __iomem *own_vram)
+{
+	unsigned long i;
+
+	*c = (struct p2pgem_cursor){ .side = side };
+	c->vram = side->vram ? side->vram : own_vram;
+	for (i = 0; i < side->first_page; i++)
+		p2pgem_cursor_next(c);
+}
+
+/*
+ * The current page of a side, for the CPU: an ordinary pointer (*io false;
+ * system pages are kmapped, to be unmapped with p2pgem_cursor_unmap()) or
+ * an __iomem one (VRAM, or a vmap of I/O memory). NULL for zeroes.
+ */
+static void *p2pgem_cursor_map(struct p2pgem_cursor *c, bool *io)
+{
+	const struct p2pgem_copy_side *side = c->side;
+
+	*io = false;
+	if (side->pages)
+		return kmap_local_page(side->pages[c->page]);
+	if (side->ext) {
+		*io = true;
+		return (void __force *)(c->vram + side->ext[c->index].offset +
+					c->offset);
+	}
+	if (iosys_map_is_null(&side->map))
+		return NULL;
+	*io = side->map.is_iomem;
+	if (side->map.is_iomem)
+		return (void __force *)(side->map.vaddr_iomem +
+					(c->page << PAGE_SHIFT));
+	return side->map.vaddr + (c->page << PAGE_SHIFT);
+}
+
+static void p2pgem_cursor_unmap(struct p2pgem_cursor *c, void *addr)
+{
+	if (c->side->pages)
+		kunmap_local(addr);
 }
 
 static void p2pgem_copy_page(struct p2pgem_device *p2p,
 			     struct p2pgem_cursor *src,
 			     struct p2pgem_cursor *dst)
 {
-	bool src_io = !src->pages && src->ext;
-	bool zero = !src->pages && !src->ext;
 	void *bounce = p2p->engine.bounce;
-	void *s = NULL, *d;
+	bool s_io, d_io;
+	void *s, *d;
 
-	if (src->pages)
-		s = kmap_local_page(src->pages[src->page]);
-
-	if (dst->pages) {
-		d = kmap_local_page(dst->pages[dst->page]);
-		if (zero)
-			memset(d, 0, PAGE_SIZE);
-		else if (src_io)
-			memcpy_fromio(d, p2pgem_cursor_io(p2p, src), PAGE_SIZE);
-		else
-			memcpy(d, s, PAGE_SIZE);
-		kunmap_local(d);
-	} else if (zero) {
-		memset_io(p2pgem_cursor_io(p2p, dst), 0, PAGE_SIZE);
-	} else if (src_io) {
-		memcpy_fromio(bounce, p2pgem_cursor_io(p2p, src), PAGE_SIZE);
-		memcpy_toio(p2pgem_cursor_io(p2p, dst), bounce, PAGE_SIZE);
+	s = p2pgem_cursor_map(src, &s_io);
+	d = p2pgem_cursor_map(dst, &d_io);
+	if (!s && d_io) {
+		memset_io((void __iomem __force *)d, 0, PAGE_SIZE);
+	} else if (!s) {
+		memset(d, 0, PAGE_SIZE);
+	} else if (s_io && d_io) {
+		memcpy_fromio(bounce, (void __iomem __force *)s, PAGE_SIZE);
+		memcpy_toio((void __iomem __force *)d, bounce, PAGE_SIZE);
+	} else if (s_io) {
+		memcpy_fromio(d, (void __iomem __force *)s, PAGE_SIZE);
+	} else if (d_io) {
+		memcpy_toio((void __iomem __force *)d, s, PAGE_SIZE);
 	} else {
-		memcpy_toio(p2pgem_cursor_io(p2p, dst), s, PAGE_SIZE);
+		memcpy(d, s, PAGE_SIZE);
 	}
-
+	p2pgem_cursor_unmap(dst, d);
 	if (s)
-		kunmap_local(s);
+		p2pgem_cursor_unmap(src, s);
 }
 
 static void p2pgem_copy_run(struct p2pgem_copy_job *job)
 {
-	struct p2pgem_cursor src = {
-		.pages = job->req.src_pages,
-		.ext = job->req.src_ext,
-	};
-	struct p2pgem_cursor dst = {
-		.pages = job->req.dst_pages,
-		.ext = job->req.dst_ext,
-	};
+	struct p2pgem_cursor src, dst;
 	unsigned long i;
 
+	p2pgem_cursor_init(&src, &job->req.src, job->p2p->vram);
+	p2pgem_cursor_init(&dst, &job->req.dst, job->p2p->vram);
 	for (i = 0; i < job->req.num_pages; i++) {
 		p2pgem_copy_page(job->p2p, &src, &dst);
-		if (src.pages || src.ext)
-			p2pgem_cursor_next(&src);
+		p2pgem_cursor_next(&src);
 		p2pgem_cursor_next(&dst);
 		if (!(i % 64))
 			cond_resched();
 	}
+}
+
+static void p2pgem_copy_side_release(struct p2pgem_copy_side *side)
+{
+	kvfree(side->ext);
+	side->ext = NULL;
+	if (side->dmabuf) {
+		if (!iosys_map_is_null(&side->map))
+			dma_buf_vunmap(side->dmabuf, &side->map);
+		dma_buf_put(side->dmabuf);
+		side->dmabuf = NULL;
+	}
+}
+
+/**
+ * p2pgem_copy_req_release - release what a copy request owns
+ * @req: a request that was not, or could not be, submitted
+ *
+ * Frees the VRAM range arrays, unmaps and drops the dma-bufs. Takes no
+ * lock but the dma-buf's own (dma_buf_vunmap()); may sleep.
+ */
+void p2pgem_copy_req_release(struct p2pgem_copy_req *req)
+{
+	p2pgem_copy_side_release(&req->src);
+	p2pgem_copy_side_release(&req->dst);
 }
 
 static void p2pgem_copy_work(struct work_struct *work)
@@ -178,25 +236,56 @@ static void p2pgem_copy_work(struct work_struct *work)
 	dma_fence_end_signalling(cookie);
 
 	kfree(job->deps);
-	kvfree(job->req.src_ext);
-	kvfree(job->req.dst_ext);
+	p2pgem_copy_req_release(&job->req);
 	dma_fence_put(&job->base);
 }
 
+/* Append the fences of @resv up to @usage to the job's dependencies. */
+static int p2pgem_copy_add_deps(struct p2pgem_copy_job *job,
+				struct dma_resv *resv,
+				enum dma_resv_usage usage)
+{
+	struct dma_fence **fences, **all;
+	unsigned int n;
+	int ret;
+
+	ret = dma_resv_get_fences(resv, usage, &n, &fences);
+	if (ret || !n)
+		return ret;
+	all = krealloc_array(job->deps, job->num_deps + n, sizeof(*all),
+			     GFP_KERNEL);
+	if (!all) {
+		while (n--)
+			dma_fence_put(fences[n]);
+		kfree(fences);
+		return -ENOMEM;
+	}
+	memcpy(all + job->num_deps, fences, n * sizeof(*all));
+	kfree(fences);
+	job->deps = all;
+	job->num_deps += n;
+	return 0;
+}
+
 /**
- * p2pgem_copy_submit - queue a move on the copy engine
+ * p2pgem_copy_submit - queue a copy on the copy engine
  * @p2p: the device
- * @req: what to copy; the job takes the extent arrays, also on failure
- * @resv: the buffer object's reservation object, locked by the caller
+ * @req: what to copy; the job owns what it names (p2pgem_copy_req_release()),
+ *	also on failure
+ * @resv: the destination's reservation object, locked by the caller
+ * @src_resv: the source's, locked by the caller; NULL or @resv when the
+ *	source is the destination's buffer (a move)
  *
- * The job waits for every fence in @resv at the time of the call.
+ * The job waits for every fence in @resv and for the writers (and moves)
+ * in @src_resv at the time of the call.
  *
- * Return: the job's fence (a reference for the caller), to be added to
- * @resv by the caller, or an ERR_PTR.
+ * Return: the job's fence (a reference for the caller), to be added to the
+ * reservation objects by the caller, or an ERR_PTR.
  */
 struct dma_fence *p2pgem_copy_submit(struct p2pgem_device *p2p,
 				     struct p2pgem_copy_req *req,
-				     struct dma_resv *resv)
+				     struct dma_resv *resv,
+				     struct dma_resv *src_resv)
 {
 	struct p2pgem_copy_engine *engine = &p2p->engine;
 	struct p2pgem_copy_job *job;
@@ -209,8 +298,12 @@ struct dma_fence *p2pgem_copy_submit(struct p2pgem_device *p2p,
 		ret = -ENOMEM;
 		goto err_free_req;
 	}
-	ret = dma_resv_get_fences(resv, DMA_RESV_USAGE_BOOKKEEP,
-				  &job->num_deps, &job->deps);
+	ret = p2pgem_copy_add_deps(job, resv, DMA_RESV_USAGE_BOOKKEEP);
+	if (!ret && src_resv && src_resv != resv) {
+		dma_resv_assert_held(src_resv);
+		ret = p2pgem_copy_add_deps(job, src_resv,
+					   DMA_RESV_USAGE_WRITE);
+	}
 	if (ret)
 		goto err_free_job;
 
@@ -229,10 +322,12 @@ struct dma_fence *p2pgem_copy_submit(struct p2pgem_device *p2p,
 	return &job->base;
 
 err_free_job:
+	while (job->num_deps--)
+		dma_fence_put(job->deps[job->num_deps]);
+	kfree(job->deps);
 	kfree(job);
 err_free_req:
-	kvfree(req->src_ext);
-	kvfree(req->dst_ext);
+	p2pgem_copy_req_release(req);
 	return ERR_PTR(ret);
 }
 

@@ -43,6 +43,7 @@
 
 #include "p2pgem_bo.h"
 #include "p2pgem_dma_buf.h"
+#include "p2pgem_import.h"
 #include "p2pgem_placement.h"
 #include "p2pgem_vram_mgr.h"
 
@@ -326,10 +327,10 @@ struct dma_buf *p2pgem_gem_prime_export(struct drm_gem_object *obj,
  * @dmabuf: the dma-buf
  *
  * A dma-buf this device exported gives back its own GEM object, with a new
- * reference. Called by the DRM core without locks held.
+ * reference; any other becomes a &struct p2pgem_import (p2pgem_import.c).
+ * Called by the DRM core without locks held.
  *
- * Return: the GEM object, or ERR_PTR(-EOPNOTSUPP) for any other dma-buf
- * (importing foreign dma-bufs is not implemented yet).
+ * Return: the GEM object, or an ERR_PTR.
  */
 struct drm_gem_object *p2pgem_gem_prime_import(struct drm_device *drm,
 					       struct dma_buf *dmabuf)
@@ -337,9 +338,22 @@ struct drm_gem_object *p2pgem_gem_prime_import(struct drm_device *drm,
 	struct drm_gem_object *obj = dmabuf->priv;
 
 	if (dmabuf->ops != &p2pgem_dmabuf_ops || obj->dev != drm)
-		return ERR_PTR(-EOPNOTSUPP);
+		return p2pgem_import_dma_buf(drm, dmabuf);
 	drm_gem_object_get(obj);
 	return obj;
+}
+
+/**
+ * p2pgem_dma_buf_bo - the p2pgem buffer object a dma-buf exports
+ * @dmabuf: any dma-buf
+ *
+ * Return: the buffer object when @dmabuf was exported by a p2pgem device
+ * (the dma-buf holds a reference to it), else NULL.
+ */
+struct p2pgem_bo *p2pgem_dma_buf_bo(struct dma_buf *dmabuf)
+{
+	return dmabuf->ops == &p2pgem_dmabuf_ops ? p2pgem_dmabuf_bo(dmabuf) :
+		NULL;
 }
 
 /**

@@ -148,8 +148,14 @@ static int p2pgem_pci_probe(struct pci_dev *pdev,
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	/* A device with memory of its own DMAs to all of the address space. */
+	/*
+	 * A device with memory of its own DMAs to all of the address space,
+	 * with no limit on the length of a segment of imported memory.
+	 */
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	ret = dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	if (ret)
 		return ret;
 

@@ -21,6 +21,7 @@
 
 #include "p2pgem_bo.h"
 #include "p2pgem_dma_buf.h"
+#include "p2pgem_import.h"
 #include "p2pgem_ioctl.h"
 #include "p2pgem_placement.h"
 #include "p2pgem_vram_mgr.h"
@@ -28,6 +29,28 @@
 static struct p2pgem_device *to_p2p(struct drm_device *drm)
 {
 	return container_of(drm, struct p2pgem_device, drm);
+}
+
+/*
+ * A buffer object of this device by handle: -ENOENT, or -EOPNOTSUPP for
+ * an imported dma-buf of another exporter.
+ */
+static struct p2pgem_bo *p2pgem_lookup_bo(struct drm_file *file, u32 handle)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	if (!obj)
+		return ERR_PTR(-ENOENT);
+	if (p2pgem_gem_is_import(obj)) {
+		drm_gem_object_put(obj);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	return gem_to_p2pgem_bo(obj);
+}
+
+static void p2pgem_put_bo(struct p2pgem_bo *bo)
+{
+	drm_gem_object_put(&bo->tbo.base);
 }
 
 static int p2pgem_ioctl_gem_create(struct drm_device *drm, void *data,
@@ -64,15 +87,15 @@ static int p2pgem_ioctl_gem_mmap_offset(struct drm_device *drm, void *data,
 					struct drm_file *file)
 {
 	struct drm_p2pgem_gem_mmap_offset *args = data;
-	struct drm_gem_object *obj;
+	struct p2pgem_bo *bo;
 
 	if (args->flags)
 		return -EINVAL;
-	obj = drm_gem_object_lookup(file, args->handle);
-	if (!obj)
-		return -ENOENT;
-	args->offset = drm_vma_node_offset_addr(&obj->vma_node);
-	drm_gem_object_put(obj);
+	bo = p2pgem_lookup_bo(file, args->handle);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	args->offset = drm_vma_node_offset_addr(&bo->tbo.base.vma_node);
+	p2pgem_put_bo(bo);
 	return 0;
 }
 
@@ -80,16 +103,16 @@ static int p2pgem_ioctl_gem_info(struct drm_device *drm, void *data,
 				 struct drm_file *file)
 {
 	struct drm_p2pgem_gem_info *args = data;
-	struct drm_gem_object *obj;
+	struct p2pgem_bo *bo;
 	int ret;
 
 	if (args->flags)
 		return -EINVAL;
-	obj = drm_gem_object_lookup(file, args->handle);
-	if (!obj)
-		return -ENOENT;
-	ret = p2pgem_bo_info(gem_to_p2pgem_bo(obj), args);
-	drm_gem_object_put(obj);
+	bo = p2pgem_lookup_bo(file, args->handle);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	ret = p2pgem_bo_info(bo, args);
+	p2pgem_put_bo(bo);
 	return ret;
 }
 
@@ -149,16 +172,16 @@ static int p2pgem_ioctl_gem_evict(struct drm_device *drm, void *data,
 				  struct drm_file *file)
 {
 	struct drm_p2pgem_gem_evict *args = data;
-	struct drm_gem_object *obj;
+	struct p2pgem_bo *bo;
 	int ret;
 
 	if (args->flags)
 		return -EINVAL;
-	obj = drm_gem_object_lookup(file, args->handle);
-	if (!obj)
-		return -ENOENT;
-	ret = p2pgem_bo_evict(gem_to_p2pgem_bo(obj));
-	drm_gem_object_put(obj);
+	bo = p2pgem_lookup_bo(file, args->handle);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	ret = p2pgem_bo_evict(bo);
+	p2pgem_put_bo(bo);
 	return ret;
 }
 
@@ -166,27 +189,32 @@ static int p2pgem_ioctl_gem_p2p_query(struct drm_device *drm, void *data,
 				      struct drm_file *file)
 {
 	struct drm_p2pgem_gem_p2p_query *args = data;
-	struct drm_gem_object *obj;
 	struct pci_dev *client;
+	struct p2pgem_bo *bo;
 	int ret;
 
 	if (args->flags || args->pad || args->bus > 0xff || args->devfn > 0xff)
 		return -EINVAL;
-	obj = drm_gem_object_lookup(file, args->handle);
-	if (!obj)
-		return -ENOENT;
+	bo = p2pgem_lookup_bo(file, args->handle);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
 	client = pci_get_domain_bus_and_slot(args->domain, args->bus,
 					     args->devfn);
 	if (!client) {
 		ret = -ENODEV;
 		goto out_put;
 	}
-	ret = p2pgem_bo_p2p_query(gem_to_p2pgem_bo(obj), client, &args->reason,
-				  &args->distance);
+	ret = p2pgem_bo_p2p_query(bo, client, &args->reason, &args->distance);
 	pci_dev_put(client);
 out_put:
-	drm_gem_object_put(obj);
+	p2pgem_put_bo(bo);
 	return ret;
+}
+
+static int p2pgem_ioctl_gem_copy(struct drm_device *drm, void *data,
+				 struct drm_file *file)
+{
+	return p2pgem_copy_ioctl(to_p2p(drm), file, data);
 }
 
 const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS] = {
@@ -203,5 +231,7 @@ const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS] = {
 	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_EVICT, p2pgem_ioctl_gem_evict,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_P2P_QUERY, p2pgem_ioctl_gem_p2p_query,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(P2PGEM_GEM_COPY, p2pgem_ioctl_gem_copy,
 			  DRM_RENDER_ALLOW),
 };

@@ -10,7 +10,7 @@
 #include <drm/drm_ioctl.h>
 #include <drm/p2pgem_drm.h>
 
-#define P2PGEM_NUM_IOCTLS	(DRM_P2PGEM_GEM_P2P_QUERY + 1)
+#define P2PGEM_NUM_IOCTLS	(DRM_P2PGEM_GEM_COPY + 1)
 
 extern const struct drm_ioctl_desc p2pgem_ioctls[P2PGEM_NUM_IOCTLS];
 

@@ -816,6 +816,206 @@ static int query(void)
 	return 0;
 }
 
+/* ---- p2pgem as an importer: copies between buffers ---- */
+
+/* Copy on @fd and wait for the destination. */
+static int copy_wait(int fd, uint32_t src, uint64_t so, uint32_t dst,
+		     uint64_t dof, uint64_t size)
+{
+	int ret = p2p_copy(fd, src, so, dst, dof, size);
+
+	return ret ? ret : p2p_wait(fd, dst, 20000000000ll);
+}
+
+/* Within device 0: VRAM -> system -> VRAM, and inside one buffer. */
+static int copy_local(void)
+{
+	const uint64_t size = 1 * MiB;
+	uint32_t vram, sys, vram2;
+	uint8_t *a, *b, *c;
+	int fd;
+
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &vram), 0);
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_SYSTEM, 0, &sys), 0);
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &vram2), 0);
+	a = p2p_map(fd, vram, size);
+	b = p2p_map(fd, sys, size);
+	c = p2p_map(fd, vram2, size);
+	CHECK(a && b && c, "mmap");
+	fill_pattern(a, size, 31);
+	CHECK_RET(copy_wait(fd, vram, 64 * KiB, sys, 128 * KiB, 512 * KiB), 0);
+	CHECK(!memcmp(b + 128 * KiB, a + 64 * KiB, 512 * KiB),
+	      "VRAM -> system: other bytes");
+	CHECK(check_zero(b, 128 * KiB) < 0, "bytes before the range written");
+	CHECK_RET(copy_wait(fd, sys, 0, vram2, 0, size), 0);
+	CHECK(!memcmp(c, b, size), "system -> VRAM: other bytes");
+	/* One buffer, two ranges that do not overlap. */
+	CHECK_RET(copy_wait(fd, vram, 0, vram, 512 * KiB, 256 * KiB), 0);
+	CHECK(check_pattern(a, 256 * KiB, 31) == -1, "the source range changed");
+	{
+		uint8_t *want = malloc(256 * KiB);
+
+		CHECK(want, "malloc");
+		fill_pattern(want, 256 * KiB, 31);
+		CHECK(!memcmp(a + 512 * KiB, want, 256 * KiB),
+		      "copy inside one buffer: other bytes");
+		free(want);
+	}
+	munmap(a, size);
+	munmap(b, size);
+	munmap(c, size);
+	close(fd);
+	return 0;
+}
+
+/* The attachment line of @importer in device @fd's p2pgem_attachments. */
+static int attachment_line(int fd, const char *importer, char *line,
+			   size_t len)
+{
+	char path[128], buf[8192];
+	struct stat st;
+	ssize_t n;
+	char *p;
+	int f;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/dri/%u/p2pgem_attachments",
+		 minor(st.st_rdev));
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, importer);
+	if (!p)
+		return -1;
+	n = strcspn(p, "\n");
+	snprintf(line, len, "%.*s", (int)n, p);
+	return 0;
+}
+
+/*
+ * Device 0 imports a buffer of device 1 and copies into and out of it:
+ * device-to-device through the import's dynamic P2P attachment; an
+ * eviction on device 1 drops the mapping, the next copy maps again.
+ */
+static int copy_peer(void)
+{
+	const uint64_t size = 1 * MiB;
+	uint32_t h0, h0b, h1, imp;
+	char pci0[64], line[256], want[128];
+	int fd0, fd1, dmabuf, p2p = topo_p2p_kind() != K_SYSTEM;
+	uint8_t *a, *x, *d;
+
+	fd0 = p2p_open(0);
+	fd1 = p2p_open(1);
+	SKIP_UNLESS(fd0 >= 0 && fd1 >= 0, "needs two p2pgem devices");
+	CHECK(!render_pci(fd0, pci0, sizeof(pci0)), "PCI function of device 0");
+	CHECK_RET(p2p_create(fd0, size, P2PGEM_PLACEMENT_VRAM, 0, &h0), 0);
+	CHECK_RET(p2p_create(fd0, size, P2PGEM_PLACEMENT_VRAM, 0, &h0b), 0);
+	CHECK_RET(p2p_create(fd1, size, P2PGEM_PLACEMENT_VRAM, 0, &h1), 0);
+	a = p2p_map(fd0, h0, size);
+	d = p2p_map(fd0, h0b, size);
+	x = p2p_map(fd1, h1, size);
+	CHECK(a && d && x, "mmap");
+	fill_pattern(a, size, 41);
+	memset(x, 0, size);
+	CHECK(!drmPrimeHandleToFD(fd1, h1, DRM_CLOEXEC | DRM_RDWR, &dmabuf),
+	      "export from device 1");
+	CHECK(!drmPrimeFDToHandle(fd0, dmabuf, &imp), "import into device 0: %s",
+	      strerror(errno));
+
+	/* Import handles are for WAIT and COPY only. */
+	{
+		struct drm_p2pgem_gem_info info;
+
+		CHECK_RET(p2p_info(fd0, imp, &info), -EOPNOTSUPP);
+		CHECK_RET(p2p_evict(fd0, imp), -EOPNOTSUPP);
+	}
+
+	CHECK_RET(copy_wait(fd0, h0, 0, imp, 0, size), 0);
+	/* Before the CPU looks: without P2P its fault moves the buffer. */
+	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)),
+	      "device 1 lists no attachment of %s", pci0);
+	printf("# device 1 attachment: %s\n", line);
+	snprintf(want, sizeof(want), "%s dynamic peer2peer %s %s", pci0,
+		 p2p ? "p2p" : "host-bridge-not-whitelisted",
+		 p2p ? "p2p" : "system");
+	CHECK(!strncmp(line, want, strlen(want)), "want '%s', got '%s'", want,
+	      line);
+	CHECK(!memcmp(x, a, size), "device 0 -> device 1: other bytes");
+
+	/* Device 1 moves its buffer: the import's mapping goes. */
+	CHECK_RET(p2p_evict(fd1, h1), 0);
+	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)), "attachment");
+	snprintf(want, sizeof(want), "%s dynamic peer2peer %s unmapped", pci0,
+		 p2p ? "p2p" : "host-bridge-not-whitelisted");
+	if (p2p)
+		CHECK(!strncmp(line, want, strlen(want)),
+		      "after eviction want '%s', got '%s'", want, line);
+	/* The next copy maps again, after the move. */
+	CHECK_RET(copy_wait(fd0, imp, 0, h0b, 0, size), 0);
+	CHECK(!memcmp(d, a, size), "device 1 -> device 0 after the move: other bytes");
+	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)), "attachment");
+	CHECK(!strstr(line, "unmapped"), "not mapped again: %s", line);
+
+	CHECK_RET(p2p_close_bo(fd0, imp), 0);
+	munmap(a, size);
+	munmap(d, size);
+	munmap(x, size);
+	close(dmabuf);
+	close(fd1);
+	close(fd0);
+	return 0;
+}
+
+/* vgem (shmem pages of another exporter) in and out of VRAM. */
+static int copy_vgem(void)
+{
+	const uint64_t size = 256 * KiB;
+	uint32_t h, back, vh, imp;
+	uint8_t *a, *m, *c;
+	int fd, vfd, dmabuf;
+	void *vcpu;
+
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	vfd = vgem_open();
+	SKIP_UNLESS(vfd >= 0, "no vgem device");
+	CHECK_RET(vgem_create(vfd, size, &vh, &vcpu), 0);
+	m = vcpu;
+	CHECK(!drmPrimeHandleToFD(vfd, vh, DRM_CLOEXEC | DRM_RDWR, &dmabuf),
+	      "export from vgem");
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &h), 0);
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &back), 0);
+	a = p2p_map(fd, h, size);
+	c = p2p_map(fd, back, size);
+	CHECK(a && c, "mmap");
+	fill_pattern(a, size, 51);
+	CHECK(!drmPrimeFDToHandle(fd, dmabuf, &imp), "import the vgem buffer: %s",
+	      strerror(errno));
+	CHECK_RET(copy_wait(fd, h, 0, imp, 0, size), 0);
+	CHECK(!memcmp(m, a, size), "VRAM -> vgem: other bytes");
+	memset(m + 4096, 0x5a, 4096);
+	CHECK_RET(copy_wait(fd, imp, 0, back, 0, size), 0);
+	CHECK(!memcmp(c, m, size), "vgem -> VRAM: other bytes");
+	CHECK_RET(p2p_close_bo(fd, imp), 0);
+	munmap(a, size);
+	munmap(c, size);
+	munmap(m, size);
+	close(dmabuf);
+	close(vfd);
+	close(fd);
+	return 0;
+}
+
 /* ---- bad input to the test importer ---- */
 
 static int bad_input(void)
@@ -937,6 +1137,9 @@ static const struct subtest tests[] = {
 	{ "vmap", vmap },
 	{ "debugfs-attachments", debugfs_attachments },
 	{ "query", query },
+	{ "copy-local", copy_local },
+	{ "copy-peer", copy_peer },
+	{ "copy-vgem", copy_vgem },
 	{ "bad-input", bad_input },
 };
 

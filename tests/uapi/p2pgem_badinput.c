@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
+
 #include "p2pgem_test_lib.h"
 
 #define MiB (1024ull * 1024)
@@ -207,6 +209,75 @@ static int bad_p2p_query(void)
 	return 0;
 }
 
+/* The copy ioctl: every field; and import handles elsewhere. */
+static int bad_copy(void)
+{
+	struct drm_p2pgem_gem_copy c;
+	struct drm_p2pgem_gem_mmap_offset mo = { 0 };
+	struct drm_p2pgem_gem_p2p_query q = { 0 };
+	struct drm_p2pgem_gem_info info;
+	uint32_t a, b, imp;
+	int ub, memfd, ret = setup();
+
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_create(fd, 64 * 1024, P2PGEM_PLACEMENT_VRAM, 0, &a), 0);
+	CHECK_RET(p2p_create(fd, 64 * 1024, P2PGEM_PLACEMENT_SYSTEM, 0, &b), 0);
+#define COPY(field, value, want) do {					\
+	c = (struct drm_p2pgem_gem_copy){ .src_handle = a,		\
+		.dst_handle = b, .size = 4096 };			\
+	c.field = value;						\
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_COPY, &c), want);	\
+} while (0)
+	COPY(flags, 1, -EINVAL);
+	COPY(flags, 0x80000000u, -EINVAL);
+	COPY(pad, 1, -EINVAL);
+	COPY(size, 0, -EINVAL);
+	COPY(size, 100, -EINVAL);
+	COPY(size, 128 * 1024, -EINVAL);
+	COPY(src_offset, 1, -EINVAL);
+	COPY(dst_offset, 2048, -EINVAL);
+	COPY(src_offset, 64 * 1024, -EINVAL);
+	COPY(dst_offset, 64 * 1024 - 4096, 0);
+	COPY(dst_offset, UINT64_MAX - 4095, -EINVAL);
+	COPY(src_offset, UINT64_MAX & ~4095ull, -EINVAL);
+	COPY(size, UINT64_MAX & ~4095ull, -EINVAL);
+	COPY(src_handle, BAD_HANDLE, -ENOENT);
+	COPY(dst_handle, BAD_HANDLE, -ENOENT);
+	COPY(src_handle, 0, -ENOENT);
+	/* One buffer: overlapping ranges refused, disjoint ones copied. */
+	COPY(dst_handle, a, -EINVAL);
+	c = (struct drm_p2pgem_gem_copy){ .src_handle = a, .dst_handle = a,
+		.dst_offset = 4096, .size = 8192 };
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_COPY, &c), -EINVAL);
+	c.dst_offset = 8192;
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_COPY, &c), 0);
+#undef COPY
+
+	/* An imported dma-buf is for WAIT and COPY only. */
+	ub = udmabuf_new(64 * 1024, &memfd);
+	SKIP_UNLESS(ub >= 0, "no udmabuf: %s", strerror(-ub));
+	CHECK(!drmPrimeFDToHandle(fd, ub, &imp), "import the udmabuf: %s",
+	      strerror(errno));
+	CHECK_RET(p2p_info(fd, imp, &info), -EOPNOTSUPP);
+	CHECK_RET(p2p_evict(fd, imp), -EOPNOTSUPP);
+	mo.handle = imp;
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_MMAP_OFFSET, &mo),
+		  -EOPNOTSUPP);
+	q.handle = imp;
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q),
+		  -EOPNOTSUPP);
+	CHECK_RET(p2p_wait(fd, imp, 1000000000ll), 0);
+	CHECK_RET(p2p_copy(fd, imp, 0, imp, 4096, 8192), -EINVAL);
+	CHECK_RET(p2p_copy(fd, a, 0, imp, 4096, 64 * 1024), -EINVAL);
+	/* 6.1's udmabuf has no vmap: the CPU copy engine cannot reach it. */
+	CHECK_RET(p2p_copy(fd, a, 0, imp, 0, 64 * 1024), -EOPNOTSUPP);
+	CHECK_RET(p2p_close_bo(fd, imp), 0);
+	close(ub);
+	close(memfd);
+	return 0;
+}
+
 /* mmap: past the end, at a wrong offset, private. */
 static int bad_mmap(void)
 {
@@ -271,6 +342,7 @@ static const struct subtest tests[] = {
 	{ "bad-handles", bad_handles },
 	{ "bad-flags-pad", bad_flags_pad },
 	{ "bad-p2p-query", bad_p2p_query },
+	{ "bad-copy", bad_copy },
 	{ "bad-mmap", bad_mmap },
 };
 

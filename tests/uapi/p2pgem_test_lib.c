@@ -4,6 +4,7 @@
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +12,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/udmabuf.h>
 
 #include <xf86drm.h>
 
@@ -158,6 +162,94 @@ int p2p_open(int index)
 int p2p_ioctl(int fd, unsigned long request, void *arg)
 {
 	return drmIoctl(fd, request, arg) ? -errno : 0;
+}
+
+int p2p_copy(int fd, uint32_t src, uint64_t src_offset, uint32_t dst,
+	     uint64_t dst_offset, uint64_t size)
+{
+	struct drm_p2pgem_gem_copy args = {
+		.src_handle = src, .dst_handle = dst,
+		.src_offset = src_offset, .dst_offset = dst_offset,
+		.size = size,
+	};
+
+	return p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_COPY, &args);
+}
+
+int udmabuf_new(uint64_t size, int *memfd)
+{
+	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC,
+					 .size = size };
+	int dev, buf, ret;
+
+	*memfd = memfd_create("p2pbuf-test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (*memfd < 0)
+		return -errno;
+	if (ftruncate(*memfd, size) ||
+	    fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		ret = -errno;
+		goto err;
+	}
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = -errno;
+		goto err;
+	}
+	create.memfd = *memfd;
+	buf = ioctl(dev, UDMABUF_CREATE, &create);
+	ret = -errno;
+	close(dev);
+	if (buf >= 0)
+		return buf;
+err:
+	close(*memfd);
+	return ret;
+}
+
+int vgem_open(void)
+{
+	char path[64];
+
+	for (int i = 0; i < 64; i++) {
+		drmVersionPtr v;
+		int fd;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (v && !strcmp(v->name, "vgem")) {
+			drmFreeVersion(v);
+			return fd;
+		}
+		if (v)
+			drmFreeVersion(v);
+		close(fd);
+	}
+	return -1;
+}
+
+int vgem_create(int fd, uint64_t size, uint32_t *handle, void **cpu)
+{
+	struct drm_mode_create_dumb create = { .width = 1024, .bpp = 32,
+					       .height = size / 4096 };
+	struct drm_mode_map_dumb map = { 0 };
+	int ret;
+
+	ret = p2p_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create);
+	if (ret)
+		return ret;
+	map.handle = create.handle;
+	ret = p2p_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map);
+	if (ret)
+		return ret;
+	*cpu = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    map.offset);
+	if (*cpu == MAP_FAILED)
+		return -errno;
+	*handle = create.handle;
+	return 0;
 }
 
 int p2p_create(int fd, uint64_t size, uint32_t placement, uint32_t flags,

@@ -60,6 +60,15 @@ int p2p_info(int fd, uint32_t handle, struct drm_p2pgem_gem_info *info);
 int p2p_wait(int fd, uint32_t handle, int64_t timeout_ns);
 int p2p_evict(int fd, uint32_t handle);
 int p2p_dev_info(int fd, struct drm_p2pgem_device_info *info);
+int p2p_copy(int fd, uint32_t src, uint64_t src_offset, uint32_t dst,
+	     uint64_t dst_offset, uint64_t size);
+/* A udmabuf of @size bytes over a sealed memfd; its fd, with the memfd in
+ * *memfd; -errno on failure. */
+int udmabuf_new(uint64_t size, int *memfd);
+/* A vgem device: its fd, or -1. */
+int vgem_open(void);
+/* A vgem buffer of @size bytes (dumb), mapped for the CPU in *cpu. */
+int vgem_create(int fd, uint64_t size, uint32_t *handle, void **cpu);
 
 void fill_pattern(void *p, size_t size, uint64_t seed);
 /* Returns the byte offset of the first mismatch, or -1. */

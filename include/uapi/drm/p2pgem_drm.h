@@ -8,6 +8,8 @@
  * shorter structures from older userspace), has explicit padding, and every
  * flags, pad or reserved field must be zero or the ioctl fails with -EINVAL.
  * Handles that do not name a GEM object of the calling file give -ENOENT.
+ * A handle of a dma-buf imported from another exporter works with WAIT and
+ * COPY; the other buffer ioctls give -EOPNOTSUPP for it.
  */
 #ifndef _UAPI_P2PGEM_DRM_H_
 #define _UAPI_P2PGEM_DRM_H_
@@ -25,6 +27,7 @@ extern "C" {
 #define DRM_P2PGEM_DEVICE_INFO		0x04
 #define DRM_P2PGEM_GEM_EVICT		0x05
 #define DRM_P2PGEM_GEM_P2P_QUERY	0x06
+#define DRM_P2PGEM_GEM_COPY		0x07
 
 /* Placements: where a buffer object may live. */
 /* VRAM only; evicted to system memory under pressure. */
@@ -220,6 +223,44 @@ struct drm_p2pgem_gem_p2p_query {
 	__u32 pad;
 };
 
+/**
+ * struct drm_p2pgem_gem_copy - copy pages between two buffers
+ *
+ * Queues a copy on the device's copy engine and returns without waiting
+ * for it. Either handle may name a buffer object of this device or a
+ * dma-buf imported with DRM_IOCTL_PRIME_FD_TO_HANDLE from another exporter:
+ * another p2pgem device (a device-to-device copy), vgem, ... The
+ * copy waits for every fence of the destination and for the writers of
+ * the source, and its fence is added to the destination as a write and to
+ * the source as a read: wait with DRM_IOCTL_P2PGEM_GEM_WAIT or poll the
+ * dma-buf.
+ *
+ * Errors: -EINVAL for non-zero @flags or @pad, a zero @size, offsets or
+ * size that are not multiples of the page size, ranges outside the
+ * buffers, or overlapping ranges in one buffer; -ENOENT for a bad handle;
+ * -EOPNOTSUPP for a dma-buf whose exporter offers no kernel mapping (the
+ * copy engine is the CPU: it reaches other exporters' memory through
+ * dma_buf_vmap(); 6.1's udmabuf has none); an error of the exporter's map
+ * or vmap for an imported dma-buf (-ENODEV once that exporter's device is
+ * gone).
+ */
+struct drm_p2pgem_gem_copy {
+	/** @src_handle: in: the GEM handle to copy from. */
+	__u32 src_handle;
+	/** @dst_handle: in: the GEM handle to copy to. */
+	__u32 dst_handle;
+	/** @src_offset: in: byte offset in the source, page aligned. */
+	__u64 src_offset;
+	/** @dst_offset: in: byte offset in the destination, page aligned. */
+	__u64 dst_offset;
+	/** @size: in: bytes to copy, page aligned, not zero. */
+	__u64 size;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
 #define DRM_IOCTL_P2PGEM_GEM_CREATE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGEM_GEM_CREATE, \
 		 struct drm_p2pgem_gem_create)
@@ -241,6 +282,9 @@ struct drm_p2pgem_gem_p2p_query {
 #define DRM_IOCTL_P2PGEM_GEM_P2P_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_P2PGEM_GEM_P2P_QUERY, \
 		 struct drm_p2pgem_gem_p2p_query)
+#define DRM_IOCTL_P2PGEM_GEM_COPY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_P2PGEM_GEM_COPY, \
+		struct drm_p2pgem_gem_copy)
 
 #if defined(__cplusplus)
 }

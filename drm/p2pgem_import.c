@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pgem: other exporters' dma-bufs, and copies between buffers.
+ *
+ * PRIME import of a dma-buf that this device did not export gives a
+ * &struct p2pgem_import: a GEM object sharing the dma-buf's reservation
+ * object, attached with p2pbuf.ko's importer helpers as a dynamic importer
+ * that allows peer2peer, for this device. The exporter may move the memory
+ * at any time: its move_notify drops the mapping, and the next copy maps
+ * again under the reservation lock, after the exporter's kernel fences.
+ *
+ * DRM_IOCTL_P2PGEM_GEM_COPY copies pages between any two GEM objects of
+ * the file on the copy engine: this device's buffer objects and imports.
+ * The engine is the CPU, so it reaches each side through a CPU mapping:
+ * its own VRAM and system pages; a peer p2pgem device's buffer object,
+ * once mapped for this device, through that device's VRAM mapping or
+ * pages (device-to-device, as a copy engine with P2P access would do it);
+ * any other exporter's memory through dma_buf_vmap(). The job's fence goes
+ * into the destination's reservation object as a write and the source's as
+ * a read, published through the importer helpers for imports.
+ *
+ * Locking: the vmaps are taken before any reservation lock (an exporter's
+ * vmap may lock its own); then both reservation locks in one ww_acquire
+ * context (drm_gem_lock_reservations()).
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_prime.h>
+#include <drm/p2pgem_drm.h>
+#include <drm/ttm/ttm_bo_driver.h>
+#include <drm/ttm/ttm_tt.h>
+
+#include "p2pgem_bo.h"
+#include "p2pgem_copy.h"
+#include "p2pgem_dma_buf.h"
+#include "p2pgem_import.h"
+#include "p2pgem_vram_mgr.h"
+
+/**
+ * struct p2pgem_import - a dma-buf of another exporter, as a GEM object
+ * @base: the GEM object; its reservation object is the dma-buf's
+ * @imp: the dynamic P2P attachment for this device
+ * @dmabuf: the dma-buf, a reference
+ * @peer: the exporting buffer object when the dma-buf is another p2pgem
+ *	device's, else NULL (the dma-buf holds its reference)
+ */
+struct p2pgem_import {
+	struct drm_gem_object base;
+	struct p2pbuf_importer imp;
+	struct dma_buf *dmabuf;
+	struct p2pgem_bo *peer;
+};
+
+static struct p2pgem_import *to_p2pgem_import(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct p2pgem_import, base);
+}
+
+static void p2pgem_import_free(struct drm_gem_object *obj)
+{
+	struct p2pgem_import *import = to_p2pgem_import(obj);
+
+	p2pbuf_importer_detach(&import->imp);
+	drm_gem_object_release(obj);
+	dma_buf_put(import->dmabuf);
+	kfree(import);
+}
+
+static const struct drm_gem_object_funcs p2pgem_import_funcs = {
+	.free = p2pgem_import_free,
+};
+
+/**
+ * p2pgem_gem_is_import - is this GEM object an import of another exporter?
+ * @obj: a GEM object of a p2pgem device
+ *
+ * Return: true for a &struct p2pgem_import.
+ */
+bool p2pgem_gem_is_import(struct drm_gem_object *obj)
+{
+	return obj->funcs == &p2pgem_import_funcs;
+}
+
+/**
+ * p2pgem_import_dma_buf - import another exporter's dma-buf
+ * @drm: the importing p2pgem device
+ * @dmabuf: the dma-buf
+ *
+ * Attaches @drm's PCI function as a dynamic importer that allows
+ * peer2peer; maps nothing yet. Called by the DRM core's PRIME import
+ * without locks held.
+ *
+ * Return: the new GEM object, or an ERR_PTR: -ENOMEM, or the exporter's
+ * attach error.
+ */
+struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
+					     struct dma_buf *dmabuf)
+{
+	struct p2pgem_import *import;
+	int ret;
+
+	import = kzalloc(sizeof(*import), GFP_KERNEL);
+	if (!import)
+		return ERR_PTR(-ENOMEM);
+	get_dma_buf(dmabuf);
+	import->dmabuf = dmabuf;
+	import->base.funcs = &p2pgem_import_funcs;
+	import->base.resv = dmabuf->resv;
+	drm_gem_private_object_init(drm, &import->base, dmabuf->size);
+
+	ret = p2pbuf_importer_attach(&import->imp, dmabuf, drm->dev,
+				     P2PBUF_IMPORT_DYNAMIC |
+				     P2PBUF_IMPORT_PEER2PEER,
+				     DMA_BIDIRECTIONAL);
+	if (ret) {
+		drm_gem_object_release(&import->base);
+		dma_buf_put(dmabuf);
+		kfree(import);
+		return ERR_PTR(ret);
+	}
+	import->base.import_attach = import->imp.attach;
+	import->peer = p2pgem_dma_buf_bo(dmabuf);
+	return &import->base;
+}
+
+/* A buffer object's current memory, reservation lock held. */
+static int p2pgem_bo_side(struct p2pgem_bo *bo, struct p2pgem_copy_side *side,
+			  bool peer)
+{
+	struct p2pgem_device *p2p = to_p2pgem_device(bo->tbo.bdev);
+	struct ttm_operation_ctx ctx = { .interruptible = true };
+	struct ttm_resource *res = bo->tbo.resource;
+	unsigned int n;
+	int ret;
+
+	if (res->mem_type == TTM_PL_VRAM) {
+		side->ext = p2pgem_vram_res_extents(&p2p->vram_mgr, res, &n);
+		if (!side->ext)
+			return -ENOMEM;
+		if (peer)
+			side->vram = p2p->vram;
+		return 0;
+	}
+	ret = ttm_tt_populate(bo->tbo.bdev, bo->tbo.ttm, &ctx);
+	if (ret)
+		return ret;
+	side->pages = bo->tbo.ttm->pages;
+	return 0;
+}
+
+/* An import's memory, reservation lock held: map (again) if needed. */
+static int p2pgem_import_side(struct p2pgem_import *import,
+			      struct p2pgem_copy_side *side)
+{
+	struct sg_table *sgt;
+
+	sgt = p2pbuf_importer_map_locked(&import->imp, true);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	/* Other exporters: the vmap taken before locking. */
+	if (!import->peer)
+		return 0;
+	return p2pgem_bo_side(import->peer, side, true);
+}
+
+static int p2pgem_copy_side(struct drm_gem_object *obj,
+			    struct p2pgem_copy_side *side)
+{
+	if (p2pgem_gem_is_import(obj))
+		return p2pgem_import_side(to_p2pgem_import(obj), side);
+	return p2pgem_bo_side(gem_to_p2pgem_bo(obj), side, false);
+}
+
+/* Before any lock: vmap an import of a foreign exporter. */
+static int p2pgem_copy_vmap(struct drm_gem_object *obj,
+			    struct p2pgem_copy_side *side)
+{
+	struct p2pgem_import *import;
+	int ret;
+
+	if (!p2pgem_gem_is_import(obj))
+		return 0;
+	import = to_p2pgem_import(obj);
+	get_dma_buf(import->dmabuf);
+	side->dmabuf = import->dmabuf;
+	if (import->peer)
+		return 0;
+	/* The CPU engine needs a kernel mapping (udmabuf of 6.1 has none). */
+	if (!import->dmabuf->ops->vmap)
+		return -EOPNOTSUPP;
+	ret = dma_buf_vmap(import->dmabuf, &side->map);
+	if (ret)
+		iosys_map_clear(&side->map);
+	return ret;
+}
+
+/* Under the locks: publish the job's fence for one side. */
+static void p2pgem_copy_publish(struct drm_gem_object *obj,
+				struct dma_fence *fence,
+				enum dma_resv_usage usage)
+{
+	if (p2pgem_gem_is_import(obj))
+		p2pbuf_importer_publish_locked(&to_p2pgem_import(obj)->imp,
+					       fence, usage);
+	else
+		dma_resv_add_fence(obj->resv, fence, usage);
+}
+
+static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
+			     u64 src_size, u64 dst_size, bool same)
+{
+	if (args->flags || args->pad || !args->size ||
+	    !PAGE_ALIGNED(args->src_offset) ||
+	    !PAGE_ALIGNED(args->dst_offset) || !PAGE_ALIGNED(args->size))
+		return -EINVAL;
+	if (args->src_offset > src_size ||
+	    args->size > src_size - args->src_offset ||
+	    args->dst_offset > dst_size ||
+	    args->size > dst_size - args->dst_offset)
+		return -EINVAL;
+	/* Within one buffer the two ranges must not overlap. */
+	if (same && args->src_offset < args->dst_offset + args->size &&
+	    args->dst_offset < args->src_offset + args->size)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * p2pgem_copy_ioctl - DRM_IOCTL_P2PGEM_GEM_COPY
+ * @p2p: the device
+ * @file: the DRM file
+ * @args: the ioctl's arguments, validated here
+ *
+ * Takes the vmaps of foreign imports, then both reservation locks
+ * (interruptibly). The copy is queued, not waited for.
+ *
+ * Return: 0; -EINVAL for bad arguments; -ENOENT for bad handles;
+ * -EOPNOTSUPP for a foreign exporter without vmap; -ERESTARTSYS; -ENOMEM;
+ * or an error of the exporter's map or vmap.
+ */
+int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
+		      struct drm_p2pgem_gem_copy *args)
+{
+	struct p2pgem_copy_req req = { .num_pages = args->size >> PAGE_SHIFT };
+	struct drm_gem_object *objs[2] = { }, *src, *dst;
+	struct ww_acquire_ctx ctx;
+	struct dma_fence *fence;
+	int ret, nlocks;
+
+	src = drm_gem_object_lookup(file, args->src_handle);
+	dst = drm_gem_object_lookup(file, args->dst_handle);
+	if (!src || !dst) {
+		ret = -ENOENT;
+		goto out_put;
+	}
+	ret = p2pgem_copy_check(args, src->size, dst->size,
+				src->resv == dst->resv);
+	if (ret)
+		goto out_put;
+	req.src.first_page = args->src_offset >> PAGE_SHIFT;
+	req.dst.first_page = args->dst_offset >> PAGE_SHIFT;
+
+	ret = p2pgem_copy_vmap(src, &req.src);
+	if (!ret)
+		ret = p2pgem_copy_vmap(dst, &req.dst);
+	if (ret)
+		goto out_release;
+
+	objs[0] = dst;
+	objs[1] = src;
+	nlocks = src->resv == dst->resv ? 1 : 2;
+	ret = drm_gem_lock_reservations(objs, nlocks, &ctx);
+	if (ret)
+		goto out_release;
+	/* A slot in each for the job's fence; imports reserve their own. */
+	ret = dma_resv_reserve_fences(dst->resv, 2);
+	if (!ret)
+		ret = dma_resv_reserve_fences(src->resv, 2);
+	if (!ret)
+		ret = p2pgem_copy_side(src, &req.src);
+	if (!ret)
+		ret = p2pgem_copy_side(dst, &req.dst);
+	if (ret)
+		goto out_unlock_release;
+
+	fence = p2pgem_copy_submit(p2p, &req, dst->resv, src->resv);
+	if (IS_ERR(fence)) {
+		ret = PTR_ERR(fence);
+		goto out_unlock;
+	}
+	p2pgem_copy_publish(dst, fence, DMA_RESV_USAGE_WRITE);
+	if (src->resv != dst->resv)
+		p2pgem_copy_publish(src, fence, DMA_RESV_USAGE_READ);
+	dma_fence_put(fence);
+	goto out_unlock;
+
+out_unlock_release:
+	p2pgem_copy_req_release(&req);
+out_unlock:
+	drm_gem_unlock_reservations(objs, nlocks, &ctx);
+	goto out_put;
+out_release:
+	p2pgem_copy_req_release(&req);
+out_put:
+	if (dst)
+		drm_gem_object_put(dst);
+	if (src)
+		drm_gem_object_put(src);
+	return ret;
+}
