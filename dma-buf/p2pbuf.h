@@ -119,8 +119,8 @@ bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
  *	reservation lock (a static importer's never changes)
  * @dir: the DMA direction of every mapping
  * @flags: P2PBUF_IMPORT_* flags given at attach
- * @inflight: the last DMA fence published by p2pbuf_importer_end_dma(),
- *	or NULL; under the reservation lock
+ * @inflight: the last DMA fence published (p2pbuf_importer_end_dma() or
+ *	p2pbuf_importer_publish_locked()), or NULL; under the reservation lock
  * @move_notifies: move_notify calls so far
  * @maps: mappings made so far (the first map and every re-map)
  *

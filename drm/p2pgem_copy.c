@@ -9,7 +9,7 @@
  * waits for the collected fences, copies with the CPU through the
  * write-combined BAR mapping and kmap of system pages, and signals.
  *
- * The copy ioctl (p2pgem_dma_buf.c) queues jobs too, between any two
+ * The copy ioctl (p2pgem_import.c) queues jobs too, between any two
  * buffers the device can reach: its own VRAM and system pages, a peer
  * p2pgem device's VRAM through that device's mapping, and other exporters'
  * dma-bufs through dma_buf_vmap().
@@ -17,8 +17,10 @@
  * From the moment the fence exists until it signals, nothing here
  * allocates memory or takes a lock other than the fence's own; the copy
  * and the signal run inside dma_fence_begin_signalling() so lockdep checks
- * that. After the signal the worker frees the job's ranges and unmaps and
- * drops its dma-bufs.
+ * that. After the signal the worker frees the job's ranges; a separate work
+ * item on another workqueue unmaps and drops its dma-bufs, since the
+ * last reference may release an exporter's buffer, which can take a
+ * reservation lock whose holder waits for a job queued behind this one.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -40,15 +42,26 @@
  * @deps: fences to wait for before copying
  * @num_deps: entries in @deps
  * @req: what to copy
+ * @cleanup: drops the job's dma-bufs after the signal
  */
 struct p2pgem_copy_job {
 	struct dma_fence base;
 	struct work_struct work;
+	struct work_struct cleanup;
 	struct p2pgem_device *p2p;
 	struct dma_fence **deps;
 	unsigned int num_deps;
 	struct p2pgem_copy_req req;
 };
+
+static void p2pgem_copy_cleanup(struct work_struct *work)
+{
+	struct p2pgem_copy_job *job =
+		container_of(work, struct p2pgem_copy_job, cleanup);
+
+	p2pgem_copy_req_release(&job->req);
+	dma_fence_put(&job->base);
+}
 
 /* A position in a source or destination side. */
 struct p2pgem_cursor {
@@ -236,6 +249,12 @@ static void p2pgem_copy_work(struct work_struct *work)
 	dma_fence_end_signalling(cookie);
 
 	kfree(job->deps);
+	if (job->req.src.dmabuf || job->req.dst.dmabuf) {
+		/* The worker's fence reference goes with the cleanup. */
+		INIT_WORK(&job->cleanup, p2pgem_copy_cleanup);
+		queue_work(job->p2p->engine.cleanup_wq, &job->cleanup);
+		return;
+	}
 	p2pgem_copy_req_release(&job->req);
 	dma_fence_put(&job->base);
 }
@@ -346,7 +365,13 @@ int p2pgem_copy_init(struct p2pgem_device *p2p)
 		return -ENOMEM;
 	engine->wq = alloc_ordered_workqueue("p2pgem-copy-%s", WQ_MEM_RECLAIM,
 					     dev_name(p2p->drm.dev));
-	if (!engine->wq) {
+	engine->cleanup_wq = alloc_workqueue("p2pgem-cleanup-%s", 0, 0,
+					     dev_name(p2p->drm.dev));
+	if (!engine->wq || !engine->cleanup_wq) {
+		if (engine->wq)
+			destroy_workqueue(engine->wq);
+		if (engine->cleanup_wq)
+			destroy_workqueue(engine->cleanup_wq);
 		kfree(engine->bounce);
 		return -ENOMEM;
 	}
@@ -364,5 +389,7 @@ int p2pgem_copy_init(struct p2pgem_device *p2p)
 void p2pgem_copy_fini(struct p2pgem_device *p2p)
 {
 	destroy_workqueue(p2p->engine.wq);
+	/* After the engine: its last jobs queue their cleanups there. */
+	destroy_workqueue(p2p->engine.cleanup_wq);
 	kfree(p2p->engine.bounce);
 }

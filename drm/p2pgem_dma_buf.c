@@ -328,7 +328,7 @@ struct dma_buf *p2pgem_gem_prime_export(struct drm_gem_object *obj,
  *
  * A dma-buf this device exported gives back its own GEM object, with a new
  * reference; any other becomes a &struct p2pgem_import (p2pgem_import.c).
- * Called by the DRM core without locks held.
+ * Called by the DRM core with its PRIME locks held, no reservation lock.
  *
  * Return: the GEM object, or an ERR_PTR.
  */

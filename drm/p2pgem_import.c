@@ -21,7 +21,7 @@
  *
  * Locking: the vmaps are taken before any reservation lock (an exporter's
  * vmap may lock its own); then both reservation locks in one ww_acquire
- * context (drm_gem_lock_reservations()).
+ * context, left open (an exporter's map may evict with that ticket).
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -95,8 +95,9 @@ bool p2pgem_gem_is_import(struct drm_gem_object *obj)
  * @dmabuf: the dma-buf
  *
  * Attaches @drm's PCI function as a dynamic importer that allows
- * peer2peer; maps nothing yet. Called by the DRM core's PRIME import
- * without locks held.
+ * peer2peer; a dynamic exporter maps nothing yet (a static one maps at
+ * attach). Called by the DRM core's PRIME import with its PRIME locks
+ * held, no reservation lock.
  *
  * Return: the new GEM object, or an ERR_PTR: -ENOMEM, or the exporter's
  * attach error.
@@ -233,6 +234,55 @@ static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
 	return 0;
 }
 
+/*
+ * Lock @n reservation objects in one ww_acquire context, interruptibly.
+ * Unlike drm_gem_lock_reservations() the acquire phase stays open: mapping
+ * an import may make its exporter evict, and TTM locks the buffer objects
+ * it waits for with the caller's ticket.
+ */
+static int p2pgem_lock_resvs(struct dma_resv **resv, int n,
+			     struct ww_acquire_ctx *ctx)
+{
+	int contended = -1, i, j, ret;
+
+	ww_acquire_init(ctx, &reservation_ww_class);
+retry:
+	if (contended >= 0) {
+		ret = dma_resv_lock_slow_interruptible(resv[contended], ctx);
+		if (ret) {
+			ww_acquire_fini(ctx);
+			return ret;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (i == contended)
+			continue;
+		ret = dma_resv_lock_interruptible(resv[i], ctx);
+		if (!ret)
+			continue;
+		for (j = 0; j < i; j++)
+			if (j != contended)
+				dma_resv_unlock(resv[j]);
+		if (contended >= 0)
+			dma_resv_unlock(resv[contended]);
+		if (ret == -EDEADLK) {
+			contended = i;
+			goto retry;
+		}
+		ww_acquire_fini(ctx);
+		return ret;
+	}
+	return 0;
+}
+
+static void p2pgem_unlock_resvs(struct dma_resv **resv, int n,
+				struct ww_acquire_ctx *ctx)
+{
+	while (n--)
+		dma_resv_unlock(resv[n]);
+	ww_acquire_fini(ctx);
+}
+
 /**
  * p2pgem_copy_ioctl - DRM_IOCTL_P2PGEM_GEM_COPY
  * @p2p: the device
@@ -243,14 +293,15 @@ static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
  * (interruptibly). The copy is queued, not waited for.
  *
  * Return: 0; -EINVAL for bad arguments; -ENOENT for bad handles;
- * -EOPNOTSUPP for a foreign exporter without vmap; -ERESTARTSYS; -ENOMEM;
- * or an error of the exporter's map or vmap.
+ * -EOPNOTSUPP for a foreign exporter without vmap; -EINTR or -ERESTARTSYS;
+ * -ENOMEM; or an error of the exporter's map or vmap.
  */
 int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		      struct drm_p2pgem_gem_copy *args)
 {
 	struct p2pgem_copy_req req = { .num_pages = args->size >> PAGE_SHIFT };
-	struct drm_gem_object *objs[2] = { }, *src, *dst;
+	struct drm_gem_object *src, *dst;
+	struct dma_resv *resvs[2];
 	struct ww_acquire_ctx ctx;
 	struct dma_fence *fence;
 	int ret, nlocks;
@@ -274,10 +325,10 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 	if (ret)
 		goto out_release;
 
-	objs[0] = dst;
-	objs[1] = src;
+	resvs[0] = dst->resv;
+	resvs[1] = src->resv;
 	nlocks = src->resv == dst->resv ? 1 : 2;
-	ret = drm_gem_lock_reservations(objs, nlocks, &ctx);
+	ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
 	if (ret)
 		goto out_release;
 	/* A slot in each for the job's fence; imports reserve their own. */
@@ -305,7 +356,7 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 out_unlock_release:
 	p2pgem_copy_req_release(&req);
 out_unlock:
-	drm_gem_unlock_reservations(objs, nlocks, &ctx);
+	p2pgem_unlock_resvs(resvs, nlocks, &ctx);
 	goto out_put;
 out_release:
 	p2pgem_copy_req_release(&req);

@@ -60,6 +60,7 @@ struct p2pgem_vram_res {
 /**
  * struct p2pgem_copy_engine - the CPU copy engine of a device
  * @wq: ordered workqueue running the copy jobs one after the other
+ * @cleanup_wq: releases the dma-bufs of finished jobs
  * @submit_lock: orders seqno assignment with queueing
  * @fence_lock: the lock of the engine's fences
  * @context: dma_fence context of the engine
@@ -68,6 +69,7 @@ struct p2pgem_vram_res {
  */
 struct p2pgem_copy_engine {
 	struct workqueue_struct *wq;
+	struct workqueue_struct *cleanup_wq;
 	spinlock_t submit_lock; /* orders seqno with queue_work */
 	spinlock_t fence_lock; /* the fences' lock */
 	u64 context;

@@ -508,10 +508,13 @@ int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *in
 	out.size = buf->size;
 	out.placement = P2PBUF_PLACEMENT_SYSTEM;
 	out.requested_placement = buf->placement;
-	if (buf->dev->p2pgem) {
-		gi.handle = buf->handle;
-		if (drmIoctl(buf->dev->fd, DRM_IOCTL_P2PGEM_GEM_INFO, &gi))
+	gi.handle = buf->handle;
+	/* A p2pgem import of another exporter's dma-buf: -EOPNOTSUPP. */
+	if (buf->dev->p2pgem &&
+	    drmIoctl(buf->dev->fd, DRM_IOCTL_P2PGEM_GEM_INFO, &gi)) {
+		if (errno != EOPNOTSUPP)
 			return -errno;
+	} else if (buf->dev->p2pgem) {
 		out.size = gi.size;
 		out.placement = from_p2pgem(gi.placement);
 		out.requested_placement = gi.requested_placement ==

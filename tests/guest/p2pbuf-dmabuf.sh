@@ -6,7 +6,8 @@
 # the decision matrix {VRAM, system, VRAM-preferred} x {static, dynamic,
 # dynamic P2P} on this topology, peer importers (VRAM device 1, NVMe),
 # edu device DMA into and out of VRAM, eviction racing with DMA, pin quota,
-# sync_file, debugfs and bad input.
+# sync_file export and import, vmap, debugfs, the P2P query, p2pgem
+# importing and copying (device to device, vgem) and bad input.
 set -uo pipefail
 
 for m in p2pbuf p2pbuf_test_importer; do

@@ -13,8 +13,14 @@
  * - peer-*: the other VRAM device and the NVMe controller as importers; a
  *   contiguous buffer object is a handful of segments;
  * - edu-dma-*: the edu device DMAs into and out of exported memory;
- * - evict-*: eviction while mapped and racing with device DMA;
- * - pin-quota, sync-file, debugfs-attachments, bad-input.
+ * - evict-*: eviction while mapped, racing with device DMA, and after the
+ *   last GEM handle is closed;
+ * - pin-quota, pin-mixed, sync-file (export), sync-file-import, vmap,
+ *   debugfs-attachments, query (the P2P query ioctl against the mapping);
+ * - copy-*: p2pgem as an importer: copies within a device, into and out of
+ *   the other p2pgem device's buffer (device to device, with move_notify
+ *   and re-map), and from and to vgem;
+ * - bad-input: every field of the test importer's ioctls.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -45,12 +51,11 @@ static int matrix(uint32_t placement, uint32_t mode)
 	struct drm_p2pgem_gem_info info, info2;
 	static struct mapping m;
 	uint32_t handle2, notifies, maps;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, fd2, ret;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 1 * MiB, placement, 0);
+	ret = edu_bo_new(&b, 1 * MiB, placement, edu);
 	if (ret)
 		return ret;
 	if (mode == P2PBUF_TI_DYNAMIC_P2P && placement != P2PGEM_PLACEMENT_SYSTEM)
@@ -218,12 +223,11 @@ static int edu_dma_dir(uint32_t placement, uint32_t mode)
 {
 	static const uint64_t offsets[] = { 0, 300 * KiB + 4096 - 1000, 1 * MiB - 2048 };
 	uint8_t out[2048], in[2048];
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ret;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 1 * MiB, placement, 0);
+	ret = edu_bo_new(&b, 1 * MiB, placement, edu);
 	if (ret)
 		return ret;
 	memset(b.cpu, 0, b.size);
@@ -277,12 +281,11 @@ static int evict_race(void)
 	const int iterations = 12;
 	enum kind want = topo_p2p_kind();
 	static struct mapping m;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ret, moved = 0;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 256 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 256 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	ti = ti_open();
@@ -327,13 +330,12 @@ static int evict_race_process(void)
 {
 	const int iterations = 10;
 	uint8_t out[2048];
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ret, status;
 	pid_t pid;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 128 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 128 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	memset(b.cpu, 0, b.size);
@@ -386,13 +388,12 @@ static int evict_handle_closed(void)
 	static struct mapping m;
 	uint32_t filler[16];
 	unsigned int n = 0;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ret;
 
 	SKIP_UNLESS(topo_p2p_kind() != K_SYSTEM, "no P2P on this topology");
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 1 * MiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 1 * MiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	ti = ti_open();
@@ -442,7 +443,7 @@ static int pin_quota(void)
 	int p2p = topo_p2p_kind() != K_SYSTEM;
 	uint64_t first, second;
 	struct bo a, b;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	int ti1, ti2, ret;
 
 	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
@@ -502,13 +503,12 @@ static int pin_quota(void)
 /* A buffer pinned in VRAM for a P2P importer refuses a non-P2P one. */
 static int pin_mixed(void)
 {
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti1, ti2, ret;
 
 	SKIP_UNLESS(topo_p2p_kind() != K_SYSTEM, "no P2P on this topology");
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	ti1 = ti_open();
@@ -534,12 +534,11 @@ static int sync_file(void)
 	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ };
 	uint8_t out[2048];
 	struct pollfd pfd;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ret;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	memset(b.cpu, 0, b.size);
@@ -577,7 +576,7 @@ static int sync_file_import(void)
 	struct pollfd pfd;
 	int ti, timeline, pipefd[2], status, ret;
 	uint32_t one = 1;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	pid_t pid;
 
@@ -650,7 +649,7 @@ static int ti_cpu(int ti, int dmabuf, uint64_t offset, void *data,
 static int vmap(void)
 {
 	uint8_t out[8192], in[8192];
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, ti2, ret;
 
@@ -718,15 +717,14 @@ static int vmap(void)
 
 static int debugfs_attachments(void)
 {
-	char edu[32], path[128], buf[8192], want[128];
+	char edu[EDU_NAME_LEN], path[128], buf[8192], want[128];
 	const char *reason = topo_p2p_kind() == K_SYSTEM ?
 		"host-bridge-not-whitelisted" : "p2p";
 	struct bo b;
 	int ti, fd, ret;
 	ssize_t n;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	ti = ti_open();
@@ -778,12 +776,11 @@ static int query(void)
 	uint32_t want = topo_p2p_kind() == K_SYSTEM ? P2PGEM_P2P_HOST_BRIDGE :
 		P2PGEM_P2P_OK, reason;
 	static struct mapping m;
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b, s;
 	int ti, ret;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	CHECK_RET(p2p_query(&b, edu, &reason), 0);
@@ -1023,12 +1020,11 @@ static int bad_input(void)
 	struct p2pbuf_ti_attach at;
 	struct p2pbuf_ti_map map;
 	uint8_t data[16];
-	char edu[32];
+	char edu[EDU_NAME_LEN];
 	struct bo b;
 	int ti, null, ret;
 
-	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	ti = ti_open();

@@ -34,23 +34,6 @@ static const char *answer_name(uint32_t reason)
 	}
 }
 
-/* A sysfs attribute of a PCI function, one line, or "". */
-static void pci_attr(const char *pci, const char *attr, char *buf, size_t len)
-{
-	char path[320];
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pci, attr);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (!fgets(buf, len, f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* What the emulated machine's functions are, for the reader. */
 static const char *pci_what(const char *pci)
 {

@@ -44,33 +44,31 @@ enum kind topo_p2p_kind(void)
 	return K_MIXED;
 }
 
-/* The first line of a sysfs file, or "" when it cannot be read. */
-static void read_line(const char *dir, const char *file, char *buf,
-		      size_t len)
+void pci_attr(const char *pci, const char *attr, char *buf, size_t len)
 {
-	char path[512];
+	char path[320];
 	FILE *f;
 
 	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pci, attr);
 	f = fopen(path, "r");
 	if (!f)
 		return;
 	if (!fgets(buf, len, f))
 		buf[0] = '\0';
 	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
 }
 
 int pci_find(const char *vendor, const char *device, int index, char *name,
 	     size_t len)
 {
-	const char *root = "/sys/bus/pci/devices";
-	char dir[512], v[16], d[16];
+	char v[16], d[16];
 	struct dirent **list;
 	int n, i, found = 0, ret = -1;
 
 	/* Sorted by address, so that index means the same every time. */
-	n = scandir(root, &list, NULL, alphasort);
+	n = scandir("/sys/bus/pci/devices", &list, NULL, alphasort);
 	if (n < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -78,9 +76,8 @@ int pci_find(const char *vendor, const char *device, int index, char *name,
 
 		if (pci[0] == '.' || ret == 0)
 			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", root, pci);
-		read_line(dir, "vendor", v, sizeof(v));
-		read_line(dir, "device", d, sizeof(d));
+		pci_attr(pci, "vendor", v, sizeof(v));
+		pci_attr(pci, "device", d, sizeof(d));
 		if (strncmp(v, vendor, strlen(vendor)) ||
 		    strncmp(d, device, strlen(device)) || found++ != index)
 			continue;
@@ -228,6 +225,13 @@ int bo_new(struct bo *b, uint64_t size, uint32_t placement,
 	CHECK(!drmPrimeHandleToFD(b->fd, b->handle, DRM_CLOEXEC | DRM_RDWR,
 				  &b->dmabuf), "export: %s", strerror(errno));
 	return 0;
+}
+
+int edu_bo_new(struct bo *b, uint64_t size, uint32_t placement,
+	       char edu[EDU_NAME_LEN])
+{
+	SKIP_UNLESS(!edu_name(edu, EDU_NAME_LEN), "no edu device");
+	return bo_new(b, size, placement, 0);
 }
 
 void bo_free(struct bo *b)

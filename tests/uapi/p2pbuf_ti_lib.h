@@ -40,6 +40,8 @@ struct mapping {
 
 /* What this topology (P2PBUF_TOPO) gives a reachable importer of VRAM. */
 enum kind topo_p2p_kind(void);
+/* A sysfs attribute of a PCI function, its first line, or "". */
+void pci_attr(const char *pci, const char *attr, char *buf, size_t len);
 /* The index-th PCI function with this vendor and device id; 0 or -1. */
 int pci_find(const char *vendor, const char *device, int index, char *name,
 	     size_t len);
@@ -56,6 +58,10 @@ int ti_dma(int ti, uint64_t offset, void *data, uint32_t len, uint32_t flags);
 
 /* Create a buffer object on device 0, map it for the CPU and export it. */
 int bo_new(struct bo *b, uint64_t size, uint32_t placement, uint32_t flags);
+/* The same, after finding the edu device (skips without one). */
+#define EDU_NAME_LEN 32
+int edu_bo_new(struct bo *b, uint64_t size, uint32_t placement,
+	       char edu[EDU_NAME_LEN]);
 void bo_free(struct bo *b);
 int bo_placement(struct bo *b);
 int bo_idle(struct bo *b);
