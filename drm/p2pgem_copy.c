@@ -12,25 +12,26 @@
  * The copy ioctl (p2pgem_import.c) queues jobs too, between any two
  * buffers the device can reach: its own VRAM and system pages, a peer
  * p2pgem device's VRAM through that device's mapping, and other exporters'
- * dma-bufs through dma_buf_vmap().
+ * pages found from the device's DMA addresses.
  *
  * From the moment the fence exists until it signals, nothing here
  * allocates memory or takes a lock other than the fence's own; the copy
  * and the signal run inside dma_fence_begin_signalling() so lockdep checks
- * that. After the signal the worker frees the job's ranges; a separate work
- * item on another workqueue unmaps and drops its dma-bufs, since the
- * last reference may release an exporter's buffer, which can take a
- * reservation lock whose holder waits for a job queued behind this one.
+ * that. After the signal the worker frees the job's arrays; a separate work
+ * item on another workqueue drops the imports it holds, since the last
+ * reference detaches from an exporter's dma-buf, which takes a reservation
+ * lock whose holder may wait for a job queued behind this one.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
-#include <linux/dma-buf.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+
+#include <drm/drm_gem.h>
 
 #include "p2pgem_copy.h"
 
@@ -42,7 +43,7 @@
  * @deps: fences to wait for before copying
  * @num_deps: entries in @deps
  * @req: what to copy
- * @cleanup: drops the job's dma-bufs after the signal
+ * @cleanup: drops the GEM objects the job holds, after the signal
  */
 struct p2pgem_copy_job {
 	struct dma_fence base;
@@ -123,7 +124,7 @@ static void p2pgem_cursor_init(struct p2pgem_cursor *c,
 /*
  * The current page of a side, for the CPU: an ordinary pointer (*io false;
  * system pages are kmapped, to be unmapped with p2pgem_cursor_unmap()) or
- * an __iomem one (VRAM, or a vmap of I/O memory). NULL for zeroes.
+ * an __iomem one (VRAM). NULL for zeroes.
  */
 static void *p2pgem_cursor_map(struct p2pgem_cursor *c, bool *io)
 {
@@ -132,18 +133,11 @@ static void *p2pgem_cursor_map(struct p2pgem_cursor *c, bool *io)
 	*io = false;
 	if (side->pages)
 		return kmap_local_page(side->pages[c->page]);
-	if (side->ext) {
-		*io = true;
-		return (void __force *)(c->vram + side->ext[c->index].offset +
-					c->offset);
-	}
-	if (iosys_map_is_null(&side->map))
+	if (!side->ext)
 		return NULL;
-	*io = side->map.is_iomem;
-	if (side->map.is_iomem)
-		return (void __force *)(side->map.vaddr_iomem +
-					(c->page << PAGE_SHIFT));
-	return side->map.vaddr + (c->page << PAGE_SHIFT);
+	*io = true;
+	return (void __force *)(c->vram + side->ext[c->index].offset +
+				c->offset);
 }
 
 static void p2pgem_cursor_unmap(struct p2pgem_cursor *c, void *addr)
@@ -201,20 +195,20 @@ static void p2pgem_copy_side_release(struct p2pgem_copy_side *side)
 {
 	kvfree(side->ext);
 	side->ext = NULL;
-	if (side->dmabuf) {
-		if (!iosys_map_is_null(&side->map))
-			dma_buf_vunmap(side->dmabuf, &side->map);
-		dma_buf_put(side->dmabuf);
-		side->dmabuf = NULL;
-	}
+	if (side->own_pages)
+		kvfree(side->pages);
+	side->pages = NULL;
+	if (side->hold)
+		drm_gem_object_put(side->hold);
+	side->hold = NULL;
 }
 
 /**
  * p2pgem_copy_req_release - release what a copy request owns
  * @req: a request that was not, or could not be, submitted
  *
- * Frees the VRAM range arrays, unmaps and drops the dma-bufs. Takes no
- * lock but the dma-buf's own (dma_buf_vunmap()); may sleep.
+ * Frees the range and page arrays and drops the GEM objects held, which
+ * may free an import (detaching it takes its reservation lock); may sleep.
  */
 void p2pgem_copy_req_release(struct p2pgem_copy_req *req)
 {
@@ -249,7 +243,7 @@ static void p2pgem_copy_work(struct work_struct *work)
 	dma_fence_end_signalling(cookie);
 
 	kfree(job->deps);
-	if (job->req.src.dmabuf || job->req.dst.dmabuf) {
+	if (job->req.src.hold || job->req.dst.hold) {
 		/* The worker's fence reference goes with the cleanup. */
 		INIT_WORK(&job->cleanup, p2pgem_copy_cleanup);
 		queue_work(job->p2p->engine.cleanup_wq, &job->cleanup);

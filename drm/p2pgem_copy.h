@@ -7,9 +7,7 @@
 #ifndef _P2PGEM_COPY_H_
 #define _P2PGEM_COPY_H_
 
-#include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
-#include <linux/iosys-map.h>
 
 #include "p2pgem_types.h"
 
@@ -19,23 +17,24 @@
  * @ext: VRAM ranges, or NULL; owned by the job
  * @vram: the write-combined mapping of the VRAM that @ext is in: the
  *	engine's own device's when NULL, a peer p2pgem device's otherwise
- * @map: a kernel mapping (dma_buf_vmap() of @dmabuf) when @pages and @ext
- *	are NULL; when it is not set either, the side is zeroes (source only)
  * @first_page: the page of the side where the copy starts
- * @dmabuf: a dma-buf reference the job drops when done, after unmapping
- *	@map from it; or NULL
+ * @own_pages: @pages is an array the job owns (found from an import's DMA
+ *	addresses), not a ttm_tt's
+ * @hold: a GEM object (an import) the job holds until it is done, or NULL
  *
- * The memory stays where it is until the job's fence signals: the job's
- * fence is in the reservation object of every buffer it touches, and every
- * move waits for all fences there.
+ * A side with neither @pages nor @ext is zeroes (source only). The memory
+ * stays where it is until the job's fence signals: the fence is in the
+ * reservation object of every buffer the job touches, and every move
+ * waits for all fences there; an import is held so that its attachment,
+ * which keeps a static exporter's pages pinned, outlives the job.
  */
 struct p2pgem_copy_side {
 	struct page **pages;
 	struct p2pbuf_range *ext;
 	void __iomem *vram;
-	struct iosys_map map;
 	unsigned long first_page;
-	struct dma_buf *dmabuf;
+	bool own_pages;
+	struct drm_gem_object *hold;
 };
 
 /**
@@ -44,8 +43,8 @@ struct p2pgem_copy_side {
  * @src: the source
  * @dst: the destination; not zeroes
  *
- * The page arrays belong to ttm_tt objects that TTM keeps alive until the
- * job's fence signals; the job owns the rest (p2pgem_copy_req_release()).
+ * The job owns what the sides name (p2pgem_copy_req_release()), but for
+ * ttm_tt page arrays, which TTM keeps alive until the job's fence signals.
  */
 struct p2pgem_copy_req {
 	unsigned long num_pages;

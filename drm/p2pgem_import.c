@@ -11,22 +11,29 @@
  *
  * DRM_IOCTL_P2PGEM_GEM_COPY copies pages between any two GEM objects of
  * the file on the copy engine: this device's buffer objects and imports.
- * The engine is the CPU, so it reaches each side through a CPU mapping:
- * its own VRAM and system pages; a peer p2pgem device's buffer object,
- * once mapped for this device, through that device's VRAM mapping or
- * pages (device-to-device, as a copy engine with P2P access would do it);
- * any other exporter's memory through dma_buf_vmap(). The job's fence goes
- * into the destination's reservation object as a write and the source's as
- * a read, published through the importer helpers for imports.
+ * The engine is the CPU, emulating a DMA engine: it reaches its own VRAM
+ * and system pages directly; an import only through the mapping made for
+ * this device (lazily, under the reservation lock, after the exporter's
+ * kernel fences): a peer p2pgem device's buffer object in the memory the
+ * mapping names, through that device's VRAM mapping or pages (device to
+ * device, as a copy engine with P2P access would); any other exporter's
+ * memory through the pages behind the mapping's DMA addresses, translated
+ * as the device's DMA would be (its IOMMU domain, or directly). The job's
+ * fence goes into the destination's reservation object as a write and the
+ * source's as a read, published through the importer helpers for imports;
+ * the job holds the imports until it is done.
  *
- * Locking: the vmaps are taken before any reservation lock (an exporter's
- * vmap may lock its own); then both reservation locks in one ww_acquire
- * context, left open (an exporter's map may evict with that ticket).
+ * Locking: both reservation locks in one ww_acquire context, left open (an
+ * exporter's map may evict with that ticket).
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/iommu.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -157,7 +164,73 @@ static int p2pgem_bo_side(struct p2pgem_bo *bo, struct p2pgem_copy_side *side,
 	return 0;
 }
 
-/* An import's memory, reservation lock held: map (again) if needed. */
+/*
+ * The system page behind a DMA address of this device's own mapping,
+ * found the way the device's DMA reaches it: through the device's IOMMU
+ * domain when that translates, else directly. NULL for anything that is
+ * not ordinary memory (another device's P2P memory).
+ */
+static struct page *p2pgem_dma_to_page(struct device *dev,
+				       struct iommu_domain *domain,
+				       dma_addr_t addr)
+{
+	phys_addr_t phys;
+	struct page *page;
+
+	if (domain && (domain->type & __IOMMU_DOMAIN_PAGING))
+		phys = iommu_iova_to_phys(domain, addr);
+	else
+		phys = dma_to_phys(dev, addr);
+	if (!phys || !pfn_valid(PHYS_PFN(phys)))
+		return NULL;
+	page = pfn_to_page(PHYS_PFN(phys));
+	return is_zone_device_page(page) ? NULL : page;
+}
+
+/* The pages an import's mapping addresses, in the buffer's order. */
+static int p2pgem_import_pages(struct p2pgem_import *import,
+			       struct sg_table *sgt,
+			       struct p2pgem_copy_side *side)
+{
+	struct device *dev = import->base.dev->dev;
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	unsigned long n = import->base.size >> PAGE_SHIFT, i = 0;
+	struct scatterlist *sg;
+	struct page **pages;
+	int k;
+
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for_each_sgtable_dma_sg(sgt, sg, k) {
+		dma_addr_t addr = sg_dma_address(sg);
+		unsigned int len = sg_dma_len(sg), off;
+
+		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
+			goto err_unsupported;
+		for (off = 0; off < len && i < n; off += PAGE_SIZE) {
+			pages[i] = p2pgem_dma_to_page(dev, domain, addr + off);
+			if (!pages[i++])
+				goto err_unsupported;
+		}
+	}
+	if (i != n)
+		goto err_unsupported;
+	side->pages = pages;
+	side->own_pages = true;
+	return 0;
+
+err_unsupported:
+	kvfree(pages);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * An import's memory, reservation lock held: map (again) if needed, then
+ * reach it as this device's DMA would. A peer p2pgem device's buffer is
+ * read or written in that device's own memory, the memory the mapping
+ * names; any other exporter's through the pages behind the DMA addresses.
+ */
 static int p2pgem_import_side(struct p2pgem_import *import,
 			      struct p2pgem_copy_side *side)
 {
@@ -166,10 +239,11 @@ static int p2pgem_import_side(struct p2pgem_import *import,
 	sgt = p2pbuf_importer_map_locked(&import->imp, true);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
-	/* Other exporters: the vmap taken before locking. */
-	if (!import->peer)
-		return 0;
-	return p2pgem_bo_side(import->peer, side, true);
+	drm_gem_object_get(&import->base);
+	side->hold = &import->base;
+	if (import->peer)
+		return p2pgem_bo_side(import->peer, side, true);
+	return p2pgem_import_pages(import, sgt, side);
 }
 
 static int p2pgem_copy_side(struct drm_gem_object *obj,
@@ -178,29 +252,6 @@ static int p2pgem_copy_side(struct drm_gem_object *obj,
 	if (p2pgem_gem_is_import(obj))
 		return p2pgem_import_side(to_p2pgem_import(obj), side);
 	return p2pgem_bo_side(gem_to_p2pgem_bo(obj), side, false);
-}
-
-/* Before any lock: vmap an import of a foreign exporter. */
-static int p2pgem_copy_vmap(struct drm_gem_object *obj,
-			    struct p2pgem_copy_side *side)
-{
-	struct p2pgem_import *import;
-	int ret;
-
-	if (!p2pgem_gem_is_import(obj))
-		return 0;
-	import = to_p2pgem_import(obj);
-	get_dma_buf(import->dmabuf);
-	side->dmabuf = import->dmabuf;
-	if (import->peer)
-		return 0;
-	/* The CPU engine needs a kernel mapping (udmabuf of 6.1 has none). */
-	if (!import->dmabuf->ops->vmap)
-		return -EOPNOTSUPP;
-	ret = dma_buf_vmap(import->dmabuf, &side->map);
-	if (ret)
-		iosys_map_clear(&side->map);
-	return ret;
 }
 
 /* Under the locks: publish the job's fence for one side. */
@@ -289,12 +340,13 @@ static void p2pgem_unlock_resvs(struct dma_resv **resv, int n,
  * @file: the DRM file
  * @args: the ioctl's arguments, validated here
  *
- * Takes the vmaps of foreign imports, then both reservation locks
- * (interruptibly). The copy is queued, not waited for.
+ * Takes both reservation locks (interruptibly). The copy is queued, not
+ * waited for.
  *
  * Return: 0; -EINVAL for bad arguments; -ENOENT for bad handles;
- * -EOPNOTSUPP for a foreign exporter without vmap; -EINTR or -ERESTARTSYS;
- * -ENOMEM; or an error of the exporter's map or vmap.
+ * -EOPNOTSUPP for an import whose mapping is not ordinary memory (another
+ * device's P2P memory) or not page aligned; -EINTR or -ERESTARTSYS;
+ * -ENOMEM; or an error of the exporter's map.
  */
 int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		      struct drm_p2pgem_gem_copy *args)
@@ -319,18 +371,12 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 	req.src.first_page = args->src_offset >> PAGE_SHIFT;
 	req.dst.first_page = args->dst_offset >> PAGE_SHIFT;
 
-	ret = p2pgem_copy_vmap(src, &req.src);
-	if (!ret)
-		ret = p2pgem_copy_vmap(dst, &req.dst);
-	if (ret)
-		goto out_release;
-
 	resvs[0] = dst->resv;
 	resvs[1] = src->resv;
 	nlocks = src->resv == dst->resv ? 1 : 2;
 	ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
 	if (ret)
-		goto out_release;
+		goto out_put;
 	/* A slot in each for the job's fence; imports reserve their own. */
 	ret = dma_resv_reserve_fences(dst->resv, 2);
 	if (!ret)
@@ -357,9 +403,6 @@ out_unlock_release:
 	p2pgem_copy_req_release(&req);
 out_unlock:
 	p2pgem_unlock_resvs(resvs, nlocks, &ctx);
-	goto out_put;
-out_release:
-	p2pgem_copy_req_release(&req);
 out_put:
 	if (dst)
 		drm_gem_object_put(dst);

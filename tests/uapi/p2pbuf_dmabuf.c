@@ -19,7 +19,7 @@
  *   debugfs-attachments, query (the P2P query ioctl against the mapping);
  * - copy-*: p2pgem as an importer: copies within a device, into and out of
  *   the other p2pgem device's buffer (device to device, with move_notify
- *   and re-map), and from and to vgem;
+ *   and re-map), and from and to vgem and udmabuf;
  * - bad-input: every field of the test importer's ioctls.
  *
  * Copyright (c) 2026 The p2pbuf authors
@@ -1013,6 +1013,47 @@ static int copy_vgem(void)
 	return 0;
 }
 
+/* udmabuf (memfd pages of another exporter, no vmap) in and out of VRAM. */
+static int copy_udmabuf(void)
+{
+	const uint64_t size = 256 * KiB;
+	uint32_t h, back, imp;
+	uint8_t *a, *m, *c;
+	int fd, memfd, ub;
+
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	ub = udmabuf_new(size, &memfd);
+	SKIP_UNLESS(ub >= 0, "no udmabuf: %s", strerror(-ub));
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	CHECK(m != MAP_FAILED, "mmap memfd");
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &h), 0);
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &back), 0);
+	a = p2p_map(fd, h, size);
+	c = p2p_map(fd, back, size);
+	CHECK(a && c, "mmap");
+	fill_pattern(a, size, 61);
+	CHECK(!drmPrimeFDToHandle(fd, ub, &imp), "import the udmabuf: %s",
+	      strerror(errno));
+	CHECK_RET(copy_wait(fd, h, 0, imp, 0, size), 0);
+	CHECK(!memcmp(m, a, size), "VRAM -> udmabuf: other bytes");
+	memset(m + 4096, 0xa5, 4096);
+	CHECK_RET(copy_wait(fd, imp, 0, back, 0, size), 0);
+	CHECK(!memcmp(c, m, size), "udmabuf -> VRAM: other bytes");
+	/* Close the import with a copy in flight: the job holds it. */
+	CHECK_RET(p2p_copy(fd, h, 0, imp, 0, size), 0);
+	CHECK_RET(p2p_close_bo(fd, imp), 0);
+	CHECK_RET(p2p_wait(fd, h, 20000000000ll), 0);
+	CHECK(!memcmp(m, a, size), "copy after closing the import: other bytes");
+	munmap(a, size);
+	munmap(c, size);
+	munmap(m, size);
+	close(ub);
+	close(memfd);
+	close(fd);
+	return 0;
+}
+
 /* ---- bad input to the test importer ---- */
 
 static int bad_input(void)
@@ -1136,6 +1177,7 @@ static const struct subtest tests[] = {
 	{ "copy-local", copy_local },
 	{ "copy-peer", copy_peer },
 	{ "copy-vgem", copy_vgem },
+	{ "copy-udmabuf", copy_udmabuf },
 	{ "bad-input", bad_input },
 };
 

@@ -229,7 +229,7 @@ struct drm_p2pgem_gem_p2p_query {
  * Queues a copy on the device's copy engine and returns without waiting
  * for it. Either handle may name a buffer object of this device or a
  * dma-buf imported with DRM_IOCTL_PRIME_FD_TO_HANDLE from another exporter:
- * another p2pgem device (a device-to-device copy), vgem, ... The
+ * another p2pgem device (a device-to-device copy), vgem, udmabuf, ... The
  * copy waits for every fence of the destination and for the writers of
  * the source, and its fence is added to the destination as a write and to
  * the source as a read: wait with DRM_IOCTL_P2PGEM_GEM_WAIT or poll the
@@ -238,11 +238,10 @@ struct drm_p2pgem_gem_p2p_query {
  * Errors: -EINVAL for non-zero @flags or @pad, a zero @size, offsets or
  * size that are not multiples of the page size, ranges outside the
  * buffers, or overlapping ranges in one buffer; -ENOENT for a bad handle;
- * -EOPNOTSUPP for a dma-buf whose exporter offers no kernel mapping (the
- * copy engine is the CPU: it reaches other exporters' memory through
- * dma_buf_vmap(); 6.1's udmabuf has none); an error of the exporter's map
- * or vmap for an imported dma-buf (-ENODEV once that exporter's device is
- * gone).
+ * -EOPNOTSUPP for an imported dma-buf whose mapping for this device is
+ * neither a p2pgem device's memory nor ordinary system memory; an error
+ * of the exporter's map for an imported dma-buf (-ENODEV once that
+ * exporter's device is gone).
  */
 struct drm_p2pgem_gem_copy {
 	/** @src_handle: in: the GEM handle to copy from. */
