@@ -17,10 +17,11 @@
  * From the moment the fence exists until it signals, nothing here
  * allocates memory or takes a lock other than the fence's own; the copy
  * and the signal run inside dma_fence_begin_signalling() so lockdep checks
- * that. After the signal the worker frees the job's arrays; a separate work
- * item on another workqueue drops the imports it holds, since the last
- * reference detaches from an exporter's dma-buf, which takes a reservation
- * lock whose holder may wait for a job queued behind this one.
+ * that. After the signal the worker frees the job's arrays itself, unless
+ * the job holds imports: then a work item on another workqueue frees them
+ * and drops the imports, since the last reference detaches from an
+ * exporter's dma-buf, which takes a reservation lock whose holder may wait
+ * for a job queued behind this one.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */

@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 #include <drm/drm_device.h>
 #include <drm/drm_file.h>
@@ -168,7 +169,8 @@ static int p2pgem_bo_side(struct p2pgem_bo *bo, struct p2pgem_copy_side *side,
  * The system page behind a DMA address of this device's own mapping,
  * found the way the device's DMA reaches it: through the device's IOMMU
  * domain when that translates, else directly. NULL for anything that is
- * not ordinary memory (another device's P2P memory).
+ * not the exporter's ordinary memory (another device's P2P memory, a
+ * swiotlb bounce buffer).
  */
 static struct page *p2pgem_dma_to_page(struct device *dev,
 				       struct iommu_domain *domain,
@@ -181,7 +183,8 @@ static struct page *p2pgem_dma_to_page(struct device *dev,
 		phys = iommu_iova_to_phys(domain, addr);
 	else
 		phys = dma_to_phys(dev, addr);
-	if (!phys || !pfn_valid(PHYS_PFN(phys)))
+	/* A bounce buffer is not the exporter's memory: nothing syncs it. */
+	if (!phys || !pfn_valid(PHYS_PFN(phys)) || is_swiotlb_buffer(dev, phys))
 		return NULL;
 	page = pfn_to_page(PHYS_PFN(phys));
 	return is_zone_device_page(page) ? NULL : page;

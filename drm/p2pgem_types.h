@@ -60,7 +60,8 @@ struct p2pgem_vram_res {
 /**
  * struct p2pgem_copy_engine - the CPU copy engine of a device
  * @wq: ordered workqueue running the copy jobs one after the other
- * @cleanup_wq: releases the dma-bufs of finished jobs
+ * @cleanup_wq: drops the imports that finished jobs held, and frees their
+ *	arrays
  * @submit_lock: orders seqno assignment with queueing
  * @fence_lock: the lock of the engine's fences
  * @context: dma_fence context of the engine
