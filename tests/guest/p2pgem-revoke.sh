@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Revoke: unbind the second p2pgem device while its buffers are exported,
-# mapped by a dynamic and a static importer and mapped by the CPU
-# (tests/uapi/p2pgem_revoke), then bind it again and check it works.
+# Revoke: unbind the second p2pgem device, then remove its PCI function,
+# while its buffers are exported, mapped by a dynamic and a static importer
+# and mapped by the CPU (tests/uapi/p2pgem_revoke); bind it again, rescan
+# the bus, and check it works.
 set -uo pipefail
 
 repo=$P2PBUF_REPO
@@ -29,15 +30,24 @@ rebind() {
 }
 trap rebind EXIT
 
+back() {
+	local dev
+	for dev in "${devs[@]}"; do
+		if [ ! -e "/sys/bus/pci/drivers/p2pgem/$dev" ]; then
+			echo "$dev is not back"
+			return 1
+		fi
+	done
+	echo "${devs[*]} bound"
+}
+
 rc=0
-"$repo/tests/uapi/p2pgem_revoke" || rc=1
+"$repo/tests/uapi/p2pgem_revoke" --run unbind || rc=1
 rebind
-for dev in "${devs[@]}"; do
-	if [ ! -e "/sys/bus/pci/drivers/p2pgem/$dev" ]; then
-		echo "$dev did not bind again"
-		exit 1
-	fi
-done
-echo "${devs[*]} bound"
+back || exit 1
+# Hot removal, then a rescan finds the function again and p2pgem binds it.
+"$repo/tests/uapi/p2pgem_revoke" --run remove || rc=1
+echo 1 > /sys/bus/pci/rescan
+back || exit 1
 "$repo/tests/uapi/p2pgem_eviction" --run two-devices || rc=1
 exit $rc

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * p2pgem_revoke: unbind a p2pgem device while its buffers are exported,
- * mapped by importers and mapped by the CPU (run by
- * tests/guest/p2pgem-revoke.sh, which binds the device again afterwards).
+ * p2pgem_revoke: unbind a p2pgem device, or remove its PCI function, while
+ * its buffers are exported, mapped by importers and mapped by the CPU (run
+ * by tests/guest/p2pgem-revoke.sh, which brings the device back after each
+ * subtest: bind, or a PCI rescan).
  *
  * Checks: the dynamic importer gets a move_notify and loses its mapping,
  * its next map fails with ENODEV, new importers cannot pin; CPU mappings
@@ -10,7 +11,7 @@
  * ioctls give ENODEV; a static importer detaches cleanly; everything can
  * be closed; and the module's reference count comes back.
  *
- * Usage: p2pgem_revoke [--list | --run SUBTEST]
+ * Usage: p2pgem_revoke [--list | --run unbind|remove]
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -76,7 +77,8 @@ static int module_refcnt(void)
 	return atoi(buf);
 }
 
-static int unbind(void)
+/* Take the device away (@how: unbind or remove) under live users. */
+static int take_away(const char *how)
 {
 	struct drm_p2pgem_gem_info info;
 	struct p2pbuf_ti_status st;
@@ -120,8 +122,18 @@ static int unbind(void)
 	CHECK_RET(ti_attach(ti_static, dmabuf_static, P2PBUF_TI_STATIC, 0, edu),
 		  0);
 
-	printf("# unbinding %s\n", pci);
-	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", pci), 0);
+	printf("# %s %s\n", how, pci);
+	if (!strcmp(how, "unbind")) {
+		CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", pci),
+			  0);
+	} else {
+		char path[128];
+
+		/* Hot removal: the PCI function itself goes away. */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+			 pci);
+		CHECK_RET(write_file(path, "1"), 0);
+	}
 
 	CHECK(!ioctl(ti_dyn, P2PBUF_TI_IOCTL_STATUS, &st), "status: %s",
 	      strerror(errno));
@@ -155,8 +167,19 @@ static int unbind(void)
 	return 0;
 }
 
+static int unbind(void)
+{
+	return take_away("unbind");
+}
+
+static int hot_remove(void)
+{
+	return take_away("remove");
+}
+
 static const struct subtest tests[] = {
 	{ "unbind", unbind },
+	{ "remove", hot_remove },
 };
 
 int main(int argc, char **argv)
