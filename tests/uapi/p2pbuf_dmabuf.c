@@ -973,39 +973,56 @@ static int copy_peer(void)
 	return 0;
 }
 
+/*
+ * Import another exporter's @dmabuf (whose memory the CPU sees at @m) into
+ * device 0 and copy VRAM into it and back, checking both ways. The VRAM
+ * source stays in *@a (mapped), the import's handle in *@imp.
+ */
+static int copy_round_trip(int fd, int dmabuf, uint8_t *m, uint64_t size,
+			   const char *what, uint8_t **a, uint32_t *h,
+			   uint32_t *imp)
+{
+	uint32_t back;
+	uint8_t *c;
+
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, h), 0);
+	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &back), 0);
+	*a = p2p_map(fd, *h, size);
+	c = p2p_map(fd, back, size);
+	CHECK(*a && c, "mmap");
+	fill_pattern(*a, size, 51);
+	CHECK(!drmPrimeFDToHandle(fd, dmabuf, imp), "import the %s buffer: %s",
+	      what, strerror(errno));
+	CHECK_RET(copy_wait(fd, *h, 0, *imp, 0, size), 0);
+	CHECK(!memcmp(m, *a, size), "VRAM -> %s: other bytes", what);
+	memset(m + 4096, 0x5a, 4096);
+	CHECK_RET(copy_wait(fd, *imp, 0, back, 0, size), 0);
+	CHECK(!memcmp(c, m, size), "%s -> VRAM: other bytes", what);
+	munmap(c, size);
+	return 0;
+}
+
 /* vgem (shmem pages of another exporter) in and out of VRAM. */
 static int copy_vgem(void)
 {
 	const uint64_t size = 256 * KiB;
-	uint32_t h, back, vh, imp;
-	uint8_t *a, *m, *c;
-	int fd, vfd, dmabuf;
-	void *vcpu;
+	int fd, vfd, dmabuf, ret;
+	uint32_t h, vh, imp;
+	uint8_t *a;
+	void *m;
 
 	fd = p2p_open(0);
 	SKIP_UNLESS(fd >= 0, "no p2pgem device");
 	vfd = vgem_open();
 	SKIP_UNLESS(vfd >= 0, "no vgem device");
-	CHECK_RET(vgem_create(vfd, size, &vh, &vcpu), 0);
-	m = vcpu;
+	CHECK_RET(vgem_create(vfd, size, &vh, &m), 0);
 	CHECK(!drmPrimeHandleToFD(vfd, vh, DRM_CLOEXEC | DRM_RDWR, &dmabuf),
 	      "export from vgem");
-	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &h), 0);
-	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &back), 0);
-	a = p2p_map(fd, h, size);
-	c = p2p_map(fd, back, size);
-	CHECK(a && c, "mmap");
-	fill_pattern(a, size, 51);
-	CHECK(!drmPrimeFDToHandle(fd, dmabuf, &imp), "import the vgem buffer: %s",
-	      strerror(errno));
-	CHECK_RET(copy_wait(fd, h, 0, imp, 0, size), 0);
-	CHECK(!memcmp(m, a, size), "VRAM -> vgem: other bytes");
-	memset(m + 4096, 0x5a, 4096);
-	CHECK_RET(copy_wait(fd, imp, 0, back, 0, size), 0);
-	CHECK(!memcmp(c, m, size), "vgem -> VRAM: other bytes");
+	ret = copy_round_trip(fd, dmabuf, m, size, "vgem", &a, &h, &imp);
+	if (ret)
+		return ret;
 	CHECK_RET(p2p_close_bo(fd, imp), 0);
 	munmap(a, size);
-	munmap(c, size);
 	munmap(m, size);
 	close(dmabuf);
 	close(vfd);
@@ -1017,9 +1034,9 @@ static int copy_vgem(void)
 static int copy_udmabuf(void)
 {
 	const uint64_t size = 256 * KiB;
-	uint32_t h, back, imp;
-	uint8_t *a, *m, *c;
-	int fd, memfd, ub;
+	int fd, memfd, ub, ret;
+	uint32_t h, imp;
+	uint8_t *a, *m;
 
 	fd = p2p_open(0);
 	SKIP_UNLESS(fd >= 0, "no p2pgem device");
@@ -1027,26 +1044,15 @@ static int copy_udmabuf(void)
 	SKIP_UNLESS(ub >= 0, "no udmabuf: %s", strerror(-ub));
 	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	CHECK(m != MAP_FAILED, "mmap memfd");
-	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &h), 0);
-	CHECK_RET(p2p_create(fd, size, P2PGEM_PLACEMENT_VRAM, 0, &back), 0);
-	a = p2p_map(fd, h, size);
-	c = p2p_map(fd, back, size);
-	CHECK(a && c, "mmap");
-	fill_pattern(a, size, 61);
-	CHECK(!drmPrimeFDToHandle(fd, ub, &imp), "import the udmabuf: %s",
-	      strerror(errno));
-	CHECK_RET(copy_wait(fd, h, 0, imp, 0, size), 0);
-	CHECK(!memcmp(m, a, size), "VRAM -> udmabuf: other bytes");
-	memset(m + 4096, 0xa5, 4096);
-	CHECK_RET(copy_wait(fd, imp, 0, back, 0, size), 0);
-	CHECK(!memcmp(c, m, size), "udmabuf -> VRAM: other bytes");
+	ret = copy_round_trip(fd, ub, m, size, "udmabuf", &a, &h, &imp);
+	if (ret)
+		return ret;
 	/* Close the import with a copy in flight: the job holds it. */
 	CHECK_RET(p2p_copy(fd, h, 0, imp, 0, size), 0);
 	CHECK_RET(p2p_close_bo(fd, imp), 0);
 	CHECK_RET(p2p_wait(fd, h, 20000000000ll), 0);
 	CHECK(!memcmp(m, a, size), "copy after closing the import: other bytes");
 	munmap(a, size);
-	munmap(c, size);
 	munmap(m, size);
 	close(ub);
 	close(memfd);
