@@ -118,6 +118,16 @@ static int p2pgem_dmabuf_place_pinned(struct p2pgem_bo *bo,
 	return p2pgem_bo_to_system(bo, true);
 }
 
+/* Drop a pin; the last one gives a VRAM pin's quota back. */
+static void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo)
+{
+	ttm_bo_unpin(&bo->tbo);
+	if (!bo->tbo.pin_count && bo->pinned_vram) {
+		bo->pinned_vram = false;
+		p2pgem_pin_quota_put(bo);
+	}
+}
+
 static int p2pgem_dmabuf_pin(struct dma_buf_attachment *attach)
 {
 	struct p2pgem_bo *bo = p2pgem_dmabuf_bo(attach->dmabuf);
@@ -145,11 +155,7 @@ static int p2pgem_dmabuf_pin(struct dma_buf_attachment *attach)
 	wait = dma_resv_wait_timeout(bo->tbo.base.resv, DMA_RESV_USAGE_KERNEL,
 				     true, MAX_SCHEDULE_TIMEOUT);
 	if (wait < 0) {
-		ttm_bo_unpin(&bo->tbo);
-		if (!bo->tbo.pin_count && bo->pinned_vram) {
-			bo->pinned_vram = false;
-			p2pgem_pin_quota_put(bo);
-		}
+		p2pgem_bo_dmabuf_unpin(bo);
 		return wait;
 	}
 	pa->pins++;
@@ -162,11 +168,7 @@ static void p2pgem_dmabuf_unpin(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(bo->tbo.base.resv);
 	p2pbuf_attachment(attach)->pins--;
-	ttm_bo_unpin(&bo->tbo);
-	if (!bo->tbo.pin_count && bo->pinned_vram) {
-		bo->pinned_vram = false;
-		p2pgem_pin_quota_put(bo);
-	}
+	p2pgem_bo_dmabuf_unpin(bo);
 }
 
 static struct sg_table *p2pgem_dmabuf_map_vram(struct p2pgem_bo *bo,
