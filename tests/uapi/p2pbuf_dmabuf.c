@@ -1084,6 +1084,12 @@ static int bad_input(void)
 	      "map before attach: %s", strerror(errno));
 	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_DETACH) && errno == ENOENT,
 	      "detach before attach: %s", strerror(errno));
+	{
+		struct p2pbuf_ti_status st;
+
+		CHECK(ioctl(ti, P2PBUF_TI_IOCTL_STATUS, &st) && errno == ENOENT,
+		      "status before attach: %s", strerror(errno));
+	}
 	CHECK_RET(ti_dma(ti, 0, data, 16, P2PBUF_TI_DMA_TO_BUFFER), -ENOENT);
 	CHECK(ioctl(ti, _IO('p', 0x7f)) && errno == ENOTTY, "unknown ioctl");
 
