@@ -16,7 +16,8 @@ packages=(
 	# userspace
 	pkg-config libdrm-dev zlib1g-dev valgrind
 	# clients that run in the guest
-	rdma-core ibverbs-utils libibverbs-dev nvme-cli fio pciutils jq
+	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
+	nvme-cli fio pciutils jq
 )
 
 missing=()

@@ -13,6 +13,8 @@
  *                                       and buffer API
  *   p2pbuf-test-peer explain-buffer     p2pgem buffers explained against
  *                                       the p2pbuf_probe matrix
+ *   p2pbuf-test-peer rdma IBDEV KIND    register KIND buffers with the
+ *                                       rdma-core device IBDEV
  *
  * KIND is "udmabuf", "vgem" or "p2pgem" (VRAM buffers). Exit 0 pass, 77 skip, 1 fail; one line per
  * check on stdout.
@@ -40,6 +42,10 @@
 #include "fdutil.h"
 #include "sw_sync.h"
 #include "../importer/p2pbuf_test_importer.h"
+
+#ifdef P2PBUF_HAVE_IBVERBS
+#include <infiniband/verbs.h>
+#endif
 
 #define SKIP 77
 
@@ -963,6 +969,112 @@ static int explain_buffer(void)
 	return 0;
 }
 
+/* ---- rdma: registration with a real rdma-core device ---- */
+
+#ifdef P2PBUF_HAVE_IBVERBS
+static struct ibv_context *rdma_open(const char *name)
+{
+	struct ibv_context *ctx = NULL;
+	struct ibv_device **list;
+	int i, n = 0;
+
+	list = ibv_get_device_list(&n);
+	if (!list)
+		fail("ibv_get_device_list: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (!ctx)
+		fail("no RDMA device %s among %d", name, n);
+	return ctx;
+}
+
+/*
+ * The device itself works: an ordinary MR over malloc'd memory registers.
+ * Then the buffer's dma-buf through p2pbuf_ibv_reg_mr(): either an MR of
+ * exactly the described range, or -EOPNOTSUPP for a device that cannot
+ * register dma-buf memory (soft-RoCE on 6.1 has no reg_user_mr_dmabuf).
+ * Either way nothing leaks and the buffer is intact afterwards.
+ */
+static int rdma(const char *ibdev, const char *kind_name)
+{
+	const int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+			   IBV_ACCESS_REMOTE_WRITE;
+	int fds_before = open_fds(), fd, ret;
+	struct p2pbuf_desc desc;
+	struct ibv_context *ctx;
+	struct ibv_mr *mr = NULL;
+	struct ibv_pd *pd;
+	struct kind k;
+	void *mem;
+
+	role = "rdma";
+	ret = kind_open(&k, kind_name);
+	if (ret) {
+		printf("SKIP %s: %s\n", kind_name, strerror(-ret));
+		return SKIP;
+	}
+	ctx = rdma_open(ibdev);
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		fail("ibv_alloc_pd on %s: %s", ibdev, strerror(errno));
+	mem = calloc(1, 1 << 16);
+	mr = mem ? ibv_reg_mr(pd, mem, 1 << 16, access) : NULL;
+	if (!mr)
+		fail("ordinary ibv_reg_mr on %s: %s", ibdev, strerror(errno));
+	ibv_dereg_mr(mr);
+	free(mem);
+
+	TRY(kind_alloc(&k, kind_size(kind_name), &fd));
+	pattern(fd, 41, 0);
+	/* The second half, as an application registers part of a buffer. */
+	TRY(p2pbuf_desc_init(fd, kind_size(kind_name) / 2, 0, 0x10000, &desc));
+	if (desc.fd != fd || desc.length != kind_size(kind_name) / 2)
+		fail("descriptor {%d, %llu, %llu}", desc.fd,
+		     (unsigned long long)desc.offset,
+		     (unsigned long long)desc.length);
+	mr = NULL;
+	ret = p2pbuf_ibv_reg_mr(pd, &desc, access, &mr);
+	if (!ret) {
+		if (mr->length != desc.length || mr->addr != (void *)0x10000)
+			fail("MR covers %zu bytes at %p", mr->length, mr->addr);
+		ok("%s %s: registered %llu bytes, lkey 0x%x", ibdev, kind_name,
+		   (unsigned long long)desc.length, mr->lkey);
+		ibv_dereg_mr(mr);
+	} else if (ret == -EOPNOTSUPP) {
+		if (mr)
+			fail("an MR came back with -EOPNOTSUPP");
+		ok("%s %s: cannot register dma-buf memory, reported as EOPNOTSUPP",
+		   ibdev, kind_name);
+	} else {
+		fail("p2pbuf_ibv_reg_mr(%s, %s): %s", ibdev, kind_name,
+		     strerror(-ret));
+	}
+	EXPECT(p2pbuf_ibv_reg_mr(NULL, &desc, access, &mr), -EINVAL);
+	EXPECT(p2pbuf_ibv_reg_mr(pd, NULL, access, &mr), -EINVAL);
+	EXPECT(p2pbuf_ibv_reg_mr(pd, &desc, access, NULL), -EINVAL);
+	EXPECT(p2pbuf_desc_init(fd, kind_size(kind_name), 0, 0, &desc), -EINVAL);
+	EXPECT(p2pbuf_desc_init(fd, 4096, kind_size(kind_name), 0, &desc), -EINVAL);
+	pattern(fd, 41, 1);
+	close(fd);
+	kind_close(&k);
+	if (ibv_dealloc_pd(pd) || ibv_close_device(ctx))
+		fail("releasing %s: %s", ibdev, strerror(errno));
+	if (open_fds() != fds_before)
+		fail("%d descriptors open, %d before", open_fds(), fds_before);
+	ok("%s %s: bad input rejected, buffer intact, no descriptor leaked",
+	   ibdev, kind_name);
+	return 0;
+}
+#else
+static int rdma(const char *ibdev, const char *kind_name)
+{
+	printf("SKIP rdma %s %s: built without rdma-core\n", ibdev, kind_name);
+	return SKIP;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -982,6 +1094,8 @@ int main(int argc, char **argv)
 		return explain_buffer();
 	if (argc >= 3 && !strcmp(argv[1], "device"))
 		return device(argv[2]);
-	fprintf(stderr, "usage: p2pbuf-test-peer share|death|reject KIND [COUNT] | device DRIVER\n");
+	if (argc >= 4 && !strcmp(argv[1], "rdma"))
+		return rdma(argv[2], argv[3]);
+	fprintf(stderr, "usage: p2pbuf-test-peer share|death|reject KIND [COUNT] | device DRIVER | explain-buffer | rdma IBDEV KIND\n");
 	return 2;
 }
