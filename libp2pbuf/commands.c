@@ -867,15 +867,19 @@ int cmd_attach(int argc, char **argv)
 static void explain_help(FILE *out)
 {
 	fprintf(out,
-		"usage: p2pbuf explain PROVIDER PEER [--json] [--probe-dir DIR]\n"
+		"usage: p2pbuf explain PROVIDER|PID:FD PEER [--json] [--probe-dir DIR]\n"
 		"                      [--sysfs DIR] [--kernel-config FILE]\n"
 		"\n"
 		"Would PEER get a peer-to-peer mapping of a buffer in PROVIDER's\n"
 		"memory, and if not, why? PROVIDER is the PCI address of the device\n"
-		"that holds the buffer, or a DRM device (node or driver name); PEER\n"
-		"is a PCI address. The kernel's verdict comes from the p2pbuf_probe\n"
-		"matrix when it is loaded; otherwise the answer is derived from the\n"
-		"kernel configuration and the PCI topology, and says so.\n"
+		"that holds the buffer, or a DRM device (node or driver name). PID:FD\n"
+		"is a dma-buf that process PID holds as descriptor FD, taken with\n"
+		"pidfd_getfd() (needs ptrace rights over PID): the answer is then for\n"
+		"that buffer as it is (placement, pins, size), from its exporter.\n"
+		"PEER is a PCI address. The kernel's verdict comes from the\n"
+		"p2pbuf_probe matrix when it is loaded; otherwise the answer is\n"
+		"derived from the kernel configuration and the PCI topology, and\n"
+		"says so.\n"
 		"Exit 0 with an answer (P2P or not), 1 if none can be given.\n");
 }
 
@@ -885,9 +889,12 @@ int cmd_explain(int argc, char **argv)
 	struct opts o = { 0 };
 	struct p2pbuf_explain_source src;
 	const char *pos[2], *provider, *map = "?", *reason = "?";
+	const char *buffer = NULL;
 	struct p2pbuf_device_info info;
 	struct p2pbuf_device *dev;
-	int npos, ret;
+	int npos, ret, fd, rfd;
+	char exporter[32];
+	pid_t pid;
 
 	ret = parse(argc, argv, "--json --probe-dir --sysfs --kernel-config", &o,
 		    pos, 2, &npos, explain_help);
@@ -898,8 +905,33 @@ int cmd_explain(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	provider = pos[0];
-	/* A DRM device stands for its PCI function. */
-	if (strchr(provider, '/') || !strchr(provider, ':')) {
+	src.sysfs_pci = o.sysfs;
+	src.probe_dir = o.probe_dir;
+	src.kernel_config = o.config;
+	if (!cli_parse_buffer_ref(provider, &pid, &rfd)) {
+		/* One buffer of another process, as its exporter keeps it. */
+		ret = p2pbuf_pidfd_getfd(pid, rfd, 0, &fd);
+		if (ret) {
+			fprintf(stderr, "p2pbuf explain: cannot take %s: %s\n",
+				provider, ret == -EBADFD ? "not a dma-buf" :
+				strerror(-ret));
+			return ret == -ENOSYS ? EXIT_UNAVAILABLE : EXIT_FAILED;
+		}
+		ret = p2pbuf_explain_dmabuf(fd, pos[1], &src, &e, exporter,
+					    sizeof(exporter));
+		close(fd);
+		if (ret) {
+			fprintf(stderr, "p2pbuf explain: %s: %s\n", provider,
+				ret == -EINVAL ? "PEER must be a PCI address" :
+				ret == -ENODEV ? "not exported by a p2pgem device or udmabuf: no answer for this exporter" :
+				strerror(-ret));
+			return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		}
+		buffer = provider;
+		provider = exporter;
+		goto answer;
+	} else if (strchr(provider, '/') || !strchr(provider, ':')) {
+		/* A DRM device stands for its PCI function. */
 		ret = p2pbuf_device_open(provider, &dev);
 		if (ret) {
 			fprintf(stderr, "p2pbuf explain: %s: %s\n", provider,
@@ -915,9 +947,6 @@ int cmd_explain(int argc, char **argv)
 		}
 		provider = info.pci_address;
 	}
-	src.sysfs_pci = o.sysfs;
-	src.probe_dir = o.probe_dir;
-	src.kernel_config = o.config;
 	ret = p2pbuf_explain(provider, pos[1], &src, &e);
 	if (ret) {
 		fprintf(stderr, "p2pbuf explain: %s\n",
@@ -925,10 +954,14 @@ int cmd_explain(int argc, char **argv)
 			strerror(-ret));
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
 	}
+answer:
 	p2pbuf_map_name(e.map, &map);
 	p2pbuf_reason_name(e.reason, &reason);
 	if (o.json) {
-		printf("{\"provider\":\"%s\",\"client\":\"%s\",\"map\":\"%s\",\"reason\":\"%s\",\"kernel_reason\":",
+		printf("{");
+		if (buffer)
+			printf("\"buffer\":\"%s\",", buffer);
+		printf("\"provider\":\"%s\",\"client\":\"%s\",\"map\":\"%s\",\"reason\":\"%s\",\"kernel_reason\":",
 		       provider, pos[1], map, reason);
 		cli_json_string(stdout, e.reason_code);
 		printf(",\"distance\":%d,\"dma\":%llu,\"kernel_verdict\":%s,\"common_upstream\":\"%s\",\"provider_iommu_group\":%d,\"client_iommu_group\":%d,\"pci_p2pdma\":%d,\"dmabuf_move_notify\":%d,\"text\":",
@@ -940,6 +973,8 @@ int cmd_explain(int argc, char **argv)
 		printf("}\n");
 		return EXIT_OK;
 	}
+	if (buffer)
+		printf("buffer %s, exported by %s\n", buffer, provider);
 	printf("%s -> %s: %s\n", provider, pos[1], map);
 	printf("  %s\n", e.text);
 	printf("  verdict: %s\n", e.kernel_verdict ?

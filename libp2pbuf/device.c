@@ -618,3 +618,119 @@ out:
 	*out = e;
 	return 0;
 }
+
+/* The exporter name of dma-buf @fd of this process ("drm", "udmabuf", ...). */
+static int dmabuf_exporter(int fd, struct p2pbuf_dmabuf_info *info)
+{
+	char path[64], text[4096];
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ret = p2pbuf__read_file(path, text, sizeof(text));
+	if (ret)
+		return ret;
+	ret = p2pbuf_fdinfo_parse(text, info);
+	return ret == -ENOENT ? -EBADFD : ret;
+}
+
+/*
+ * Which p2pgem device exported dma-buf @fd? Each one imports it in turn: its
+ * own comes back as the buffer it exported (GEM_INFO answers), any other as
+ * an import of a foreign dma-buf (GEM_INFO: -EOPNOTSUPP), a dynamic
+ * attachment that never maps and goes away with the handle.
+ */
+static int p2pgem_owner(int fd, struct p2pbuf_device **devp,
+			struct p2pbuf_buffer **bufp)
+{
+	struct p2pbuf_device_info infos[MAX_DEVICES];
+	struct drm_p2pgem_gem_info gi;
+	struct p2pbuf_buffer *buf;
+	struct p2pbuf_device *dev;
+	unsigned int n, i;
+	int ret;
+
+	ret = p2pbuf_device_list(infos, MAX_DEVICES, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && i < MAX_DEVICES; i++) {
+		if (strcmp(infos[i].driver, "p2pgem") || !infos[i].pci_address[0])
+			continue;
+		ret = p2pbuf_device_open(infos[i].pci_address, &dev);
+		if (ret)
+			return ret;
+		ret = p2pbuf_buffer_import(dev, fd, &buf);
+		if (!ret) {
+			memset(&gi, 0, sizeof(gi));
+			gi.handle = buf->handle;
+			if (!drmIoctl(dev->fd, DRM_IOCTL_P2PGEM_GEM_INFO, &gi)) {
+				*devp = dev;
+				*bufp = buf;
+				return 0;
+			}
+			ret = errno == EOPNOTSUPP ? 0 : -errno;
+			p2pbuf_buffer_put(buf);
+		}
+		p2pbuf_device_close(dev);
+		if (ret)
+			return ret;
+	}
+	return -ENODEV;
+}
+
+int p2pbuf_explain_dmabuf(int fd, const char *client,
+			  const struct p2pbuf_explain_source *src,
+			  struct p2pbuf_explanation *out, char *exporter,
+			  size_t len)
+{
+	struct p2pbuf_dmabuf_info di = { 0 };
+	struct p2pbuf_explanation e;
+	struct p2pbuf_device *dev;
+	struct p2pbuf_buffer *buf;
+	const char *name = "-";
+	char pci[16];
+	int ret;
+
+	if (!client || !out || (len && !exporter))
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_check(fd);
+	if (ret)
+		return ret;
+	ret = dmabuf_exporter(fd, &di);
+	if (ret)
+		return ret;
+	if (!strcmp(di.exporter, "udmabuf")) {
+		/* memfd pages: system memory, whoever imports it. */
+		if (p2pbuf__pci_address(client, pci))
+			return -EINVAL;
+		memset(&e, 0, sizeof(e));
+		e.map = P2PBUF_MAP_NONE;
+		e.reason = P2PBUF_REASON_IN_SYSTEM_MEMORY;
+		e.distance = -1;
+		e.provider_iommu_group = -1;
+		e.client_iommu_group = -1;
+		e.kernel_p2pdma = -1;
+		e.kernel_move_notify = -1;
+		p2pbuf_reason_name(e.reason, &name);
+		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
+		p2pbuf__explain_say(&e, di.exporter, pci);
+		if (len)
+			p2pbuf__strlcpy(exporter, di.exporter, len);
+		*out = e;
+		return 0;
+	}
+	/* GEM drivers all export as "drm": ask the p2pgem devices. */
+	if (strcmp(di.exporter, "drm"))
+		return -ENODEV;
+	ret = p2pgem_owner(fd, &dev, &buf);
+	if (ret)
+		return ret;
+	ret = p2pbuf_explain_buffer(buf, client, src, &e);
+	if (!ret) {
+		if (len)
+			p2pbuf__strlcpy(exporter, dev->info.pci_address, len);
+		*out = e;
+	}
+	p2pbuf_buffer_put(buf);
+	p2pbuf_device_close(dev);
+	return ret;
+}

@@ -674,6 +674,33 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 			  struct p2pbuf_explanation *out);
 
 /**
+ * p2pbuf_explain_dmabuf() - would @client get a P2P mapping of dma-buf @fd?
+ * @fd: a dma-buf descriptor, from any process (see p2pbuf_pidfd_getfd())
+ * @client: PCI address of the peer that would import it
+ * @src: where to look, or NULL for the running system
+ * @out: the answer
+ * @exporter: filled with the PCI address of the p2pgem device that exported
+ *            the buffer, or "udmabuf"; may be NULL if @len is 0
+ * @len: room in @exporter
+ *
+ * For a descriptor whose exporting device the caller does not know: a
+ * dma-buf received from another process or taken from it. A p2pgem dma-buf
+ * is found by importing it into each p2pgem device in turn until one
+ * recognizes its own buffer (the others hold a dynamic attachment for the
+ * moment of the question and never map it), then p2pbuf_explain_buffer()
+ * answers. A udmabuf is system memory: "in-system-memory".
+ *
+ * Return: -EBADFD if @fd is not a dma-buf, -EINVAL for a malformed
+ * @client, -ENODEV if no p2pgem device exported it and the exporter is not
+ * known to hold system memory (vgem and other GEM drivers: they all export
+ * as "drm", and importing into them to find out could pin the buffer).
+ */
+int p2pbuf_explain_dmabuf(int fd, const char *client,
+			  const struct p2pbuf_explain_source *src,
+			  struct p2pbuf_explanation *out, char *exporter,
+			  size_t len);
+
+/**
  * p2pbuf_map_name() - a stable word for an enum p2pbuf_map
  * @map: the value
  * @name: "bus-address", "host-bridge", "iommu", "none", "error" or "unknown"

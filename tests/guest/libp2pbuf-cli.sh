@@ -18,6 +18,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# hold NAME ALLOC-ARGS...: "p2pbuf alloc ALLOC-ARGS --hold --json" in the
+# background, keeping its buffer until "release NAME" closes its stdin (a
+# fifo). Its JSON line lands in $tmp/alloc.NAME; hold_ref[NAME] is PID:FD.
+declare -A hold_w hold_pid hold_ref
+hold() {
+	local name=$1 w
+	shift
+	mkfifo "$tmp/hold.$name"
+	# Not holding the other holders' fifos open: they would never see EOF.
+	(
+		for w in "${hold_w[@]}"; do eval "exec $w>&-"; done
+		exec p2pbuf alloc "$@" --hold --json > "$tmp/alloc.$name" < "$tmp/hold.$name"
+	) &
+	hold_pid[$name]=$!
+	holders+=("$!")
+	exec {w}> "$tmp/hold.$name"
+	hold_w[$name]=$w
+	for _ in $(seq 50); do [ -s "$tmp/alloc.$name" ] && break; sleep 0.1; done
+	hold_ref[$name]=$(jq -r '"\(.pid):\(.fd)"' < "$tmp/alloc.$name")
+}
+release() {
+	eval "exec ${hold_w[$1]}>&-"
+	wait "${hold_pid[$1]}" || bad "alloc --hold $1: exit $?"
+	rm -f "$tmp/hold.$1"
+}
+
 # --help for every command, exit 0; a bad option is exit 2.
 for c in info topology explain alloc fill verify share attach ls; do
 	out=$(p2pbuf "$c" --help) || bad "p2pbuf $c --help exit $?"
@@ -43,17 +69,10 @@ good "info: $(jq -c '{udmabuf, probe, drivers: [.devices[].driver]}' <<< "$info"
 for dev in --udmabuf "--device vgem"; do
 	size=3M bytes=3145728
 	[ "$dev" = --udmabuf ] && size=64K bytes=65536
-	# The holder keeps the buffer until its stdin, a fifo, is closed.
-	mkfifo "$tmp/hold"
-	rm -f "$tmp/alloc"
 	# shellcheck disable=SC2086
-	p2pbuf alloc --size $size $dev --name "cli test" --pattern 11 --hold --json \
-		> "$tmp/alloc" < "$tmp/hold" &
-	holder=$!
-	holders+=("$holder")
-	exec 7> "$tmp/hold"
-	for _ in $(seq 50); do [ -s "$tmp/alloc" ] && break; sleep 0.1; done
-	alloc=$(cat "$tmp/alloc")
+	hold buf --size $size $dev --name "cli test" --pattern 11
+	holder=${hold_pid[buf]}
+	alloc=$(cat "$tmp/alloc.buf")
 	pid=$(jq -r .pid <<< "$alloc")
 	fd=$(jq -r .fd <<< "$alloc")
 	[ "$pid" = "$holder" ] || bad "alloc $dev: pid $pid, expected $holder"
@@ -74,9 +93,7 @@ for dev in --udmabuf "--device vgem"; do
 	p2pbuf verify "$pid:$fd" --pattern 12 > /dev/null || bad "verify $dev after fill"
 	p2pbuf verify "$pid:0" --pattern 1 > /dev/null 2>&1
 	[ $? = 1 ] || bad "verify of a non-dma-buf did not fail"
-	exec 7>&-
-	wait "$holder" || bad "alloc --hold $dev exit $?"
-	rm -f "$tmp/hold"
+	release buf
 	good "alloc $dev, ls, fill and verify through pidfd_getfd"
 done
 
@@ -123,6 +140,65 @@ if jq -e '[.devices[] | select(.driver == "p2pgem")] | length > 0' <<< "$info" >
 	fi
 fi
 
+# explain PID:FD: buffers held by other processes, explained as they are.
+# VRAM buffers of each p2pgem device agree with the probe for every peer
+# (the CLI finds the exporting device itself), a p2pgem system buffer and a
+# udmabuf are in-system-memory, vgem and non-dma-bufs get no answer.
+explain_buffers() {
+	local topo=$1 gem p c map reason ex got n=0
+	mapfile -t gems <<< "$(jq -r '.devices[] | select(.driver == "p2pgem") | .pci_address' <<< "$info")"
+	if [ -z "${gems[0]}" ] || ! p2pbuf alloc --device p2pgem --size 4K > /dev/null 2>&1; then
+		echo "no p2pgem that exports dma-bufs: explain PID:FD of VRAM skipped"
+		gems=()
+	fi
+	for gem in "${gems[@]}"; do
+		hold vram --device "$gem" --placement vram --size 1M --pattern 5
+		mapfile -t pairs <<< "$(jq -r --arg p "$gem" '.pairs[] | select(.provider == $p) | "\(.client) \(.map) \(.reason)"' <<< "$topo")"
+		for line in "${pairs[@]}"; do
+			[ -n "$line" ] || continue
+			read -r c map reason <<< "$line"
+			ex=$(p2pbuf explain "${hold_ref[vram]}" "$c" --json) ||
+				{ bad "explain ${hold_ref[vram]} $c: exit $?"; continue; }
+			got=$(jq -r '"\(.buffer) \(.provider) \(.map) \(.kernel_reason)"' <<< "$ex")
+			[ "$got" = "${hold_ref[vram]} $gem $map $reason" ] ||
+				bad "explain VRAM buffer of $gem for $c: $got, probe says $map $reason"
+			n=$((n + 1))
+		done
+		p2pbuf explain "${hold_ref[vram]}" "$c" >&2
+		p2pbuf verify "${hold_ref[vram]}" --pattern 5 > /dev/null ||
+			bad "VRAM buffer of $gem changed by explain"
+		release vram
+	done
+	[ ${#gems[@]} = 0 ] || [ $n -gt 0 ] || bad "explain PID:FD: no pairs for the p2pgem devices"
+
+	c=$(jq -r '.pairs[0].client' <<< "$topo")
+	[ ${#gems[@]} = 0 ] || hold sys --device p2pgem --placement system --size 1M
+	hold udma --udmabuf --size 64K
+	hold vgem --device vgem --size 64K
+	for b in sys udma; do
+		[ -n "${hold_ref[$b]:-}" ] || continue
+		ex=$(p2pbuf explain "${hold_ref[$b]}" "$c" --json) || bad "explain $b buffer: exit $?"
+		jq -e '.map == "none" and .reason == "in-system-memory"' <<< "$ex" > /dev/null ||
+			bad "explain $b buffer: $ex"
+	done
+	ex=$(p2pbuf explain "${hold_ref[udma]}" "$c")
+	grep -q "^buffer ${hold_ref[udma]}, exported by udmabuf$" <<< "$ex" || bad "explain udmabuf: $ex"
+	ex=$(p2pbuf explain "${hold_ref[vgem]}" "$c" 2>&1)
+	rc=$?
+	if [ $rc != 1 ] || ! grep -q "not exported by a p2pgem device or udmabuf" <<< "$ex"; then
+		bad "explain vgem buffer: exit $rc: $ex"
+	fi
+	ex=$(p2pbuf explain "${hold_pid[vgem]}:0" "$c" 2>&1)
+	rc=$?
+	if [ $rc != 1 ] || ! grep -q "not a dma-buf" <<< "$ex"; then
+		bad "explain of a fifo: exit $rc: $ex"
+	fi
+	p2pbuf explain "${hold_ref[udma]}" zz > /dev/null 2>&1
+	[ $? = 2 ] || bad "explain PID:FD with a malformed peer: not exit 2"
+	for b in sys udma vgem; do [ -z "${hold_w[$b]:-}" ] || release $b; done
+	good "explain PID:FD: VRAM buffers of ${#gems[@]} p2pgem devices agree with the probe on $n pairs; system, udmabuf, vgem and non-dma-buf answers"
+}
+
 # explain agrees with the kernel's probe matrix, pair by pair.
 if topo=$(p2pbuf topology --json 2>/dev/null); then
 	n=0
@@ -147,6 +223,7 @@ if topo=$(p2pbuf topology --json 2>/dev/null); then
 		bad "explain without the probe: $ex"
 	ex=$(p2pbuf explain vgem "$c" 2>&1) || bad "explain vgem: exit $?"
 	grep -q "not a PCI device" <<< "$ex" || bad "explain vgem: $ex"
+	explain_buffers "$topo"
 else
 	echo "no probe matrix: explain checks skipped"
 fi

@@ -908,10 +908,11 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
 static int explain_buffer(void)
 {
 	struct p2pbuf_buffer *vram, *sys;
+	struct p2pbuf_explanation bogus;
 	struct p2pbuf_device_info info;
 	struct p2pbuf_device *dev;
+	int ret, pairs = 0, vram_fd;
 	char line[512];
-	int ret, pairs = 0;
 	FILE *f;
 
 	ret = p2pbuf_device_open("p2pgem", &dev);
@@ -928,10 +929,20 @@ static int explain_buffer(void)
 	TRY(p2pbuf_device_info(dev, &info));
 	TRY(p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_VRAM, 0, &vram));
 	TRY(p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_SYSTEM, 0, &sys));
+	TRY(p2pbuf_buffer_export(vram, &vram_fd));
+	EXPECT(p2pbuf_explain_dmabuf(0, "00:00.0", NULL, &bogus, NULL, 0),
+	       -EBADFD);
+	EXPECT(p2pbuf_explain_dmabuf(vram_fd, "zz", NULL, &bogus, NULL, 0),
+	       -EINVAL);
+	EXPECT(p2pbuf_explain_dmabuf(vram_fd, "00:00.0", NULL, NULL, NULL, 0),
+	       -EINVAL);
+	EXPECT(p2pbuf_explain_dmabuf(vram_fd, "00:00.0", NULL, &bogus, NULL, 8),
+	       -EINVAL);
 	while (fgets(line, sizeof(line), f)) {
 		char p[32], c[32], map[32], reason[64];
-		struct p2pbuf_explanation e;
+		struct p2pbuf_explanation e, d;
 		const char *got = "?";
+		char exporter[32];
 		unsigned long long dma;
 		int distance;
 
@@ -940,6 +951,13 @@ static int explain_buffer(void)
 		    strcmp(p, info.pci_address))
 			continue;
 		TRY(p2pbuf_explain_buffer(vram, c, NULL, &e));
+		/* The same question about the bare dma-buf. */
+		TRY(p2pbuf_explain_dmabuf(vram_fd, c, NULL, &d, exporter,
+					  sizeof(exporter)));
+		if (d.map != e.map || d.reason != e.reason ||
+		    strcmp(exporter, info.pci_address))
+			fail("dma-buf of the VRAM buffer -> %s: map %d reason %d from %s; the buffer: map %d reason %d",
+			     c, d.map, d.reason, exporter, e.map, e.reason);
 		p2pbuf_map_name(e.map, &got);
 		/*
 		 * Each probe read maps afresh: an IOMMU hands out a new IOVA
@@ -960,9 +978,10 @@ static int explain_buffer(void)
 	fclose(f);
 	if (!pairs)
 		fail("no probe pairs for provider %s", info.pci_address);
-	ok("p2pgem %s: explain of a VRAM buffer agrees with the probe on %d clients, a system buffer is in-system-memory",
+	ok("p2pgem %s: explain of a VRAM buffer and of its bare dma-buf agree with the probe on %d clients, a system buffer is in-system-memory",
 	   info.pci_address, pairs);
 	explain_vs_importer(dev, vram);
+	close(vram_fd);
 	TRY(p2pbuf_buffer_put(vram));
 	TRY(p2pbuf_buffer_put(sys));
 	TRY(p2pbuf_device_close(dev));
