@@ -147,6 +147,7 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 {
 	char path[64], text[4096];
 	unsigned int n = 0, filled = 0;
+	struct p2pbuf_dmabuf_info *found = NULL;
 	struct dirent *de;
 	DIR *dir;
 	int ret;
@@ -155,10 +156,19 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 		return -EINVAL;
 	if (!pid)
 		pid = getpid();
+	/* Gathered aside: @infos stays as it was if anything fails. */
+	if (max) {
+		found = calloc(max, sizeof(*found));
+		if (!found)
+			return -ENOMEM;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
 	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : -errno;
+	if (!dir) {
+		ret = errno == ENOENT ? -ESRCH : -errno;
+		free(found);
+		return ret;
+	}
 	while ((de = readdir(dir))) {
 		struct p2pbuf_dmabuf_info info = { 0 };
 		char *end;
@@ -178,18 +188,22 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 			continue;	/* closed meanwhile */
 		if (ret) {
 			closedir(dir);
+			free(found);
 			return ret;
 		}
 		info.fd = (int)fd;
 		if (p2pbuf_fdinfo_parse(text, &info))
 			continue;
 		if (filled < max)
-			infos[filled++] = info;
+			found[filled++] = info;
 		n++;
 	}
 	closedir(dir);
-	if (filled)
-		qsort(infos, filled, sizeof(infos[0]), fd_order);
+	if (filled) {
+		qsort(found, filled, sizeof(found[0]), fd_order);
+		memcpy(infos, found, filled * sizeof(found[0]));
+	}
+	free(found);
 	*count = n;
 	return 0;
 }

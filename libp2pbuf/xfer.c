@@ -128,6 +128,25 @@ int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
 	return 0;
 }
 
+/* One wire entry into @m: 0, or -EBADMSG if it is not a valid one. */
+static int decode_entry(const uint8_t *p, struct p2pbuf_meta *m)
+{
+	m->size = get64(p);
+	m->offset = get64(p + 8);
+	m->length = get64(p + 16);
+	m->cookie = get64(p + 24);
+	m->placement = get32(p + 32);
+	m->flags = get32(p + 36);
+	memcpy(m->name, p + 40, P2PBUF_NAME_LEN);
+	if (p2pbuf_meta_validate(m))
+		return -EBADMSG;
+	/* No stray bytes after the name's NUL: nothing hides there. */
+	for (size_t k = strlen(m->name); k < P2PBUF_NAME_LEN; k++)
+		if (m->name[k])
+			return -EBADMSG;
+	return 0;
+}
+
 int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
 		       unsigned int max, unsigned int *count)
 {
@@ -155,24 +174,15 @@ int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
 		return -ENOSPC;
 
 	p += P2PBUF_WIRE_HEADER_SIZE;
-	for (unsigned int i = 0; i < n; i++, p += entry_size) {
+	/* Every entry is checked before the first is stored. */
+	for (unsigned int i = 0; i < n; i++) {
 		struct p2pbuf_meta m;
 
-		m.size = get64(p);
-		m.offset = get64(p + 8);
-		m.length = get64(p + 16);
-		m.cookie = get64(p + 24);
-		m.placement = get32(p + 32);
-		m.flags = get32(p + 36);
-		memcpy(m.name, p + 40, P2PBUF_NAME_LEN);
-		if (p2pbuf_meta_validate(&m))
+		if (decode_entry(p + (size_t)i * entry_size, &m))
 			return -EBADMSG;
-		/* No stray bytes after the name's NUL: nothing hides there. */
-		for (size_t k = strlen(m.name); k < P2PBUF_NAME_LEN; k++)
-			if (m.name[k])
-				return -EBADMSG;
-		meta[i] = m;
 	}
+	for (unsigned int i = 0; i < n; i++)
+		decode_entry(p + (size_t)i * entry_size, &meta[i]);
 	*count = n;
 	return 0;
 }

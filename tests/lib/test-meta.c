@@ -137,7 +137,11 @@ static int decode_rejects(void)
 	CHECK_EQ(p2pbuf_meta_decode(wire, len, out, 4, &n), -EBADMSG);
 	len = good(wire, 2);
 	wire[16 + P2PBUF_WIRE_ENTRY_SIZE + 36] = 1;	/* flags, entry 1 */
+	memset(out, 0x5a, sizeof(out));
 	CHECK_EQ(p2pbuf_meta_decode(wire, len, out, 4, &n), -EBADMSG);
+	/* Entry 0 was good, but nothing is stored when entry 1 is bad. */
+	for (size_t i = 0; i < sizeof(out); i++)
+		CHECK_EQ(((const uint8_t *)out)[i], 0x5a);
 	len = good(wire, 1);
 	wire[16 + 40 + 31] = 'x';		/* byte hidden after the NUL */
 	CHECK_EQ(p2pbuf_meta_decode(wire, len, out, 4, &n), -EBADMSG);
