@@ -6,7 +6,7 @@
 set -uo pipefail
 
 fail=0
-for dev in "" vgem; do
+for dev in "" vgem p2pgem; do
 	# shellcheck disable=SC2086
 	out=$(examples/share-buffer $dev) || { echo "FAIL: share-buffer $dev: exit $?"; fail=1; }
 	echo "$out"

@@ -10,38 +10,18 @@
 # buffers against the kernel's probe.
 set -uo pipefail
 
-peer=libp2pbuf/p2pbuf-test-peer
-ran=0 fail=0
+# shellcheck source=tests/guest/lib/peer-run
+. tests/guest/lib/peer-run
 for kind in udmabuf vgem p2pgem; do
 	for what in death reject; do
 		echo "--- $what $kind"
-		rc=0
-		"$peer" "$what" "$kind" || rc=$?
-		case $rc in
-		0) ran=$((ran + 1)) ;;
-		77) ;;
-		*) echo "FAIL: $what $kind (exit $rc)"; fail=1 ;;
-		esac
+		peer_run "$kind" "$what" "$kind"
 	done
 done
 for driver in vgem p2pgem; do
 	echo "--- device $driver"
-	rc=0
-	"$peer" device $driver || rc=$?
-	case $rc in
-	0) ran=$((ran + 1)) ;;
-	77) ;;
-	*) echo "FAIL: device $driver (exit $rc)"; fail=1 ;;
-	esac
+	peer_run "$driver" device "$driver"
 done
 echo "--- explain-buffer"
-rc=0
-"$peer" explain-buffer || rc=$?
-case $rc in
-0) ran=$((ran + 1)) ;;
-77) ;;
-*) echo "FAIL: explain-buffer (exit $rc)"; fail=1 ;;
-esac
-[ $fail = 0 ] || exit 1
-[ $ran -gt 0 ] || { echo "neither udmabuf nor vgem available"; exit 77; }
-exit 0
+peer_run p2pgem explain-buffer
+peer_done
