@@ -132,3 +132,107 @@ void cli_human_size(uint64_t size, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%llu %s", (unsigned long long)size, units[u]);
 }
+
+int cli_parse_importer(const char *s, unsigned int *importer)
+{
+	static const char *const names[] = {
+		[P2PBUF_IMPORTER_P2P] = "p2p",
+		[P2PBUF_IMPORTER_DYNAMIC] = "dynamic",
+		[P2PBUF_IMPORTER_STATIC] = "static",
+	};
+
+	if (!s || !importer)
+		return -EINVAL;
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*importer = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+
+static int is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+int cli_parse_options(int argc, char **argv, const char *accept,
+		      struct opts *o, const char **pos, int max_pos, int *npos,
+		      void (*help)(FILE *out))
+{
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char key[32], list[256];
+		int bad = 0;
+
+		if (is_help(a)) {
+			help(stdout);
+			return -1;
+		}
+		if (a[0] != '-' || !a[1]) {
+			if (*npos == max_pos)
+				goto usage;
+			pos[(*npos)++] = a;
+			continue;
+		}
+		snprintf(key, sizeof(key), " %s ", a);
+		snprintf(list, sizeof(list), " %s ", accept);
+		if (!strstr(list, key)) {
+			fprintf(stderr, "p2pbuf: unknown option '%s'\n", a);
+			goto usage;
+		}
+		if (!strcmp(a, "--json")) {
+			o->json = 1;
+			continue;
+		}
+		if (!strcmp(a, "--hold")) {
+			o->hold = 1;
+			continue;
+		}
+		if (!strcmp(a, "--udmabuf")) {
+			o->device = NULL;
+			continue;
+		}
+		if (!v)
+			goto usage;
+		i++;
+		if (!strcmp(a, "--device"))
+			o->device = v;
+		else if (!strcmp(a, "--size"))
+			bad = cli_parse_size(v, &o->size) || !o->size;
+		else if (!strcmp(a, "--placement"))
+			bad = cli_parse_placement(v, &o->placement);
+		else if (!strcmp(a, "--name"))
+			o->name = v;
+		else if (!strcmp(a, "--pattern")) {
+			bad = cli_parse_u64(v, &o->pattern);
+			o->have_pattern = 1;
+		}
+		else if (!strcmp(a, "--count")) {
+			uint64_t c;
+
+			bad = cli_parse_u64(v, &c) || !c || c > P2PBUF_MAX_BUFFERS;
+			o->count = (unsigned int)c;
+		} else if (!strcmp(a, "--probe-dir"))
+			o->probe_dir = v;
+		else if (!strcmp(a, "--sysfs"))
+			o->sysfs = v;
+		else if (!strcmp(a, "--kernel-config"))
+			o->config = v;
+		else if (!strcmp(a, "--importer"))
+			bad = cli_parse_importer(v, &o->importer);
+		else
+			bad = 1;
+		if (bad) {
+			fprintf(stderr, "p2pbuf: bad value '%s' for %s\n", v, a);
+			goto usage;
+		}
+	}
+	return EXIT_OK;
+usage:
+	help(stderr);
+	return EXIT_USAGE;
+}

@@ -46,6 +46,35 @@ int cli_parse_placement(const char *s, unsigned int *placement);
 void cli_json_string(FILE *out, const char *s);
 /* "4 MiB", "12 KiB", "100 B" into @buf. */
 void cli_human_size(uint64_t size, char *buf, size_t len);
+/* An importer kind: "p2p", "dynamic" or "static" (enum p2pbuf_importer). */
+int cli_parse_importer(const char *s, unsigned int *importer);
+
+/* The options of a command, as cli_parse_options() found them. */
+struct opts {
+	int json;
+	const char *device;	/* --device; NULL: udmabuf */
+	uint64_t size;
+	unsigned int placement;
+	unsigned int count;
+	const char *name;
+	uint64_t pattern;
+	int have_pattern;
+	int hold;
+	const char *probe_dir;
+	const char *sysfs;
+	const char *config;
+	unsigned int importer;	/* --importer: enum p2pbuf_importer */
+};
+
+/*
+ * Parse the options a command accepts (listed in @accept as option names
+ * separated by spaces); positional arguments go to @pos, at most @max_pos.
+ * Returns EXIT_OK, EXIT_USAGE (after printing @help to stderr), or -1
+ * after printing @help to stdout for --help.
+ */
+int cli_parse_options(int argc, char **argv, const char *accept,
+		      struct opts *o, const char **pos, int max_pos, int *npos,
+		      void (*help)(FILE *out));
 
 /*
  * The test pattern: byte @i of a buffer filled with @seed. Position

@@ -19,110 +19,6 @@
 #include "p2pbuf/p2pbuf.h"
 #include "cli.h"
 
-/* ---- shared option handling ---- */
-
-struct opts {
-	int json;
-	const char *device;	/* --device; NULL: udmabuf */
-	uint64_t size;
-	unsigned int placement;
-	unsigned int count;
-	const char *name;
-	uint64_t pattern;
-	int have_pattern;
-	int hold;
-	const char *probe_dir;
-	const char *sysfs;
-	const char *config;
-};
-
-static int is_help(const char *arg)
-{
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
-}
-
-/*
- * Parse the options a command accepts (listed in @accept as option names
- * separated by spaces); positional arguments go to @pos. Returns EXIT_OK,
- * EXIT_USAGE, or -1 after printing help.
- */
-static int parse(int argc, char **argv, const char *accept, struct opts *o,
-		 const char **pos, int max_pos, int *npos,
-		 void (*help)(FILE *out))
-{
-	*npos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char key[32], list[256];
-		int bad = 0;
-
-		if (is_help(a)) {
-			help(stdout);
-			return -1;
-		}
-		if (a[0] != '-' || !a[1]) {
-			if (*npos == max_pos)
-				goto usage;
-			pos[(*npos)++] = a;
-			continue;
-		}
-		snprintf(key, sizeof(key), " %s ", a);
-		snprintf(list, sizeof(list), " %s ", accept);
-		if (!strstr(list, key)) {
-			fprintf(stderr, "p2pbuf: unknown option '%s'\n", a);
-			goto usage;
-		}
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--hold")) {
-			o->hold = 1;
-			continue;
-		}
-		if (!strcmp(a, "--udmabuf")) {
-			o->device = NULL;
-			continue;
-		}
-		if (!v)
-			goto usage;
-		i++;
-		if (!strcmp(a, "--device"))
-			o->device = v;
-		else if (!strcmp(a, "--size"))
-			bad = cli_parse_size(v, &o->size) || !o->size;
-		else if (!strcmp(a, "--placement"))
-			bad = cli_parse_placement(v, &o->placement);
-		else if (!strcmp(a, "--name"))
-			o->name = v;
-		else if (!strcmp(a, "--pattern")) {
-			bad = cli_parse_u64(v, &o->pattern);
-			o->have_pattern = 1;
-		}
-		else if (!strcmp(a, "--count")) {
-			uint64_t c;
-
-			bad = cli_parse_u64(v, &c) || !c || c > P2PBUF_MAX_BUFFERS;
-			o->count = (unsigned int)c;
-		} else if (!strcmp(a, "--probe-dir"))
-			o->probe_dir = v;
-		else if (!strcmp(a, "--sysfs"))
-			o->sysfs = v;
-		else if (!strcmp(a, "--kernel-config"))
-			o->config = v;
-		else
-			bad = 1;
-		if (bad) {
-			fprintf(stderr, "p2pbuf: bad value '%s' for %s\n", v, a);
-			goto usage;
-		}
-	}
-	return EXIT_OK;
-usage:
-	help(stderr);
-	return EXIT_USAGE;
-}
-
 static int errno_exit(int err)
 {
 	/* A missing driver or kernel feature is "kernel side missing". */
@@ -242,7 +138,7 @@ int cmd_info(int argc, char **argv)
 	unsigned int n = 0;
 	int npos, ret, probe, udmabuf;
 
-	ret = parse(argc, argv, "--json --kernel-config", &o, pos, 0, &npos,
+	ret = cli_parse_options(argc, argv, "--json --kernel-config", &o, pos, 0, &npos,
 		    info_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -343,7 +239,7 @@ int cmd_ls(int argc, char **argv)
 	pid_t pid = 0;
 	int npos, ret;
 
-	ret = parse(argc, argv, "--json", &o, pos, 1, &npos, ls_help);
+	ret = cli_parse_options(argc, argv, "--json", &o, pos, 1, &npos, ls_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (npos && cli_parse_pid(pos[0], &pid)) {
@@ -509,7 +405,7 @@ int cmd_alloc(int argc, char **argv)
 	uint64_t size, bad;
 	int npos, ret;
 
-	ret = parse(argc, argv,
+	ret = cli_parse_options(argc, argv,
 		    "--size --device --udmabuf --placement --name --pattern --hold --json",
 		    &o, pos, 0, &npos, alloc_help);
 	if (ret)
@@ -569,7 +465,7 @@ static void fill_verify_text(FILE *out)
 
 static void fill_help(FILE *out)
 {
-	fprintf(out, "usage: p2pbuf fill PID:FD --pattern SEED\n");
+	fprintf(out, "usage: p2pbuf fill PID:FD --pattern SEED [--json]\n");
 	fill_verify_text(out);
 }
 
@@ -590,7 +486,7 @@ static int fill_or_verify(int argc, char **argv, int verify)
 
 	void (*help)(FILE *out) = verify ? verify_help : fill_help;
 
-	ret = parse(argc, argv, "--pattern --json", &o, pos, 1, &npos, help);
+	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (npos != 1 || !o.have_pattern ||
@@ -606,7 +502,7 @@ static int fill_or_verify(int argc, char **argv, int verify)
 	}
 	ret = pattern_run(fd, o.pattern, verify, &bad);
 	close(fd);
-	if (o.json && verify) {
+	if (o.json) {
 		printf("{\"buffer\":\"%s\",\"pattern\":%llu,\"ok\":%s", pos[0],
 		       (unsigned long long)o.pattern, ret ? "false" : "true");
 		if (ret == -EILSEQ)
@@ -700,7 +596,7 @@ int cmd_share(int argc, char **argv)
 	int npos, ret, lsock = -1, sock = -1, rc = EXIT_FAILED;
 	char reply = 0;
 
-	ret = parse(argc, argv,
+	ret = cli_parse_options(argc, argv,
 		    "--size --device --udmabuf --count --placement --name --pattern --json",
 		    &o, pos, 1, &npos, share_help);
 	if (ret)
@@ -762,8 +658,11 @@ int cmd_share(int argc, char **argv)
 			reply == 'n' ? "found the data wrong" : "went away");
 		goto out;
 	}
-	if (o.json)
-		printf("{\"socket\":\"%s\",\"buffers\":%u,\"ok\":true}\n", pos[0], o.count);
+	if (o.json) {
+		printf("{\"socket\":");
+		cli_json_string(stdout, pos[0]);
+		printf(",\"buffers\":%u,\"ok\":true}\n", o.count);
+	}
 	else
 		printf("the peer received %u buffer%s intact\n", o.count,
 		       o.count == 1 ? "" : "s");
@@ -790,7 +689,7 @@ int cmd_attach(int argc, char **argv)
 	unsigned int n = 0;
 	int npos, ret, sock, ok = 1;
 
-	ret = parse(argc, argv, "--pattern --json", &o, pos, 1, &npos, attach_help);
+	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, attach_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (npos != 1 || socket_address(pos[0], &sun)) {
@@ -810,8 +709,11 @@ int cmd_attach(int argc, char **argv)
 		close(sock);
 		return EXIT_FAILED;
 	}
-	if (o.json)
-		printf("{\"socket\":\"%s\",\"buffers\":[", pos[0]);
+	if (o.json) {
+		printf("{\"socket\":");
+		cli_json_string(stdout, pos[0]);
+		printf(",\"buffers\":[");
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct p2pbuf_dmabuf_info info = { .fd = fds[i] };
 		char path[64], text[4096];
@@ -867,8 +769,8 @@ int cmd_attach(int argc, char **argv)
 static void explain_help(FILE *out)
 {
 	fprintf(out,
-		"usage: p2pbuf explain PROVIDER|PID:FD PEER [--json] [--probe-dir DIR]\n"
-		"                      [--sysfs DIR] [--kernel-config FILE]\n"
+		"usage: p2pbuf explain PROVIDER|PID:FD PEER [--importer KIND] [--json]\n"
+		"                      [--probe-dir DIR] [--sysfs DIR] [--kernel-config FILE]\n"
 		"\n"
 		"Would PEER get a peer-to-peer mapping of a buffer in PROVIDER's\n"
 		"memory, and if not, why? PROVIDER is the PCI address of the device\n"
@@ -876,10 +778,13 @@ static void explain_help(FILE *out)
 		"is a dma-buf that process PID holds as descriptor FD, taken with\n"
 		"pidfd_getfd() (needs ptrace rights over PID): the answer is then for\n"
 		"that buffer as it is (placement, pins, size), from its exporter.\n"
-		"PEER is a PCI address. The kernel's verdict comes from the\n"
-		"p2pbuf_probe matrix when it is loaded; otherwise the answer is\n"
-		"derived from the kernel configuration and the PCI topology, and\n"
-		"says so.\n"
+		"PEER is a PCI address. --importer says how PEER's driver imports\n"
+		"dma-bufs: p2p (dynamic with allow_peer2peer, as RDMA does; the\n"
+		"default), dynamic (without allow_peer2peer) or static; only p2p\n"
+		"importers get device memory peer to peer. The kernel's verdict\n"
+		"comes from the p2pbuf_probe matrix when it is loaded; otherwise\n"
+		"the answer is derived from the kernel configuration and the PCI\n"
+		"topology, and says so.\n"
 		"Exit 0 with an answer (P2P or not), 1 if none can be given.\n");
 }
 
@@ -896,7 +801,7 @@ int cmd_explain(int argc, char **argv)
 	char exporter[32];
 	pid_t pid;
 
-	ret = parse(argc, argv, "--json --probe-dir --sysfs --kernel-config", &o,
+	ret = cli_parse_options(argc, argv, "--json --probe-dir --sysfs --kernel-config --importer", &o,
 		    pos, 2, &npos, explain_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -936,13 +841,23 @@ int cmd_explain(int argc, char **argv)
 		if (ret) {
 			fprintf(stderr, "p2pbuf explain: %s: %s\n", provider,
 				strerror(-ret));
-			return EXIT_FAILED;
+			return errno_exit(ret);
 		}
 		p2pbuf_device_info(dev, &info);
 		p2pbuf_device_close(dev);
 		if (!info.pci_address[0]) {
-			printf("%s (%s) is not a PCI device: it has no device memory to share peer to peer\n",
-			       provider, info.driver);
+			if (!o.json) {
+				printf("%s (%s) is not a PCI device: it has no device memory to share peer to peer\n",
+				       provider, info.driver);
+				return EXIT_OK;
+			}
+			printf("{\"provider\":");
+			cli_json_string(stdout, provider);
+			printf(",\"driver\":");
+			cli_json_string(stdout, info.driver);
+			printf(",\"client\":");
+			cli_json_string(stdout, pos[1]);
+			printf(",\"map\":\"none\",\"reason\":\"not-a-pci-device\"}\n");
 			return EXIT_OK;
 		}
 		provider = info.pci_address;
@@ -955,6 +870,7 @@ int cmd_explain(int argc, char **argv)
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
 	}
 answer:
+	p2pbuf_explain_for_importer(&e, o.importer);
 	p2pbuf_map_name(e.map, &map);
 	p2pbuf_reason_name(e.reason, &reason);
 	if (o.json) {

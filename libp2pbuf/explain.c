@@ -53,6 +53,7 @@ static const char *const reason_names[] = {
 	[P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY] = "pinned-in-system-memory",
 	[P2PBUF_REASON_NOT_PCI_DEVICE] = "not-a-pci-device",
 	[P2PBUF_REASON_LARGER_THAN_VISIBLE] = "larger-than-visible-window",
+	[P2PBUF_REASON_IMPORTER_WITHOUT_P2P] = "importer-without-p2p",
 };
 
 static const char *const placement_names[] = {
@@ -314,6 +315,9 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 	case P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY:
 		how = "the buffer is pinned in system memory by another importer and cannot return to VRAM while that pin lasts";
 		break;
+	case P2PBUF_REASON_IMPORTER_WITHOUT_P2P:
+		how = "the importer does not allow peer2peer, so the exporter maps the buffer in system memory for it (moving it out of VRAM while that mapping lasts)";
+		break;
 	case P2PBUF_REASON_LARGER_THAN_VISIBLE:
 		how = "the buffer is larger than the part of VRAM the bus reaches (the CPU-visible window), so the exporter maps it in system memory";
 		break;
@@ -408,5 +412,28 @@ int p2pbuf_explain(const char *provider_s, const char *client_s,
 	}
 	p2pbuf__explain_say(&e, provider, client);
 	*out = e;
+	return 0;
+}
+
+int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
+				unsigned int importer)
+{
+	const char *name = "-";
+
+	if (!e || importer > P2PBUF_IMPORTER_STATIC)
+		return -EINVAL;
+	if (importer == P2PBUF_IMPORTER_P2P ||
+	    (e->map != P2PBUF_MAP_BUS_ADDRESS &&
+	     e->map != P2PBUF_MAP_HOST_BRIDGE && e->map != P2PBUF_MAP_IOMMU))
+		return 0;
+	e->map = P2PBUF_MAP_NONE;
+	e->reason = P2PBUF_REASON_IMPORTER_WITHOUT_P2P;
+	e->dma_address = 0;
+	p2pbuf_reason_name(e->reason, &name);
+	p2pbuf__strlcpy(e->reason_code, name, sizeof(e->reason_code));
+	snprintf(e->text, sizeof(e->text), "no P2P: %s",
+		 importer == P2PBUF_IMPORTER_STATIC ?
+		 "a static importer (dma_buf_attach, no move_notify) never gets device memory peer to peer; its mapping pins the buffer in system memory, for every importer, until it detaches" :
+		 "the importer does not allow peer2peer, so the exporter maps the buffer in system memory for it (moving it out of VRAM while that mapping lasts)");
 	return 0;
 }

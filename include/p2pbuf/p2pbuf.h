@@ -589,6 +589,21 @@ enum p2pbuf_reason {
 	P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY,	/* ... and pinned there */
 	P2PBUF_REASON_NOT_PCI_DEVICE,		/* the exporter is not PCI */
 	P2PBUF_REASON_LARGER_THAN_VISIBLE,	/* larger than the bus-visible VRAM */
+	P2PBUF_REASON_IMPORTER_WITHOUT_P2P,	/* the importer does not allow P2P */
+};
+
+/**
+ * enum p2pbuf_importer - how the peer's driver imports a dma-buf
+ * @P2PBUF_IMPORTER_P2P: dynamically (move_notify) and with allow_peer2peer,
+ *	as the RDMA core's ib_umem_dmabuf does; what explain assumes
+ * @P2PBUF_IMPORTER_DYNAMIC: dynamically, without allow_peer2peer
+ * @P2PBUF_IMPORTER_STATIC: with dma_buf_attach(): no move_notify, and the
+ *	exporter pins the buffer while the importer has it mapped
+ */
+enum p2pbuf_importer {
+	P2PBUF_IMPORTER_P2P = 0,
+	P2PBUF_IMPORTER_DYNAMIC,
+	P2PBUF_IMPORTER_STATIC,
 };
 
 /**
@@ -699,6 +714,23 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out, char *exporter,
 			  size_t len);
+
+/**
+ * p2pbuf_explain_for_importer() - narrow an answer to the importer's kind
+ * @e: an answer of p2pbuf_explain(), p2pbuf_explain_buffer() or
+ *     p2pbuf_explain_dmabuf(), which assume a P2P-capable importer
+ * @importer: enum p2pbuf_importer
+ *
+ * The exporter decides per attachment: an importer that does not allow
+ * peer2peer (a dynamic one without allow_peer2peer, or any static one)
+ * gets the buffer in system memory even where the devices could reach each
+ * other. A P2P answer becomes map "none", reason "importer-without-p2p";
+ * any other answer stays, as the reason that holds whatever the importer.
+ *
+ * Return: -EINVAL for a NULL @e or an unknown @importer.
+ */
+int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
+				unsigned int importer);
 
 /**
  * p2pbuf_map_name() - a stable word for an enum p2pbuf_map

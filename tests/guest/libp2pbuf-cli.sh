@@ -89,7 +89,9 @@ for dev in --udmabuf "--device vgem"; do
 	rc=$?
 	[ $rc = 1 ] || bad "verify with the wrong pattern: exit $rc"
 	jq -e '.ok == false' <<< "$out" > /dev/null || bad "verify wrong pattern: $out"
-	p2pbuf fill "$pid:$fd" --pattern 12 > /dev/null || bad "fill $dev"
+	out=$(p2pbuf fill "$pid:$fd" --pattern 12 --json) || bad "fill $dev"
+	jq -e --arg b "$pid:$fd" '.buffer == $b and .pattern == 12 and .ok' <<< "$out" > /dev/null ||
+		bad "fill --json: $out"
 	p2pbuf verify "$pid:$fd" --pattern 12 > /dev/null || bad "verify $dev after fill"
 	p2pbuf verify "$pid:0" --pattern 1 > /dev/null 2>&1
 	[ $? = 1 ] || bad "verify of a non-dma-buf did not fail"
@@ -97,8 +99,11 @@ for dev in --udmabuf "--device vgem"; do
 	good "alloc $dev, ls, fill and verify through pidfd_getfd"
 done
 
-# share / attach: two processes, several buffers, patterns checked.
-for dev in --udmabuf "--device vgem"; do
+# share / attach: two processes, several buffers, patterns checked; VRAM
+# buffers too when p2pgem is there.
+share_devs=(--udmabuf "--device vgem")
+[ ! -d /sys/module/p2pgem ] || share_devs+=("--device p2pgem --placement vram")
+for dev in "${share_devs[@]}"; do
 	sock=$tmp/share.sock
 	size=1M bytes=1048576
 	[ "$dev" = --udmabuf ] && size=64K bytes=65536
@@ -111,6 +116,10 @@ for dev in --udmabuf "--device vgem"; do
 	wait $sharer || bad "share $dev exit $?"
 	jq -e --argjson b "$bytes" '.ok and (.buffers | length == 4) and all(.buffers[]; .pattern_ok and .name == "shared" and .size == $b)' \
 		<<< "$att" > /dev/null || bad "attach $dev: $att"
+	case $dev in
+	*vram) jq -e 'all(.buffers[]; .placement == "vram")' <<< "$att" > /dev/null ||
+		bad "attach $dev: not in VRAM: $att" ;;
+	esac
 	grep -q "received 4 buffers intact" "$tmp/share.out" || bad "share $dev: $(cat "$tmp/share.out")"
 	[ ! -e "$sock" ] || bad "share left its socket behind"
 	good "share/attach $dev: 4 buffers, patterns intact"
@@ -123,21 +132,20 @@ p2pbuf attach "$tmp/nothing.sock" > /dev/null 2>&1
 if jq -e '[.devices[] | select(.driver == "p2pgem")] | length > 0' <<< "$info" > /dev/null; then
 	jq -e '[.devices[] | select(.driver == "p2pgem")] | all(.vram_size > 0 and .pci_address != "")' \
 		<<< "$info" > /dev/null || bad "info: p2pgem without VRAM or PCI address: $info"
-	out=$(p2pbuf alloc --device p2pgem --placement vram --size 1M --pattern 3 --json 2>&1)
-	rc=$?
-	if [ $rc = 3 ] && grep -q "Function not implemented" <<< "$out"; then
-		# p2pgem.ko without PRIME export: nothing to share yet.
-		echo "p2pgem cannot export dma-bufs yet: alloc checks skipped"
-	else
-		[ $rc = 0 ] || bad "alloc on p2pgem: exit $rc: $out"
-		jq -e '.placement == "vram" and .size == 1048576' <<< "$out" > /dev/null ||
-			bad "alloc on p2pgem: $out"
-		out=$(p2pbuf alloc --device p2pgem --placement system --size 1M --json) ||
-			bad "alloc system on p2pgem: exit $?"
-		jq -e '.placement == "system"' <<< "$out" > /dev/null ||
-			bad "alloc system on p2pgem: $out"
-		good "p2pgem: info shows VRAM, alloc places in VRAM and system memory"
-	fi
+	out=$(p2pbuf alloc --device p2pgem --placement vram --size 1M --pattern 3 --json 2>&1) ||
+		bad "alloc on p2pgem: exit $?: $out"
+	jq -e '.placement == "vram" and .size == 1048576' <<< "$out" > /dev/null ||
+		bad "alloc on p2pgem: $out"
+	out=$(p2pbuf alloc --device p2pgem --placement system --size 1M --json) ||
+		bad "alloc system on p2pgem: exit $?"
+	jq -e '.placement == "system"' <<< "$out" > /dev/null ||
+		bad "alloc system on p2pgem: $out"
+	# The device by its render node, as info lists it.
+	node=$(jq -r '[.devices[] | select(.driver == "p2pgem")][0].render_node' <<< "$info")
+	out=$(p2pbuf alloc --device "$node" --placement vram --size 64K --json) ||
+		bad "alloc on $node: exit $?"
+	jq -e '.placement == "vram"' <<< "$out" > /dev/null || bad "alloc on $node: $out"
+	good "p2pgem: info shows VRAM, alloc places in VRAM and system memory, also by render node ($node)"
 fi
 
 # explain PID:FD: buffers held by other processes, explained as they are.
@@ -147,10 +155,7 @@ fi
 explain_buffers() {
 	local topo=$1 gem p c map reason ex got n=0
 	mapfile -t gems <<< "$(jq -r '.devices[] | select(.driver == "p2pgem") | .pci_address' <<< "$info")"
-	if [ -z "${gems[0]}" ] || ! p2pbuf alloc --device p2pgem --size 4K > /dev/null 2>&1; then
-		echo "no p2pgem that exports dma-bufs: explain PID:FD of VRAM skipped"
-		gems=()
-	fi
+	[ -n "${gems[0]}" ] || gems=()
 	for gem in "${gems[@]}"; do
 		hold vram --device "$gem" --placement vram --size 1M --pattern 5
 		mapfile -t pairs <<< "$(jq -r --arg p "$gem" '.pairs[] | select(.provider == $p) | "\(.client) \(.map) \(.reason)"' <<< "$topo")"
@@ -215,6 +220,20 @@ if topo=$(p2pbuf topology --json 2>/dev/null); then
 	[ $n -gt 0 ] || bad "no provider/client pairs to explain"
 	p2pbuf explain "$(jq -r '.pairs[0].provider' <<< "$topo")" "$(jq -r '.pairs[0].client' <<< "$topo")" >&2
 	good "explain agrees with the probe on $n pairs"
+	# The importer's kind: only a P2P-capable importer gets device memory.
+	read -r p c <<< "$(jq -r '[.pairs[] | select(.map != "none")][0] | "\(.provider) \(.client)"' <<< "$topo")"
+	if [ "$p" != null ]; then
+		for k in dynamic static; do
+			ex=$(p2pbuf explain "$p" "$c" --importer $k --json) || bad "explain --importer $k: exit $?"
+			jq -e '.map == "none" and .reason == "importer-without-p2p"' <<< "$ex" > /dev/null ||
+				bad "explain $p $c --importer $k: $ex"
+		done
+		ex=$(p2pbuf explain "$p" "$c" --importer p2p --json)
+		jq -e '.map != "none"' <<< "$ex" > /dev/null || bad "explain --importer p2p: $ex"
+		good "explain $p $c: P2P for a p2p importer, importer-without-p2p for dynamic and static ones"
+	fi
+	p2pbuf explain "$p" "$c" --importer none > /dev/null 2>&1
+	[ $? = 2 ] || bad "explain --importer none: not exit 2"
 	# Without the probe, explain derives from sysfs and says so.
 	p=$(jq -r '.pairs[0].provider' <<< "$topo")
 	c=$(jq -r '.pairs[0].client' <<< "$topo")
@@ -223,12 +242,15 @@ if topo=$(p2pbuf topology --json 2>/dev/null); then
 		bad "explain without the probe: $ex"
 	ex=$(p2pbuf explain vgem "$c" 2>&1) || bad "explain vgem: exit $?"
 	grep -q "not a PCI device" <<< "$ex" || bad "explain vgem: $ex"
+	ex=$(p2pbuf explain vgem "$c" --json) || bad "explain vgem --json: exit $?"
+	jq -e '.driver == "vgem" and .map == "none" and .reason == "not-a-pci-device"' <<< "$ex" > /dev/null ||
+		bad "explain vgem --json: $ex"
 	explain_buffers "$topo"
 else
 	echo "no probe matrix: explain checks skipped"
 fi
 p2pbuf explain nonsense 00:01.0 > /dev/null 2>&1
-[ $? = 1 ] || bad "explain of an unknown device: not exit 1"
+[ $? = 3 ] || bad "explain of a device that is not there: not exit 3"
 p2pbuf explain 00:01.0 zz > /dev/null 2>&1
 [ $? = 2 ] || bad "explain with a malformed address: not exit 2"
 

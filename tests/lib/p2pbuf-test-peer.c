@@ -863,6 +863,25 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
 		return;
 	}
 
+	/* An importer that does not allow peer2peer gets system memory. */
+	TRY(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_DYNAMIC));
+	if (e.map != P2PBUF_MAP_NONE ||
+	    e.reason != P2PBUF_REASON_IMPORTER_WITHOUT_P2P)
+		fail("explain for a dynamic importer without P2P: %s", e.reason_code);
+	ti = importer_attach(fd, edu, P2PBUF_TI_DYNAMIC);
+	if (ioctl(ti, P2PBUF_TI_IOCTL_MAP, &map))
+		fail("map: %s", strerror(errno));
+	TRY(p2pbuf_buffer_query(vram, &bi));
+	if (bi.placement != P2PBUF_PLACEMENT_SYSTEM ||
+	    (ent.flags & P2PBUF_TI_BUS_ADDRESS))
+		fail("explain says %s for a dynamic importer without P2P, it got %s memory%s",
+		     e.reason_code, bi.placement == P2PBUF_PLACEMENT_VRAM ?
+		     "VRAM" : "system",
+		     ent.flags & P2PBUF_TI_BUS_ADDRESS ? " by bus address" : "");
+	close(ti);
+	ok("explain says %s for a dynamic importer without allow_peer2peer, and it got system memory",
+	   e.reason_code);
+
 	/* Pinned in system memory by a static importer. */
 	ti = importer_attach(fd, edu, P2PBUF_TI_STATIC);
 	TRY(p2pbuf_explain_buffer(vram, edu, NULL, &e));

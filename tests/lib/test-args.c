@@ -128,6 +128,103 @@ static int pattern(void)
 	return 0;
 }
 
+static int importers(void)
+{
+	unsigned int k = 99;
+
+	CHECK_EQ(cli_parse_importer("p2p", &k), 0);
+	CHECK_EQ(k, P2PBUF_IMPORTER_P2P);
+	CHECK_EQ(cli_parse_importer("dynamic", &k), 0);
+	CHECK_EQ(k, P2PBUF_IMPORTER_DYNAMIC);
+	CHECK_EQ(cli_parse_importer("static", &k), 0);
+	CHECK_EQ(k, P2PBUF_IMPORTER_STATIC);
+	k = 99;
+	CHECK_EQ(cli_parse_importer("Static", &k), -EINVAL);
+	CHECK_EQ(cli_parse_importer("", &k), -EINVAL);
+	CHECK_EQ(k, 99);
+	return 0;
+}
+
+static int helps;
+
+static void count_help(FILE *out)
+{
+	(void)out;
+	helps++;
+}
+
+/* cli_parse_options() over an argv built from words; frees nothing. */
+static int run_parse(const char *accept, struct opts *o, const char **pos,
+		     int max_pos, int *npos, const char *const *words)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = (char *)"cmd";
+	while (*words && argc < 31)
+		argv[argc++] = (char *)*words++;
+	argv[argc] = NULL;
+	memset(o, 0, sizeof(*o));
+	return cli_parse_options(argc, argv, accept, o, pos, max_pos, npos,
+				 count_help);
+}
+
+static int options(void)
+{
+	const char *all = "--json --size --device --udmabuf --count --placement --name --pattern --hold --importer";
+	const char *pos[2];
+	struct opts o;
+	int n;
+
+	CHECK_EQ(run_parse(all, &o, pos, 2, &n, (const char *const[]){
+		"a", "--size", "2M", "--device", "p2pgem", "--json", "--count", "32",
+		"--placement", "vram", "--pattern", "0x10", "--hold",
+		"--importer", "static", "b", NULL }), 0);
+	CHECK_EQ(n, 2);
+	CHECK(!strcmp(pos[0], "a") && !strcmp(pos[1], "b"));
+	CHECK_EQ(o.size, 2 << 20);
+	CHECK(!strcmp(o.device, "p2pgem"));
+	CHECK(o.json && o.hold && o.have_pattern);
+	CHECK_EQ(o.count, 32);
+	CHECK_EQ(o.placement, P2PBUF_PLACEMENT_VRAM);
+	CHECK_EQ(o.pattern, 16);
+	CHECK_EQ(o.importer, P2PBUF_IMPORTER_STATIC);
+	/* --udmabuf after --device wins. */
+	CHECK_EQ(run_parse(all, &o, pos, 0, &n, (const char *const[]){
+		"--device", "vgem", "--udmabuf", NULL }), 0);
+	CHECK(!o.device);
+
+	helps = 0;
+	/* Usage errors: help on stderr, EXIT_USAGE. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"a", "b", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse("--json", &o, pos, 1, &n, (const char *const[]){
+		"--hold", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--size", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--size", "0", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--count", "33", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--placement", "gpu", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--importer", "none", NULL }), EXIT_USAGE);
+	/* A prefix of an accepted option is not that option. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--js", NULL }), EXIT_USAGE);
+	CHECK_EQ(helps, 8);
+	/* --help wherever it is: -1, parsing stops. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--size", "1K", "-h", "--bogus", NULL }), -1);
+	CHECK_EQ(helps, 9);
+	/* "-" alone is a positional argument (stdin, say). */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"-", NULL }), 0);
+	CHECK(n == 1 && !strcmp(pos[0], "-"));
+	return 0;
+}
+
 static const struct test tests[] = {
 	TEST(sizes),
 	TEST(numbers),
@@ -136,6 +233,8 @@ static const struct test tests[] = {
 	TEST(json_strings),
 	TEST(human_sizes),
 	TEST(pattern),
+	TEST(importers),
+	TEST(options),
 };
 
 int main(void)

@@ -32,6 +32,7 @@ static const char *const tree[][2] = {
 	{ "0000:03:00.0", "pci0000:00/0000:00:02.0/0000:01:00.0/0000:02:00.0/0000:03:00.0" },
 	{ "0000:04:00.0", "pci0000:00/0000:00:02.0/0000:01:00.0/0000:02:01.0/0000:04:00.0" },
 	{ "0000:05:00.0", "pci0000:00/0000:00:03.0/0000:05:00.0" },
+	{ "0000:06:00.0", "pci0000:00/0000:00:02.0/0000:01:00.0/0000:02:02.0/0000:06:00.0" },
 };
 
 static int mkdirs(const char *path)
@@ -72,7 +73,7 @@ static int build(void)
 	snprintf(probe, sizeof(probe), "%s/probe", root);
 	if (mkdirs(sysfs) || mkdirs(probe))
 		return -1;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]); i++) {
 		snprintf(target, sizeof(target), "%s/devices/%s", root, tree[i][1]);
 		snprintf(path, sizeof(path), "%s/%s", sysfs, tree[i][0]);
 		if (mkdirs(target) || symlink(target, path))
@@ -88,7 +89,8 @@ static int build(void)
 	snprintf(path, sizeof(path), "%s/matrix", probe);
 	if (write_text(path,
 		       "provider=0000:03:00.0 client=0000:05:00.0 distance=-1 map=none dma=0x0 reason=host-bridge-not-whitelisted\n"
-		       "provider=0000:03:00.0 client=0000:09:00.0 distance=4 map=bus-address dma=0xfe000000 reason=-\n"))
+		       "provider=0000:03:00.0 client=0000:09:00.0 distance=4 map=bus-address dma=0xfe000000 reason=-\n"
+		       "provider=0000:03:00.0 client=0000:06:00.0 distance=-1 map=none dma=0x0 reason=acs-redirect\n"))
 		return -1;
 	snprintf(cfg_yes, sizeof(cfg_yes), "%s/config-yes", root);
 	snprintf(cfg_no_p2p, sizeof(cfg_no_p2p), "%s/config-no-p2p", root);
@@ -171,6 +173,51 @@ static int not_provider(void)
 	return 0;
 }
 
+/* Below one switch, but a downstream port redirects: the kernel says so. */
+static int acs_redirect(void)
+{
+	struct p2pbuf_explanation e;
+
+	CHECK_EQ(explain("0000:03:00.0", "0000:06:00.0", cfg_yes, &e), 0);
+	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
+	CHECK_EQ(e.reason, P2PBUF_REASON_ACS_REDIRECT);
+	CHECK_EQ(e.kernel_verdict, 1);
+	CHECK(!strcmp(e.reason_code, "acs-redirect"));
+	CHECK(!strcmp(e.common_upstream, "0000:01:00.0"));
+	CHECK(strstr(e.text, "ACS redirect"));
+	return 0;
+}
+
+/* Only a P2P-capable importer gets what the devices allow. */
+static int importer_kinds(void)
+{
+	struct p2pbuf_explanation e, p2p;
+
+	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_yes, &p2p), 0);
+	CHECK_EQ(p2p.map, P2PBUF_MAP_BUS_ADDRESS);
+	e = p2p;
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_P2P), 0);
+	CHECK_EQ(e.map, p2p.map);
+	CHECK_EQ(e.reason, p2p.reason);
+	CHECK(!strcmp(e.text, p2p.text));
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_DYNAMIC), 0);
+	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
+	CHECK_EQ(e.reason, P2PBUF_REASON_IMPORTER_WITHOUT_P2P);
+	CHECK(!strcmp(e.reason_code, "importer-without-p2p"));
+	CHECK(strstr(e.text, "allow peer2peer"));
+	e = p2p;
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_STATIC), 0);
+	CHECK_EQ(e.reason, P2PBUF_REASON_IMPORTER_WITHOUT_P2P);
+	CHECK(strstr(e.text, "static importer"));
+	/* A reason that holds whatever the importer stays. */
+	CHECK_EQ(explain("03:00.0", "0000:05:00.0", cfg_yes, &e), 0);
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_STATIC), 0);
+	CHECK_EQ(e.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_WHITELISTED);
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, 3), -EINVAL);
+	CHECK_EQ(p2pbuf_explain_for_importer(NULL, 0), -EINVAL);
+	return 0;
+}
+
 static int odd_pairs(void)
 {
 	struct p2pbuf_explanation e;
@@ -231,6 +278,8 @@ static const struct test tests[] = {
 	TEST(derived_switch),
 	TEST(not_provider),
 	TEST(odd_pairs),
+	TEST(acs_redirect),
+	TEST(importer_kinds),
 	TEST(kernel_without_p2pdma),
 	TEST(kernel_without_move_notify),
 	TEST(config_files),
