@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make demo`'s guest side runs and says what it should, so that the demo
+# cannot rot between releases: the probe's matrix, the p2pgem and dma-buf
+# demos, and the p2pbuf tool's VRAM buffer seen, explained and shared.
+set -uo pipefail
+
+out=$("$P2PBUF_REPO/tests/demo/guest-demo" 2>&1)
+rc=$?
+echo "$out"
+[ $rc = 0 ] || { echo "FAIL: guest-demo exit $rc"; exit 1; }
+fail=0
+for want in "(p2pbuf topology):" "p2pbuf alloc --device p2pgem" \
+	"of vram memory from p2pgem, named demo" ": holds pattern 7" \
+	"p2pbuf explain " "the peer received 2 buffers intact"; do
+	grep -qF -- "$want" <<< "$out" || { echo "FAIL: no '$want' in the demo"; fail=1; }
+done
+exit $fail
