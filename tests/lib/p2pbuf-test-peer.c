@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -276,9 +277,10 @@ static int reader(int sock, unsigned int count, uint64_t size)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
 	struct p2pbuf_dmabuf_info info;
-	int fds[P2PBUF_MAX_BUFFERS], sync;
+	int fds[P2PBUF_MAX_BUFFERS], sync, ep, ready;
 	unsigned int n = 0, listed;
 	int fds_before = open_fds();
+	struct epoll_event ev;
 
 	role = "reader";
 	TRY(p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0));
@@ -303,7 +305,30 @@ static int reader(int sock, unsigned int count, uint64_t size)
 	TRY(p2pbuf_fence_export(fds[0], P2PBUF_ACCESS_READ, &sync));
 	EXPECT(p2pbuf_fence_wait(sync, 50), -ETIME);
 	ok("buffer 0 busy: dma-buf poll and exported sync_file both pending");
+	/* Both sit in the application's own epoll set, as documented. */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		fail("epoll_create1: %s", strerror(errno));
+	ev.events = EPOLLIN;
+	ev.data.fd = sync;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, sync, &ev))
+		fail("epoll_ctl sync_file: %s", strerror(errno));
+	ev.events = EPOLLOUT;
+	ev.data.fd = fds[0];
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev))
+		fail("epoll_ctl dma-buf: %s", strerror(errno));
+	if (epoll_wait(ep, &ev, 1, 0) != 0)
+		fail("epoll: ready before the fence signalled");
 	say_byte(sock, 'w');	/* waiting: now write and signal */
+	for (ready = 0; ready != 3; ) {
+		if (epoll_wait(ep, &ev, 1, 10000) != 1)
+			fail("epoll: the fence did not signal within 10 s");
+		ready |= ev.data.fd == sync ? 1 : 2;
+		/* Level-triggered: stop asking for what already came. */
+		epoll_ctl(ep, EPOLL_CTL_DEL, ev.data.fd, NULL);
+	}
+	close(ep);
+	ok("an epoll set saw the sync_file readable and the dma-buf writable once signalled");
 	TRY(p2pbuf_fence_wait(sync, 10000));
 	close(sync);
 	TRY(p2pbuf_fence_wait(fds[0], 0));
