@@ -79,6 +79,8 @@ for dev in --udmabuf "--device vgem"; do
 	jq -e --argjson b "$bytes" '.size == $b and .name == "cli test"' <<< "$alloc" > /dev/null ||
 		bad "alloc $dev: $alloc"
 
+	ls=$(p2pbuf ls --json) || bad "ls exit $?"
+	jq -e '.dmabufs == [] and .pid > 0' <<< "$ls" > /dev/null || bad "ls of itself: $ls"
 	ls=$(p2pbuf ls "$pid" --json) || bad "ls $pid exit $?"
 	p2pbuf ls "$pid" >&2
 	jq -e --argjson fd "$fd" --argjson b "$bytes" '.dmabufs | length == 1 and .[0].fd == $fd and .[0].size == $b and .[0].name == "cli test"' \
@@ -95,6 +97,13 @@ for dev in --udmabuf "--device vgem"; do
 	p2pbuf verify "$pid:$fd" --pattern 12 > /dev/null || bad "verify $dev after fill"
 	p2pbuf verify "$pid:0" --pattern 1 > /dev/null 2>&1
 	[ $? = 1 ] || bad "verify of a non-dma-buf did not fail"
+	# Without ptrace rights over the holder, pidfd_getfd is refused.
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$(command -v p2pbuf)" verify "$pid:$fd" --pattern 12 2>&1)
+	rc=$?
+	if [ $rc != 1 ] || ! grep -q "Operation not permitted" <<< "$out"; then
+		bad "verify as nobody: exit $rc: $out"
+	fi
 	release buf
 	good "alloc $dev, ls, fill and verify through pidfd_getfd"
 done
