@@ -3,7 +3,7 @@
  * A tiny test framework for libp2pbuf's host-side unit tests: each test
  * program lists its tests, runs them in order and prints one line per test,
  * "PASS mode:program.test" or "FAIL ...", and exits 1 if any failed.
- * P2PBUF_TEST_MODE (asan, valgrind) names the run.
+ * P2PBUF_TEST_MODE (asan, valgrind, without-rdma-core) names the run.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
