@@ -108,6 +108,28 @@ for dev in --udmabuf "--device vgem"; do
 	good "alloc $dev, ls, fill and verify through pidfd_getfd"
 done
 
+# The progress line: on a terminal (script(1) gives one), for work longer
+# than a second. Whether it shows depends on speed, so the check follows
+# the time the command took: none under a second, one from two seconds.
+if [ "$P2PBUF_TOPO" = switch ]; then
+	hold big --device vgem --size 128M
+	start=$(date +%s%N)
+	out=$(script -qec "p2pbuf fill ${hold_ref[big]} --pattern 3" /dev/null | tr '\r' '\n')
+	ms=$((($(date +%s%N) - start) / 1000000))
+	if [ $ms -ge 2000 ]; then
+		grep -q "^filling: done" <<< "$out" || bad "fill took ${ms} ms, no progress line: $out"
+		grep -q "^filling: *[0-9]*%" <<< "$out" || bad "fill took ${ms} ms, no percentage: $out"
+	elif [ $ms -lt 1000 ]; then
+		! grep -q "filling:" <<< "$out" || bad "fill took ${ms} ms, progress shown: $out"
+	fi
+	grep -q "filled with pattern 3" <<< "$out" || bad "fill on a terminal: $out"
+	# Not on a terminal: no progress line, whatever the time.
+	out=$(p2pbuf verify "${hold_ref[big]}" --pattern 3 2>&1)
+	! grep -q "verifying:" <<< "$out" || bad "progress line without a terminal: $out"
+	release big
+	good "progress line on a terminal (fill of 128 MiB took $ms ms), none without"
+fi
+
 # share / attach: two processes, several buffers, patterns checked; VRAM
 # buffers too when p2pgem is there.
 share_devs=(--udmabuf "--device vgem")
