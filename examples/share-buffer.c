@@ -9,6 +9,7 @@
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 {
 	struct p2pbuf_device *dev = NULL;
 	struct p2pbuf_buffer *buf = NULL;
+	unsigned int placement;
 	struct p2pbuf_mapping map;
 	struct p2pbuf_meta meta;
 	int sv[2], fd, ret, status;
@@ -57,10 +59,18 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		ret = p2pbuf_device_open(argv[1], &dev);
 		if (!ret)
+			ret = p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_VRAM,
+						  0, &buf);
+		/* A device without VRAM (vgem): system memory then. */
+		if (ret == -EOPNOTSUPP)
 			ret = p2pbuf_buffer_alloc(dev, 1 << 20, P2PBUF_PLACEMENT_ANY,
 						  0, &buf);
 		if (!ret)
 			ret = p2pbuf_buffer_export(buf, &fd);
+		if (!ret && !p2pbuf_buffer_placement(buf, &placement))
+			printf("sender: 1 MiB in %s\n",
+			       placement == P2PBUF_PLACEMENT_VRAM ? "VRAM" :
+			       "system memory");
 	} else {
 		ret = p2pbuf_udmabuf_create(64 << 10, &fd);
 	}
@@ -81,6 +91,7 @@ int main(int argc, char **argv)
 	/* Hand it over: a SOCK_SEQPACKET socket, one message. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return 1;
+	fflush(stdout);	/* or the child prints our buffered lines again */
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
