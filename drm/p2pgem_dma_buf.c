@@ -359,6 +359,35 @@ struct p2pgem_bo *p2pgem_dma_buf_bo(struct dma_buf *dmabuf)
 }
 
 /**
+ * p2pgem_dma_buf_fd_bo - the buffer object a dma-buf descriptor exports
+ * @drm: the device asked
+ * @fd: a file descriptor of the calling process
+ *
+ * Looks at the dma-buf without importing or attaching it, so asking has no
+ * effect on the buffer or its importers.
+ *
+ * Return: the buffer object with a new GEM reference when @fd is a dma-buf
+ * that @drm exported; ERR_PTR(-EBADF) for a bad descriptor, -EINVAL for a
+ * file that is not a dma-buf, -ENOENT for another exporter's dma-buf
+ * (another device's included).
+ */
+struct p2pgem_bo *p2pgem_dma_buf_fd_bo(struct drm_device *drm, int fd)
+{
+	struct dma_buf *dmabuf = dma_buf_get(fd);
+	struct p2pgem_bo *bo;
+
+	if (IS_ERR(dmabuf))
+		return ERR_CAST(dmabuf);
+	bo = p2pgem_dma_buf_bo(dmabuf);
+	if (bo && bo->tbo.base.dev == drm)
+		drm_gem_object_get(&bo->tbo.base);
+	else
+		bo = ERR_PTR(-ENOENT);
+	dma_buf_put(dmabuf);
+	return bo;
+}
+
+/**
  * p2pgem_bo_dma_buf - the live dma-buf p2pgem exported for a buffer object
  * @bo: the buffer object, reservation lock held
  *

@@ -193,9 +193,16 @@ static int p2pgem_ioctl_gem_p2p_query(struct drm_device *drm, void *data,
 	struct p2pgem_bo *bo;
 	int ret;
 
-	if (args->flags || args->pad || args->bus > 0xff || args->devfn > 0xff)
+	if ((args->flags & ~P2PGEM_P2P_QUERY_DMABUF_FD) || args->pad ||
+	    args->bus > 0xff || args->devfn > 0xff)
 		return -EINVAL;
-	bo = p2pgem_lookup_bo(file, args->handle);
+	if (args->flags & P2PGEM_P2P_QUERY_DMABUF_FD) {
+		if (args->handle > INT_MAX)
+			return -EBADF;
+		bo = p2pgem_dma_buf_fd_bo(drm, args->handle);
+	} else {
+		bo = p2pgem_lookup_bo(file, args->handle);
+	}
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 	client = pci_get_domain_bus_and_slot(args->domain, args->bus,

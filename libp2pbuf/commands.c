@@ -785,7 +785,8 @@ static void explain_help(FILE *out)
 		"comes from the p2pbuf_probe matrix when it is loaded; otherwise\n"
 		"the answer is derived from the kernel configuration and the PCI\n"
 		"topology, and says so.\n"
-		"Exit 0 with an answer (P2P or not), 1 if none can be given.\n");
+		"Exit 0 with an answer (P2P or not), 1 if none can be given, 3 if\n"
+		"PROVIDER names a device that is not there.\n");
 }
 
 int cmd_explain(int argc, char **argv)
@@ -877,8 +878,12 @@ answer:
 		printf("{");
 		if (buffer)
 			printf("\"buffer\":\"%s\",", buffer);
-		printf("\"provider\":\"%s\",\"client\":\"%s\",\"map\":\"%s\",\"reason\":\"%s\",\"kernel_reason\":",
-		       provider, pos[1], map, reason);
+		printf("\"provider\":");
+		cli_json_string(stdout, provider);
+		printf(",\"client\":");
+		cli_json_string(stdout, pos[1]);
+		printf(",\"map\":\"%s\",\"reason\":\"%s\",\"kernel_reason\":",
+		       map, reason);
 		cli_json_string(stdout, e.reason_code);
 		printf(",\"distance\":%d,\"dma\":%llu,\"kernel_verdict\":%s,\"common_upstream\":\"%s\",\"provider_iommu_group\":%d,\"client_iommu_group\":%d,\"pci_p2pdma\":%d,\"dmabuf_move_notify\":%d,\"text\":",
 		       e.distance, (unsigned long long)e.dma_address,

@@ -547,26 +547,10 @@ int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement)
 	return 0;
 }
 
-/*
- * The exporter's answer for a p2pgem buffer and a PCI client: an enum
- * p2pbuf_reason when the buffer rules P2P out, 0 when it does not, or
- * -ENOTTY when this p2pgem cannot tell (no such ioctl, or no such client).
- */
-static int p2pgem_buffer_reason(struct p2pbuf_buffer *buf, const char *client)
+/* p2pgem's answer (P2PGEM_P2P_*) as an enum p2pbuf_reason; 0: reachable. */
+static int from_p2pgem_reason(uint32_t reason)
 {
-	struct drm_p2pgem_gem_p2p_query q = { .handle = buf->handle };
-	unsigned int domain, bus, dev, fn;
-	char addr[16];
-
-	if (p2pbuf__pci_address(client, addr) ||
-	    sscanf(addr, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4)
-		return -ENOTTY;
-	q.domain = domain;
-	q.bus = bus;
-	q.devfn = dev << 3 | fn;
-	if (drmIoctl(buf->dev->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q))
-		return -ENOTTY;
-	switch (q.reason) {
+	switch (reason) {
 	case P2PGEM_P2P_SYSTEM_PLACEMENT:
 		return P2PBUF_REASON_IN_SYSTEM_MEMORY;
 	case P2PGEM_P2P_PINNED_SYSTEM:
@@ -579,13 +563,50 @@ static int p2pgem_buffer_reason(struct p2pbuf_buffer *buf, const char *client)
 	}
 }
 
+/*
+ * Ask p2pgem device @dev_fd about a buffer (a GEM handle, or a dma-buf fd
+ * with P2PGEM_P2P_QUERY_DMABUF_FD) and PCI function @client: 0 and
+ * @q->reason filled, or -errno.
+ */
+static int p2pgem_query(int dev_fd, uint32_t handle, uint32_t flags,
+			const char *client, struct drm_p2pgem_gem_p2p_query *q)
+{
+	unsigned int domain, bus, dev, fn;
+	char addr[16];
+
+	if (p2pbuf__pci_address(client, addr) ||
+	    sscanf(addr, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4)
+		return -EINVAL;
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	q->flags = flags;
+	q->domain = domain;
+	q->bus = bus;
+	q->devfn = dev << 3 | fn;
+	return drmIoctl(dev_fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, q) ? -errno : 0;
+}
+
+/* What the buffer rules out, @reason, replaces a device-level answer. */
+static void explain_buffer_rules_out(struct p2pbuf_explanation *e, int reason,
+				     const char *provider, const char *client)
+{
+	const char *name = "-";
+
+	e->map = P2PBUF_MAP_NONE;
+	e->reason = reason;
+	e->dma_address = 0;
+	p2pbuf_reason_name(e->reason, &name);
+	p2pbuf__strlcpy(e->reason_code, name, sizeof(e->reason_code));
+	p2pbuf__explain_say(e, provider, client);
+}
+
 int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out)
 {
+	struct drm_p2pgem_gem_p2p_query q;
 	struct p2pbuf_explanation e;
 	struct p2pbuf_buffer_info info;
-	const char *name = "-";
 	int ret;
 
 	if (!buf || !client || !out)
@@ -602,30 +623,29 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 	    e.reason == P2PBUF_REASON_SAME_DEVICE)
 		goto out;
 	/* p2pgem says itself what the buffer rules out; others: where it is. */
-	ret = buf->dev->p2pgem ? p2pgem_buffer_reason(buf, client) : -ENOTTY;
+	ret = -ENOTTY;
+	if (buf->dev->p2pgem &&
+	    !p2pgem_query(buf->dev->fd, buf->handle, 0, client, &q))
+		ret = from_p2pgem_reason(q.reason);
 	if (ret == -ENOTTY && info.placement != P2PBUF_PLACEMENT_VRAM)
 		ret = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
 			P2PBUF_REASON_IN_SYSTEM_MEMORY;
-	if (ret > 0) {
-		e.map = P2PBUF_MAP_NONE;
-		e.reason = ret;
-		e.dma_address = 0;
-		p2pbuf_reason_name(e.reason, &name);
-		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
-		p2pbuf__explain_say(&e, buf->dev->info.pci_address, client);
-	}
+	if (ret > 0)
+		explain_buffer_rules_out(&e, ret, buf->dev->info.pci_address,
+					 client);
 out:
 	*out = e;
 	return 0;
 }
 
-/* The exporter name of dma-buf @fd of this process ("drm", "udmabuf", ...). */
+/* The exporter name of dma-buf @fd of this thread ("drm", "udmabuf", ...). */
 static int dmabuf_exporter(int fd, struct p2pbuf_dmabuf_info *info)
 {
 	char path[64], text[4096];
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	/* thread-self: the calling thread's descriptor table, even unshared. */
+	snprintf(path, sizeof(path), "/proc/thread-self/fdinfo/%d", fd);
 	ret = p2pbuf__read_file(path, text, sizeof(text));
 	if (ret)
 		return ret;
@@ -634,45 +654,40 @@ static int dmabuf_exporter(int fd, struct p2pbuf_dmabuf_info *info)
 }
 
 /*
- * Which p2pgem device exported dma-buf @fd? Each one imports it in turn: its
- * own comes back as the buffer it exported (GEM_INFO answers), any other as
- * an import of a foreign dma-buf (GEM_INFO: -EOPNOTSUPP), a dynamic
- * attachment that never maps and goes away with the handle.
+ * The p2pgem device that exported dma-buf @fd, and its answer for @client
+ * in @q: each p2pgem device is asked with P2PGEM_P2P_QUERY_DMABUF_FD, which
+ * only the exporter answers and which imports nothing. A device that
+ * cannot be opened or asked (permissions, an older p2pgem) is passed over.
+ * -ENODEV when none claims the buffer.
  */
-static int p2pgem_owner(int fd, struct p2pbuf_device **devp,
-			struct p2pbuf_buffer **bufp)
+static int p2pgem_owner(int fd, const char *client,
+			struct p2pbuf_device_info *owner,
+			struct drm_p2pgem_gem_p2p_query *q)
 {
 	struct p2pbuf_device_info infos[MAX_DEVICES];
-	struct drm_p2pgem_gem_info gi;
-	struct p2pbuf_buffer *buf;
-	struct p2pbuf_device *dev;
 	unsigned int n, i;
-	int ret;
+	int ret, dev_fd;
 
 	ret = p2pbuf_device_list(infos, MAX_DEVICES, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n && i < MAX_DEVICES; i++) {
-		if (strcmp(infos[i].driver, "p2pgem") || !infos[i].pci_address[0])
+		if (strcmp(infos[i].driver, "p2pgem") || !infos[i].pci_address[0] ||
+		    !infos[i].render_node[0])
 			continue;
-		ret = p2pbuf_device_open(infos[i].pci_address, &dev);
-		if (ret)
-			return ret;
-		ret = p2pbuf_buffer_import(dev, fd, &buf);
-		if (!ret) {
-			memset(&gi, 0, sizeof(gi));
-			gi.handle = buf->handle;
-			if (!drmIoctl(dev->fd, DRM_IOCTL_P2PGEM_GEM_INFO, &gi)) {
-				*devp = dev;
-				*bufp = buf;
-				return 0;
-			}
-			ret = errno == EOPNOTSUPP ? 0 : -errno;
-			p2pbuf_buffer_put(buf);
+		dev_fd = open(infos[i].render_node, O_RDWR | O_CLOEXEC);
+		if (dev_fd < 0)
+			continue;
+		ret = p2pgem_query(dev_fd, (uint32_t)fd,
+				   P2PGEM_P2P_QUERY_DMABUF_FD, client, q);
+		close(dev_fd);
+		/* -ENODEV: its buffer, but no such client: explain says so. */
+		if (!ret || ret == -ENODEV) {
+			if (ret)
+				q->reason = P2PGEM_P2P_OK;
+			*owner = infos[i];
+			return 0;
 		}
-		p2pbuf_device_close(dev);
-		if (ret)
-			return ret;
 	}
 	return -ENODEV;
 }
@@ -683,14 +698,15 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 			  size_t len)
 {
 	struct p2pbuf_dmabuf_info di = { 0 };
+	struct drm_p2pgem_gem_p2p_query q;
+	struct p2pbuf_device_info owner;
 	struct p2pbuf_explanation e;
-	struct p2pbuf_device *dev;
-	struct p2pbuf_buffer *buf;
 	const char *name = "-";
 	char pci[16];
 	int ret;
 
-	if (!client || !out || (len && !exporter))
+	if (!client || !out || (len && !exporter) ||
+	    p2pbuf__pci_address(client, pci))
 		return -EINVAL;
 	ret = p2pbuf_dmabuf_check(fd);
 	if (ret)
@@ -700,8 +716,6 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 		return ret;
 	if (!strcmp(di.exporter, "udmabuf")) {
 		/* memfd pages: system memory, whoever imports it. */
-		if (p2pbuf__pci_address(client, pci))
-			return -EINVAL;
 		memset(&e, 0, sizeof(e));
 		e.map = P2PBUF_MAP_NONE;
 		e.reason = P2PBUF_REASON_IN_SYSTEM_MEMORY;
@@ -718,19 +732,22 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 		*out = e;
 		return 0;
 	}
-	/* GEM drivers all export as "drm": ask the p2pgem devices. */
+	/* GEM drivers all export as "drm": the p2pgem devices say if theirs. */
 	if (strcmp(di.exporter, "drm"))
 		return -ENODEV;
-	ret = p2pgem_owner(fd, &dev, &buf);
+	ret = p2pgem_owner(fd, pci, &owner, &q);
 	if (ret)
 		return ret;
-	ret = p2pbuf_explain_buffer(buf, client, src, &e);
-	if (!ret) {
-		if (len)
-			p2pbuf__strlcpy(exporter, dev->info.pci_address, len);
-		*out = e;
-	}
-	p2pbuf_buffer_put(buf);
-	p2pbuf_device_close(dev);
-	return ret;
+	ret = p2pbuf_explain(owner.pci_address, pci, src, &e);
+	if (ret)
+		return ret;
+	if (e.reason != P2PBUF_REASON_NO_SUCH_DEVICE &&
+	    e.reason != P2PBUF_REASON_SAME_DEVICE &&
+	    from_p2pgem_reason(q.reason))
+		explain_buffer_rules_out(&e, from_p2pgem_reason(q.reason),
+					 owner.pci_address, pci);
+	if (len)
+		p2pbuf__strlcpy(exporter, owner.pci_address, len);
+	*out = e;
+	return 0;
 }

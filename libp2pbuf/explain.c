@@ -422,9 +422,17 @@ int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
 
 	if (!e || importer > P2PBUF_IMPORTER_STATIC)
 		return -EINVAL;
+	/*
+	 * A P2P answer, or an open one (derived from sysfs, the host bridge
+	 * undecided): for this importer it is no. Any "none" stays, with its
+	 * own reason, and so do a missing device and the device itself.
+	 */
 	if (importer == P2PBUF_IMPORTER_P2P ||
+	    e->reason == P2PBUF_REASON_NO_SUCH_DEVICE ||
+	    e->reason == P2PBUF_REASON_SAME_DEVICE ||
 	    (e->map != P2PBUF_MAP_BUS_ADDRESS &&
-	     e->map != P2PBUF_MAP_HOST_BRIDGE && e->map != P2PBUF_MAP_IOMMU))
+	     e->map != P2PBUF_MAP_HOST_BRIDGE && e->map != P2PBUF_MAP_IOMMU &&
+	     e->map != P2PBUF_MAP_UNKNOWN))
 		return 0;
 	e->map = P2PBUF_MAP_NONE;
 	e->reason = P2PBUF_REASON_IMPORTER_WITHOUT_P2P;

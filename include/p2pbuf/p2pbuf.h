@@ -699,16 +699,18 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
  * @len: room in @exporter
  *
  * For a descriptor whose exporting device the caller does not know: a
- * dma-buf received from another process or taken from it. A p2pgem dma-buf
- * is found by importing it into each p2pgem device in turn until one
- * recognizes its own buffer (the others hold a dynamic attachment for the
- * moment of the question and never map it), then p2pbuf_explain_buffer()
- * answers. A udmabuf is system memory: "in-system-memory".
+ * dma-buf received from another process or taken from it. Each p2pgem
+ * device is asked about the descriptor itself
+ * (DRM_IOCTL_P2PGEM_GEM_P2P_QUERY with P2PGEM_P2P_QUERY_DMABUF_FD), which
+ * only the exporting device answers and which imports nothing: the buffer
+ * and its importers are not touched. The answer is then what
+ * p2pbuf_explain_buffer() would say. A udmabuf is system memory:
+ * "in-system-memory".
  *
  * Return: -EBADFD if @fd is not a dma-buf, -EINVAL for a malformed
  * @client, -ENODEV if no p2pgem device exported it and the exporter is not
- * known to hold system memory (vgem and other GEM drivers: they all export
- * as "drm", and importing into them to find out could pin the buffer).
+ * known to hold system memory (vgem and other GEM drivers all export as
+ * "drm"; finding out would mean importing the buffer into them).
  */
 int p2pbuf_explain_dmabuf(int fd, const char *client,
 			  const struct p2pbuf_explain_source *src,
@@ -724,8 +726,9 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
  * The exporter decides per attachment: an importer that does not allow
  * peer2peer (a dynamic one without allow_peer2peer, or any static one)
  * gets the buffer in system memory even where the devices could reach each
- * other. A P2P answer becomes map "none", reason "importer-without-p2p";
- * any other answer stays, as the reason that holds whatever the importer.
+ * other. A P2P answer, or an undecided one (map "unknown"), becomes map
+ * "none", reason "importer-without-p2p"; a "none" keeps its own reason,
+ * which holds whatever the importer.
  *
  * Return: -EINVAL for a NULL @e or an unknown @importer.
  */

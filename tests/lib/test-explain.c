@@ -209,6 +209,19 @@ static int importer_kinds(void)
 	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_STATIC), 0);
 	CHECK_EQ(e.reason, P2PBUF_REASON_IMPORTER_WITHOUT_P2P);
 	CHECK(strstr(e.text, "static importer"));
+	/* Undecided (the host bridge, no probe): no for this importer. */
+	{
+		struct p2pbuf_explain_source nop = {
+			.sysfs_pci = sysfs, .probe_dir = root,
+			.kernel_config = cfg_yes,
+		};
+
+		CHECK_EQ(p2pbuf_explain("03:00.0", "0000:05:00.0", &nop, &e), 0);
+	}
+	CHECK_EQ(e.map, P2PBUF_MAP_UNKNOWN);
+	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_DYNAMIC), 0);
+	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
+	CHECK_EQ(e.reason, P2PBUF_REASON_IMPORTER_WITHOUT_P2P);
 	/* A reason that holds whatever the importer stays. */
 	CHECK_EQ(explain("03:00.0", "0000:05:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(p2pbuf_explain_for_importer(&e, P2PBUF_IMPORTER_STATIC), 0);

@@ -6,6 +6,7 @@
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -179,6 +180,61 @@ static int bad_flags_pad(void)
 	return 0;
 }
 
+/* The P2P query by dma-buf descriptor: only the exporting device answers. */
+static int bad_p2p_query_fd(uint32_t handle)
+{
+	struct drm_p2pgem_gem_p2p_query q;
+	int dmabuf, memfd, ub, vfd, other = -1;
+	uint32_t vh;
+	void *cpu;
+
+	CHECK(!drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf),
+	      "export");
+	memfd = -1;
+	ub = udmabuf_new(64 * 1024, &memfd);
+	CHECK(ub >= 0, "udmabuf");
+#define QUERY_FD(value, want) do {					\
+	memset(&q, 0, sizeof(q));					\
+	q.flags = P2PGEM_P2P_QUERY_DMABUF_FD;				\
+	q.handle = (uint32_t)(value);					\
+	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q), want); \
+} while (0)
+	QUERY_FD(dmabuf, 0);
+	CHECK(q.reason != P2PGEM_P2P_SYSTEM_PLACEMENT, "a VRAM buffer");
+	QUERY_FD(-1, -EBADF);
+	QUERY_FD(0x7ffffff0, -EBADF);
+	QUERY_FD(0x80000000u, -EBADF);
+	QUERY_FD(memfd, -EINVAL);
+	QUERY_FD(ub, -ENOENT);
+	vfd = vgem_open();
+	if (vfd >= 0) {
+		int vbuf;
+
+		CHECK_RET(vgem_create(vfd, 4096, &vh, &cpu), 0);
+		munmap(cpu, 4096);
+		CHECK(!drmPrimeHandleToFD(vfd, vh, DRM_CLOEXEC, &vbuf), "vgem export");
+		QUERY_FD(vbuf, -ENOENT);
+		close(vbuf);
+		close(vfd);
+	}
+	/* Another p2pgem device does not answer for this one's buffer. */
+	if (p2p_count() > 1) {
+		other = p2p_open(1);
+		CHECK(other >= 0, "second p2pgem device");
+		memset(&q, 0, sizeof(q));
+		q.flags = P2PGEM_P2P_QUERY_DMABUF_FD;
+		q.handle = (uint32_t)dmabuf;
+		CHECK_RET(p2p_ioctl(other, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q),
+			  -ENOENT);
+		close(other);
+	}
+#undef QUERY_FD
+	close(ub);
+	close(memfd);
+	close(dmabuf);
+	return 0;
+}
+
 /* The P2P query: flags, pad, bus and devfn ranges, handles, devices. */
 static int bad_p2p_query(void)
 {
@@ -195,7 +251,7 @@ static int bad_p2p_query(void)
 	q.field = value;						\
 	CHECK_RET(p2p_ioctl(fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q), want); \
 } while (0)
-	QUERY(flags, 1, -EINVAL);
+	QUERY(flags, 2, -EINVAL);
 	QUERY(flags, 0x80000000u, -EINVAL);
 	QUERY(pad, 1, -EINVAL);
 	QUERY(bus, 256, -EINVAL);
@@ -206,7 +262,7 @@ static int bad_p2p_query(void)
 	/* 0000:00:00.0, the host bridge, exists: an answer, not an error. */
 	QUERY(devfn, 0, 0);
 #undef QUERY
-	return 0;
+	return bad_p2p_query_fd(handle);
 }
 
 /* The copy ioctl: every field; and import handles elsewhere. */

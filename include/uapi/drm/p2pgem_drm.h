@@ -190,6 +190,9 @@ struct drm_p2pgem_gem_evict {
 /* larger than the CPU-visible window, the part of VRAM the bus reaches. */
 #define P2PGEM_P2P_TOO_BIG		18
 
+/* drm_p2pgem_gem_p2p_query.flags: @handle is a dma-buf file descriptor. */
+#define P2PGEM_P2P_QUERY_DMABUF_FD	(1u << 0)
+
 /**
  * struct drm_p2pgem_gem_p2p_query - can a PCI function reach a buffer P2P?
  *
@@ -200,14 +203,23 @@ struct drm_p2pgem_gem_evict {
  * plus what the buffer object's own state rules out. A mapping can still
  * be refused by the DMA API (dma-map-refused), which only a map tells.
  *
- * Errors: -EINVAL for non-zero @flags or @pad, @bus above 255 or @devfn
- * above 255; -ENOENT for a bad handle; -ENODEV when there is no such PCI
- * function.
+ * With P2PGEM_P2P_QUERY_DMABUF_FD in @flags, @handle is a dma-buf file
+ * descriptor instead: the question is then about the buffer object that
+ * dma-buf exports, asked without importing it (nothing attaches, nothing
+ * moves), and answered only by the device that exported it. This is how a
+ * process holding a dma-buf of unknown origin finds its p2pgem device.
+ *
+ * Errors: -EINVAL for unknown @flags, non-zero @pad, @bus above 255 or
+ * @devfn above 255; -ENOENT for a bad handle; with
+ * P2PGEM_P2P_QUERY_DMABUF_FD, -EBADF for a bad descriptor, -EINVAL for a
+ * file that is not a dma-buf and -ENOENT for a dma-buf another exporter
+ * (another p2pgem device included) exported; -ENODEV when there is no such
+ * PCI function.
  */
 struct drm_p2pgem_gem_p2p_query {
-	/** @handle: in: the GEM handle. */
+	/** @handle: in: the GEM handle, or a dma-buf fd (see @flags). */
 	__u32 handle;
-	/** @flags: in: must be zero. */
+	/** @flags: in: 0 or P2PGEM_P2P_QUERY_DMABUF_FD. */
 	__u32 flags;
 	/** @domain: in: PCI domain (segment) of the importing function. */
 	__u32 domain;
