@@ -586,20 +586,6 @@ static int p2pgem_query(int dev_fd, uint32_t handle, uint32_t flags,
 	return drmIoctl(dev_fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, q) ? -errno : 0;
 }
 
-/* What the buffer rules out, @reason, replaces a device-level answer. */
-static void explain_buffer_rules_out(struct p2pbuf_explanation *e, int reason,
-				     const char *provider, const char *client)
-{
-	const char *name = "-";
-
-	e->map = P2PBUF_MAP_NONE;
-	e->reason = reason;
-	e->dma_address = 0;
-	p2pbuf_reason_name(e->reason, &name);
-	p2pbuf__strlcpy(e->reason_code, name, sizeof(e->reason_code));
-	p2pbuf__explain_say(e, provider, client);
-}
-
 int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out)
@@ -619,9 +605,6 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 	ret = p2pbuf_buffer_query(buf, &info);
 	if (ret)
 		return ret;
-	if (e.reason == P2PBUF_REASON_NO_SUCH_DEVICE ||
-	    e.reason == P2PBUF_REASON_SAME_DEVICE)
-		goto out;
 	/* p2pgem says itself what the buffer rules out; others: where it is. */
 	ret = -ENOTTY;
 	if (buf->dev->p2pgem &&
@@ -630,10 +613,7 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 	if (ret == -ENOTTY && info.placement != P2PBUF_PLACEMENT_VRAM)
 		ret = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
 			P2PBUF_REASON_IN_SYSTEM_MEMORY;
-	if (ret > 0)
-		explain_buffer_rules_out(&e, ret, buf->dev->info.pci_address,
-					 client);
-out:
+	p2pbuf__explain_rule_out(&e, ret, buf->dev->info.pci_address, client);
 	*out = e;
 	return 0;
 }
@@ -701,7 +681,6 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 	struct drm_p2pgem_gem_p2p_query q;
 	struct p2pbuf_device_info owner;
 	struct p2pbuf_explanation e;
-	const char *name = "-";
 	char pci[16];
 	int ret;
 
@@ -717,16 +696,13 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 	if (!strcmp(di.exporter, "udmabuf")) {
 		/* memfd pages: system memory, whoever imports it. */
 		memset(&e, 0, sizeof(e));
-		e.map = P2PBUF_MAP_NONE;
-		e.reason = P2PBUF_REASON_IN_SYSTEM_MEMORY;
 		e.distance = -1;
 		e.provider_iommu_group = -1;
 		e.client_iommu_group = -1;
 		e.kernel_p2pdma = -1;
 		e.kernel_move_notify = -1;
-		p2pbuf_reason_name(e.reason, &name);
-		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
-		p2pbuf__explain_say(&e, di.exporter, pci);
+		p2pbuf__explain_rule_out(&e, P2PBUF_REASON_IN_SYSTEM_MEMORY,
+					 di.exporter, pci);
 		if (len)
 			p2pbuf__strlcpy(exporter, di.exporter, len);
 		*out = e;
@@ -741,11 +717,8 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 	ret = p2pbuf_explain(owner.pci_address, pci, src, &e);
 	if (ret)
 		return ret;
-	if (e.reason != P2PBUF_REASON_NO_SUCH_DEVICE &&
-	    e.reason != P2PBUF_REASON_SAME_DEVICE &&
-	    from_p2pgem_reason(q.reason))
-		explain_buffer_rules_out(&e, from_p2pgem_reason(q.reason),
-					 owner.pci_address, pci);
+	p2pbuf__explain_rule_out(&e, from_p2pgem_reason(q.reason),
+				 owner.pci_address, pci);
 	if (len)
 		p2pbuf__strlcpy(exporter, owner.pci_address, len);
 	*out = e;

@@ -415,11 +415,26 @@ int p2pbuf_explain(const char *provider_s, const char *client_s,
 	return 0;
 }
 
-int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
-				unsigned int importer)
+int p2pbuf__explain_rule_out(struct p2pbuf_explanation *e, int reason,
+			     const char *provider, const char *client)
 {
 	const char *name = "-";
 
+	if (reason <= 0 || e->reason == P2PBUF_REASON_NO_SUCH_DEVICE ||
+	    e->reason == P2PBUF_REASON_SAME_DEVICE)
+		return 0;
+	e->map = P2PBUF_MAP_NONE;
+	e->reason = reason;
+	e->dma_address = 0;
+	p2pbuf_reason_name(e->reason, &name);
+	p2pbuf__strlcpy(e->reason_code, name, sizeof(e->reason_code));
+	p2pbuf__explain_say(e, provider, client);
+	return 1;
+}
+
+int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
+				unsigned int importer)
+{
 	if (!e || importer > P2PBUF_IMPORTER_STATIC)
 		return -EINVAL;
 	/*
@@ -428,20 +443,15 @@ int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
 	 * own reason, and so do a missing device and the device itself.
 	 */
 	if (importer == P2PBUF_IMPORTER_P2P ||
-	    e->reason == P2PBUF_REASON_NO_SUCH_DEVICE ||
-	    e->reason == P2PBUF_REASON_SAME_DEVICE ||
 	    (e->map != P2PBUF_MAP_BUS_ADDRESS &&
 	     e->map != P2PBUF_MAP_HOST_BRIDGE && e->map != P2PBUF_MAP_IOMMU &&
 	     e->map != P2PBUF_MAP_UNKNOWN))
 		return 0;
-	e->map = P2PBUF_MAP_NONE;
-	e->reason = P2PBUF_REASON_IMPORTER_WITHOUT_P2P;
-	e->dma_address = 0;
-	p2pbuf_reason_name(e->reason, &name);
-	p2pbuf__strlcpy(e->reason_code, name, sizeof(e->reason_code));
-	snprintf(e->text, sizeof(e->text), "no P2P: %s",
-		 importer == P2PBUF_IMPORTER_STATIC ?
-		 "a static importer (dma_buf_attach, no move_notify) never gets device memory peer to peer; its mapping pins the buffer in system memory, for every importer, until it detaches" :
-		 "the importer does not allow peer2peer, so the exporter maps the buffer in system memory for it (moving it out of VRAM while that mapping lasts)");
+	/* "none" answers name neither device: no addresses needed. */
+	if (p2pbuf__explain_rule_out(e, P2PBUF_REASON_IMPORTER_WITHOUT_P2P,
+				     "", "") &&
+	    importer == P2PBUF_IMPORTER_STATIC)
+		snprintf(e->text, sizeof(e->text),
+			 "no P2P: a static importer (dma_buf_attach, no move_notify) never gets device memory peer to peer; its mapping pins the buffer in system memory, for every importer, until it detaches");
 	return 0;
 }

@@ -24,6 +24,15 @@ struct p2pbuf_explanation;
 void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 			 const char *client);
 
+/*
+ * What the buffer or the importer rules out, @reason (an enum
+ * p2pbuf_reason, > 0), replaces a device-level answer: map none, that
+ * reason, its text. An answer about a missing device or the device itself
+ * stays. Returns 1 if @e was replaced, else 0 (also for @reason <= 0).
+ */
+int p2pbuf__explain_rule_out(struct p2pbuf_explanation *e, int reason,
+			     const char *provider, const char *client);
+
 /* Copy with truncation and NUL termination. */
 void p2pbuf__strlcpy(char *dst, const char *src, size_t len);
 
