@@ -11,7 +11,9 @@
 
 #include <linux/atomic.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 struct device;
@@ -151,5 +153,30 @@ void p2pbuf_importer_publish_locked(struct p2pbuf_importer *imp,
 struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp);
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage);
+
+struct p2pbuf_timeline;
+
+/**
+ * struct p2pbuf_fence - a fence that outlives its driver (p2pbuf_fence.c)
+ * @base: the fence
+ * @lock: its lock
+ * @timeline: a reference to its timeline
+ */
+struct p2pbuf_fence {
+	struct dma_fence base;
+	spinlock_t lock; /* the fence's lock */
+	struct p2pbuf_timeline *timeline;
+};
+
+struct p2pbuf_timeline *p2pbuf_timeline_create(const char *driver,
+					       const char *name,
+					       size_t priv_size);
+void *p2pbuf_timeline_priv(struct p2pbuf_timeline *tl);
+const char *p2pbuf_timeline_name(struct p2pbuf_timeline *tl);
+struct p2pbuf_timeline *p2pbuf_timeline_get(struct p2pbuf_timeline *tl);
+void p2pbuf_timeline_put(struct p2pbuf_timeline *tl);
+struct p2pbuf_fence *p2pbuf_fence_alloc(struct p2pbuf_timeline *tl);
+void p2pbuf_fence_free(struct p2pbuf_fence *f);
+struct dma_fence *p2pbuf_fence_init(struct p2pbuf_fence *f);
 
 #endif /* _P2PBUF_H_ */
