@@ -128,7 +128,7 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	bool has_data = old_type == TTM_PL_VRAM || p2pgem_tt_has_data(tbo->ttm);
 	struct dma_fence *fence;
 	unsigned int n;
-	int ret;
+	int idx, ret;
 
 	if (old_type == TTM_PL_SYSTEM && new_mem->mem_type == TTM_PL_SYSTEM) {
 		ttm_bo_move_null(tbo, new_mem);
@@ -136,6 +136,14 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	}
 	if (old_type != TTM_PL_VRAM && old_type != TTM_PL_SYSTEM)
 		return -EINVAL;
+	/*
+	 * The device is gone (p2pgem_revoke(), the engine stopped): its VRAM
+	 * went with it, and nobody can reach the buffer object any more.
+	 */
+	if (!drm_dev_enter(&p2p->drm, &idx)) {
+		ttm_bo_move_null(tbo, new_mem);
+		goto out;
+	}
 
 	/* Importers drop their mappings; the copy waits for their fences. */
 	p2pgem_bo_notify_importers(bo);
@@ -144,13 +152,14 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	if (tbo->ttm && (has_data || new_mem->mem_type == TTM_PL_SYSTEM)) {
 		ret = ttm_tt_populate(tbo->bdev, tbo->ttm, ctx);
 		if (ret)
-			return ret;
+			goto out_exit;
 	}
 
+	ret = -ENOMEM;
 	if (old_type == TTM_PL_VRAM) {
 		req.src.ext = p2pgem_vram_res_extents(mgr, old, &n);
 		if (!req.src.ext)
-			return -ENOMEM;
+			goto out_exit;
 	} else if (has_data) {
 		req.src.pages = tbo->ttm->pages;
 	}
@@ -159,18 +168,30 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 		req.dst.ext = p2pgem_vram_res_extents(mgr, new_mem, &n);
 		if (!req.dst.ext) {
 			p2pgem_copy_req_release(&req);
-			return -ENOMEM;
+			goto out_exit;
 		}
 	} else {
 		req.dst.pages = tbo->ttm->pages;
 	}
 
-	fence = p2pgem_copy_submit(p2p, &req, tbo->base.resv, NULL);
-	if (IS_ERR(fence))
-		return PTR_ERR(fence);
+	/* A kernel move: the engine's own entity, no user queue. */
+	fence = p2pgem_copy_submit(p2p, NULL, &req, tbo->base.resv, NULL);
+	if (IS_ERR(fence)) {
+		ret = PTR_ERR(fence);
+		goto out_exit;
+	}
 
 	ret = ttm_bo_move_accel_cleanup(tbo, fence, evict, true, new_mem);
+	if (ret) {
+		/*
+		 * TTM did not take the move (no memory for its ghost object)
+		 * and frees @new_mem when we return: the job must be done
+		 * with it first. The old memory keeps the data.
+		 */
+		dma_fence_wait(fence, false);
+	}
 	dma_fence_put(fence);
+	drm_dev_exit(idx);
 	if (ret)
 		return ret;
 
@@ -183,6 +204,10 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 out:
 	WRITE_ONCE(bo->mem_type, new_mem->mem_type);
 	return 0;
+
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
 }
 
 /* TTM swaps the pages of @tbo out, reservation lock held. */

@@ -8,6 +8,9 @@
 #define _P2PGEM_COPY_H_
 
 #include <linux/dma-resv.h>
+#include <linux/wait.h>
+
+#include <drm/gpu_scheduler.h>
 
 #include "p2pgem_types.h"
 
@@ -52,10 +55,36 @@ struct p2pgem_copy_req {
 	struct p2pgem_copy_side dst;
 };
 
+/**
+ * struct p2pgem_copy_queue - the copy queue of one DRM file
+ * @entity: the file's scheduler entity
+ * @engine: the engine it feeds
+ * @link: entry in the engine's list of queues
+ * @queued: jobs submitted and not yet freed
+ * @wait: woken when a job of the queue is freed
+ * @cancelled: the file is closing or the device is gone: jobs not yet run
+ *	end with an error and copy nothing
+ */
+struct p2pgem_copy_queue {
+	struct drm_sched_entity entity;
+	struct p2pgem_engine *engine;
+	struct list_head link;
+	atomic_t queued;
+	wait_queue_head_t wait;
+	bool cancelled;
+};
+
 void p2pgem_copy_req_release(struct p2pgem_copy_req *req);
 int p2pgem_copy_init(struct p2pgem_device *p2p);
+void p2pgem_copy_stop(struct p2pgem_device *p2p);
 void p2pgem_copy_fini(struct p2pgem_device *p2p);
+int p2pgem_copy_queue_init(struct p2pgem_device *p2p,
+			   struct p2pgem_copy_queue *queue);
+void p2pgem_copy_queue_fini(struct p2pgem_copy_queue *queue);
+int p2pgem_copy_queue_reserve(struct p2pgem_copy_queue *queue, bool nonblock);
+void p2pgem_copy_queue_unreserve(struct p2pgem_copy_queue *queue);
 struct dma_fence *p2pgem_copy_submit(struct p2pgem_device *p2p,
+				     struct p2pgem_copy_queue *queue,
 				     struct p2pgem_copy_req *req,
 				     struct dma_resv *resv,
 				     struct dma_resv *src_resv);

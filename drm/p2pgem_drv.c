@@ -7,10 +7,12 @@
  * allocation), mapped write-combined for the copy engine, managed by TTM
  * through the VRAM manager, and offered to userspace as a render node.
  *
- * Teardown: remove() unplugs the DRM device and revokes every buffer
- * object (importers are told with move_notify and can no longer map, CPU
- * mappings fault with SIGBUS); what the device owns is released in reverse
- * order of creation (drmm actions) when the last user is gone.
+ * Teardown: remove() unplugs the DRM device, revokes every buffer object
+ * (importers are told with move_notify and can no longer map, CPU mappings
+ * fault with SIGBUS) and stops the copy engine once every job has ended;
+ * devm then releases the BAR and its P2P pages. What the DRM device owns
+ * is released in reverse order of creation (drmm actions) when the last
+ * user is gone; the engine's memory lives on while fences name it.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -21,6 +23,7 @@
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -58,11 +61,42 @@ MODULE_PARM_DESC(pin_quota_mb, "MiB of VRAM that dma-buf importers may keep pinn
 
 DEFINE_DRM_GEM_FOPS(p2pgem_fops);
 
+/* Each open file gets its own copy queue (a scheduler entity). */
+static int p2pgem_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct p2pgem_device *p2p = container_of(drm, struct p2pgem_device,
+						 drm);
+	struct p2pgem_copy_queue *queue;
+	int ret;
+
+	queue = kzalloc(sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return -ENOMEM;
+	ret = p2pgem_copy_queue_init(p2p, queue);
+	if (ret) {
+		kfree(queue);
+		return ret;
+	}
+	file->driver_priv = queue;
+	return 0;
+}
+
+/* The file's copies not yet run are cancelled; the queue waits for them. */
+static void p2pgem_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct p2pgem_copy_queue *queue = file->driver_priv;
+
+	p2pgem_copy_queue_fini(queue);
+	kfree(queue);
+}
+
 static const struct drm_driver p2pgem_drm_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
 	.ioctls = p2pgem_ioctls,
 	.num_ioctls = P2PGEM_NUM_IOCTLS,
 	.fops = &p2pgem_fops,
+	.open = p2pgem_open,
+	.postclose = p2pgem_postclose,
 	.prime_handle_to_fd = drm_gem_prime_handle_to_fd,
 	.prime_fd_to_handle = drm_gem_prime_fd_to_handle,
 	.gem_prime_import = p2pgem_gem_prime_import,
@@ -231,8 +265,12 @@ static void p2pgem_pci_remove(struct pci_dev *pdev)
 {
 	struct p2pgem_device *p2p = pci_get_drvdata(pdev);
 
+	/* No ioctl, fault, vmap or move gets in any more... */
 	drm_dev_unplug(&p2p->drm);
+	/* ...importers and CPU mappings let go... */
 	p2pgem_revoke(p2p);
+	/* ...and every job ends, before the BAR and its P2P pages go. */
+	p2pgem_copy_stop(p2p);
 }
 
 static const struct pci_device_id p2pgem_pci_ids[] = {

@@ -23,8 +23,11 @@
  * source's as a read, published through the importer helpers for imports;
  * the job holds the imports until it is done.
  *
- * Locking: both reservation locks in one ww_acquire context, left open (an
- * exporter's map may evict with that ticket).
+ * Locking: each import is first mapped under its own reservation lock,
+ * in an acquire context of its own (its exporter's eviction may wait with
+ * that ticket); then both reservation locks are taken in one ww_acquire
+ * context, whose acquire phase ends there. An import moved in between is
+ * mapped again the same way.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -39,6 +42,7 @@
 #include <linux/swiotlb.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
@@ -239,6 +243,12 @@ static int p2pgem_import_side(struct p2pgem_import *import,
 {
 	struct sg_table *sgt;
 
+	/*
+	 * Mapped by p2pgem_import_premap(); a move_notify since then means
+	 * mapping again, which must not happen under the copy's ticket.
+	 */
+	if (!import->imp.sgt)
+		return -EAGAIN;
 	sgt = p2pbuf_importer_map_locked(&import->imp, true);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
@@ -269,6 +279,9 @@ static void p2pgem_copy_publish(struct drm_gem_object *obj,
 		dma_resv_add_fence(obj->resv, fence, usage);
 }
 
+/* Rounds of mapping and locking a copy tries before -EBUSY. */
+#define P2PGEM_COPY_TRIES	16
+
 static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
 			     u64 src_size, u64 dst_size, bool same)
 {
@@ -289,10 +302,35 @@ static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
 }
 
 /*
- * Lock @n reservation objects in one ww_acquire context, interruptibly.
- * Unlike drm_gem_lock_reservations() the acquire phase stays open: mapping
- * an import may make its exporter evict, and TTM locks the buffer objects
- * it waits for with the caller's ticket.
+ * Map an import for a copy with its reservation lock alone, taken in an
+ * acquire context of its own. Its exporter may evict to make room, and
+ * TTM then waits for busy buffer objects with the ticket of the lock held;
+ * a -EDEADLK there (real, or injected by DEBUG_WW_MUTEX_SLOWPATH) ends the
+ * map with -EBUSY and leaves the context contended. So the context is
+ * finished right after, and nothing else is ever locked in it.
+ */
+static int p2pgem_import_premap(struct drm_gem_object *obj)
+{
+	struct p2pgem_import *import = to_p2pgem_import(obj);
+	struct ww_acquire_ctx ctx;
+	struct sg_table *sgt;
+	int ret;
+
+	ww_acquire_init(&ctx, &reservation_ww_class);
+	ret = dma_resv_lock_interruptible(obj->resv, &ctx);
+	if (!ret) {
+		sgt = p2pbuf_importer_map_locked(&import->imp, true);
+		ret = PTR_ERR_OR_ZERO(sgt);
+		dma_resv_unlock(obj->resv);
+	}
+	ww_acquire_fini(&ctx);
+	return ret;
+}
+
+/*
+ * Lock @n reservation objects in one ww_acquire context, interruptibly,
+ * and end the acquire phase: nothing is locked in the context after this
+ * (imports are mapped before, by p2pgem_import_premap()).
  */
 static int p2pgem_lock_resvs(struct dma_resv **resv, int n,
 			     struct ww_acquire_ctx *ctx)
@@ -326,6 +364,7 @@ retry:
 		ww_acquire_fini(ctx);
 		return ret;
 	}
+	ww_acquire_done(ctx);
 	return 0;
 }
 
@@ -343,23 +382,27 @@ static void p2pgem_unlock_resvs(struct dma_resv **resv, int n,
  * @file: the DRM file
  * @args: the ioctl's arguments, validated here
  *
- * Takes both reservation locks (interruptibly). The copy is queued, not
- * waited for.
+ * Takes a slot in the file's copy queue first (waiting interruptibly
+ * while queue_depth jobs are queued, or -EAGAIN for an O_NONBLOCK file),
+ * then both reservation locks (interruptibly). The copy is queued on the
+ * file's scheduler entity, not waited for.
  *
  * Return: 0; -EINVAL for bad arguments; -ENOENT for bad handles;
  * -EOPNOTSUPP for an import whose mapping is not ordinary memory (another
- * device's P2P memory) or not page aligned; -EINTR or -ERESTARTSYS;
- * -ENOMEM; or an error of the exporter's map.
+ * device's P2P memory) or not page aligned; -EAGAIN; -EINTR or
+ * -ERESTARTSYS; -ENOMEM; -ENODEV once the device is gone; or an error of
+ * the exporter's map.
  */
 int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		      struct drm_p2pgem_gem_copy *args)
 {
 	struct p2pgem_copy_req req = { .num_pages = args->size >> PAGE_SHIFT };
+	struct p2pgem_copy_queue *queue = file->driver_priv;
 	struct drm_gem_object *src, *dst;
 	struct dma_resv *resvs[2];
 	struct ww_acquire_ctx ctx;
 	struct dma_fence *fence;
-	int ret, nlocks;
+	int ret, nlocks, idx, tries = 0;
 
 	src = drm_gem_object_lookup(file, args->src_handle);
 	dst = drm_gem_object_lookup(file, args->dst_handle);
@@ -374,12 +417,40 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 	req.src.first_page = args->src_offset >> PAGE_SHIFT;
 	req.dst.first_page = args->dst_offset >> PAGE_SHIFT;
 
+	/* Backpressure: a slot in the file's queue, before any lock. */
+	ret = p2pgem_copy_queue_reserve(queue,
+					file->filp->f_flags & O_NONBLOCK);
+	if (ret)
+		goto out_put;
+	if (!drm_dev_enter(&p2p->drm, &idx)) {
+		ret = -ENODEV;
+		p2pgem_copy_queue_unreserve(queue);
+		goto out_put;
+	}
+
 	resvs[0] = dst->resv;
 	resvs[1] = src->resv;
 	nlocks = src->resv == dst->resv ? 1 : 2;
-	ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
-	if (ret)
-		goto out_put;
+retry:
+	/*
+	 * Imports are mapped first, each under its own lock; -EBUSY there
+	 * is contention for the exporter's memory, worth another try.
+	 */
+	ret = 0;
+	if (p2pgem_gem_is_import(src))
+		ret = p2pgem_import_premap(src);
+	if (!ret && p2pgem_gem_is_import(dst) && dst->resv != src->resv)
+		ret = p2pgem_import_premap(dst);
+	if (ret == -EBUSY && ++tries < P2PGEM_COPY_TRIES) {
+		cond_resched();
+		goto retry;
+	}
+	if (!ret)
+		ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
+	if (ret) {
+		p2pgem_copy_queue_unreserve(queue);
+		goto out_exit;
+	}
 	/* A slot in each for the job's fence; imports reserve their own. */
 	ret = dma_resv_reserve_fences(dst->resv, 2);
 	if (!ret)
@@ -388,10 +459,19 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		ret = p2pgem_copy_side(src, &req.src);
 	if (!ret)
 		ret = p2pgem_copy_side(dst, &req.dst);
+	if (ret == -EAGAIN && ++tries < P2PGEM_COPY_TRIES) {
+		/* An import was moved since it was mapped. */
+		p2pgem_copy_req_release(&req);
+		p2pgem_unlock_resvs(resvs, nlocks, &ctx);
+		goto retry;
+	}
+	if (ret == -EAGAIN)
+		ret = -EBUSY;
 	if (ret)
 		goto out_unlock_release;
 
-	fence = p2pgem_copy_submit(p2p, &req, dst->resv, src->resv);
+	/* The job takes the queue slot and the request, also on failure. */
+	fence = p2pgem_copy_submit(p2p, queue, &req, dst->resv, src->resv);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
 		goto out_unlock;
@@ -404,8 +484,11 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 
 out_unlock_release:
 	p2pgem_copy_req_release(&req);
+	p2pgem_copy_queue_unreserve(queue);
 out_unlock:
 	p2pgem_unlock_resvs(resvs, nlocks, &ctx);
+out_exit:
+	drm_dev_exit(idx);
 out_put:
 	if (dst)
 		drm_gem_object_put(dst);

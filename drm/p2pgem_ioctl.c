@@ -14,6 +14,7 @@
 #include <linux/pci.h>
 #include <linux/sched.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_vma_manager.h>
@@ -60,7 +61,7 @@ static int p2pgem_ioctl_gem_create(struct drm_device *drm, void *data,
 	struct p2pgem_device *p2p = to_p2p(drm);
 	struct p2pgem_bo *bo;
 	u32 handle;
-	int ret;
+	int idx, ret;
 
 	if (args->pad)
 		return -EINVAL;
@@ -70,8 +71,12 @@ static int p2pgem_ioctl_gem_create(struct drm_device *drm, void *data,
 	if (ret)
 		return ret;
 
+	/* Creating places the buffer object: a move on the copy engine. */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
 	ret = p2pgem_bo_create(p2p, PAGE_ALIGN(args->size), args->placement,
 			       args->flags, &bo);
+	drm_dev_exit(idx);
 	if (ret)
 		return ret;
 	ret = drm_gem_handle_create(file, &bo->tbo.base, &handle);
@@ -173,14 +178,18 @@ static int p2pgem_ioctl_gem_evict(struct drm_device *drm, void *data,
 {
 	struct drm_p2pgem_gem_evict *args = data;
 	struct p2pgem_bo *bo;
-	int ret;
+	int idx, ret;
 
 	if (args->flags)
 		return -EINVAL;
 	bo = p2pgem_lookup_bo(file, args->handle);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
-	ret = p2pgem_bo_evict(bo);
+	ret = -ENODEV;
+	if (drm_dev_enter(drm, &idx)) {
+		ret = p2pgem_bo_evict(bo);
+		drm_dev_exit(idx);
+	}
 	p2pgem_put_bo(bo);
 	return ret;
 }

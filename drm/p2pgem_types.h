@@ -25,6 +25,8 @@
 
 #include "../dma-buf/p2pbuf.h"
 
+struct p2pgem_engine;
+
 /**
  * struct p2pgem_vram_mgr - the TTM resource manager of the VRAM heap
  * @manager: the TTM resource manager (TTM_PL_VRAM)
@@ -58,32 +60,11 @@ struct p2pgem_vram_res {
 };
 
 /**
- * struct p2pgem_copy_engine - the CPU copy engine of a device
- * @wq: ordered workqueue running the copy jobs one after the other
- * @cleanup_wq: drops the imports that finished jobs held, and frees their
- *	arrays
- * @submit_lock: orders seqno assignment with queueing
- * @fence_lock: the lock of the engine's fences
- * @context: dma_fence context of the engine
- * @seqno: last seqno handed out, under @submit_lock
- * @bounce: a page to copy VRAM to VRAM, used only by the worker
- */
-struct p2pgem_copy_engine {
-	struct workqueue_struct *wq;
-	struct workqueue_struct *cleanup_wq;
-	spinlock_t submit_lock; /* orders seqno with queue_work */
-	spinlock_t fence_lock; /* the fences' lock */
-	u64 context;
-	u64 seqno;
-	void *bounce;
-};
-
-/**
  * struct p2pgem_device - one p2pgem instance (one VRAM BAR)
  * @drm: the DRM device
  * @bdev: the TTM device
  * @vram_mgr: the VRAM resource manager
- * @engine: the copy engine
+ * @engine: the copy engine (p2pgem_copy.c); it can outlive the device
  * @vram: write-combined kernel mapping of the managed VRAM
  * @vram_base: CPU physical address of VRAM offset 0
  * @vram_size: bytes of VRAM managed
@@ -101,7 +82,7 @@ struct p2pgem_device {
 	struct drm_device drm;
 	struct ttm_device bdev;
 	struct p2pgem_vram_mgr vram_mgr;
-	struct p2pgem_copy_engine engine;
+	struct p2pgem_engine *engine;
 	void __iomem *vram;
 	resource_size_t vram_base;
 	u64 vram_size;
