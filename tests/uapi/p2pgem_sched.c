@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pgem_sched: the copy engine on the DRM GPU scheduler.
+ *
+ *   user-stall   one process keeps its copy queue stalled on a vgem fence,
+ *                re-armed every two seconds; another's buffer creation,
+ *                CPU faults, evictions, copies and GEM_WAIT all complete
+ *                promptly (with the old ordered workqueue they waited).
+ *   job-timeout  a copy behind a fence that never signals ends after
+ *                job_timeout_ms with -ETIMEDOUT in its fence and copies
+ *                nothing.
+ *   flood        a file that queues copies without end is held at
+ *                queue_depth (O_NONBLOCK: EAGAIN), and another file's copy
+ *                finishes while the flood is still queued.
+ *   kill         SIGKILL of a process whose queue is stalled: its jobs end
+ *                at once with -ECANCELED, and the device is idle.
+ *   ww-contention  copies between imports of another device's buffers
+ *                from several processes, while that device's visible
+ *                window is too small for them all: no spurious failure,
+ *                no lock debugging warning.
+ *   move-enomem  moves under pressure while failslab and fail_page_alloc
+ *                fail this process's allocations: ioctls succeed or say
+ *                ENOMEM, and no buffer loses a byte.
+ *   unbind       unbind of a device with a stalled queue completes
+ *                promptly; its fences end with an error and stay readable
+ *                (SYNC_IOC_FILE_INFO, debugfs bufinfo) after the device is
+ *                gone and after rmmod of p2pgem, held by p2pbuf.ko.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <xf86drm.h>
+
+#include "p2pgem_test_lib.h"
+#include "../lib/sw_sync.h"
+
+#define MiB (1024 * 1024)
+
+/* vgem's fence uAPI (include/uapi/drm/vgem_drm.h); libdrm lacks it. */
+struct vgem_fence_attach {
+	uint32_t handle;
+	uint32_t flags;
+	uint32_t out_fence;
+	uint32_t pad;
+};
+
+struct vgem_fence_signal {
+	uint32_t fence;
+	uint32_t flags;
+};
+
+#define VGEM_FENCE_WRITE 0x1
+#define VGEM_IOCTL_FENCE_ATTACH \
+	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
+#define VGEM_IOCTL_FENCE_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
+
+#define PARAM_DIR "/sys/module/p2pgem/parameters/"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int read_param(const char *name)
+{
+	char path[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return atoi(buf);
+}
+
+static int write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int write_param(const char *name, int value)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	snprintf(buf, sizeof(buf), "%d", value);
+	return write_file(path, buf);
+}
+
+static int export_bo(int fd, uint32_t handle)
+{
+	int dmabuf = -1;
+
+	if (drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf))
+		return -errno;
+	return dmabuf;
+}
+
+/* Every fence of a dma-buf, as a sync_file: what a writer would wait for. */
+static int export_fences(int dmabuf)
+{
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_WRITE };
+
+	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp))
+		return -errno;
+	return exp.fd;
+}
+
+/* Add a sync_file's fence to a dma-buf's reservation object as a writer. */
+static int import_writer(int dmabuf, int sync_file)
+{
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE,
+						.fd = sync_file };
+
+	return ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp) ? -errno : 0;
+}
+
+/* A new fence on a sw_sync timeline: a sync_file, or -errno. */
+static int sw_fence(int timeline, uint32_t value)
+{
+	struct sw_sync_create_fence_data f = { .value = value,
+					       .name = "p2pgem-sched" };
+
+	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &f))
+		return -errno;
+	return f.fence;
+}
+
+/* 1 signalled, 0 active, -errno signalled with an error. */
+static int fence_status(int sync_file)
+{
+	struct sync_file_info info = { 0 };
+
+	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
+		return -1000 - errno;
+	return info.status;
+}
+
+/* The first fence's driver and timeline names. */
+static int fence_names(int sync_file, char *driver, char *timeline)
+{
+	struct sync_fence_info fences[8];
+	struct sync_file_info info = {
+		.num_fences = 8,
+		.sync_fence_info = (uintptr_t)fences,
+	};
+
+	memset(fences, 0, sizeof(fences));
+	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
+		return -errno;
+	if (!info.num_fences)
+		return -ENOENT;
+	memcpy(driver, fences[0].driver_name, 32);
+	memcpy(timeline, fences[0].obj_name, 32);
+	return 0;
+}
+
+static int wait_fd(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms);
+}
+
+/* Read a whole file and throw it away: its contents must be readable. */
+static int read_all(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * A copy queue stalled behind a fence that signals only when the test
+ * says so: @src carries a sw_sync writer fence, @dst receives the copy.
+ */
+struct stall {
+	int fd, timeline, dst_dmabuf;
+	uint32_t src, dst;
+};
+
+static int stall_start(struct stall *s, int fd, int timeline, int copies)
+{
+	int src_dmabuf, fence, ret, i;
+
+	s->fd = fd;
+	s->timeline = timeline;
+	if (s->timeline < 0)
+		return -ENOENT;
+	ret = p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &s->src);
+	if (!ret)
+		ret = p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &s->dst);
+	if (ret)
+		return ret;
+	src_dmabuf = export_bo(fd, s->src);
+	s->dst_dmabuf = export_bo(fd, s->dst);
+	if (src_dmabuf < 0 || s->dst_dmabuf < 0)
+		return -EIO;
+	fence = sw_fence(s->timeline, 1);
+	if (fence < 0)
+		return fence;
+	ret = import_writer(src_dmabuf, fence);
+	close(fence);
+	close(src_dmabuf);
+	for (i = 0; !ret && i < copies; i++)
+		ret = p2p_copy(fd, s->src, 0, s->dst, 0, MiB);
+	return ret;
+}
+
+static void stall_release(struct stall *s)
+{
+	uint32_t one = 1;
+
+	ioctl(s->timeline, SW_SYNC_IOC_INC, &one);
+}
+
+/* ---- user-stall ---- */
+
+/* The attacker: a vgem buffer whose write fence is re-armed every 2 s. */
+static void vgem_staller(int ready)
+{
+	struct vgem_fence_attach attach = { .flags = VGEM_FENCE_WRITE };
+	int vgem = vgem_open(), fd = p2p_open(0), dmabuf = -1;
+	uint32_t vhandle, import, dst;
+	void *cpu;
+
+	if (vgem < 0 || fd < 0 || vgem_create(vgem, MiB, &vhandle, &cpu) ||
+	    drmPrimeHandleToFD(vgem, vhandle, DRM_CLOEXEC, &dmabuf) ||
+	    drmPrimeFDToHandle(fd, dmabuf, &import) ||
+	    p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &dst))
+		_exit(1);
+	for (;;) {
+		attach.handle = vhandle;
+		if (drmIoctl(vgem, VGEM_IOCTL_FENCE_ATTACH, &attach) ||
+		    p2p_copy(fd, import, 0, dst, 0, MiB))
+			_exit(2);
+		if (ready >= 0) {
+			if (write(ready, "x", 1) != 1)
+				_exit(3);
+			close(ready);
+			ready = -1;
+		}
+		sleep(2);
+	}
+}
+
+static int user_stall(void)
+{
+	struct drm_p2pgem_gem_info info;
+	int fd, ready[2], status, vgem;
+	uint32_t bo, dst;
+	double start, took;
+	char c;
+	uint8_t *cpu;
+	pid_t pid;
+
+	vgem = vgem_open();
+	SKIP_UNLESS(vgem >= 0, "no vgem");
+	close(vgem);
+	CHECK(!pipe(ready), "pipe");
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		close(ready[0]);
+		vgem_staller(ready[1]);
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &c, 1) == 1, "the staller did not start");
+	close(ready[0]);
+	/* Let its first job wait behind the fence. */
+	usleep(300 * 1000);
+
+	fd = p2p_open(0);
+	CHECK(fd >= 0, "open");
+	start = now();
+	/* A kernel move: new VRAM is cleared by the engine. */
+	CHECK_RET(p2p_create(fd, 4 * MiB, P2PGEM_PLACEMENT_VRAM, 0, &bo), 0);
+	CHECK_RET(p2p_wait(fd, bo, 5000000000LL), 0);
+	cpu = p2p_map(fd, bo, 4 * MiB);
+	CHECK(cpu, "mmap");
+	fill_pattern(cpu, 4 * MiB, 7);		/* faults */
+	CHECK_RET(p2p_evict(fd, bo), 0);	/* an eviction */
+	CHECK(check_pattern(cpu, 4 * MiB, 7) < 0, "data lost in the eviction");
+	CHECK_RET(p2p_info(fd, bo, &info), 0);
+	/* A copy of this file's own, on its own queue. */
+	CHECK_RET(p2p_create(fd, 4 * MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &dst), 0);
+	CHECK_RET(p2p_copy(fd, bo, 0, dst, 0, 4 * MiB), 0);
+	CHECK_RET(p2p_wait(fd, dst, 5000000000LL), 0);
+	took = now() - start;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK(!WIFEXITED(status), "the staller failed (exit %d)",
+	      WEXITSTATUS(status));
+	CHECK(took < 5.0, "the other process's work took %.1f s", took);
+	printf("# create, fault, evict, copy and wait took %.2f s beside a stalled queue\n",
+	       took);
+	munmap(cpu, 4 * MiB);
+	close(fd);
+	return 0;
+}
+
+/* ---- job-timeout ---- */
+
+static int job_timeout(void)
+{
+	int fd, fences, old = read_param("job_timeout_ms"), st;
+	struct stall s;
+	uint8_t *cpu;
+	double start;
+
+	SKIP_UNLESS(old >= 0, "no job_timeout_ms parameter");
+	fd = p2p_open(0);
+	CHECK(fd >= 0, "open");
+	CHECK_RET(write_param("job_timeout_ms", 1500), 0);
+	st = stall_start(&s, fd, open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC), 1);
+	write_param("job_timeout_ms", old);
+	SKIP_UNLESS(st != -ENOENT, "no sw_sync");
+	CHECK_RET(st, 0);
+	fences = export_fences(s.dst_dmabuf);
+	CHECK(fences >= 0, "EXPORT_SYNC_FILE: %s", strerror(-fences));
+	start = now();
+	CHECK(wait_fd(fences, 0) == 0, "the copy did not wait for its fence");
+	CHECK(wait_fd(fences, 20000) == 1, "the copy never ended");
+	CHECK(now() - start > 1.0, "ended after %.2f s, before the timeout",
+	      now() - start);
+	st = fence_status(fences);
+	CHECK(st == -ETIMEDOUT, "fence status %d, want %d", st, -ETIMEDOUT);
+	cpu = p2p_map(fd, s.dst, MiB);
+	CHECK(cpu, "mmap");
+	CHECK(check_zero(cpu, MiB) < 0, "a timed-out copy wrote its destination");
+	stall_release(&s);
+	close(fences);
+	close(fd);
+	return 0;
+}
+
+/* ---- flood ---- */
+
+static int flood(void)
+{
+	int depth = read_param("queue_depth"), fd, other, n = 0, ret, flags;
+	int timeline, src_dmabuf, fence;
+	uint32_t src, dst, osrc, odst, one = 1;
+	struct drm_p2pgem_gem_copy copy = { .size = 4 * MiB };
+	double start;
+
+	SKIP_UNLESS(depth > 0, "no queue_depth parameter");
+	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(timeline >= 0, "no sw_sync");
+	fd = p2p_open(0);
+	other = p2p_open(0);
+	CHECK(fd >= 0 && other >= 0, "open");
+	CHECK_RET(p2p_create(fd, 4 * MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &src), 0);
+	CHECK_RET(p2p_create(fd, 4 * MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &dst), 0);
+	copy.src_handle = src;
+	copy.dst_handle = dst;
+	/* Hold the flood back while the queue fills. */
+	src_dmabuf = export_bo(fd, src);
+	fence = sw_fence(timeline, 1);
+	CHECK(src_dmabuf >= 0 && fence >= 0, "export or sw_sync fence");
+	CHECK_RET(import_writer(src_dmabuf, fence), 0);
+	close(fence);
+	close(src_dmabuf);
+	CHECK_RET(p2p_create(other, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &osrc), 0);
+	CHECK_RET(p2p_create(other, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &odst), 0);
+
+	/*
+	 * Non-blocking: fill the queue until it says EAGAIN. With ioctl()
+	 * itself: libdrm's drmIoctl() retries EAGAIN.
+	 */
+	flags = fcntl(fd, F_GETFL);
+	CHECK(!fcntl(fd, F_SETFL, flags | O_NONBLOCK), "O_NONBLOCK");
+	do {
+		ret = ioctl(fd, DRM_IOCTL_P2PGEM_GEM_COPY, &copy) ? -errno : 0;
+	} while (!ret && ++n < 100000);
+	CHECK(ret == -EAGAIN, "copy %d of a full queue: %d (%s), want EAGAIN",
+	      n, ret, strerror(-ret));
+	CHECK(n == depth, "%d copies queued before EAGAIN, queue_depth %d",
+	      n, depth);
+	CHECK(!fcntl(fd, F_SETFL, flags), "blocking again");
+	/* Let the flood go; blocking copies wait for room. */
+	CHECK(!ioctl(timeline, SW_SYNC_IOC_INC, &one), "SW_SYNC_IOC_INC");
+	CHECK_RET(p2p_copy(fd, src, 0, dst, 0, 4 * MiB), 0);
+	n++;
+
+	/* Another file's copy runs beside the flood, not after it. */
+	start = now();
+	CHECK_RET(p2p_copy(other, osrc, 0, odst, 0, MiB), 0);
+	CHECK_RET(p2p_wait(other, odst, 60000000000LL), 0);
+	CHECK(p2p_wait(fd, dst, 0) == -EBUSY,
+	      "the flood of %d copies drained before another file's one copy (%.2f s)",
+	      n, now() - start);
+	printf("# one copy took %.2f s beside %d queued 4 MiB copies\n",
+	       now() - start, n);
+	CHECK_RET(p2p_wait(fd, dst, 120000000000LL), 0);
+	close(other);
+	close(fd);
+	return 0;
+}
+
+/* ---- kill ---- */
+
+static int kill_queue(void)
+{
+	int sock[2], status, fences, st, fd, dmabuf, timeline;
+	uint32_t one = 1;
+	char cmsgbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr msg = { 0 };
+	struct stall s;
+	uint32_t a, b;
+	double start;
+	char c;
+	pid_t pid;
+
+	/* The timeline is ours: the child's fences outlive the child. */
+	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(timeline >= 0, "no sw_sync");
+	CHECK(!socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sock), "socketpair");
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		struct cmsghdr *cm;
+
+		close(sock[0]);
+		fd = p2p_open(0);
+		if (fd < 0 || stall_start(&s, fd, timeline, 32))
+			_exit(1);
+		iov = (struct iovec){ .iov_base = "x", .iov_len = 1 };
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cmsgbuf;
+		msg.msg_controllen = sizeof(cmsgbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &s.dst_dmabuf, sizeof(int));
+		if (sendmsg(sock[1], &msg, 0) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(sock[1]);
+	iov = (struct iovec){ .iov_base = &c, .iov_len = 1 };
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf;
+	msg.msg_controllen = sizeof(cmsgbuf);
+	CHECK(recvmsg(sock[0], &msg, 0) == 1 && CMSG_FIRSTHDR(&msg),
+	      "the child did not send its buffer");
+	memcpy(&dmabuf, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	fences = export_fences(dmabuf);
+	CHECK(fences >= 0, "EXPORT_SYNC_FILE: %s", strerror(-fences));
+	CHECK(wait_fd(fences, 200) == 0, "the child's queue is not stalled");
+
+	start = now();
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK(wait_fd(fences, 10000) == 1,
+	      "the killed process's jobs still wait for their fence");
+	st = fence_status(fences);
+	CHECK(st == -ECANCELED, "fence status %d, want %d", st, -ECANCELED);
+	ioctl(timeline, SW_SYNC_IOC_INC, &one);
+	close(timeline);
+	printf("# killed queue of 32 ended in %.2f s, status %d\n",
+	       now() - start, st);
+
+	fd = p2p_open(0);
+	CHECK(fd >= 0, "open");
+	CHECK_RET(p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &a), 0);
+	CHECK_RET(p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &b), 0);
+	CHECK_RET(p2p_copy(fd, a, 0, b, 0, MiB), 0);
+	CHECK_RET(p2p_wait(fd, b, 5000000000LL), 0);
+	close(fences);
+	close(dmabuf);
+	close(fd);
+	return 0;
+}
+
+/* ---- unbind ---- */
+
+/* The PCI address of a DRM file's device. */
+static int pci_name_of(int fd, char *name, size_t len)
+{
+	char path[128], link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	char *slash;
+
+	if (fstat(fd, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	slash = slash ? slash + 1 : link;
+	if (strlen(slash) >= len)
+		return -ENAMETOOLONG;
+	memcpy(name, slash, strlen(slash) + 1);
+	return 0;
+}
+
+static int unbind(void)
+{
+	char dev[64], driver[32], timeline[32];
+	int fd, fences, st, ret;
+	struct stall s;
+	double start;
+
+	SKIP_UNLESS(p2p_count() >= 2, "needs two p2pgem devices");
+	fd = p2p_open(1);
+	CHECK(fd >= 0, "open");
+	CHECK_RET(pci_name_of(fd, dev, sizeof(dev)), 0);
+	ret = stall_start(&s, fd, open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC), 8);
+	SKIP_UNLESS(ret != -ENOENT, "no sw_sync");
+	CHECK_RET(ret, 0);
+	fences = export_fences(s.dst_dmabuf);
+	CHECK(fences >= 0, "EXPORT_SYNC_FILE: %s", strerror(-fences));
+	CHECK(wait_fd(fences, 100) == 0, "the queue is not stalled");
+
+	start = now();
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
+	CHECK(now() - start < 5.0, "unbind took %.1f s", now() - start);
+	printf("# unbind with a stalled queue took %.2f s\n", now() - start);
+	CHECK(wait_fd(fences, 1000) == 1, "the stalled jobs did not end");
+	st = fence_status(fences);
+	CHECK(st < 0, "fence status %d after unbind, want an error", st);
+	CHECK_RET(fence_names(fences, driver, timeline), 0);
+	CHECK_RET(read_all("/sys/kernel/debug/dma_buf/bufinfo"), 0);
+	CHECK(p2p_copy(fd, s.src, 0, s.dst, 0, MiB) == -ENODEV,
+	      "a copy on an unbound device did not fail with ENODEV");
+
+	/*
+	 * Only the sync_file holds the fence now. The sw_sync fence goes
+	 * first: TTM 6.1 waits 30 s for a busy buffer object when the device
+	 * is released, then warns.
+	 */
+	stall_release(&s);
+	close(s.timeline);
+	close(s.dst_dmabuf);
+	close(fd);
+	if (system("rmmod p2pgem_test 2>/dev/null; rmmod p2pgem") != 0) {
+		close(fences);
+		CHECK(0, "rmmod p2pgem failed with a p2pgem fence held");
+	}
+	CHECK_RET(fence_names(fences, driver, timeline), 0);
+	CHECK(!strncmp(timeline, "copy-", 5) || !strcmp(driver, "drm_sched"),
+	      "fence names after rmmod: %.32s %.32s", driver, timeline);
+	CHECK_RET(read_all("/sys/kernel/debug/dma_buf/bufinfo"), 0);
+	st = fence_status(fences);
+	CHECK(st < 0, "fence status %d after rmmod", st);
+	close(fences);
+	return 0;
+}
+
+/* ---- ww-contention ---- */
+
+#define WW_BOS 6
+#define WW_BO_SIZE (8 * MiB)
+
+/*
+ * Copies on device 0 between imports of device 1's VRAM buffer objects,
+ * from several processes at once, while those buffers need more of device
+ * 1's CPU-visible window than there is: every copy's P2P maps make device
+ * 1 evict, with reservation locks of the other copies held. With
+ * DEBUG_WW_MUTEX_SLOWPATH the kernel also injects -EDEADLK into those
+ * waits. Every copy must succeed and no lock debugging may warn.
+ */
+static int ww_contention(void)
+{
+	uint32_t bo[WW_BOS], import[WW_BOS];
+	int a, b, i, k, status, failed = 0;
+	pid_t pids[WW_BOS / 2];
+
+	SKIP_UNLESS(p2p_count() >= 2, "needs two p2pgem devices");
+	a = p2p_open(0);
+	b = p2p_open(1);
+	CHECK(a >= 0 && b >= 0, "open");
+	for (i = 0; i < WW_BOS; i++) {
+		uint8_t *cpu;
+		int dmabuf;
+
+		CHECK_RET(p2p_create(b, WW_BO_SIZE, P2PGEM_PLACEMENT_VRAM,
+				     P2PGEM_CREATE_CPU_ACCESS, &bo[i]), 0);
+		cpu = p2p_map(b, bo[i], WW_BO_SIZE);
+		CHECK(cpu, "mmap");
+		fill_pattern(cpu, WW_BO_SIZE, 100 + i);
+		munmap(cpu, WW_BO_SIZE);
+		dmabuf = export_bo(b, bo[i]);
+		CHECK(dmabuf >= 0, "export");
+		CHECK(!drmPrimeFDToHandle(a, dmabuf, &import[i]),
+		      "import: %s", strerror(errno));
+		close(dmabuf);
+	}
+	/* Process k copies buffer 2k into buffer 2k + 1, again and again. */
+	for (k = 0; k < WW_BOS / 2; k++) {
+		pids[k] = fork();
+		CHECK(pids[k] >= 0, "fork");
+		if (!pids[k]) {
+			int n, ret;
+
+			for (n = 0; n < 8; n++) {
+				ret = p2p_copy(a, import[2 * k], 0,
+					       import[2 * k + 1], 0, WW_BO_SIZE);
+				if (ret) {
+					printf("# process %d, copy %d: %s\n", k,
+					       n, strerror(-ret));
+					_exit(1);
+				}
+			}
+			_exit(p2p_wait(a, import[2 * k + 1], 60000000000LL) ?
+			      2 : 0);
+		}
+	}
+	for (k = 0; k < WW_BOS / 2; k++) {
+		waitpid(pids[k], &status, 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+	CHECK(!failed, "%d of %d processes saw a copy fail", failed,
+	      WW_BOS / 2);
+	for (k = 0; k < WW_BOS / 2; k++) {
+		uint8_t *cpu = p2p_map(b, bo[2 * k + 1], WW_BO_SIZE);
+		long off;
+
+		CHECK(cpu, "mmap");
+		off = check_pattern(cpu, WW_BO_SIZE, 100 + 2 * k);
+		CHECK(off < 0, "buffer %d differs at byte %ld", 2 * k + 1, off);
+		munmap(cpu, WW_BO_SIZE);
+	}
+	close(a);
+	close(b);
+	return 0;
+}
+
+/* ---- move-enomem ---- */
+
+#define FI_BOS 8
+#define FI_BO_SIZE (4 * MiB)
+
+/* Configure one fault-injection attribute set under debugfs. */
+static int fault_config(const char *which, int probability)
+{
+	static const char *const attrs[][2] = {
+		{ "interval", "1" }, { "times", "-1" }, { "space", "0" },
+		{ "verbose", "0" }, { "task-filter", "Y" },
+		{ "ignore-gfp-wait", "N" },
+	};
+	char path[128], value[16];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < sizeof(attrs) / sizeof(*attrs); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", which,
+			 attrs[i][0]);
+		ret = write_file(path, attrs[i][1]);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/probability",
+		 which);
+	snprintf(value, sizeof(value), "%d", probability);
+	return write_file(path, value);
+}
+
+static int make_it_fail(int on)
+{
+	return write_file("/proc/self/make-it-fail", on ? "1" : "0");
+}
+
+/*
+ * Moves under memory pressure while the kernel makes this process's
+ * allocations fail at random (failslab and fail_page_alloc, for this task
+ * only): every ioctl succeeds or fails with ENOMEM, and every buffer
+ * object keeps its bytes.
+ */
+static int move_enomem(void)
+{
+	uint32_t bo[FI_BOS], scratch;
+	int fd, i, round, ret, fails = 0, bad = 0;
+	uint8_t *cpu;
+
+	SKIP_UNLESS(!access("/sys/kernel/debug/failslab/probability", W_OK) &&
+		    !access("/sys/kernel/debug/fail_page_alloc/probability",
+			    W_OK), "no failslab or fail_page_alloc");
+	fd = p2p_open(0);
+	CHECK(fd >= 0, "open");
+	for (i = 0; i < FI_BOS; i++) {
+		CHECK_RET(p2p_create(fd, FI_BO_SIZE, P2PGEM_PLACEMENT_VRAM, 0,
+				     &bo[i]), 0);
+		cpu = p2p_map(fd, bo[i], FI_BO_SIZE);
+		CHECK(cpu, "mmap");
+		fill_pattern(cpu, FI_BO_SIZE, 300 + i);
+		munmap(cpu, FI_BO_SIZE);
+	}
+	CHECK_RET(fault_config("failslab", 5), 0);
+	CHECK_RET(fault_config("fail_page_alloc", 5), 0);
+	CHECK_RET(make_it_fail(1), 0);
+	for (round = 0; round < 40 && bad == 0; round++) {
+		i = round % FI_BOS;
+		/* Evict, bring back through a VRAM buffer that needs room,
+		 * and copy: moves in both directions, under pressure. */
+		ret = p2p_evict(fd, bo[i]);
+		if (ret == -ENOMEM)
+			fails++;
+		else if (ret)
+			bad = ret;
+		ret = p2p_create(fd, 24 * MiB, P2PGEM_PLACEMENT_VRAM, 0,
+				 &scratch);
+		if (ret == -ENOMEM || ret == -ENOSPC || ret == -EBUSY) {
+			fails++;
+			continue;
+		}
+		if (ret) {
+			bad = ret;
+			break;
+		}
+		ret = p2p_copy(fd, bo[(i + 1) % FI_BOS], 0, scratch, 0,
+			       FI_BO_SIZE);
+		if (ret == -ENOMEM)
+			fails++;
+		else if (ret)
+			bad = ret;
+		p2p_close_bo(fd, scratch);
+	}
+	make_it_fail(0);
+	write_file("/sys/kernel/debug/failslab/probability", "0");
+	write_file("/sys/kernel/debug/fail_page_alloc/probability", "0");
+	CHECK(!bad, "an ioctl failed with %d (%s), not ENOMEM", bad,
+	      strerror(-bad));
+	for (i = 0; i < FI_BOS; i++) {
+		long off;
+
+		CHECK_RET(p2p_wait(fd, bo[i], 30000000000LL), 0);
+		cpu = p2p_map(fd, bo[i], FI_BO_SIZE);
+		CHECK(cpu, "mmap");
+		off = check_pattern(cpu, FI_BO_SIZE, 300 + i);
+		CHECK(off < 0, "buffer %d lost its bytes at %ld", i, off);
+		munmap(cpu, FI_BO_SIZE);
+	}
+	printf("# %d ioctls failed with ENOMEM, no buffer lost a byte\n",
+	       fails);
+	close(fd);
+	return 0;
+}
+
+static const struct subtest tests[] = {
+	{ "user-stall", user_stall },
+	{ "job-timeout", job_timeout },
+	{ "flood", flood },
+	{ "kill", kill_queue },
+	{ "ww-contention", ww_contention },
+	{ "move-enomem", move_enomem },
+	{ "unbind", unbind },
+};
+
+int main(int argc, char **argv)
+{
+	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(*tests));
+}
