@@ -25,6 +25,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
 #include <drm/drm_print.h>
+#include <drm/drm_vma_manager.h>
 #include <drm/p2pgem_drm.h>
 #include <drm/ttm/ttm_bo_driver.h>
 #include <drm/ttm/ttm_tt.h>
@@ -100,9 +101,11 @@ static bool p2pgem_tt_has_data(struct ttm_tt *tt)
 /*
  * The memory of @bo is about to change, reservation lock held: dynamic
  * importers of its dma-buf drop their mappings (dma_buf_move_notify()), and
- * CPU mappings made through the dma-buf's file are zapped. TTM zaps only
- * those made through the DRM file; a dma-buf mapping lives in the dma-buf
- * file's own address space, which holds nothing else.
+ * the CPU mappings of @bo, and only of @bo, are zapped. A GEM dma-buf's
+ * file shares the DRM device's address space (drm_gem_dmabuf_export()) and
+ * its mappings carry @bo's fake offset (drm_gem_prime_mmap()), so this
+ * range covers mmap() of the dma-buf and of the DRM file alike; it is
+ * what TTM zaps itself before a move (ttm_bo_unmap_virtual()).
  */
 static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
 {
@@ -111,7 +114,7 @@ static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
 	if (!dmabuf)
 		return;
 	dma_buf_move_notify(dmabuf);
-	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+	drm_vma_node_unmap(&bo->tbo.base.vma_node, bo->tbo.bdev->dev_mapping);
 }
 
 static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
