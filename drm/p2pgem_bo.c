@@ -400,13 +400,16 @@ out_free:
  * object is pinned while it is vmapped: where it is when already pinned
  * (in VRAM for peer-to-peer importers: its BAR pages are mapped
  * write-combined), else in system memory. The dma-buf core WARNs on any
- * error, so nothing here waits interruptibly.
+ * error, so nothing here waits interruptibly. Once the device is unplugged
+ * its BAR pages are gone (the P2P memmap goes with the driver): -ENODEV.
  */
 static int p2pgem_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
 	struct p2pgem_bo *bo = gem_to_p2pgem_bo(obj);
-	int ret = 0;
+	int idx, ret = 0;
 
+	if (!drm_dev_enter(obj->dev, &idx))
+		return -ENODEV;
 	dma_resv_lock(obj->resv, NULL);
 	if (!bo->tbo.pin_count)
 		ret = p2pgem_bo_to_system(bo, false);
@@ -421,12 +424,17 @@ static int p2pgem_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 	else
 		ret = ttm_bo_vmap(&bo->tbo, map);
 	if (ret)
-		ttm_bo_unpin(&bo->tbo);
+		p2pgem_bo_dmabuf_unpin(bo);
 out_unlock:
 	dma_resv_unlock(obj->resv);
+	drm_dev_exit(idx);
 	return ret;
 }
 
+/*
+ * Also after an unplug: the mapping goes, and so does the pin, through
+ * the helper that gives a VRAM pin's quota charge back with the last pin.
+ */
 static void p2pgem_gem_vunmap(struct drm_gem_object *obj,
 			      struct iosys_map *map)
 {
@@ -437,7 +445,7 @@ static void p2pgem_gem_vunmap(struct drm_gem_object *obj,
 		vunmap((void __force *)map->vaddr_iomem);
 	else
 		ttm_bo_vunmap(&bo->tbo, map);
-	ttm_bo_unpin(&bo->tbo);
+	p2pgem_bo_dmabuf_unpin(bo);
 	dma_resv_unlock(obj->resv);
 }
 

@@ -118,8 +118,15 @@ static int p2pgem_dmabuf_place_pinned(struct p2pgem_bo *bo,
 	return p2pgem_bo_to_system(bo, true);
 }
 
-/* Drop a pin; the last one gives a VRAM pin's quota back. */
-static void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo)
+/**
+ * p2pgem_bo_dmabuf_unpin - drop a pin of a buffer object
+ * @bo: the buffer object, reservation lock held
+ *
+ * Every pin taken with ttm_bo_pin() for a dma-buf user (importers' pins,
+ * vmaps) goes through here: the last one gives a VRAM pin's quota charge
+ * back.
+ */
+void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo)
 {
 	ttm_bo_unpin(&bo->tbo);
 	if (!bo->tbo.pin_count && bo->pinned_vram) {

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The defects of issue 10 (tests/uapi/p2pgem_defects, with the test
-# importer):
-# - a move zaps only the moved buffer object's CPU mappings.
+# importer and tests/oddexp/p2pbuf_oddexp.ko):
+# - a move zaps only the moved buffer object's CPU mappings;
+# - a vmap's pin gives the pin quota back.
 
 set -uo pipefail
 
-for m in p2pbuf p2pgem p2pbuf_test_importer; do
+for m in p2pbuf p2pgem p2pbuf_test_importer p2pbuf_oddexp; do
 	if [ ! -d /sys/module/$m ]; then
 		echo "$m.ko is not loaded"
 		exit 77
@@ -15,7 +16,7 @@ for m in p2pbuf p2pgem p2pbuf_test_importer; do
 done
 prog=$P2PBUF_REPO/tests/uapi/p2pgem_defects
 rc=0
-for t in zap-only-moved; do
+for t in zap-only-moved vmap-quota; do
 	"$prog" --run "$t" || rc=1
 done
 exit $rc

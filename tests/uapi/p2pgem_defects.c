@@ -7,6 +7,11 @@
  *   mappings (of the DRM file and of the dma-buf) and no other buffer
  *   object's: no refaults elsewhere (getrusage's ru_minflt), and the moved
  *   one's dma-buf mapping sees its data afterwards;
+ * - vmap-quota: a vmap that outlives the P2P pin it rode on gives the pin
+ *   quota back when it goes, and later pins for other importers work;
+ * - vmap-unplugged: a vmap after the device was unbound fails with
+ *   ENODEV, and a vmap held across the unbind can still be dropped (run by
+ *   tests/guest/p2pgem-vmap-unplug.sh, which binds the device again);
  *
  * The test-only module tests/oddexp/p2pbuf_oddexp.ko exports odd and P2P
  * dma-bufs and holds vmaps; tests/importer/p2pbuf_test_importer.ko
@@ -28,6 +33,37 @@
 
 #include "p2pbuf_ti_lib.h"
 #include "../oddexp/p2pbuf_oddexp.h"
+
+static int oe_open(void)
+{
+	return open("/dev/p2pbuf_oddexp", O_RDWR | O_CLOEXEC);
+}
+
+/* Hold a vmap of @dmabuf, copying its first @len bytes to @data. */
+static int oe_vmap(int oe, int dmabuf, void *data, uint32_t len,
+		   uint32_t *id)
+{
+	struct p2pbuf_oddexp_vmap v = { .fd = dmabuf, .length = len,
+					.data = (uintptr_t)data };
+
+	if (ioctl(oe, P2PBUF_ODDEXP_IOCTL_VMAP, &v))
+		return -errno;
+	*id = v.id;
+	return 0;
+}
+
+static int oe_vunmap(int oe, uint32_t id)
+{
+	return ioctl(oe, P2PBUF_ODDEXP_IOCTL_VUNMAP, (unsigned long)id) ?
+		-errno : 0;
+}
+
+static int oe_vmap_probe(int oe, int dmabuf)
+{
+	struct p2pbuf_oddexp_vmap v = { .fd = dmabuf };
+
+	return ioctl(oe, P2PBUF_ODDEXP_IOCTL_VMAP_PROBE, &v) ? -errno : 0;
+}
 
 static long minflt(void)
 {
@@ -108,8 +144,134 @@ static int zap_only_moved(void)
 	return 0;
 }
 
+/* ---- defect 1: a vmap's pin goes through the quota helper ---- */
+
+static int vmap_quota(void)
+{
+	struct drm_p2pgem_device_info di;
+	struct drm_p2pgem_gem_info info;
+	int p2p = topo_p2p_kind() != K_SYSTEM;
+	char edu[EDU_NAME_LEN];
+	uint8_t head[64];
+	int ti, ti2, ti3, oe, ret;
+	uint32_t id = 0;
+	struct bo b;
+
+	oe = oe_open();
+	SKIP_UNLESS(oe >= 0, "p2pbuf_oddexp.ko is not loaded");
+	ret = edu_bo_new(&b, 1 * MiB, P2PGEM_PLACEMENT_VRAM, edu);
+	if (ret)
+		return ret;
+	fill_pattern(b.cpu, b.size, 11);
+	CHECK_RET(p2p_dev_info(b.fd, &di), 0);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu before",
+	      (unsigned long long)di.pinned_vram);
+
+	/* A P2P importer pins in VRAM; a vmap rides on that pin. */
+	ti = ti_open();
+	CHECK(ti >= 0, "open importer");
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+			    P2PBUF_TI_ATTACH_PIN, edu), 0);
+	CHECK_RET(p2p_dev_info(b.fd, &di), 0);
+	CHECK(di.pinned_vram == (p2p ? b.size : 0), "pinned_vram %llu",
+	      (unsigned long long)di.pinned_vram);
+	CHECK_RET(oe_vmap(oe, b.dmabuf, head, sizeof(head), &id), 0);
+	CHECK(check_pattern(head, sizeof(head), 11) == -1,
+	      "the vmap reads other bytes");
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK(info.pin_count == 2, "pin_count %u", info.pin_count);
+
+	/* The importer goes first, the vmap last: its unpin is the last. */
+	close(ti);
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK(info.pin_count == 1, "pin_count %u after detach", info.pin_count);
+	CHECK_RET(oe_vunmap(oe, id), 0);
+	CHECK_RET(p2p_info(b.fd, b.handle, &info), 0);
+	CHECK(info.pin_count == 0, "pin_count %u after vunmap", info.pin_count);
+	CHECK_RET(p2p_dev_info(b.fd, &di), 0);
+	CHECK(di.pinned_vram == 0,
+	      "pinned_vram %llu after the last pin went (a vmap's)",
+	      (unsigned long long)di.pinned_vram);
+
+	/* Pins for importers that are not P2P: system memory, both. */
+	ti2 = ti_open();
+	ti3 = ti_open();
+	CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
+	CHECK_RET(ti_attach(ti3, b.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
+	CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+	      "pinned for static importers in placement %d", bo_placement(&b));
+	close(ti2);
+	close(ti3);
+	CHECK_RET(p2p_dev_info(b.fd, &di), 0);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu at the end",
+	      (unsigned long long)di.pinned_vram);
+	CHECK(check_pattern(b.cpu, b.size, 11) == -1, "contents changed");
+	close(oe);
+	bo_free(&b);
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Unbinds the second p2pgem device: its guest script binds it again. */
+static int vmap_unplugged(void)
+{
+	struct drm_p2pgem_gem_info info;
+	char edu[EDU_NAME_LEN], pci[64];
+	int fd, ti, oe, dmabuf;
+	uint8_t head[64];
+	uint32_t h, id = 0;
+	void *cpu;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	oe = oe_open();
+	SKIP_UNLESS(oe >= 0, "p2pbuf_oddexp.ko is not loaded");
+	fd = p2p_open(1);
+	SKIP_UNLESS(fd >= 0, "no second p2pgem device");
+	CHECK(!render_pci(fd, pci, sizeof(pci)), "PCI function of device 1");
+	CHECK_RET(p2p_create(fd, 1 * MiB, P2PGEM_PLACEMENT_VRAM, 0, &h), 0);
+	cpu = p2p_map(fd, h, 1 * MiB);
+	CHECK(cpu, "mmap");
+	fill_pattern(cpu, 1 * MiB, 12);
+	munmap(cpu, 1 * MiB);
+	CHECK(!drmPrimeHandleToFD(fd, h, DRM_CLOEXEC | DRM_RDWR, &dmabuf),
+	      "export");
+	/* Pinned (in VRAM where P2P works), and a vmap held across. */
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, dmabuf, P2PBUF_TI_DYNAMIC_P2P,
+			    P2PBUF_TI_ATTACH_PIN, edu), 0);
+	CHECK_RET(p2p_info(fd, h, &info), 0);
+	printf("# pinned in placement %u\n", info.placement);
+	CHECK_RET(oe_vmap(oe, dmabuf, head, sizeof(head), &id), 0);
+	CHECK(check_pattern(head, sizeof(head), 12) == -1, "vmap reads");
+	CHECK_RET(oe_vmap_probe(oe, dmabuf), 0);
+
+	printf("# unbind %s\n", pci);
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", pci), 0);
+	CHECK_RET(oe_vmap_probe(oe, dmabuf), -ENODEV);
+	CHECK_RET(oe_vunmap(oe, id), 0);
+	CHECK_RET(oe_vmap_probe(oe, dmabuf), -ENODEV);
+	close(ti);
+	close(oe);
+	close(dmabuf);
+	close(fd);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "zap-only-moved", zap_only_moved },
+	{ "vmap-quota", vmap_quota },
+	{ "vmap-unplugged", vmap_unplugged },
 };
 
 int main(int argc, char **argv)
