@@ -107,8 +107,9 @@ bool p2pgem_gem_is_import(struct drm_gem_object *obj)
  * attach). Called by the DRM core's PRIME import with its PRIME locks
  * held, no reservation lock.
  *
- * Return: the new GEM object, or an ERR_PTR: -ENOMEM, or the exporter's
- * attach error.
+ * Return: the new GEM object, or an ERR_PTR: -EINVAL for a dma-buf whose
+ * size is not a multiple of the page size (a GEM object cannot be one),
+ * -ENOMEM, or the exporter's attach error.
  */
 struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 					     struct dma_buf *dmabuf)
@@ -116,6 +117,9 @@ struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 	struct p2pgem_import *import;
 	int ret;
 
+	/* Before anything: drm_gem_private_object_init() BUGs on it. */
+	if (!PAGE_ALIGNED(dmabuf->size))
+		return ERR_PTR(-EINVAL);
 	import = kzalloc(sizeof(*import), GFP_KERNEL);
 	if (!import)
 		return ERR_PTR(-ENOMEM);

@@ -4,7 +4,9 @@
 # The defects of issue 10 (tests/uapi/p2pgem_defects, with the test
 # importer and tests/oddexp/p2pbuf_oddexp.ko):
 # - a move zaps only the moved buffer object's CPU mappings;
-# - a vmap's pin gives the pin quota back.
+# - a vmap's pin gives the pin quota back;
+# - dma-bufs that are not a whole number of pages are refused by the
+#   import.
 
 set -uo pipefail
 
@@ -16,7 +18,7 @@ for m in p2pbuf p2pgem p2pbuf_test_importer p2pbuf_oddexp; do
 done
 prog=$P2PBUF_REPO/tests/uapi/p2pgem_defects
 rc=0
-for t in zap-only-moved vmap-quota; do
+for t in zap-only-moved vmap-quota odd-import; do
 	"$prog" --run "$t" || rc=1
 done
 exit $rc

@@ -12,6 +12,8 @@
  * - vmap-unplugged: a vmap after the device was unbound fails with
  *   ENODEV, and a vmap held across the unbind can still be dropped (run by
  *   tests/guest/p2pgem-vmap-unplug.sh, which binds the device again);
+ * - odd-import: importing a dma-buf whose size is not a multiple of the
+ *   page size gives EINVAL and leaves nothing attached;
  *
  * The test-only module tests/oddexp/p2pbuf_oddexp.ko exports odd and P2P
  * dma-bufs and holds vmaps; tests/importer/p2pbuf_test_importer.ko
@@ -39,6 +41,19 @@ static int oe_open(void)
 	return open("/dev/p2pbuf_oddexp", O_RDWR | O_CLOEXEC);
 }
 
+/* A dma-buf of @size bytes from the odd exporter: its fd, or -errno. */
+static int oe_export(int oe, uint64_t size, uint32_t flags,
+		     const char *provider)
+{
+	struct p2pbuf_oddexp_export e = { .size = size, .flags = flags };
+
+	if (provider && strlen(provider) >= sizeof(e.provider))
+		return -ENAMETOOLONG;
+	if (provider)
+		memcpy(e.provider, provider, strlen(provider) + 1);
+	return ioctl(oe, P2PBUF_ODDEXP_IOCTL_EXPORT, &e) ? -errno : e.fd;
+}
+
 /* Hold a vmap of @dmabuf, copying its first @len bytes to @data. */
 static int oe_vmap(int oe, int dmabuf, void *data, uint32_t len,
 		   uint32_t *id)
@@ -63,6 +78,11 @@ static int oe_vmap_probe(int oe, int dmabuf)
 	struct p2pbuf_oddexp_vmap v = { .fd = dmabuf };
 
 	return ioctl(oe, P2PBUF_ODDEXP_IOCTL_VMAP_PROBE, &v) ? -errno : 0;
+}
+
+static int oe_status(int oe, struct p2pbuf_oddexp_status *st)
+{
+	return ioctl(oe, P2PBUF_ODDEXP_IOCTL_STATUS, st) ? -errno : 0;
 }
 
 static long minflt(void)
@@ -268,10 +288,60 @@ static int vmap_unplugged(void)
 	return 0;
 }
 
+/* ---- defect 4: dma-bufs that are not a whole number of pages ---- */
+
+static int odd_import(void)
+{
+	static const uint64_t sizes[] = { 4097, 100, 8191 };
+	struct p2pbuf_oddexp_status st0, st;
+	int fd, oe, buf;
+	uint32_t h;
+
+	oe = oe_open();
+	SKIP_UNLESS(oe >= 0, "p2pbuf_oddexp.ko is not loaded");
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	CHECK_RET(oe_status(oe, &st0), 0);
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		buf = oe_export(oe, sizes[i], 0, NULL);
+		CHECK(buf >= 0, "export %" PRIu64 " bytes: %s", sizes[i],
+		      strerror(-buf));
+		CHECK(drmPrimeFDToHandle(fd, buf, &h) && errno == EINVAL,
+		      "import of %" PRIu64 " bytes: %s", sizes[i],
+		      strerror(errno));
+		CHECK_RET(oe_status(oe, &st), 0);
+		CHECK(st.attachments == st0.attachments &&
+		      st.mappings == st0.mappings,
+		      "%" PRIu64 " bytes: %u attachments, %u mappings left",
+		      sizes[i], st.attachments, st.mappings);
+		close(buf);
+	}
+	/* A whole number of pages from the same exporter imports. */
+	buf = oe_export(oe, 8192, 0, NULL);
+	CHECK(buf >= 0, "export 8192 bytes");
+	CHECK(!drmPrimeFDToHandle(fd, buf, &h), "import of 8192 bytes: %s",
+	      strerror(errno));
+	CHECK_RET(oe_status(oe, &st), 0);
+	CHECK(st.attachments == st0.attachments + 1, "%u attachments",
+	      st.attachments);
+	CHECK_RET(p2p_close_bo(fd, h), 0);
+	close(buf);
+	CHECK_RET(oe_status(oe, &st), 0);
+	CHECK(st.buffers == st0.buffers && st.attachments == st0.attachments &&
+	      st.mappings == st0.mappings,
+	      "left behind: %u buffers, %u attachments, %u mappings",
+	      st.buffers - st0.buffers, st.attachments - st0.attachments,
+	      st.mappings - st0.mappings);
+	close(fd);
+	close(oe);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "zap-only-moved", zap_only_moved },
 	{ "vmap-quota", vmap_quota },
 	{ "vmap-unplugged", vmap_unplugged },
+	{ "odd-import", odd_import },
 };
 
 int main(int argc, char **argv)
