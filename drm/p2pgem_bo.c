@@ -114,6 +114,7 @@ static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
 	if (!dmabuf)
 		return;
 	dma_buf_move_notify(dmabuf);
+	p2pgem_dma_buf_moved(dmabuf);
 	drm_vma_node_unmap(&bo->tbo.base.vma_node, bo->tbo.bdev->dev_mapping);
 }
 

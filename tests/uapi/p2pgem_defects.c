@@ -14,6 +14,9 @@
  *   tests/guest/p2pgem-vmap-unplug.sh, which binds the device again);
  * - odd-import: importing a dma-buf whose size is not a multiple of the
  *   page size gives EINVAL and leaves nothing attached;
+ * - many-importers-vram, many-importers-system: two, then ten importers
+ *   of one buffer for one PCI function, each mapping it: no DMA-API debug
+ *   error (error_count), and the device's DMA seen through all of them;
  *
  * The test-only module tests/oddexp/p2pbuf_oddexp.ko exports odd and P2P
  * dma-bufs and holds vmaps; tests/importer/p2pbuf_test_importer.ko
@@ -337,11 +340,103 @@ static int odd_import(void)
 	return 0;
 }
 
+/* ---- defect 6: many importers of one buffer for one PCI function ---- */
+
+static long dma_api_errors(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/kernel/debug/dma-api/error_count",
+		      O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return strtol(buf, NULL, 10);
+}
+
+static int many_importers(uint32_t placement, uint32_t mode, int n)
+{
+	static struct mapping m0, m;
+	uint8_t out[2048], in[2048];
+	char edu[EDU_NAME_LEN];
+	long errors, after;
+	int ti[10], ret;
+	struct bo b;
+
+	errors = dma_api_errors();
+	SKIP_UNLESS(errors >= 0, "no DMA-API debugging");
+	ret = edu_bo_new(&b, 256 * KiB, placement, edu);
+	if (ret)
+		return ret;
+	fill_pattern(b.cpu, b.size, 13);
+	for (int i = 0; i < n; i++) {
+		ti[i] = ti_open();
+		CHECK(ti[i] >= 0, "open importer %d", i);
+		CHECK_RET(ti_attach(ti[i], b.dmabuf, mode, 0, edu), 0);
+		CHECK_RET(ti_map(ti[i], i ? &m : &m0, &b), 0);
+		if (i)
+			CHECK(m.map.nents == m0.map.nents &&
+			      m.ent[0].dma_address == m0.ent[0].dma_address,
+			      "importer %d maps at 0x%llx, importer 0 at 0x%llx",
+			      i, (unsigned long long)m.ent[0].dma_address,
+			      (unsigned long long)m0.ent[0].dma_address);
+	}
+	after = dma_api_errors();
+	printf("# %d importers, %s: DMA-API errors %ld -> %ld\n", n,
+	       kind_names[m0.kind], errors, after);
+	CHECK(after == errors, "%ld DMA-API debug errors from %d mappings",
+	      after - errors, n);
+
+	/* One device writes through importer 0, reads through the last. */
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + n);
+	CHECK_RET(ti_dma(ti[0], 8192, out, sizeof(out),
+			 P2PBUF_TI_DMA_TO_BUFFER), 0);
+	CHECK_RET(ti_dma(ti[n - 1], 8192, in, sizeof(in),
+			 P2PBUF_TI_DMA_FROM_BUFFER), 0);
+	CHECK(!memcmp(in, out, sizeof(in)), "importer %d reads other bytes",
+	      n - 1);
+	CHECK_RET(bo_idle(&b), 0);
+	CHECK(!memcmp((uint8_t *)b.cpu + 8192, out, sizeof(out)),
+	      "the CPU reads other bytes");
+	for (int i = n - 1; i >= 0; i--)
+		close(ti[i]);
+	after = dma_api_errors();
+	CHECK(after == errors, "%ld DMA-API debug errors after unmapping",
+	      after - errors);
+	bo_free(&b);
+	return 0;
+}
+
+static int many_importers_vram(void)
+{
+	int ret = many_importers(P2PGEM_PLACEMENT_VRAM, P2PBUF_TI_DYNAMIC_P2P, 2);
+
+	return ret ? ret : many_importers(P2PGEM_PLACEMENT_VRAM,
+					  P2PBUF_TI_DYNAMIC_P2P, 10);
+}
+
+static int many_importers_system(void)
+{
+	int ret = many_importers(P2PGEM_PLACEMENT_SYSTEM, P2PBUF_TI_DYNAMIC, 2);
+
+	if (!ret)
+		ret = many_importers(P2PGEM_PLACEMENT_SYSTEM,
+				     P2PBUF_TI_DYNAMIC, 10);
+	/* Static importers pin; the dma-buf core maps them at attach. */
+	return ret ? ret : many_importers(P2PGEM_PLACEMENT_SYSTEM,
+					  P2PBUF_TI_STATIC, 10);
+}
+
 static const struct subtest tests[] = {
 	{ "zap-only-moved", zap_only_moved },
 	{ "vmap-quota", vmap_quota },
 	{ "vmap-unplugged", vmap_unplugged },
 	{ "odd-import", odd_import },
+	{ "many-importers-vram", many_importers_vram },
+	{ "many-importers-system", many_importers_system },
 };
 
 int main(int argc, char **argv)
