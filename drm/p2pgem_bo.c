@@ -266,7 +266,9 @@ static vm_fault_t p2pgem_errno_to_fault(int ret)
  * Leaves @bo where it is when it is pinned or already mapped in the rule's
  * sense, else validates it into the CPU-visible window (see
  * p2pgem_fault_action()); a buffer object that wants VRAM but finds no room
- * there stays in system memory. Used by CPU faults and by peer-to-peer
+ * there stays in system memory. Other buffer objects are evicted from the
+ * window only for one that fits in it (p2pgem_placement_visible()); a
+ * larger one goes to system memory. Used by CPU faults and by peer-to-peer
  * dma-buf maps, which need memory the bus can reach.
  *
  * Return: 0 or a negative error code of ttm_bo_validate().
@@ -290,9 +292,9 @@ int p2pgem_bo_place_visible(struct p2pgem_bo *bo, bool interruptible)
 	if (action == P2PGEM_FAULT_MAP)
 		return 0;
 
-	p2pgem_placement_fault(&pl, action, bo->placement, bo->flags,
-			       p2pgem_visible_pages(p2p),
-			       p2pgem_vram_pages(p2p));
+	p2pgem_placement_visible(&pl, action, bo->placement, bo->flags,
+				 res->num_pages, p2pgem_visible_pages(p2p),
+				 p2pgem_vram_pages(p2p));
 	ret = ttm_bo_validate(&bo->tbo, &pl.placement, &ctx);
 	/* Returning to VRAM is best effort; system memory maps as well. */
 	if (action == P2PGEM_FAULT_RETURN_VRAM &&

@@ -17,6 +17,10 @@
  * - many-importers-vram, many-importers-system: two, then ten importers
  *   of one buffer for one PCI function, each mapping it: no DMA-API debug
  *   error (error_count), and the device's DMA seen through all of them;
+ * - window-no-evict: with a 16 MiB CPU-visible window full, touching (and
+ *   mapping P2P) a buffer object larger than the window evicts nothing
+ *   from the window (run by tests/guest/p2pgem-window-evict.sh with
+ *   p2pgem reloaded as visible_mb=16).
  *
  * The test-only module tests/oddexp/p2pbuf_oddexp.ko exports odd and P2P
  * dma-bufs and holds vmaps; tests/importer/p2pbuf_test_importer.ko
@@ -430,6 +434,102 @@ static int many_importers_system(void)
 					  P2PBUF_TI_STATIC, 10);
 }
 
+/* ---- defect 3: nothing is evicted for what can never fit the window ---- */
+
+static int window_no_evict(void)
+{
+	struct drm_p2pgem_device_info di, di2;
+	struct drm_p2pgem_gem_info info;
+	const uint64_t chunk = 4 * MiB;
+	uint64_t moves[16];
+	uint32_t win[16], big;
+	char edu[EDU_NAME_LEN];
+	static struct mapping m;
+	int fd, n = 0, ti;
+	volatile uint8_t *p;
+	struct bo bb;
+
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	CHECK_RET(p2p_dev_info(fd, &di), 0);
+	SKIP_UNLESS(di.visible_size == 16 * MiB && di.vram_size >= 48 * MiB,
+		    "needs p2pgem with visible_mb=16 (window %llu MiB)",
+		    (unsigned long long)(di.visible_size / MiB));
+	CHECK(di.visible_used == 0, "the window is in use already");
+
+	/* Fill the window with buffers that live there. */
+	for (uint64_t left = di.visible_size; left; left -= chunk, n++) {
+		CHECK_RET(p2p_create(fd, chunk, P2PGEM_PLACEMENT_VRAM,
+				     P2PGEM_CREATE_CPU_ACCESS, &win[n]), 0);
+		CHECK_RET(p2p_info(fd, win[n], &info), 0);
+		CHECK(info.cpu_visible, "window buffer %d not visible", n);
+		moves[n] = info.move_count;
+	}
+	/* Larger than the window, in VRAM above it. */
+	CHECK_RET(p2p_create(fd, di.visible_size + 8 * MiB,
+			     P2PGEM_PLACEMENT_VRAM, 0, &big), 0);
+	CHECK_RET(p2p_info(fd, big, &info), 0);
+	CHECK(info.placement == P2PGEM_PLACEMENT_VRAM, "big buffer not in VRAM");
+	CHECK_RET(p2p_dev_info(fd, &di), 0);
+	CHECK(di.visible_used == di.visible_size, "window not full: %llu used",
+	      (unsigned long long)di.visible_used);
+
+	/* The CPU touches it: it can only go to system memory. */
+	p = p2p_map(fd, big, info.size);
+	CHECK(p, "mmap");
+	(void)p[4096];
+	CHECK_RET(p2p_info(fd, big, &info), 0);
+	CHECK(info.placement == P2PGEM_PLACEMENT_SYSTEM,
+	      "big buffer mapped in placement %u", info.placement);
+	CHECK_RET(p2p_dev_info(fd, &di2), 0);
+	printf("# evictions %llu -> %llu, window %llu of %llu MiB used\n",
+	       (unsigned long long)di.evictions,
+	       (unsigned long long)di2.evictions,
+	       (unsigned long long)(di2.visible_used / MiB),
+	       (unsigned long long)(di2.visible_size / MiB));
+	for (int i = 0; i < n; i++) {
+		CHECK_RET(p2p_info(fd, win[i], &info), 0);
+		CHECK(info.placement == P2PGEM_PLACEMENT_VRAM &&
+		      info.cpu_visible && info.move_count == moves[i],
+		      "window buffer %d: placement %u, moved %llu times", i,
+		      info.placement,
+		      (unsigned long long)(info.move_count - moves[i]));
+	}
+	CHECK(di2.evictions == di.evictions + 1,
+	      "%llu evictions for one fault of the big buffer",
+	      (unsigned long long)(di2.evictions - di.evictions));
+	CHECK(di2.visible_used == di2.visible_size, "window emptied");
+
+	/* A P2P map of a buffer too large for the window: the same. */
+	if (topo_p2p_kind() != K_SYSTEM && !edu_name(edu, sizeof(edu))) {
+		memset(&bb, 0, sizeof(bb));
+		bb.fd = fd;
+		CHECK_RET(p2p_create(fd, di.visible_size + 4 * MiB,
+				     P2PGEM_PLACEMENT_VRAM, 0, &bb.handle), 0);
+		CHECK(!drmPrimeHandleToFD(fd, bb.handle, DRM_CLOEXEC | DRM_RDWR,
+					  &bb.dmabuf), "export");
+		CHECK_RET(p2p_dev_info(fd, &di), 0);
+		ti = ti_open();
+		CHECK_RET(ti_attach(ti, bb.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0,
+				    edu), 0);
+		CHECK_RET(ti_map(ti, &m, &bb), 0);
+		CHECK(m.kind == K_SYSTEM, "mapped as %s", kind_names[m.kind]);
+		CHECK_RET(p2p_dev_info(fd, &di2), 0);
+		CHECK(di2.evictions == di.evictions + 1,
+		      "%llu evictions for one P2P map",
+		      (unsigned long long)(di2.evictions - di.evictions));
+		for (int i = 0; i < n; i++) {
+			CHECK_RET(p2p_info(fd, win[i], &info), 0);
+			CHECK(info.move_count == moves[i],
+			      "window buffer %d moved for a P2P map", i);
+		}
+		close(ti);
+		close(bb.dmabuf);
+	}
+	close(fd);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "zap-only-moved", zap_only_moved },
 	{ "vmap-quota", vmap_quota },
@@ -437,6 +537,7 @@ static const struct subtest tests[] = {
 	{ "odd-import", odd_import },
 	{ "many-importers-vram", many_importers_vram },
 	{ "many-importers-system", many_importers_system },
+	{ "window-no-evict", window_no_evict },
 };
 
 int main(int argc, char **argv)
