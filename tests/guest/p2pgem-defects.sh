@@ -9,7 +9,8 @@
 #   import;
 # - many importers of one buffer for one PCI function share its mapping:
 #   no DMA-API debug report, neither counted in error_count (the program
-#   checks) nor printed (checked here).
+#   checks) nor printed (checked here);
+# - an import mapped by PCI bus address is not copied by the CPU.
 
 set -uo pipefail
 
@@ -26,7 +27,7 @@ reports() { dmesg | grep -cE 'DMA-API|overlapping mappings'; }
 before=$(reports)
 rc=0
 for t in zap-only-moved vmap-quota odd-import many-importers-vram \
-	many-importers-system; do
+	many-importers-system p2p-bus-import; do
 	"$prog" --run "$t" || rc=1
 done
 after=$(reports)

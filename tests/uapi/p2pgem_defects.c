@@ -14,6 +14,8 @@
  *   tests/guest/p2pgem-vmap-unplug.sh, which binds the device again);
  * - odd-import: importing a dma-buf whose size is not a multiple of the
  *   page size gives EINVAL and leaves nothing attached;
+ * - p2p-bus-import: an import of another device's P2P memory mapped by
+ *   PCI bus address cannot be copied by the CPU engine (EOPNOTSUPP);
  * - many-importers-vram, many-importers-system: two, then ten importers
  *   of one buffer for one PCI function, each mapping it: no DMA-API debug
  *   error (error_count), and the device's DMA seen through all of them;
@@ -344,6 +346,53 @@ static int odd_import(void)
 	return 0;
 }
 
+/* ---- defect 5: an import mapped by PCI bus address ---- */
+
+static int p2p_bus_import(void)
+{
+	static struct mapping m;
+	uint32_t h, imp, bus = 0;
+	char nvme[64], pci0[64];
+	int fd, oe, buf, ti;
+	struct bo fake;
+
+	SKIP_UNLESS(topo_p2p_kind() == K_BUS, "no bus addresses on this topology");
+	SKIP_UNLESS(!pci_find("0x1b36", "0x0010", 0, nvme, sizeof(nvme)),
+		    "no NVMe controller");
+	oe = oe_open();
+	SKIP_UNLESS(oe >= 0, "p2pbuf_oddexp.ko is not loaded");
+	fd = p2p_open(0);
+	SKIP_UNLESS(fd >= 0, "no p2pgem device");
+	CHECK(!render_pci(fd, pci0, sizeof(pci0)), "PCI function of device 0");
+	buf = oe_export(oe, 64 * KiB, P2PBUF_ODDEXP_P2P, nvme);
+	SKIP_UNLESS(buf >= 0, "no P2P memory of %s: %s", nvme, strerror(-buf));
+
+	/* What p2pgem's function gets for that memory: bus addresses. */
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, buf, P2PBUF_TI_DYNAMIC_P2P, 0, pci0), 0);
+	memset(&fake, 0, sizeof(fake));
+	CHECK_RET(ti_map(ti, &m, &fake), 0);
+	for (unsigned int i = 0; i < m.map.nents && i < MAX_ENTRIES; i++)
+		bus += !!(m.ent[i].flags & P2PBUF_TI_BUS_ADDRESS);
+	printf("# %s memory for %s: %u segments, %u by bus address, first 0x%llx\n",
+	       nvme, pci0, m.map.nents, bus,
+	       (unsigned long long)m.ent[0].dma_address);
+	CHECK(bus && bus == m.map.nents, "not mapped by bus address");
+	close(ti);
+
+	/* p2pgem imports it; its CPU copy engine cannot reach it. */
+	CHECK(!drmPrimeFDToHandle(fd, buf, &imp), "import: %s",
+	      strerror(errno));
+	CHECK_RET(p2p_create(fd, 64 * KiB, P2PGEM_PLACEMENT_SYSTEM, 0, &h), 0);
+	CHECK_RET(p2p_copy(fd, imp, 0, h, 0, 64 * KiB), -EOPNOTSUPP);
+	CHECK_RET(p2p_copy(fd, h, 0, imp, 0, 64 * KiB), -EOPNOTSUPP);
+	CHECK_RET(p2p_close_bo(fd, imp), 0);
+	close(buf);
+	close(fd);
+	close(oe);
+	return 0;
+}
+
 /* ---- defect 6: many importers of one buffer for one PCI function ---- */
 
 static long dma_api_errors(void)
@@ -535,6 +584,7 @@ static const struct subtest tests[] = {
 	{ "vmap-quota", vmap_quota },
 	{ "vmap-unplugged", vmap_unplugged },
 	{ "odd-import", odd_import },
+	{ "p2p-bus-import", p2p_bus_import },
 	{ "many-importers-vram", many_importers_vram },
 	{ "many-importers-system", many_importers_system },
 	{ "window-no-evict", window_no_evict },
