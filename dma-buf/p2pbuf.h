@@ -83,6 +83,9 @@ struct sg_table *p2pbuf_map_pages(struct page **pages, unsigned int nr_pages,
 				  enum dma_data_direction dir);
 void p2pbuf_unmap_sgt(struct device *importer, struct sg_table *sgt,
 		      enum dma_data_direction dir);
+void p2pbuf_unmap_pages(struct device *importer, struct sg_table *sgt,
+			enum dma_data_direction dir);
+int p2pbuf_sgt_copy(struct sg_table *dst, struct sg_table *src);
 
 /**
  * struct p2pbuf_attachment - what an exporter keeps with an attachment

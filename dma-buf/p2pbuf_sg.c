@@ -157,15 +157,26 @@ static int p2pbuf_fill_sg(struct sg_table *sgt, resource_size_t bar_start,
 	return 0;
 }
 
-/* Map a filled table for @importer; on failure free it. */
+/*
+ * Map a filled table for @importer; on failure free it. Exporters do the
+ * CPU cache maintenance themselves (DMA_ATTR_SKIP_CPU_SYNC): a buffer may
+ * be mapped for several importers at once, which DMA-API debugging
+ * reports as overlapping mappings unless the CPU syncs are left to the
+ * exporter. System memory is synced for the device here, once; P2P memory
+ * needs no CPU cache maintenance.
+ */
 static struct sg_table *p2pbuf_map_table(struct sg_table *sgt,
 					 struct device *importer,
-					 enum dma_data_direction dir)
+					 enum dma_data_direction dir,
+					 bool system)
 {
-	int ret = dma_map_sgtable(importer, sgt, dir, 0);
+	int ret = dma_map_sgtable(importer, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 
-	if (!ret)
+	if (!ret) {
+		if (system)
+			dma_sync_sgtable_for_device(importer, sgt, dir);
 		return sgt;
+	}
 	sg_free_table(sgt);
 	kfree(sgt);
 	return ERR_PTR(ret);
@@ -184,7 +195,8 @@ static struct sg_table *p2pbuf_map_table(struct sg_table *sgt,
  * Builds an sg table of the BAR's P2P pages, ranges that follow each other
  * merged into as few entries as dma_get_max_seg_size() and
  * dma_get_seg_boundary() of @importer allow, and maps it with
- * dma_map_sgtable() for @importer. The caller holds whatever keeps the
+ * dma_map_sgtable() for @importer, with %DMA_ATTR_SKIP_CPU_SYNC (P2P
+ * memory needs no CPU cache maintenance). The caller holds whatever keeps the
  * ranges allocated (for a dma-buf exporter, the reservation lock). May
  * sleep.
  *
@@ -229,7 +241,7 @@ struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 		sg_free_table(sgt);
 		goto err_free;
 	}
-	return p2pbuf_map_table(sgt, importer, dir);
+	return p2pbuf_map_table(sgt, importer, dir, false);
 
 err_free:
 	kfree(sgt);
@@ -246,8 +258,13 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_map_p2p_ranges, P2PBUF);
  *
  * The fallback of a P2P exporter: builds an sg table of @pages, physically
  * contiguous pages merged up to dma_get_max_seg_size() of @importer, and
- * maps it with dma_map_sgtable(). The caller keeps the pages alive while
- * the table exists. May sleep.
+ * maps it with dma_map_sgtable() and %DMA_ATTR_SKIP_CPU_SYNC, then syncs it
+ * for the device: the exporter owns the CPU cache maintenance of the
+ * mapping from then on (dma_sync_sgtable_for_cpu() and
+ * dma_sync_sgtable_for_device() in its begin_cpu_access and
+ * end_cpu_access), so that one buffer may be mapped for several importers
+ * at once. The caller keeps the pages alive while the table exists. May
+ * sleep.
  *
  * Return: the mapped table, to be released with p2pbuf_unmap_sgt();
  * ERR_PTR(-EINVAL) for no pages or a segment limit below a page,
@@ -274,7 +291,7 @@ struct sg_table *p2pbuf_map_pages(struct page **pages, unsigned int nr_pages,
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
-	return p2pbuf_map_table(sgt, importer, dir);
+	return p2pbuf_map_table(sgt, importer, dir, true);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_map_pages, P2PBUF);
 
@@ -284,15 +301,74 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_map_pages, P2PBUF);
  * @sgt: the table the map function returned
  * @dir: the DMA direction it was mapped with
  *
- * Unmaps the table for @importer and frees it. Uses only the DMA side of
- * the table, never its page pointers (dma-buf debugging mangles them while
- * the table is handed out). May sleep.
+ * Unmaps the table for @importer with %DMA_ATTR_SKIP_CPU_SYNC and frees
+ * it: a table of system memory is synced for the CPU first, see
+ * p2pbuf_unmap_pages(). Uses only the DMA side of the table, never its
+ * page pointers (dma-buf debugging mangles them while the table is handed
+ * out). May sleep.
  */
 void p2pbuf_unmap_sgt(struct device *importer, struct sg_table *sgt,
 		      enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(importer, sgt, dir, 0);
+	dma_unmap_sgtable(importer, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_unmap_sgt, P2PBUF);
+
+/**
+ * p2pbuf_unmap_pages() - undo p2pbuf_map_pages()
+ * @importer: the device the table was mapped for
+ * @sgt: the table p2pbuf_map_pages() returned
+ * @dir: the DMA direction it was mapped with
+ *
+ * Syncs the table for the CPU (what the device wrote becomes visible, out
+ * of a bounce buffer if there is one), then p2pbuf_unmap_sgt(). May sleep.
+ */
+void p2pbuf_unmap_pages(struct device *importer, struct sg_table *sgt,
+			enum dma_data_direction dir)
+{
+	dma_sync_sgtable_for_cpu(importer, sgt, dir);
+	p2pbuf_unmap_sgt(importer, sgt, dir);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_unmap_pages, P2PBUF);
+
+/**
+ * p2pbuf_sgt_copy() - another table with the same mapping
+ * @dst: an unused table, filled in
+ * @src: a mapped table
+ *
+ * For an exporter that hands one DMA mapping to several importers of the
+ * same device: @dst gets the pages, the DMA addresses and lengths and the
+ * bus-address marks of @src, without a mapping of its own; free it with
+ * sg_free_table() and keep @src mapped while @dst is in use. @dst may be
+ * handed out and mangled by dma-buf debugging; @src stays the exporter's.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int p2pbuf_sgt_copy(struct sg_table *dst, struct sg_table *src)
+{
+	struct scatterlist *s, *d;
+	unsigned int i;
+	int ret;
+
+	ret = sg_alloc_table(dst, src->orig_nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	d = dst->sgl;
+	for_each_sgtable_sg(src, s, i) {
+		sg_set_page(d, sg_page(s), s->length, s->offset);
+		d = sg_next(d);
+	}
+	d = dst->sgl;
+	for_each_sgtable_dma_sg(src, s, i) {
+		sg_dma_address(d) = sg_dma_address(s);
+		sg_dma_len(d) = sg_dma_len(s);
+		if (sg_is_dma_bus_address(s))
+			sg_dma_mark_bus_address(d);
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_sgt_copy, P2PBUF);

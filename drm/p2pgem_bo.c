@@ -25,6 +25,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_ttm_helper.h>
 #include <drm/drm_print.h>
+#include <drm/drm_vma_manager.h>
 #include <drm/p2pgem_drm.h>
 #include <drm/ttm/ttm_bo_driver.h>
 #include <drm/ttm/ttm_tt.h>
@@ -100,9 +101,11 @@ static bool p2pgem_tt_has_data(struct ttm_tt *tt)
 /*
  * The memory of @bo is about to change, reservation lock held: dynamic
  * importers of its dma-buf drop their mappings (dma_buf_move_notify()), and
- * CPU mappings made through the dma-buf's file are zapped. TTM zaps only
- * those made through the DRM file; a dma-buf mapping lives in the dma-buf
- * file's own address space, which holds nothing else.
+ * the CPU mappings of @bo, and only of @bo, are zapped. A GEM dma-buf's
+ * file shares the DRM device's address space (drm_gem_dmabuf_export()) and
+ * its mappings carry @bo's fake offset (drm_gem_prime_mmap()), so this
+ * range covers mmap() of the dma-buf and of the DRM file alike; it is
+ * what TTM zaps itself before a move (ttm_bo_unmap_virtual()).
  */
 static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
 {
@@ -111,7 +114,8 @@ static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
 	if (!dmabuf)
 		return;
 	dma_buf_move_notify(dmabuf);
-	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+	p2pgem_dma_buf_moved(dmabuf);
+	drm_vma_node_unmap(&bo->tbo.base.vma_node, bo->tbo.bdev->dev_mapping);
 }
 
 static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
@@ -287,7 +291,9 @@ static vm_fault_t p2pgem_errno_to_fault(int ret)
  * Leaves @bo where it is when it is pinned or already mapped in the rule's
  * sense, else validates it into the CPU-visible window (see
  * p2pgem_fault_action()); a buffer object that wants VRAM but finds no room
- * there stays in system memory. Used by CPU faults and by peer-to-peer
+ * there stays in system memory. Other buffer objects are evicted from the
+ * window only for one that fits in it (p2pgem_placement_visible()); a
+ * larger one goes to system memory. Used by CPU faults and by peer-to-peer
  * dma-buf maps, which need memory the bus can reach.
  *
  * Return: 0 or a negative error code of ttm_bo_validate().
@@ -311,9 +317,9 @@ int p2pgem_bo_place_visible(struct p2pgem_bo *bo, bool interruptible)
 	if (action == P2PGEM_FAULT_MAP)
 		return 0;
 
-	p2pgem_placement_fault(&pl, action, bo->placement, bo->flags,
-			       p2pgem_visible_pages(p2p),
-			       p2pgem_vram_pages(p2p));
+	p2pgem_placement_visible(&pl, action, bo->placement, bo->flags,
+				 res->num_pages, p2pgem_visible_pages(p2p),
+				 p2pgem_vram_pages(p2p));
 	ret = ttm_bo_validate(&bo->tbo, &pl.placement, &ctx);
 	/* Returning to VRAM is best effort; system memory maps as well. */
 	if (action == P2PGEM_FAULT_RETURN_VRAM &&
@@ -422,13 +428,16 @@ out_free:
  * object is pinned while it is vmapped: where it is when already pinned
  * (in VRAM for peer-to-peer importers: its BAR pages are mapped
  * write-combined), else in system memory. The dma-buf core WARNs on any
- * error, so nothing here waits interruptibly.
+ * error, so nothing here waits interruptibly. Once the device is unplugged
+ * its BAR pages are gone (the P2P memmap goes with the driver): -ENODEV.
  */
 static int p2pgem_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 {
 	struct p2pgem_bo *bo = gem_to_p2pgem_bo(obj);
-	int ret = 0;
+	int idx, ret = 0;
 
+	if (!drm_dev_enter(obj->dev, &idx))
+		return -ENODEV;
 	dma_resv_lock(obj->resv, NULL);
 	if (!bo->tbo.pin_count)
 		ret = p2pgem_bo_to_system(bo, false);
@@ -443,12 +452,17 @@ static int p2pgem_gem_vmap(struct drm_gem_object *obj, struct iosys_map *map)
 	else
 		ret = ttm_bo_vmap(&bo->tbo, map);
 	if (ret)
-		ttm_bo_unpin(&bo->tbo);
+		p2pgem_bo_dmabuf_unpin(bo);
 out_unlock:
 	dma_resv_unlock(obj->resv);
+	drm_dev_exit(idx);
 	return ret;
 }
 
+/*
+ * Also after an unplug: the mapping goes, and so does the pin, through
+ * the helper that gives a VRAM pin's quota charge back with the last pin.
+ */
 static void p2pgem_gem_vunmap(struct drm_gem_object *obj,
 			      struct iosys_map *map)
 {
@@ -459,7 +473,7 @@ static void p2pgem_gem_vunmap(struct drm_gem_object *obj,
 		vunmap((void __force *)map->vaddr_iomem);
 	else
 		ttm_bo_vunmap(&bo->tbo, map);
-	ttm_bo_unpin(&bo->tbo);
+	p2pgem_bo_dmabuf_unpin(bo);
 	dma_resv_unlock(obj->resv);
 }
 

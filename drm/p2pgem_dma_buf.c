@@ -30,7 +30,9 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-resv.h>
+#include <linux/hashtable.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
@@ -49,6 +51,48 @@
 
 MODULE_IMPORT_NS(DMA_BUF);
 MODULE_IMPORT_NS(P2PBUF);
+
+/**
+ * struct p2pgem_dmamap - a DMA mapping of an exported buffer for a device
+ * @node: in &p2pgem_dmamaps, hashed by @dmabuf
+ * @dmabuf: the dma-buf whose attachments map it; only compared
+ * @dev: the device it is mapped for
+ * @dir: its direction
+ * @sgt: the mapping; p2pgem's own, never handed out
+ * @users: importers' tables that share it
+ * @p2p: of the BAR's P2P pages, else of system pages
+ * @stale: the buffer moved since it was made: nobody new may share it
+ *
+ * Every attachment of one device that maps the buffer while it stays put
+ * gets a copy of the same mapping (two RDMA registrations of one buffer,
+ * say): DMA-API debugging counts at most seven overlapping mappings of a
+ * cacheline, and an IOMMU need not map the buffer twice. Under the
+ * reservation lock and &p2pgem_dmamaps_lock.
+ */
+struct p2pgem_dmamap {
+	struct hlist_node node;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	enum dma_data_direction dir;
+	struct sg_table *sgt;
+	unsigned int users;
+	bool p2p;
+	bool stale;
+};
+
+/**
+ * struct p2pgem_mapped - what one map_dma_buf hands out
+ * @sgt: a copy of @map's table (p2pbuf_sgt_copy())
+ * @map: the shared mapping
+ */
+struct p2pgem_mapped {
+	struct sg_table sgt;
+	struct p2pgem_dmamap *map;
+};
+
+/* Every live mapping; taken under reservation locks, nothing inside. */
+static DEFINE_MUTEX(p2pgem_dmamaps_lock);
+static DEFINE_HASHTABLE(p2pgem_dmamaps, 6);
 
 static struct p2pgem_bo *p2pgem_dmabuf_bo(struct dma_buf *dmabuf)
 {
@@ -118,8 +162,15 @@ static int p2pgem_dmabuf_place_pinned(struct p2pgem_bo *bo,
 	return p2pgem_bo_to_system(bo, true);
 }
 
-/* Drop a pin; the last one gives a VRAM pin's quota back. */
-static void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo)
+/**
+ * p2pgem_bo_dmabuf_unpin - drop a pin of a buffer object
+ * @bo: the buffer object, reservation lock held
+ *
+ * Every pin taken with ttm_bo_pin() for a dma-buf user (importers' pins,
+ * vmaps) goes through here: the last one gives a VRAM pin's quota charge
+ * back.
+ */
+void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo)
 {
 	ttm_bo_unpin(&bo->tbo);
 	if (!bo->tbo.pin_count && bo->pinned_vram) {
@@ -206,6 +257,120 @@ static struct sg_table *p2pgem_dmabuf_map_system(struct p2pgem_bo *bo,
 	return p2pbuf_map_pages(tt->pages, tt->num_pages, importer, dir);
 }
 
+/* A live, current mapping of @dmabuf for @dev to share, with a user more. */
+static struct p2pgem_dmamap *p2pgem_dmamap_get(struct dma_buf *dmabuf,
+					       struct device *dev,
+					       enum dma_data_direction dir,
+					       bool p2p)
+{
+	struct p2pgem_dmamap *map;
+
+	mutex_lock(&p2pgem_dmamaps_lock);
+	hash_for_each_possible(p2pgem_dmamaps, map, node, (unsigned long)dmabuf)
+		if (map->dmabuf == dmabuf && map->dev == dev &&
+		    map->dir == dir && map->p2p == p2p && !map->stale) {
+			map->users++;
+			goto out;
+		}
+	map = NULL;
+out:
+	mutex_unlock(&p2pgem_dmamaps_lock);
+	return map;
+}
+
+/* Drop a user; the last one unmaps. Reservation lock held. */
+static void p2pgem_dmamap_put(struct p2pgem_dmamap *map)
+{
+	bool last;
+
+	mutex_lock(&p2pgem_dmamaps_lock);
+	last = !--map->users;
+	if (last)
+		hash_del(&map->node);
+	mutex_unlock(&p2pgem_dmamaps_lock);
+	if (!last)
+		return;
+	if (map->p2p)
+		p2pbuf_unmap_sgt(map->dev, map->sgt, map->dir);
+	else
+		p2pbuf_unmap_pages(map->dev, map->sgt, map->dir);
+	kfree(map);
+}
+
+/*
+ * Map @bo's memory for @attach, P2P pages (@p2p) or system pages, reusing
+ * a mapping another attachment of the same device holds; hand out a copy.
+ */
+static struct sg_table *p2pgem_dmabuf_map_shared(struct p2pgem_bo *bo,
+						 struct dma_buf_attachment *attach,
+						 enum dma_data_direction dir,
+						 bool p2p)
+{
+	struct p2pgem_mapped *mapped;
+	struct p2pgem_dmamap *map;
+	struct sg_table *sgt;
+	int ret;
+
+	mapped = kzalloc(sizeof(*mapped), GFP_KERNEL);
+	if (!mapped)
+		return ERR_PTR(-ENOMEM);
+	map = p2pgem_dmamap_get(attach->dmabuf, attach->dev, dir, p2p);
+	if (!map) {
+		map = kzalloc(sizeof(*map), GFP_KERNEL);
+		if (!map) {
+			ret = -ENOMEM;
+			goto err_free;
+		}
+		sgt = p2p ? p2pgem_dmabuf_map_vram(bo, attach->dev, dir) :
+			p2pgem_dmabuf_map_system(bo, attach->dev, dir);
+		if (IS_ERR(sgt)) {
+			kfree(map);
+			ret = PTR_ERR(sgt);
+			goto err_free;
+		}
+		map->dmabuf = attach->dmabuf;
+		map->dev = attach->dev;
+		map->dir = dir;
+		map->sgt = sgt;
+		map->p2p = p2p;
+		map->users = 1;
+		mutex_lock(&p2pgem_dmamaps_lock);
+		hash_add(p2pgem_dmamaps, &map->node,
+			 (unsigned long)attach->dmabuf);
+		mutex_unlock(&p2pgem_dmamaps_lock);
+	}
+	ret = p2pbuf_sgt_copy(&mapped->sgt, map->sgt);
+	if (ret) {
+		p2pgem_dmamap_put(map);
+		goto err_free;
+	}
+	mapped->map = map;
+	return &mapped->sgt;
+
+err_free:
+	kfree(mapped);
+	return ERR_PTR(ret);
+}
+
+/**
+ * p2pgem_dma_buf_moved - the memory of an exported buffer moves
+ * @dmabuf: its dma-buf, reservation lock held
+ *
+ * Called with dma_buf_move_notify(): mappings that importers still hold
+ * are of the old memory, so no new map may share them.
+ */
+void p2pgem_dma_buf_moved(struct dma_buf *dmabuf)
+{
+	struct p2pgem_dmamap *map;
+
+	dma_resv_assert_held(dmabuf->resv);
+	mutex_lock(&p2pgem_dmamaps_lock);
+	hash_for_each_possible(p2pgem_dmamaps, map, node, (unsigned long)dmabuf)
+		if (map->dmabuf == dmabuf)
+			map->stale = true;
+	mutex_unlock(&p2pgem_dmamaps_lock);
+}
+
 static struct sg_table *p2pgem_dmabuf_map(struct dma_buf_attachment *attach,
 					  enum dma_data_direction dir)
 {
@@ -225,7 +390,7 @@ static struct sg_table *p2pgem_dmabuf_map(struct dma_buf_attachment *attach,
 			goto out;
 		}
 		if (p2pgem_bo_in_vram(bo)) {
-			sgt = p2pgem_dmabuf_map_vram(bo, attach->dev, dir);
+			sgt = p2pgem_dmabuf_map_shared(bo, attach, dir, true);
 			if (!IS_ERR(sgt)) {
 				pa->p2p_mapped = true;
 				goto out_mapped;
@@ -241,7 +406,7 @@ static struct sg_table *p2pgem_dmabuf_map(struct dma_buf_attachment *attach,
 		sgt = ERR_PTR(ret);
 		goto out;
 	}
-	sgt = p2pgem_dmabuf_map_system(bo, attach->dev, dir);
+	sgt = p2pgem_dmabuf_map_shared(bo, attach, dir, false);
 	if (IS_ERR(sgt))
 		goto out;
 	pa->p2p_mapped = false;
@@ -256,8 +421,57 @@ static void p2pgem_dmabuf_unmap(struct dma_buf_attachment *attach,
 				struct sg_table *sgt,
 				enum dma_data_direction dir)
 {
+	struct p2pgem_mapped *mapped = container_of(sgt, struct p2pgem_mapped,
+						    sgt);
+
 	p2pbuf_attachment(attach)->mapped--;
-	p2pbuf_unmap_sgt(attach->dev, sgt, dir);
+	sg_free_table(&mapped->sgt);
+	p2pgem_dmamap_put(mapped->map);
+	kfree(mapped);
+}
+
+/*
+ * The CPU cache maintenance the mappings leave to the exporter
+ * (DMA_ATTR_SKIP_CPU_SYNC, see p2pbuf_map_pages()): the current mappings
+ * of system pages, each in its own direction. P2P memory needs none.
+ */
+static void p2pgem_dmabuf_sync(struct dma_buf *dmabuf, bool for_cpu)
+{
+	struct p2pgem_dmamap *map;
+
+	mutex_lock(&p2pgem_dmamaps_lock);
+	hash_for_each_possible(p2pgem_dmamaps, map, node, (unsigned long)dmabuf) {
+		if (map->dmabuf != dmabuf || map->p2p || map->stale)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(map->dev, map->sgt, map->dir);
+		else
+			dma_sync_sgtable_for_device(map->dev, map->sgt,
+						    map->dir);
+	}
+	mutex_unlock(&p2pgem_dmamaps_lock);
+}
+
+static int p2pgem_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					  enum dma_data_direction dir)
+{
+	bool write = dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE;
+	long ret;
+
+	/* The devices' writes first (and reads, before the CPU writes). */
+	ret = dma_resv_wait_timeout(dmabuf->resv, dma_resv_usage_rw(write),
+				    true, MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0)
+		return ret;
+	p2pgem_dmabuf_sync(dmabuf, true);
+	return 0;
+}
+
+static int p2pgem_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
+					enum dma_data_direction dir)
+{
+	p2pgem_dmabuf_sync(dmabuf, false);
+	return 0;
 }
 
 /* The dma-buf's file is gone: no attachment, mapping or vmap is left. */
@@ -280,6 +494,8 @@ static const struct dma_buf_ops p2pgem_dmabuf_ops = {
 	.map_dma_buf = p2pgem_dmabuf_map,
 	.unmap_dma_buf = p2pgem_dmabuf_unmap,
 	.release = p2pgem_dmabuf_release,
+	.begin_cpu_access = p2pgem_dmabuf_begin_cpu_access,
+	.end_cpu_access = p2pgem_dmabuf_end_cpu_access,
 	.mmap = drm_gem_dmabuf_mmap,
 	.vmap = drm_gem_dmabuf_vmap,
 	.vunmap = drm_gem_dmabuf_vunmap,

@@ -22,6 +22,8 @@ struct drm_gem_object *p2pgem_gem_prime_import(struct drm_device *drm,
 struct dma_buf *p2pgem_bo_dma_buf(struct p2pgem_bo *bo);
 struct p2pgem_bo *p2pgem_dma_buf_bo(struct dma_buf *dmabuf);
 struct p2pgem_bo *p2pgem_dma_buf_fd_bo(struct drm_device *drm, int fd);
+void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo);
+void p2pgem_dma_buf_moved(struct dma_buf *dmabuf);
 int p2pgem_bo_p2p_query(struct p2pgem_bo *bo, struct pci_dev *client,
 			u32 *reason, s32 *distance);
 

@@ -111,8 +111,9 @@ bool p2pgem_gem_is_import(struct drm_gem_object *obj)
  * attach). Called by the DRM core's PRIME import with its PRIME locks
  * held, no reservation lock.
  *
- * Return: the new GEM object, or an ERR_PTR: -ENOMEM, or the exporter's
- * attach error.
+ * Return: the new GEM object, or an ERR_PTR: -EINVAL for a dma-buf whose
+ * size is not a multiple of the page size (a GEM object cannot be one),
+ * -ENOMEM, or the exporter's attach error.
  */
 struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 					     struct dma_buf *dmabuf)
@@ -120,6 +121,9 @@ struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 	struct p2pgem_import *import;
 	int ret;
 
+	/* Before anything: drm_gem_private_object_init() BUGs on it. */
+	if (!PAGE_ALIGNED(dmabuf->size))
+		return ERR_PTR(-EINVAL);
 	import = kzalloc(sizeof(*import), GFP_KERNEL);
 	if (!import)
 		return ERR_PTR(-ENOMEM);
@@ -194,7 +198,12 @@ static struct page *p2pgem_dma_to_page(struct device *dev,
 	return is_zone_device_page(page) ? NULL : page;
 }
 
-/* The pages an import's mapping addresses, in the buffer's order. */
+/*
+ * The pages an import's mapping addresses, in the buffer's order. A
+ * segment the DMA API mapped by PCI bus address (another device's P2P
+ * memory below the same switch) is neither an IOVA nor a physical
+ * address: -EOPNOTSUPP, as for any memory that is not ordinary pages.
+ */
 static int p2pgem_import_pages(struct p2pgem_import *import,
 			       struct sg_table *sgt,
 			       struct p2pgem_copy_side *side)
@@ -213,7 +222,8 @@ static int p2pgem_import_pages(struct p2pgem_import *import,
 		dma_addr_t addr = sg_dma_address(sg);
 		unsigned int len = sg_dma_len(sg), off;
 
-		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
+		if (sg_is_dma_bus_address(sg) || !PAGE_ALIGNED(addr) ||
+		    !PAGE_ALIGNED(len))
 			goto err_unsupported;
 		for (off = 0; off < len && i < n; off += PAGE_SIZE) {
 			pages[i] = p2pgem_dma_to_page(dev, domain, addr + off);

@@ -192,6 +192,42 @@ void p2pgem_placement_fault(struct p2pgem_placement *pl,
 EXPORT_SYMBOL_IF_KUNIT(p2pgem_placement_fault);
 
 /**
+ * p2pgem_placement_visible - the placement of a move into the visible window
+ * @pl: filled in
+ * @action: from p2pgem_fault_action()
+ * @requested: P2PGEM_PLACEMENT_* given at creation
+ * @flags: P2PGEM_CREATE_* given at creation
+ * @num_pages: pages of the buffer object
+ * @visible_pages: pages of the CPU-visible window
+ * @vram_pages: pages of VRAM
+ *
+ * What CPU faults and peer-to-peer maps validate into: the placement of
+ * p2pgem_placement_fault(), except that a buffer object that can never fit
+ * in the visible window gets system memory as its only busy place. With
+ * the window as a busy place TTM would evict every buffer object in the
+ * window before finding that it still does not fit (the VRAM manager
+ * answers -ENOSPC until the window is empty). So evictions make room only
+ * for a buffer object that the room can take.
+ */
+void p2pgem_placement_visible(struct p2pgem_placement *pl,
+			      enum p2pgem_fault_action action, u32 requested,
+			      u32 flags, unsigned long num_pages,
+			      unsigned long visible_pages,
+			      unsigned long vram_pages)
+{
+	p2pgem_placement_fault(pl, action, requested, flags, visible_pages,
+			       vram_pages);
+	if (action != P2PGEM_FAULT_MOVE_VISIBLE ||
+	    p2pgem_fits((u64)num_pages << PAGE_SHIFT, flags,
+			(u64)visible_pages << PAGE_SHIFT))
+		return;
+	/* Free visible VRAM (there is none big enough), then system memory. */
+	pl->placement.busy_placement = &pl->places[1];
+	pl->placement.num_busy_placement = 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pgem_placement_visible);
+
+/**
  * p2pgem_placement_system - system memory only (eviction, forced eviction)
  * @pl: filled in
  */

@@ -18,6 +18,11 @@ void p2pgem_placement_fault(struct p2pgem_placement *pl,
 			    enum p2pgem_fault_action action, u32 requested,
 			    u32 flags, unsigned long visible_pages,
 			    unsigned long vram_pages);
+void p2pgem_placement_visible(struct p2pgem_placement *pl,
+			      enum p2pgem_fault_action action, u32 requested,
+			      u32 flags, unsigned long num_pages,
+			      unsigned long visible_pages,
+			      unsigned long vram_pages);
 void p2pgem_placement_system(struct p2pgem_placement *pl);
 enum p2pgem_fault_action p2pgem_fault_action(u32 mem_type, u32 requested,
 					     u32 flags, unsigned long num_pages,
