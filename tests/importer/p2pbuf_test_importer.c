@@ -17,6 +17,12 @@
  * dma-buf's reservation object (p2pbuf_importer_end_dma()), so the
  * exporter's moves wait for it.
  *
+ * A job's fence outlives the job: it sits in the exporter's reservation
+ * object and in sync_files. So it keeps its own lock and points only at
+ * module text (its ops and names), and it holds a reference to this
+ * module, dropped when the fence is freed: rmmod is refused while any
+ * fence is reachable (see ti_fence_release()).
+ *
  * Locking: the file's mutex, then the dma-buf's reservation lock (taken by
  * p2pbuf_importer_begin_dma()). The DMA worker takes no lock.
  *
@@ -36,6 +42,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -65,7 +72,6 @@ MODULE_IMPORT_NS(P2PBUF);
  * @mmio: BAR 0
  * @wq: ordered workqueue: one DMA at a time
  * @submit_lock: orders fence seqnos with queueing
- * @fence_lock: the lock of the DMA fences
  * @context: the fence context
  * @seqno: last seqno, under @submit_lock
  */
@@ -74,7 +80,6 @@ struct ti_edu {
 	void __iomem *mmio;
 	struct workqueue_struct *wq;
 	spinlock_t submit_lock; /* seqno and queue order */
-	spinlock_t fence_lock; /* the fences' lock */
 	u64 context;
 	u64 seqno;
 };
@@ -96,7 +101,8 @@ struct ti_piece {
 
 /**
  * struct ti_job - one DMA request, as a fence
- * @base: the fence (first: the default release frees the job)
+ * @base: the fence
+ * @lock: the fence's lock: in the fence, which may outlive the device
  * @work: runs the DMA
  * @edu: the device
  * @cpu: coherent bounce page (the request's bytes)
@@ -109,6 +115,7 @@ struct ti_piece {
  */
 struct ti_job {
 	struct dma_fence base;
+	spinlock_t lock; /* the fence's */
 	struct work_struct work;
 	struct ti_edu *edu;
 	void *cpu;
@@ -140,6 +147,11 @@ struct ti_file {
 	struct ti_edu *edu;
 };
 
+/*
+ * The fences' ops and names are module text, and their lock is in the
+ * fence: they stay valid while the module is loaded, and every fence holds
+ * a module reference until it is freed.
+ */
 static const char *ti_fence_driver_name(struct dma_fence *fence)
 {
 	return "p2pbuf_test_importer";
@@ -150,9 +162,36 @@ static const char *ti_fence_timeline_name(struct dma_fence *fence)
 	return "edu-dma";
 }
 
+static void ti_job_free_rcu(struct rcu_head *rcu)
+{
+	struct ti_job *job = container_of(rcu, struct ti_job, base.rcu);
+
+	kfree(job);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The last reference to a fence is gone. Readers may still look at it
+ * under RCU (dma_fence_get_rcu_safe()), so it is freed after a grace
+ * period, as dma_fence_free() would, and the module reference the fence
+ * took in ti_ioctl_dma() is dropped there too. Dropping it in an RCU
+ * callback is what makes it safe: the module's code runs on after
+ * module_put() only to return from the callback, and ti_exit(), which
+ * rmmod must run before it frees the module, ends with rcu_barrier(),
+ * which waits until every queued callback has returned. (A module_put()
+ * in the release op itself would leave its return unguarded: release
+ * runs in any context, under no lock rmmod waits for.) The callback's
+ * rcu_head is the fence's, unused once the fence is released.
+ */
+static void ti_fence_release(struct dma_fence *fence)
+{
+	call_rcu(&fence->rcu, ti_job_free_rcu);
+}
+
 static const struct dma_fence_ops ti_fence_ops = {
 	.get_driver_name = ti_fence_driver_name,
 	.get_timeline_name = ti_fence_timeline_name,
+	.release = ti_fence_release,
 };
 
 static int ti_edu_dma(struct ti_edu *edu, u64 src, u64 dst, u32 len, u32 cmd)
@@ -294,9 +333,13 @@ static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
 	job->free_cpu = to_buffer;
 	INIT_WORK(&job->work, ti_job_work);
 
+	spin_lock_init(&job->lock);
+
 	spin_lock(&edu->submit_lock);
-	dma_fence_init(&job->base, &ti_fence_ops, &edu->fence_lock,
-		       edu->context, ++edu->seqno);
+	dma_fence_init(&job->base, &ti_fence_ops, &job->lock, edu->context,
+		       ++edu->seqno);
+	/* The fence's, until ti_job_free_rcu(); our file holds one now. */
+	__module_get(THIS_MODULE);
 	dma_fence_get(&job->base);	/* the worker's */
 	queue_work(edu->wq, &job->work);
 	spin_unlock(&edu->submit_lock);
@@ -622,7 +665,6 @@ static int ti_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->pdev = pdev;
 	edu->mmio = pcim_iomap_table(pdev)[0];
 	spin_lock_init(&edu->submit_lock);
-	spin_lock_init(&edu->fence_lock);
 	edu->context = dma_fence_context_alloc(1);
 	edu->wq = alloc_ordered_workqueue("p2pbuf-ti-%s", 0, pci_name(pdev));
 	if (!edu->wq)
@@ -674,6 +716,8 @@ static void __exit ti_exit(void)
 {
 	misc_deregister(&ti_misc);
 	pci_unregister_driver(&ti_edu_driver);
+	/* The last fences' module_put() calls have returned: see above. */
+	rcu_barrier();
 }
 
 module_init(ti_init);
