@@ -15,7 +15,8 @@
  * device DMA into and out of exported memory. Each DMA is a job on an
  * ordered workqueue with a dma_fence that the importer publishes in the
  * dma-buf's reservation object (p2pbuf_importer_end_dma()), so the
- * exporter's moves wait for it.
+ * exporter's moves wait for it. With implicit synchronisation a job first
+ * waits, in the worker, for the fence p2pbuf_importer_begin_access() gave.
  *
  * Lifetimes. A job's fence outlives the device and the file: it sits in
  * the exporter's reservation object and in sync_files. So it keeps its own
@@ -28,7 +29,7 @@
  *
  * Locking, outermost first: the file's mutex; ti_edu_lock (the bound edu
  * device and its list of files); the dma-buf's reservation lock (taken by
- * p2pbuf_importer_begin_dma()); the edu device's submit lock. remove()
+ * p2pbuf_importer_begin_access()); the edu device's submit lock. remove()
  * takes ti_edu_lock and a file's mutex one after the other, never nested.
  * The DMA worker takes no lock.
  *
@@ -54,6 +55,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "../../dma-buf/p2pbuf.h"
@@ -83,6 +85,7 @@ MODULE_IMPORT_NS(P2PBUF);
  * @context: the fence context
  * @seqno: last seqno, under @submit_lock
  * @dead: remove() has begun: no new job; queued jobs are cancelled
+ * @dep_wait: jobs waiting for their dependency sleep here
  * @files: the files attached for this device, under ti_edu_lock
  */
 struct ti_edu {
@@ -93,6 +96,7 @@ struct ti_edu {
 	u64 context;
 	u64 seqno;
 	bool dead;
+	wait_queue_head_t dep_wait;
 	struct list_head files;
 };
 
@@ -119,6 +123,8 @@ struct ti_piece {
  * @work: runs the DMA
  * @edu: the device; the worker's only, never used once the fence signalled
  *	and the worker returned (remove() waits for that)
+ * @dep: implicit synchronisation: wait for this before the DMA, or NULL
+ * @dep_cb: wakes @edu's dep_wait when @dep signals
  * @cpu: coherent bounce page (the request's bytes); freed by the worker
  * @cpu_dma: its DMA address
  * @length: bytes
@@ -132,6 +138,8 @@ struct ti_job {
 	spinlock_t lock; /* the fence's */
 	struct work_struct work;
 	struct ti_edu *edu;
+	struct dma_fence *dep;
+	struct dma_fence_cb dep_cb;
 	void *cpu;
 	dma_addr_t cpu_dma;
 	u32 length;
@@ -231,6 +239,36 @@ static int ti_edu_dma(struct ti_edu *edu, u64 src, u64 dst, u32 len, u32 cmd)
 	return 0;
 }
 
+static void ti_job_dep_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct ti_job *job = container_of(cb, struct ti_job, dep_cb);
+
+	wake_up_all(&job->edu->dep_wait);
+}
+
+/*
+ * Implicit synchronisation: wait, without any lock, until the dependency
+ * signals or remove() cancels the job. TASK_IDLE: a userspace fence may
+ * take its time. 0, or the error to fail the job with.
+ */
+static int ti_job_wait_dep(struct ti_job *job)
+{
+	struct ti_edu *edu = job->edu;
+	int ret;
+
+	if (!dma_fence_add_callback(job->dep, &job->dep_cb, ti_job_dep_cb)) {
+		wait_event_idle(edu->dep_wait,
+				dma_fence_is_signaled(job->dep) ||
+				READ_ONCE(edu->dead));
+		/* Under the fence's lock: the callback is not running after. */
+		dma_fence_remove_callback(job->dep, &job->dep_cb);
+	}
+	if (READ_ONCE(edu->dead))
+		return -ENODEV;
+	ret = dma_fence_get_status(job->dep);
+	return ret < 0 ? ret : 0;
+}
+
 static int ti_job_run(struct ti_job *job)
 {
 	struct ti_edu *edu = job->edu;
@@ -266,11 +304,17 @@ static void ti_job_work(struct work_struct *work)
 	int ret = 0;
 	bool cookie;
 
+	if (job->dep) {
+		ret = ti_job_wait_dep(job);
+		dma_fence_put(job->dep);
+		job->dep = NULL;
+	}
+
 	cookie = dma_fence_begin_signalling();
 	/* A job queued before remove() began and not started is cancelled. */
-	if (READ_ONCE(edu->dead))
+	if (!ret && READ_ONCE(edu->dead))
 		ret = -ENODEV;
-	else
+	if (!ret)
 		ret = ti_job_run(job);
 	if (ret)
 		dma_fence_set_error(&job->base, ret);
@@ -311,6 +355,7 @@ static unsigned int ti_pieces(struct sg_table *sgt, u64 offset, u32 length,
 
 static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
 {
+	struct dma_fence *dep = NULL;
 	enum dma_resv_usage usage;
 	struct p2pbuf_ti_dma args;
 	struct ti_edu *edu = f->edu;
@@ -350,7 +395,7 @@ static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
 		goto err_free_cpu;
 	}
 
-	sgt = p2pbuf_importer_begin_dma(&f->imp);
+	sgt = p2pbuf_importer_begin_access(&f->imp, usage, &dep);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto err_free_cpu;
@@ -381,7 +426,9 @@ static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
 		       ++edu->seqno);
 	/* The fence's, until ti_job_free_rcu(); our file holds one now. */
 	__module_get(THIS_MODULE);
-	dma_fence_get(&job->base);	/* the worker's, as are @cpu and the job */
+	job->dep = dep;	/* the worker's now, as are @cpu and the job */
+	dep = NULL;
+	dma_fence_get(&job->base);	/* the worker's */
 	queue_work(edu->wq, &job->work);
 	spin_unlock(&edu->submit_lock);
 	p2pbuf_importer_end_dma(&f->imp, &job->base, usage);
@@ -401,6 +448,7 @@ static int ti_ioctl_dma(struct ti_file *f, void __user *argp)
 	return ret;
 
 err_end:
+	dma_fence_put(dep);
 	p2pbuf_importer_end_dma(&f->imp, NULL, usage);
 err_free_cpu:
 	dma_free_coherent(&edu->pdev->dev, PAGE_SIZE, cpu, cpu_dma);
@@ -572,7 +620,8 @@ static int ti_ioctl_attach(struct ti_file *f, void __user *argp)
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (args.mode > P2PBUF_TI_DYNAMIC_P2P || args.pad ||
-	    (args.flags & ~P2PBUF_TI_ATTACH_PIN))
+	    (args.flags & ~(P2PBUF_TI_ATTACH_PIN |
+			    P2PBUF_TI_ATTACH_IMPLICIT_SYNC)))
 		return -EINVAL;
 	if ((args.flags & P2PBUF_TI_ATTACH_PIN) &&
 	    args.mode == P2PBUF_TI_STATIC)
@@ -586,6 +635,8 @@ static int ti_ioctl_attach(struct ti_file *f, void __user *argp)
 		flags |= P2PBUF_IMPORT_DYNAMIC;
 	if (args.mode == P2PBUF_TI_DYNAMIC_P2P)
 		flags |= P2PBUF_IMPORT_PEER2PEER;
+	if (args.flags & P2PBUF_TI_ATTACH_IMPLICIT_SYNC)
+		flags |= P2PBUF_IMPORT_IMPLICIT_SYNC;
 
 	dev = bus_find_device_by_name(&pci_bus_type, NULL, args.device);
 	if (!dev)
@@ -748,6 +799,7 @@ static int ti_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->pdev = pdev;
 	edu->mmio = pcim_iomap_table(pdev)[0];
 	spin_lock_init(&edu->submit_lock);
+	init_waitqueue_head(&edu->dep_wait);
 	INIT_LIST_HEAD(&edu->files);
 	edu->context = dma_fence_context_alloc(1);
 	edu->wq = alloc_ordered_workqueue("p2pbuf-ti-%s", 0, pci_name(pdev));
@@ -778,9 +830,9 @@ static int ti_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
  * coherent buffer of the device gone:
  * 1. no new importer for the device (ti_edu cleared);
  * 2. no new job (dead), queued jobs cancelled: their fences signal with
- *    -ENODEV (a job already running its DMA finishes it); the workqueue
- *    drained, so every worker, which frees its coherent page, has
- *    returned;
+ *    -ENODEV (a job already running its DMA finishes it), a job waiting
+ *    for its dependency is woken; the workqueue drained, so every worker,
+ *    which frees its coherent page, has returned;
  * 3. every file attached for the device is detached (the last DMA waited
  *    for, the mapping dropped) and marked gone: its ioctls fail with
  *    -ENODEV. A file's mutex is taken after its ioctl in progress, which
@@ -800,6 +852,7 @@ static void ti_edu_remove(struct pci_dev *pdev)
 	spin_lock(&edu->submit_lock);
 	edu->dead = true;
 	spin_unlock(&edu->submit_lock);
+	wake_up_all(&edu->dep_wait);
 	drain_workqueue(edu->wq);
 
 	for (;;) {
