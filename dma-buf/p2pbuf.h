@@ -116,6 +116,7 @@ bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
 /* p2pbuf_importer_attach() flags */
 #define P2PBUF_IMPORT_DYNAMIC	BIT(0)	/* dynamic: move_notify, lazy re-map */
 #define P2PBUF_IMPORT_PEER2PEER	BIT(1)	/* allow_peer2peer; needs DYNAMIC */
+#define P2PBUF_IMPORT_IMPLICIT_SYNC BIT(2) /* DMA after other users' fences */
 
 /**
  * struct p2pbuf_importer - an importer's attachment to a dma-buf
@@ -153,7 +154,14 @@ struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
 void p2pbuf_importer_publish_locked(struct p2pbuf_importer *imp,
 				    struct dma_fence *fence,
 				    enum dma_resv_usage usage);
+struct sg_table *p2pbuf_importer_map_access_locked(struct p2pbuf_importer *imp,
+						   enum dma_resv_usage usage,
+						   bool interruptible,
+						   struct dma_fence **dep);
 struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp);
+struct sg_table *p2pbuf_importer_begin_access(struct p2pbuf_importer *imp,
+					      enum dma_resv_usage usage,
+					      struct dma_fence **dep);
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage);
 

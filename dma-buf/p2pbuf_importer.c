@@ -18,6 +18,12 @@
  * for the importer's last published DMA, then drops the mapping; it
  * allocates nothing. The next begin re-maps.
  *
+ * Implicit synchronisation with the buffer's other users is an option
+ * (P2PBUF_IMPORT_IMPLICIT_SYNC at attach): p2pbuf_importer_begin_access()
+ * then also hands back, as one fence, what the DMA must wait for: the
+ * writers before a read, every reader and writer before a write. The
+ * driver's job waits for it without any lock before it starts the DMA.
+ *
  * Copyright (c) 2026 The p2pbuf authors
  */
 
@@ -77,7 +83,10 @@ static const struct dma_buf_attach_ops p2pbuf_importer_p2p_ops = {
  * @flags: %P2PBUF_IMPORT_DYNAMIC for a dynamic importer (move_notify, lazy
  *	re-map), plus %P2PBUF_IMPORT_PEER2PEER to accept the exporter's
  *	device memory (allow_peer2peer); 0 for a static importer, which the
- *	exporter pins and which is mapped here, once
+ *	exporter pins and which is mapped here, once. Either kind may add
+ *	%P2PBUF_IMPORT_IMPLICIT_SYNC: p2pbuf_importer_map_access_locked()
+ *	and p2pbuf_importer_begin_access() then order each DMA after the
+ *	buffer's other users (see there)
  * @dir: the DMA direction of every mapping
  *
  * Takes no lock on entry (the dma-buf core takes the reservation lock).
@@ -94,7 +103,8 @@ int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
 
-	if (flags & ~(P2PBUF_IMPORT_DYNAMIC | P2PBUF_IMPORT_PEER2PEER))
+	if (flags & ~(P2PBUF_IMPORT_DYNAMIC | P2PBUF_IMPORT_PEER2PEER |
+		      P2PBUF_IMPORT_IMPLICIT_SYNC))
 		return -EINVAL;
 	if ((flags & P2PBUF_IMPORT_PEER2PEER) &&
 	    !(flags & P2PBUF_IMPORT_DYNAMIC))
@@ -204,6 +214,11 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unpin, P2PBUF);
  * has no mapping, waits for the exporter's DMA_RESV_USAGE_KERNEL fences and
  * reserves one fence slot for p2pbuf_importer_publish_locked().
  *
+ * It does not order the DMA after the buffer's other users, whatever the
+ * attach flags: for a mapping that no DMA uses, or a DMA that orders
+ * itself. p2pbuf_importer_map_access_locked() adds implicit
+ * synchronisation.
+ *
  * Return: the mapping, valid while the lock is held and after that until
  * the DMA published has completed; or an ERR_PTR: -ERESTARTSYS, -ENOMEM,
  * or the exporter's map error.
@@ -236,6 +251,66 @@ struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_map_locked, P2PBUF);
 
 /**
+ * p2pbuf_importer_map_access_locked() - map, and say what a DMA waits for
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ * @usage: how the DMA uses the buffer, as it will be published:
+ *	DMA_RESV_USAGE_WRITE when it writes the buffer, DMA_RESV_USAGE_READ
+ *	when it only reads it
+ * @interruptible: waits may be interrupted by signals
+ * @dep: out: a fence the DMA must not start before, or NULL
+ *
+ * p2pbuf_importer_map_locked(), with the reservation lock held by the
+ * caller; then, for an importer attached with %P2PBUF_IMPORT_IMPLICIT_SYNC,
+ * the implicit synchronisation of dma_resv: before a DMA that reads the
+ * buffer, its writers (the fences up to DMA_RESV_USAGE_WRITE: userspace
+ * fences imported with DMA_BUF_IOCTL_IMPORT_SYNC_FILE as writes, other
+ * importers' writes such as p2pgem's copies into it); before a DMA that
+ * writes it, every reader and writer (up to DMA_RESV_USAGE_READ). Those
+ * still unsignalled are returned in @dep as one fence (a
+ * dma_fence_array when there are several), a reference the caller drops.
+ * Without the flag @dep is NULL: the DMA waits for the exporter's moves
+ * only, the default.
+ *
+ * The helper does not wait for @dep itself. Other users' fences may signal
+ * late (a userspace fence, a job queued behind others), and a wait here,
+ * under the reservation lock, would hold up the exporter's moves and every
+ * other user of the buffer for that long. The driver publishes its DMA's
+ * fence as usual and has its job wait for @dep, without any lock, before it
+ * starts the DMA, as a scheduler dependency; an error of @dep should fail
+ * the job. The DMA's fence then signals after @dep: the exporter's next
+ * move, and move_notify, wait for both.
+ *
+ * Return: the mapping, as p2pbuf_importer_map_locked(); or an ERR_PTR:
+ * -EINVAL for another @usage, the errors of p2pbuf_importer_map_locked(),
+ * -ENOMEM. On error @dep is NULL.
+ */
+struct sg_table *p2pbuf_importer_map_access_locked(struct p2pbuf_importer *imp,
+						   enum dma_resv_usage usage,
+						   bool interruptible,
+						   struct dma_fence **dep)
+{
+	struct sg_table *sgt;
+	int ret;
+
+	*dep = NULL;
+	if (usage != DMA_RESV_USAGE_WRITE && usage != DMA_RESV_USAGE_READ)
+		return ERR_PTR(-EINVAL);
+	sgt = p2pbuf_importer_map_locked(imp, interruptible);
+	if (IS_ERR(sgt) || !(imp->flags & P2PBUF_IMPORT_IMPLICIT_SYNC))
+		return sgt;
+	ret = dma_resv_get_singleton(p2pbuf_importer_resv(imp),
+				     dma_resv_usage_rw(usage ==
+						       DMA_RESV_USAGE_WRITE),
+				     dep);
+	if (ret) {
+		*dep = NULL;
+		return ERR_PTR(ret);
+	}
+	return sgt;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_map_access_locked, P2PBUF);
+
+/**
  * p2pbuf_importer_publish_locked() - publish a DMA in the reservation object
  * @imp: an importer on which p2pbuf_importer_map_locked() succeeded
  * @fence: the fence of the DMA submitted to the mapping's addresses
@@ -262,7 +337,8 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_publish_locked, P2PBUF);
  * @imp: an importer set up by p2pbuf_importer_attach()
  *
  * Takes the reservation lock (interruptibly) and returns with it held on
- * success, after p2pbuf_importer_map_locked() (waits interruptibly). The
+ * success, after p2pbuf_importer_map_locked() (waits interruptibly; no
+ * implicit synchronisation, see p2pbuf_importer_begin_access()). The
  * table stays valid until p2pbuf_importer_end_dma() drops the lock, and
  * after that until the DMA published there has completed.
  *
@@ -284,6 +360,43 @@ struct sg_table *p2pbuf_importer_begin_dma(struct p2pbuf_importer *imp)
 	return sgt;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_begin_dma, P2PBUF);
+
+/**
+ * p2pbuf_importer_begin_access() - lock, map, and say what a DMA waits for
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ * @usage: DMA_RESV_USAGE_WRITE when the DMA writes the buffer,
+ *	DMA_RESV_USAGE_READ when it only reads it
+ * @dep: out: a fence the DMA must not start before, or NULL
+ *
+ * p2pbuf_importer_begin_dma() with p2pbuf_importer_map_access_locked():
+ * takes the reservation lock (interruptibly) and returns with it held on
+ * success; finish with p2pbuf_importer_end_dma(), with the same @usage.
+ * With %P2PBUF_IMPORT_IMPLICIT_SYNC, @dep is what the DMA waits for (see
+ * p2pbuf_importer_map_access_locked()).
+ *
+ * Return: the mapping, or an ERR_PTR with the lock not held and @dep NULL:
+ * -EINVAL, -EINTR or -ERESTARTSYS, -ENOMEM, or the exporter's map error.
+ */
+struct sg_table *p2pbuf_importer_begin_access(struct p2pbuf_importer *imp,
+					      enum dma_resv_usage usage,
+					      struct dma_fence **dep)
+{
+	struct dma_resv *resv = p2pbuf_importer_resv(imp);
+	struct sg_table *sgt;
+	int ret;
+
+	*dep = NULL;
+	if (usage != DMA_RESV_USAGE_WRITE && usage != DMA_RESV_USAGE_READ)
+		return ERR_PTR(-EINVAL);
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		return ERR_PTR(ret);
+	sgt = p2pbuf_importer_map_access_locked(imp, usage, true, dep);
+	if (IS_ERR(sgt))
+		dma_resv_unlock(resv);
+	return sgt;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_begin_access, P2PBUF);
 
 /**
  * p2pbuf_importer_end_dma() - publish the DMA and drop the lock

@@ -27,6 +27,14 @@
 
 /* p2pbuf_ti_attach.flags */
 #define P2PBUF_TI_ATTACH_PIN	0x1	/* dynamic only: dma_buf_pin */
+/*
+ * Implicit synchronisation: each DMA waits for the buffer's writers before
+ * it reads the buffer, for its readers and writers before it writes it
+ * (P2PBUF_IMPORT_IMPLICIT_SYNC). Without it a DMA waits only for the
+ * exporter's moves. (0x2 stays unused: older tests use it as the unknown
+ * flag.)
+ */
+#define P2PBUF_TI_ATTACH_IMPLICIT_SYNC	0x4
 
 /**
  * struct p2pbuf_ti_attach - attach to a dma-buf for a PCI function
@@ -40,6 +48,10 @@
  * Errors: -EINVAL (bad mode, flags, pad, or a fd that is not a dma-buf),
  * -EBADF, -ENODEV (no such PCI function), -EBUSY (already attached), or the
  * exporter's attach, map (static) or pin error.
+ *
+ * When the edu device the file is attached for goes away (unbind, PCI
+ * hot removal), the importer is detached and every ioctl of the file
+ * fails with -ENODEV from then on; close it and open a new one.
  */
 struct p2pbuf_ti_attach {
 	__s32 fd;
@@ -107,9 +119,14 @@ struct p2pbuf_ti_map {
  * TO_BUFFER is asynchronous: the ioctl returns once the DMA is queued and
  * published as a write fence in the dma-buf's reservation object (wait for
  * it with poll or DMA_BUF_IOCTL_EXPORT_SYNC_FILE). FROM_BUFFER returns
- * when the bytes are in @data. Errors: -EINVAL (flags, range), -ENOENT
- * (not attached), -EOPNOTSUPP (the attached function is not an edu device),
- * -EFAULT, -ETIMEDOUT (the device did not finish), or the map error.
+ * when the bytes are in @data (interruptibly: a signal before that gives
+ * -ERESTARTSYS or -EINTR, and the DMA still runs). With
+ * P2PBUF_TI_ATTACH_IMPLICIT_SYNC the DMA first waits for the fences of
+ * implicit synchronisation, outside the ioctl. Errors: -EINVAL (flags,
+ * range), -ENOENT (not attached), -EOPNOTSUPP (the attached function is not
+ * an edu device), -EFAULT, -ETIMEDOUT (the device did not finish), -ENODEV
+ * (the edu device went away, also for a DMA cancelled by that), the error
+ * of a fence waited for, or the map error.
  */
 struct p2pbuf_ti_dma {
 	__u64 data;
