@@ -18,9 +18,9 @@
  *                from several processes, while that device's visible
  *                window is too small for them all: no spurious failure,
  *                no lock debugging warning.
- *   move-enomem  moves under pressure while failslab and fail_page_alloc
- *                fail this process's allocations: ioctls succeed or say
- *                ENOMEM, and no buffer loses a byte.
+ *   move-enomem  moves of a full VRAM heap while failslab and
+ *                fail_page_alloc fail this process's allocations: ioctls
+ *                succeed or say ENOMEM, and no buffer loses a byte.
  *   unbind       unbind of a device with a stalled queue completes
  *                promptly; its fences end with an error and stay readable
  *                (SYNC_IOC_FILE_INFO, debugfs bufinfo) after the device is
@@ -545,11 +545,40 @@ static int pci_name_of(int fd, char *name, size_t len)
 	return 0;
 }
 
+/* The p2pgem device bound to PCI function @dev, opened; or -1. */
+static int open_pci(const char *dev)
+{
+	char name[64];
+	int i, fd;
+
+	for (i = 0; i < p2p_count(); i++) {
+		fd = p2p_open(i);
+		if (fd >= 0 && !pci_name_of(fd, name, sizeof(name)) &&
+		    !strcmp(name, dev))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
+}
+
+#define UB_VRAM (64 * MiB)
+
+/*
+ * Unbind with a stalled queue whose copies write this device's VRAM and
+ * another exporter's buffer (a udmabuf, through an import): the unbind is
+ * prompt, the copies end with an error and write nothing, not even into
+ * the VRAM of the instance that binds next; their fences stay readable
+ * (SYNC_IOC_FILE_INFO, debugfs bufinfo, which lists the udmabuf's
+ * reservation object) after the unbind and after rmmod of p2pgem.
+ */
 static int unbind(void)
 {
 	char dev[64], driver[32], timeline[32];
-	int fd, fences, st, ret;
+	int fd, fences, ufences, st, ret, udmabuf, memfd, i;
+	uint32_t vdst, udst, fill[UB_VRAM / (16 * MiB)];
 	struct stall s;
+	uint8_t *cpu;
 	double start;
 
 	SKIP_UNLESS(p2p_count() >= 2, "needs two p2pgem devices");
@@ -559,34 +588,78 @@ static int unbind(void)
 	ret = stall_start(&s, fd, open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC), 8);
 	SKIP_UNLESS(ret != -ENOENT, "no sw_sync");
 	CHECK_RET(ret, 0);
+	/* Stalled copies into VRAM and into an import of a udmabuf. */
+	CHECK_RET(p2p_create(fd, UB_VRAM / 2, P2PGEM_PLACEMENT_VRAM, 0, &vdst),
+		  0);
+	CHECK_RET(p2p_wait(fd, vdst, 30000000000LL), 0);
+	udmabuf = udmabuf_new(MiB, &memfd);
+	SKIP_UNLESS(udmabuf >= 0, "no udmabuf");
+	CHECK(!drmPrimeFDToHandle(fd, udmabuf, &udst), "import: %s",
+	      strerror(errno));
+	for (i = 0; i < 4; i++) {
+		CHECK_RET(p2p_copy(fd, s.src, 0, vdst, i * MiB, MiB), 0);
+		CHECK_RET(p2p_copy(fd, s.src, 0, udst, 0, MiB), 0);
+	}
 	fences = export_fences(s.dst_dmabuf);
-	CHECK(fences >= 0, "EXPORT_SYNC_FILE: %s", strerror(-fences));
-	CHECK(wait_fd(fences, 100) == 0, "the queue is not stalled");
+	ufences = export_fences(udmabuf);
+	CHECK(fences >= 0 && ufences >= 0, "EXPORT_SYNC_FILE");
+	CHECK(wait_fd(fences, 100) == 0 && wait_fd(ufences, 0) == 0,
+	      "the queue is not stalled");
 
 	start = now();
 	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
 	CHECK(now() - start < 5.0, "unbind took %.1f s", now() - start);
 	printf("# unbind with a stalled queue took %.2f s\n", now() - start);
-	CHECK(wait_fd(fences, 1000) == 1, "the stalled jobs did not end");
-	st = fence_status(fences);
+	CHECK(wait_fd(fences, 1000) == 1 && wait_fd(ufences, 1000) == 1,
+	      "the stalled jobs did not end");
+	st = fence_status(ufences);
 	CHECK(st < 0, "fence status %d after unbind, want an error", st);
-	CHECK_RET(fence_names(fences, driver, timeline), 0);
+	CHECK_RET(fence_names(ufences, driver, timeline), 0);
 	CHECK_RET(read_all("/sys/kernel/debug/dma_buf/bufinfo"), 0);
 	CHECK(p2p_copy(fd, s.src, 0, s.dst, 0, MiB) == -ENODEV,
 	      "a copy on an unbound device did not fail with ENODEV");
+	cpu = mmap(NULL, MiB, PROT_READ, MAP_SHARED, memfd, 0);
+	CHECK(cpu != MAP_FAILED, "mmap of the memfd");
+	CHECK(check_zero(cpu, MiB) < 0, "a cancelled copy wrote the udmabuf");
+	munmap(cpu, MiB);
 
 	/*
-	 * Only the sync_file holds the fence now. The sw_sync fence goes
-	 * first: TTM 6.1 waits 30 s for a busy buffer object when the device
-	 * is released, then warns.
+	 * A new instance: its VRAM, all of it, full of a pattern. Then the
+	 * old dependency signals: no job of the old instance may run now.
 	 */
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
+	i = open_pci(dev);
+	CHECK(i >= 0, "the device is not back");
+	for (ret = 0; ret < (int)(sizeof(fill) / sizeof(*fill)); ret++) {
+		CHECK_RET(p2p_create(i, 16 * MiB, P2PGEM_PLACEMENT_VRAM, 0,
+				     &fill[ret]), 0);
+		cpu = p2p_map(i, fill[ret], 16 * MiB);
+		CHECK(cpu, "mmap");
+		fill_pattern(cpu, 16 * MiB, 500 + ret);
+		munmap(cpu, 16 * MiB);
+	}
+	/* The sw_sync fence goes first: TTM 6.1 waits 30 s for a busy
+	 * buffer object when a device is released, then warns. */
 	stall_release(&s);
 	close(s.timeline);
+	usleep(500 * 1000);
+	for (ret = 0; ret < (int)(sizeof(fill) / sizeof(*fill)); ret++) {
+		long off;
+
+		cpu = p2p_map(i, fill[ret], 16 * MiB);
+		CHECK(cpu, "mmap");
+		off = check_pattern(cpu, 16 * MiB, 500 + ret);
+		CHECK(off < 0, "the new instance's VRAM changed at %ld", off);
+		munmap(cpu, 16 * MiB);
+	}
+	close(i);
 	close(s.dst_dmabuf);
 	close(fd);
+
+	/* Only the sync_files and the udmabuf hold the engine's fences. */
 	if (system("rmmod p2pgem_test 2>/dev/null; rmmod p2pgem") != 0) {
 		close(fences);
-		CHECK(0, "rmmod p2pgem failed with a p2pgem fence held");
+		CHECK(0, "rmmod p2pgem failed with p2pgem fences held");
 	}
 	CHECK_RET(fence_names(fences, driver, timeline), 0);
 	CHECK(!strncmp(timeline, "copy-", 5) || !strcmp(driver, "drm_sched"),
@@ -595,6 +668,9 @@ static int unbind(void)
 	st = fence_status(fences);
 	CHECK(st < 0, "fence status %d after rmmod", st);
 	close(fences);
+	close(ufences);
+	close(udmabuf);
+	close(memfd);
 	return 0;
 }
 
@@ -680,7 +756,7 @@ static int ww_contention(void)
 
 /* ---- move-enomem ---- */
 
-#define FI_BOS 8
+#define FI_BOS 14
 #define FI_BO_SIZE (4 * MiB)
 
 /* Configure one fault-injection attribute set under debugfs. */
@@ -714,14 +790,19 @@ static int make_it_fail(int on)
 }
 
 /*
- * Moves under memory pressure while the kernel makes this process's
- * allocations fail at random (failslab and fail_page_alloc, for this task
+ * Moves of a full VRAM heap while the kernel makes this process's
+ * allocations fail at random (failslab and fail_page_alloc, this task
  * only): every ioctl succeeds or fails with ENOMEM, and every buffer
- * object keeps its bytes.
+ * object keeps its bytes. The evict ioctl moves with TTM's ghost object
+ * (ttm_bo_move_accel_cleanup(), which allocates after the move's fence
+ * exists). Buffers come back to VRAM by CPU faults with the injection
+ * off: drm_buddy in 6.1 corrupts its free lists when its own block
+ * allocation fails while it splits a block.
  */
 static int move_enomem(void)
 {
-	uint32_t bo[FI_BOS], scratch;
+	uint32_t bo[FI_BOS], scratch, sys;
+	volatile uint8_t *view[FI_BOS];
 	int fd, i, round, ret, fails = 0, bad = 0;
 	uint8_t *cpu;
 
@@ -736,37 +817,36 @@ static int move_enomem(void)
 		cpu = p2p_map(fd, bo[i], FI_BO_SIZE);
 		CHECK(cpu, "mmap");
 		fill_pattern(cpu, FI_BO_SIZE, 300 + i);
-		munmap(cpu, FI_BO_SIZE);
+		view[i] = cpu;
 	}
+	CHECK_RET(p2p_create(fd, FI_BO_SIZE, P2PGEM_PLACEMENT_SYSTEM, 0,
+			     &scratch), 0);
 	CHECK_RET(fault_config("failslab", 5), 0);
 	CHECK_RET(fault_config("fail_page_alloc", 5), 0);
-	CHECK_RET(make_it_fail(1), 0);
-	for (round = 0; round < 40 && bad == 0; round++) {
+	for (round = 0; round < 48 && !bad; round++) {
 		i = round % FI_BOS;
-		/* Evict, bring back through a VRAM buffer that needs room,
-		 * and copy: moves in both directions, under pressure. */
+		CHECK_RET(make_it_fail(1), 0);
 		ret = p2p_evict(fd, bo[i]);
 		if (ret == -ENOMEM)
 			fails++;
 		else if (ret)
 			bad = ret;
-		ret = p2p_create(fd, 24 * MiB, P2PGEM_PLACEMENT_VRAM, 0,
-				 &scratch);
-		if (ret == -ENOMEM || ret == -ENOSPC || ret == -EBUSY) {
-			fails++;
-			continue;
-		}
-		if (ret) {
-			bad = ret;
-			break;
-		}
 		ret = p2p_copy(fd, bo[(i + 1) % FI_BOS], 0, scratch, 0,
 			       FI_BO_SIZE);
 		if (ret == -ENOMEM)
 			fails++;
-		else if (ret)
+		else if (ret && !bad)
 			bad = ret;
-		p2p_close_bo(fd, scratch);
+		ret = p2p_create(fd, MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &sys);
+		if (!ret)
+			p2p_close_bo(fd, sys);
+		else if (ret == -ENOMEM)
+			fails++;
+		else if (!bad)
+			bad = ret;
+		make_it_fail(0);
+		/* A fault brings it back to VRAM, with nothing failing. */
+		(void)view[i][0];
 	}
 	make_it_fail(0);
 	write_file("/sys/kernel/debug/failslab/probability", "0");
@@ -777,11 +857,10 @@ static int move_enomem(void)
 		long off;
 
 		CHECK_RET(p2p_wait(fd, bo[i], 30000000000LL), 0);
-		cpu = p2p_map(fd, bo[i], FI_BO_SIZE);
-		CHECK(cpu, "mmap");
-		off = check_pattern(cpu, FI_BO_SIZE, 300 + i);
+		off = check_pattern((const void *)view[i], FI_BO_SIZE,
+				    300 + i);
 		CHECK(off < 0, "buffer %d lost its bytes at %ld", i, off);
-		munmap(cpu, FI_BO_SIZE);
+		munmap((void *)view[i], FI_BO_SIZE);
 	}
 	printf("# %d ioctls failed with ENOMEM, no buffer lost a byte\n",
 	       fails);
