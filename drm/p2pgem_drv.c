@@ -36,6 +36,7 @@
 #include "p2pgem_copy.h"
 #include "p2pgem_debugfs.h"
 #include "p2pgem_dma_buf.h"
+#include "p2pgem_import.h"
 #include "p2pgem_ioctl.h"
 #include "p2pgem_vram_mgr.h"
 
@@ -200,6 +201,7 @@ static int p2pgem_pci_probe(struct pci_dev *pdev,
 	drm = &p2p->drm;
 	p2p->bar = bar;
 	INIT_LIST_HEAD(&p2p->bo_list);
+	INIT_LIST_HEAD(&p2p->import_list);
 	ret = drmm_mutex_init(drm, &p2p->bo_lock);
 	if (ret)
 		return ret;
@@ -269,8 +271,10 @@ static void p2pgem_pci_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&p2p->drm);
 	/* ...importers and CPU mappings let go... */
 	p2pgem_revoke(p2p);
-	/* ...and every job ends, before the BAR and its P2P pages go. */
+	/* ...every job ends, before the BAR and its P2P pages go... */
 	p2pgem_copy_stop(p2p);
+	/* ...and no DMA mapping for the function outlives its driver. */
+	p2pgem_import_revoke(p2p);
 }
 
 static const struct pci_device_id p2pgem_pci_ids[] = {

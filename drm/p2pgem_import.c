@@ -63,12 +63,19 @@
  * @dmabuf: the dma-buf, a reference
  * @peer: the exporting buffer object when the dma-buf is another p2pgem
  *	device's, else NULL (the dma-buf holds its reference)
+ * @link: entry in &p2pgem_device.import_list, under its bo_lock
+ * @prime: what &drm_gem_object.import_attach points to: the DRM core
+ *	reads only its @dmabuf (PRIME re-export) and whether it is set, and
+ *	the real attachment (@imp.attach) goes at revoke, before the GEM
+ *	object
  */
 struct p2pgem_import {
 	struct drm_gem_object base;
 	struct p2pbuf_importer imp;
 	struct dma_buf *dmabuf;
 	struct p2pgem_bo *peer;
+	struct list_head link;
+	struct dma_buf_attachment prime;
 };
 
 static struct p2pgem_import *to_p2pgem_import(struct drm_gem_object *obj)
@@ -76,11 +83,22 @@ static struct p2pgem_import *to_p2pgem_import(struct drm_gem_object *obj)
 	return container_of(obj, struct p2pgem_import, base);
 }
 
+static struct p2pgem_device *p2pgem_import_device(struct p2pgem_import *import)
+{
+	return container_of(import->base.dev, struct p2pgem_device, drm);
+}
+
 static void p2pgem_import_free(struct drm_gem_object *obj)
 {
 	struct p2pgem_import *import = to_p2pgem_import(obj);
+	struct p2pgem_device *p2p = p2pgem_import_device(import);
 
-	p2pbuf_importer_detach(&import->imp);
+	mutex_lock(&p2p->bo_lock);
+	list_del(&import->link);
+	mutex_unlock(&p2p->bo_lock);
+	/* Detached already when the device was removed. */
+	if (import->imp.attach)
+		p2pbuf_importer_detach(&import->imp);
 	drm_gem_object_release(obj);
 	dma_buf_put(import->dmabuf);
 	kfree(import);
@@ -118,15 +136,22 @@ bool p2pgem_gem_is_import(struct drm_gem_object *obj)
 struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 					     struct dma_buf *dmabuf)
 {
+	struct p2pgem_device *p2p = container_of(drm, struct p2pgem_device,
+						 drm);
 	struct p2pgem_import *import;
-	int ret;
+	int idx, ret;
 
 	/* Before anything: drm_gem_private_object_init() BUGs on it. */
 	if (!PAGE_ALIGNED(dmabuf->size))
 		return ERR_PTR(-EINVAL);
+	/* On the list before p2pgem_import_revoke() looks, or not at all. */
+	if (!drm_dev_enter(drm, &idx))
+		return ERR_PTR(-ENODEV);
 	import = kzalloc(sizeof(*import), GFP_KERNEL);
-	if (!import)
+	if (!import) {
+		drm_dev_exit(idx);
 		return ERR_PTR(-ENOMEM);
+	}
 	get_dma_buf(dmabuf);
 	import->dmabuf = dmabuf;
 	import->base.funcs = &p2pgem_import_funcs;
@@ -138,14 +163,53 @@ struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 				     P2PBUF_IMPORT_PEER2PEER,
 				     DMA_BIDIRECTIONAL);
 	if (ret) {
+		drm_dev_exit(idx);
 		drm_gem_object_release(&import->base);
 		dma_buf_put(dmabuf);
 		kfree(import);
 		return ERR_PTR(ret);
 	}
-	import->base.import_attach = import->imp.attach;
+	import->prime.dmabuf = dmabuf;
+	import->base.import_attach = &import->prime;
 	import->peer = p2pgem_dma_buf_bo(dmabuf);
+	mutex_lock(&p2p->bo_lock);
+	list_add_tail(&import->link, &p2p->import_list);
+	mutex_unlock(&p2p->bo_lock);
+	drm_dev_exit(idx);
 	return &import->base;
+}
+
+/**
+ * p2pgem_import_revoke - let go of every import's attachment
+ * @p2p: a device being removed, unplugged and with its copy engine stopped
+ *
+ * Waits for each import's last copy, unmaps and detaches it from its
+ * dma-buf, so that no DMA mapping for the PCI function outlives its
+ * driver; the GEM objects live on, empty, until their last reference.
+ * Takes &p2pgem_device.bo_lock, then each reservation lock with it
+ * released.
+ */
+void p2pgem_import_revoke(struct p2pgem_device *p2p)
+{
+	struct p2pgem_import *import, *found;
+
+	do {
+		found = NULL;
+		mutex_lock(&p2p->bo_lock);
+		list_for_each_entry(import, &p2p->import_list, link) {
+			/* Imports on their way out detach in their free. */
+			if (import->imp.attach &&
+			    kref_get_unless_zero(&import->base.refcount)) {
+				found = import;
+				break;
+			}
+		}
+		mutex_unlock(&p2p->bo_lock);
+		if (found) {
+			p2pbuf_importer_detach(&found->imp);
+			drm_gem_object_put(&found->base);
+		}
+	} while (found);
 }
 
 /* A buffer object's current memory, reservation lock held. */

@@ -20,6 +20,7 @@ struct drm_p2pgem_gem_copy;
 bool p2pgem_gem_is_import(struct drm_gem_object *obj);
 struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 					     struct dma_buf *dmabuf);
+void p2pgem_import_revoke(struct p2pgem_device *p2p);
 int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		      struct drm_p2pgem_gem_copy *args);
 

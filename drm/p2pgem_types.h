@@ -70,8 +70,9 @@ struct p2pgem_vram_res {
  * @vram_size: bytes of VRAM managed
  * @visible_size: bytes of the CPU-visible window
  * @bar: the BAR number
- * @bo_lock: protects @bo_list
+ * @bo_lock: protects @bo_list and @import_list
  * @bo_list: every live buffer object, for debugfs
+ * @import_list: every import of another exporter's dma-buf, for revoke
  * @bo_ids: last buffer object id handed out
  * @evictions: moves from VRAM to system memory
  * @moves: moves with a copy
@@ -90,6 +91,7 @@ struct p2pgem_device {
 	int bar;
 	struct mutex bo_lock; /* protects bo_list */
 	struct list_head bo_list;
+	struct list_head import_list;
 	atomic64_t bo_ids;
 	atomic64_t evictions;
 	atomic64_t moves;
