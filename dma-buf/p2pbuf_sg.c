@@ -203,7 +203,10 @@ static struct sg_table *p2pbuf_map_table(struct sg_table *sgt,
  * Return: the mapped table, to be released with p2pbuf_unmap_sgt();
  * ERR_PTR(-EINVAL) for ranges that are malformed or outside the BAR or
  * memory without P2P pages, ERR_PTR(-EREMOTEIO) when the importer cannot
- * reach the provider, ERR_PTR(-ENOMEM) or another DMA-API error.
+ * reach the provider, ERR_PTR(-ENODEV) when the provider's P2P memory is
+ * going away (unbind), ERR_PTR(-ENOMEM) or another DMA-API error. The
+ * table holds a reference to the P2P pages' pagemap until it is unmapped,
+ * so their removal at unbind waits for every importer to unmap.
  */
 struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 				       const struct p2pbuf_range *ranges,
@@ -213,6 +216,7 @@ struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 	resource_size_t bar_start, bar_len;
 	unsigned int max_seg = dma_get_max_seg_size(importer);
 	unsigned long boundary = dma_get_seg_boundary(importer);
+	struct dev_pagemap *pgmap;
 	struct sg_table *sgt;
 	unsigned int i;
 	int nents, ret;
@@ -241,7 +245,21 @@ struct sg_table *p2pbuf_map_p2p_ranges(struct pci_dev *provider, int bar,
 		sg_free_table(sgt);
 		goto err_free;
 	}
-	return p2pbuf_map_table(sgt, importer, dir, false);
+	/*
+	 * The table holds the provider's P2P pages until it is unmapped:
+	 * memunmap_pages() at unbind waits for this reference, so the pages
+	 * and their memmap outlive every mapping handed to an importer.
+	 */
+	pgmap = get_dev_pagemap(page_to_pfn(sg_page(sgt->sgl)), NULL);
+	if (!pgmap) {
+		sg_free_table(sgt);
+		ret = -ENODEV;
+		goto err_free;
+	}
+	sgt = p2pbuf_map_table(sgt, importer, dir, false);
+	if (IS_ERR(sgt))
+		put_dev_pagemap(pgmap);
+	return sgt;
 
 err_free:
 	kfree(sgt);
@@ -303,14 +321,20 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_map_pages, P2PBUF);
  *
  * Unmaps the table for @importer with %DMA_ATTR_SKIP_CPU_SYNC and frees
  * it: a table of system memory is synced for the CPU first, see
- * p2pbuf_unmap_pages(). Uses only the DMA side of the table, never its
- * page pointers (dma-buf debugging mangles them while the table is handed
- * out). May sleep.
+ * p2pbuf_unmap_pages(). Reads the first page pointer, to drop the
+ * pagemap reference a table of P2P pages holds: the dma-buf core undoes
+ * its debugging's mangling of the page pointers before it calls the
+ * exporter's unmap. May sleep.
  */
 void p2pbuf_unmap_sgt(struct device *importer, struct sg_table *sgt,
 		      enum dma_data_direction dir)
 {
+	struct page *page = sg_page(sgt->sgl);
+
 	dma_unmap_sgtable(importer, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	/* A table of P2P pages held their pagemap (p2pbuf_map_p2p_ranges()). */
+	if (is_pci_p2pdma_page(page))
+		put_dev_pagemap(page->pgmap);
 	sg_free_table(sgt);
 	kfree(sgt);
 }
