@@ -14,7 +14,7 @@
 # that does not power off within P2PBUF_VM_TIMEOUT seconds is killed.
 #
 # Environment: KDIR (the test kernel build), P2PBUF_TESTS (a shell glob of
-# guest test names to run), P2PBUF_VM_TIMEOUT (default 900).
+# guest test names to run), P2PBUF_VM_TIMEOUT (default 2700: the KASAN kernel is slow under TCG).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ repo=$(cd "$here/../.." && pwd)
 topo=$1
 out=$2
 mode=${3:-check}
-timeout=${P2PBUF_VM_TIMEOUT:-900}
+timeout=${P2PBUF_VM_TIMEOUT:-2700}
 kernel=$KDIR/arch/x86/boot/bzImage
 
 # shellcheck source=topologies.sh
