@@ -30,7 +30,8 @@ kernel=$KDIR/arch/x86/boot/bzImage
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt
+rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt \
+	"$out"/kmemleak.txt "$out"/kmemleak-boot.txt
 
 NVME_IMAGE=$out/nvme.img
 rm -f "$NVME_IMAGE"
