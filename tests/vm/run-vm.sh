@@ -30,7 +30,8 @@ kernel=$KDIR/arch/x86/boot/bzImage
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt
+rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt \
+	"$out"/kmemleak.txt "$out"/kmemleak-boot.txt
 
 NVME_IMAGE=$out/nvme.img
 rm -f "$NVME_IMAGE"
@@ -39,6 +40,14 @@ truncate -s 64M "$NVME_IMAGE"
 topo_args "$topo"
 
 cmdline="console=ttyS0 panic=-1 root=rootfs rootfstype=9p ro"
+# Every KASAN report, not only the first of the boot; and a kernel log large
+# enough to keep them all for dmesg.txt.
+cmdline+=" kasan_multi_shot log_buf_len=16M"
+# 4-level paging even where the CPU model has LA57 (-cpu max): in 6.1,
+# identify_cpu() clears the LA57 feature bit for a moment, during which
+# KASAN takes every direct-map address (0xff11...) for a wild access and
+# reports each interrupt's spinlocks, thousands of reports before init.
+cmdline+=" no5lvl"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$repo/tests/vm/guest-init $TOPO_CMDLINE"
 cmdline+=" P2PBUF_REPO=$repo P2PBUF_TOPO=$topo P2PBUF_MODE=$mode"
