@@ -784,9 +784,22 @@ static int fault_config(const char *which, int probability)
 	return write_file(path, value);
 }
 
+/*
+ * Switch this task's fault injection on or off, through a descriptor
+ * opened beforehand: opening the file allocates, which may fail once the
+ * injection is on. Writing it allocates nothing.
+ */
 static int make_it_fail(int on)
 {
-	return write_file("/proc/self/make-it-fail", on ? "1" : "0");
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, on ? "1" : "0", 1, 0) != 1)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -821,6 +834,7 @@ static int move_enomem(void)
 	}
 	CHECK_RET(p2p_create(fd, FI_BO_SIZE, P2PGEM_PLACEMENT_SYSTEM, 0,
 			     &scratch), 0);
+	CHECK_RET(make_it_fail(0), 0);
 	CHECK_RET(fault_config("failslab", 5), 0);
 	CHECK_RET(fault_config("fail_page_alloc", 5), 0);
 	for (round = 0; round < 48 && !bad; round++) {
