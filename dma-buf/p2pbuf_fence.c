@@ -27,6 +27,7 @@
 #include <linux/dma-fence.h>
 #include <linux/kref.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -149,17 +150,24 @@ static const char *p2pbuf_fence_timeline_name(struct dma_fence *fence)
 	return to_p2pbuf_fence(fence)->timeline->name;
 }
 
+/* After a grace period: free the fence, then let go of this module. */
+static void p2pbuf_fence_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct p2pbuf_fence, base.rcu));
+	module_put(THIS_MODULE);
+}
+
 /*
- * The last reference: the timeline may go with it, then the module
- * reference that kept this code loaded, last.
+ * The last reference: the timeline may go with it. The module reference
+ * goes in an RCU callback, so this function has returned by then, and the
+ * module's exit waits for the callback itself (rcu_barrier()).
  */
 static void p2pbuf_fence_release(struct dma_fence *fence)
 {
 	struct p2pbuf_fence *f = to_p2pbuf_fence(fence);
 
 	p2pbuf_timeline_put(f->timeline);
-	kfree_rcu(f, base.rcu);
-	module_put(THIS_MODULE);
+	call_rcu(&f->base.rcu, p2pbuf_fence_free_rcu);
 }
 
 static const struct dma_fence_ops p2pbuf_fence_ops = {
@@ -222,3 +230,10 @@ struct dma_fence *p2pbuf_fence_init(struct p2pbuf_fence *f)
 	return &f->base;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_init, P2PBUF);
+
+/* The last fences' RCU callbacks hold this module until they return. */
+static void __exit p2pbuf_fence_exit(void)
+{
+	rcu_barrier();
+}
+module_exit(p2pbuf_fence_exit);
