@@ -169,7 +169,16 @@ static int setup(struct setup *s, uint64_t seed)
 	memset(s, 0, sizeof(*s));
 	s->timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
 	SKIP_UNLESS(s->timeline >= 0, "no sw_sync");
-	ret = edu_bo_new(&s->b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, s->edu);
+	/*
+	 * VRAM where the edu device reaches it peer-to-peer. Elsewhere the
+	 * importer gets system memory anyway, and a buffer object that wants
+	 * VRAM would go back there on the CPU write below: that move waits,
+	 * in move_notify, for the held DMA, which waits for the fence this
+	 * process signals only after the write.
+	 */
+	ret = edu_bo_new(&s->b, 64 * KiB,
+			 topo_p2p_kind() == K_SYSTEM ? P2PGEM_PLACEMENT_SYSTEM :
+			 P2PGEM_PLACEMENT_VRAM, s->edu);
 	if (ret)
 		return ret;
 	fill_pattern(s->b.cpu, s->b.size, seed);

@@ -4,8 +4,9 @@
  *
  *   user-stall   one process keeps its copy queue stalled on a vgem fence,
  *                re-armed every two seconds; another's buffer creation,
- *                CPU faults, evictions, copies and GEM_WAIT all complete
- *                promptly (with the old ordered workqueue they waited).
+ *                CPU faults, evictions, copies, a P2P map for the other
+ *                device and GEM_WAIT all complete promptly (with the old
+ *                ordered workqueue they waited).
  *   job-timeout  a copy behind a fence that never signals ends after
  *                job_timeout_ms with -ETIMEDOUT in its fence and copies
  *                nothing.
@@ -326,6 +327,25 @@ static int user_stall(void)
 	CHECK_RET(p2p_create(fd, 4 * MiB, P2PGEM_PLACEMENT_SYSTEM, 0, &dst), 0);
 	CHECK_RET(p2p_copy(fd, bo, 0, dst, 0, 4 * MiB), 0);
 	CHECK_RET(p2p_wait(fd, dst, 5000000000LL), 0);
+	/*
+	 * A P2P map: the other device imports the buffer and copies out of
+	 * it, which maps it for that device (a move into the window first).
+	 */
+	if (p2p_count() >= 2) {
+		int peer = p2p_open(1), dmabuf = export_bo(fd, bo);
+		uint32_t import, pdst;
+
+		CHECK(peer >= 0 && dmabuf >= 0, "open or export");
+		CHECK_RET(p2p_evict(fd, bo), 0);
+		CHECK(!drmPrimeFDToHandle(peer, dmabuf, &import),
+		      "import: %s", strerror(errno));
+		CHECK_RET(p2p_create(peer, 4 * MiB, P2PGEM_PLACEMENT_SYSTEM, 0,
+				     &pdst), 0);
+		CHECK_RET(p2p_copy(peer, import, 0, pdst, 0, 4 * MiB), 0);
+		CHECK_RET(p2p_wait(peer, pdst, 5000000000LL), 0);
+		close(dmabuf);
+		close(peer);
+	}
 	took = now() - start;
 
 	kill(pid, SIGKILL);
@@ -333,7 +353,7 @@ static int user_stall(void)
 	CHECK(!WIFEXITED(status), "the staller failed (exit %d)",
 	      WEXITSTATUS(status));
 	CHECK(took < 5.0, "the other process's work took %.1f s", took);
-	printf("# create, fault, evict, copy and wait took %.2f s beside a stalled queue\n",
+	printf("# create, fault, evict, copy, P2P map and wait took %.2f s beside a stalled queue\n",
 	       took);
 	munmap(cpu, 4 * MiB);
 	close(fd);
