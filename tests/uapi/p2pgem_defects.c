@@ -240,18 +240,6 @@ static int vmap_quota(void)
 	return 0;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Unbinds the second p2pgem device: its guest script binds it again. */
 static int vmap_unplugged(void)
 {

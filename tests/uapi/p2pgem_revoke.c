@@ -52,18 +52,6 @@ static int read_sigbus(volatile const uint8_t *p)
 	return bus;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int module_refcnt(void)
 {
 	char buf[32] = "";

@@ -100,18 +100,6 @@ static int read_param(const char *name)
 	return atoi(buf);
 }
 
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static int write_param(const char *name, int value)
 {
 	char path[128], buf[32];

@@ -51,6 +51,8 @@ int run_subtests(int argc, char **argv, const struct subtest *tests,
 
 int p2p_count(void);
 int p2p_open(int index);
+/* Write @text to the file at @path (sysfs, debugfs): 0 or -errno. */
+int write_file(const char *path, const char *text);
 int p2p_ioctl(int fd, unsigned long request, void *arg);
 int p2p_create(int fd, uint64_t size, uint32_t placement, uint32_t flags,
 	       uint32_t *handle);
