@@ -1,21 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build (or reuse) the p2pbuf test kernel from Debian's linux-source-6.1.
+# Build (or reuse) a p2pbuf test kernel from Debian's linux-source-6.1.
 #
+#   build-kernel.sh [FLAVOUR]      FLAVOUR: debug (default) or distro
+#
+# x86_64_defconfig + kvm_guest.config + common.config + FLAVOUR.config.
 # The build lives outside the repository, in $P2PBUF_CACHE (default
 # /var/cache/p2pbuf), keyed by the linux-source package version and the hash
-# of the config fragment and this script:
+# of the recipe (the two fragments and the $recipe line below):
 #
 #   $P2PBUF_CACHE/src/linux-source-6.1-<version>/    unpacked sources
 #   $P2PBUF_CACHE/kernel/<version>-<hash>/            O= build directory
-#       arch/x86/boot/bzImage, Module.symvers, .config, .p2pbuf-done
+#       arch/x86/boot/bzImage, Module.symvers, .config, .p2pbuf-done,
+#       modroot/lib/modules/<release>/   the kernel's modules (modprobe)
+#       modroot/boot/config-<release>    its configuration, as Debian's
 #
 # On success the build directory is printed on stdout (use it as KDIR).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-fragment=$here/p2pbuf.config
+flavour=${1:-debug}
+fragment=$here/$flavour.config
+common=$here/common.config
+[ -f "$fragment" ] || { echo "build-kernel: no kernel flavour '$flavour'" >&2; exit 2; }
+# Change this line when the steps below change what gets built.
+recipe="x86_64_defconfig kvm_guest.config common $flavour modroot v2"
 cache=${P2PBUF_CACHE:-/var/cache/p2pbuf}
 jobs=${JOBS:-$(nproc)}
 
@@ -27,7 +37,7 @@ if [ ! -f "$tarball" ]; then
 	exit 1
 fi
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-hash=$(cat "$fragment" "$0" | sha256sum | cut -c1-12)
+hash=$( { echo "$recipe"; cat "$common" "$fragment"; } | sha256sum | cut -c1-12)
 src=$cache/src/linux-source-6.1-$version
 out=$cache/kernel/$version-$hash
 
@@ -55,7 +65,7 @@ mkdir -p "$out"
 log "configuring $out"
 make -s -C "$src" O="$out" x86_64_defconfig >&2
 (cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config \
-	"$src/kernel/configs/kvm_guest.config" "$fragment" >&2)
+	"$src/kernel/configs/kvm_guest.config" "$common" "$fragment" >&2)
 make -s -C "$src" O="$out" olddefconfig >&2
 
 # Every option the fragment asks for must have survived olddefconfig.
@@ -74,13 +84,22 @@ while IFS= read -r line; do
 			missing=1
 		fi ;;
 	esac
-done < "$fragment"
+done < <(cat "$common" "$fragment")
 [ $missing = 0 ] || { log "config fragment not satisfied"; exit 1; }
 
-log "building with -j$jobs (about 15 minutes on 2 cores; once per fragment)"
+log "building $flavour with -j$jobs (see Documentation/testing.rst for the time; once per recipe)"
 start=$(date +%s)
 make -s -C "$src" O="$out" -j"$jobs" >&2
 make -s -C "$src" O="$out" modules_prepare >&2
+# The guest finds the modules (and modprobe their dependencies) here.
+release=$(make -s -C "$src" O="$out" kernelrelease)
+rm -rf "$out/modroot"
+make -s -C "$src" O="$out" INSTALL_MOD_PATH="$out/modroot" \
+	INSTALL_MOD_STRIP=1 DEPMOD=/sbin/depmod modules_install >&2
+rm -f "$out/modroot/lib/modules/$release/build" "$out/modroot/lib/modules/$release/source"
+mkdir -p "$out/modroot/boot"
+cp "$out/.config" "$out/modroot/boot/config-$release"
+echo $(( $(date +%s) - start )) > "$out/.p2pbuf-build-seconds"
 touch "$out/.p2pbuf-done"
-log "built in $(( $(date +%s) - start ))s"
+log "built in $(cat "$out/.p2pbuf-build-seconds")s"
 echo "$out"

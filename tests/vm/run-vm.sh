@@ -13,8 +13,13 @@
 # /tmp); the serial console goes to OUTDIR/console.log. A guest
 # that does not power off within P2PBUF_VM_TIMEOUT seconds is killed.
 #
-# Environment: KDIR (the test kernel build), P2PBUF_TESTS (a shell glob of
-# guest test names to run), P2PBUF_VM_TIMEOUT (default 2700: the KASAN kernel is slow under TCG).
+# Environment: KDIR (the test kernel build), P2PBUF_KERNEL (its flavour:
+# debug, distro or debian; default debug), KIMAGE (the kernel image; default
+# KDIR's bzImage), KINITRD (an initramfs, for kernels whose 9p root needs
+# modules), KMODROOT (a directory holding lib/modules/RELEASE and
+# boot/config-RELEASE for the guest; default KDIR/modroot when it exists),
+# P2PBUF_TESTS (a shell glob of guest test names to run), P2PBUF_VM_TIMEOUT
+# (default 2700: the KASAN kernel is slow under TCG).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +28,11 @@ topo=$1
 out=$2
 mode=${3:-check}
 timeout=${P2PBUF_VM_TIMEOUT:-2700}
-kernel=$KDIR/arch/x86/boot/bzImage
+kernel=${KIMAGE:-$KDIR/arch/x86/boot/bzImage}
+initrd=${KINITRD:-}
+modroot=${KMODROOT:-}
+[ -n "$modroot" ] || [ ! -d "${KDIR:-}/modroot" ] || modroot=$KDIR/modroot
+flavour=${P2PBUF_KERNEL:-debug}
 
 # shellcheck source=topologies.sh
 . "$here/topologies.sh"
@@ -48,10 +57,16 @@ cmdline+=" kasan_multi_shot log_buf_len=16M"
 # KASAN takes every direct-map address (0xff11...) for a wild access and
 # reports each interrupt's spinlocks, thousands of reports before init.
 cmdline+=" no5lvl"
+# KUnit suites built into the kernel (DRM's, there only to select the buddy
+# allocator) do not run at boot; the project's own are modules.
+cmdline+=" kunit.filter_glob=p2p*"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$repo/tests/vm/guest-init $TOPO_CMDLINE"
 cmdline+=" P2PBUF_REPO=$repo P2PBUF_TOPO=$topo P2PBUF_MODE=$mode"
-cmdline+=" P2PBUF_TESTS=${P2PBUF_TESTS:-*}"
+cmdline+=" P2PBUF_TESTS=${P2PBUF_TESTS:-*} P2PBUF_KERNEL=$flavour"
+[ -z "$modroot" ] || cmdline+=" P2PBUF_MODROOT=$modroot"
+initrd_args=()
+[ -z "$initrd" ] || initrd_args=(-initrd "$initrd")
 
 rc=0
 timeout --foreground -k 10 "$timeout" \
@@ -59,7 +74,7 @@ timeout --foreground -k 10 "$timeout" \
 	"${QEMU_MACHINE[@]}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=console,path="$out/console.log" -serial chardev:console \
-	-kernel "$kernel" -append "$cmdline" \
+	-kernel "$kernel" "${initrd_args[@]}" -append "$cmdline" \
 	-fsdev local,id=rootfs,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=rootfs,mount_tag=rootfs \
 	-fsdev local,id=repo,path="$repo",security_model=none,readonly=on,multidevs=remap \
