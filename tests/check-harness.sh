@@ -45,10 +45,12 @@ log=$("$repo/tests/harness/scan-dmesg-test.sh" 2>&1)
 proof scan-dmesg $? "tests/vm/scan-dmesg misreads kernel reports:
 $log"
 
-log=$(HARNESS=1 TOPO=$topo TESTS='probe-*' P2PBUF_OUT=$out \
+log=$(HARNESS=1 KERNEL=debug TOPO=$topo TESTS='probe-*' P2PBUF_OUT=$out \
 	"$repo/tests/check.sh" 2>&1)
 rc=$?
 echo "$log" | sed 's/^/    /'
+# The debug kernel's results: check.sh names them debug/TOPO/TEST.
+topo=debug/$topo
 
 if [ $rc = 0 ]; then
 	proof run 1 "the planted bugs did not fail the run"

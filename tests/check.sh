@@ -1,13 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: build everything, check the kernel code, boot every topology and
-# run the tests in it. One line per test, then "N passed, N failed, N skipped".
+# make check: build everything, check the kernel code, and for every test
+# kernel boot its topologies and run the tests in them. One line per test,
+# named KERNEL/TOPOLOGY/TEST for guest tests, then "N passed, N failed,
+# N skipped".
 #
 # Environment (all optional):
-#   TOPO       topologies to boot, space separated (default: all four)
-#   TESTS      shell glob of test names to run in the guest (default: *)
-#   KDIR       a kernel build to use instead of the cached test kernel
+#   KERNEL     test kernels, space separated: debug (KASAN, lockdep...: the
+#              full matrix), distro (P2PDMA without DMABUF_MOVE_NOTIFY, as
+#              distributions build), debian (Debian's own linux-image-amd64,
+#              no P2PDMA). Default: all three; with HARNESS or KDIR, debug.
+#   TOPO       topologies to boot, space separated (default: each kernel's
+#              own list, below; given, every test runs on each of them)
+#   TESTS      comma-separated shell globs of guest test names (default:
+#              each kernel's own list, below)
+#   KDIR       a kernel build to use instead of the cached debug kernel
 #   P2PBUF_OUT where results and console logs go (default: .out/)
 #   HARNESS    non-empty: plant the harness self-test's bugs (make check-harness)
 set -uo pipefail
@@ -21,11 +29,9 @@ cd "$repo"
 # shellcheck source=vm/topologies.sh
 . tests/vm/topologies.sh
 
-topos=${TOPO:-$P2PBUF_TOPOLOGIES}
 out=${P2PBUF_OUT:-$repo/.out}
 mode=check
 [ -n "${HARNESS:-}" ] && mode=harness
-export P2PBUF_TESTS=${TESTS:-*}
 
 passed=0 failed=0 skipped=0
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
@@ -53,23 +59,7 @@ if ! tests/install-deps.sh; then
 	summary
 fi
 
-if [ -z "${KDIR:-}" ]; then
-	if ! KDIR=$(tests/kernel/build-kernel.sh 2> "$out/kernel-build.log"); then
-		fail build:kernel "$(tail -n 30 "$out/kernel-build.log")"
-		summary
-	fi
-fi
-export KDIR
-pass build:kernel
-
-# Modules, W=1 and warnings as errors.
-if log=$(make -s -C "$KDIR" M="$repo" W=1 KCFLAGS=-Werror modules 2>&1); then
-	pass build:modules
-else
-	fail build:modules "$log"
-	summary
-fi
-
+# Userspace first: it does not depend on the kernel.
 if log=$(make -s -C libp2pbuf 2>&1); then
 	pass build:libp2pbuf
 else
@@ -93,66 +83,159 @@ if [ -f tests/uapi/Makefile ]; then
 	fi
 fi
 
-# Kernel sources: every .c/.h in a folder with a Kbuild file, and the uAPI.
-mapfile -t kernel_sources < <(
-	{
-		find . -name Kbuild -not -path './.out/*' -printf '%h\n' |
-			while read -r d; do
-				find "$d" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) \
-					-not -name '*.mod.c'
-			done
-		[ -d include/uapi ] && find include/uapi -name '*.h'
-	} | sort -u)
+# kernel_setup FLAVOUR: set KDIR, KIMAGE, KINITRD and KMODROOT for it,
+# building or fetching it on first use (cached in /var/cache/p2pbuf).
+kernel_setup() {
+	local log=$out/kernel-$1.log vars
 
-checkpatch=$KDIR/source/scripts/checkpatch.pl
-if log=$("$checkpatch" --strict --no-tree --terse --show-types \
-		-f "${kernel_sources[@]}" 2>&1) &&
-   ! grep -qE ': (ERROR|WARNING|CHECK):' <<< "$log"; then
-	pass checkpatch
-else
-	fail checkpatch "$(grep -E ': (ERROR|WARNING|CHECK):' <<< "$log")"
-fi
+	KIMAGE='' KINITRD='' KMODROOT=''
+	case $1 in
+	debug|distro)
+		if [ -n "${KDIR_GIVEN:-}" ]; then
+			KDIR=$KDIR_GIVEN
+		elif ! KDIR=$(tests/kernel/build-kernel.sh "$1" 2> "$log"); then
+			fail "$1/build:kernel" "$(tail -n 30 "$log")"
+			return 1
+		fi ;;
+	debian)
+		if ! vars=$(tests/kernel/debian-kernel.sh 2> "$log"); then
+			fail "$1/build:kernel" "$(tail -n 30 "$log")"
+			return 1
+		fi
+		eval "$vars" ;;
+	*)
+		fail "$1/build:kernel" "no kernel flavour '$1' (debug, distro, debian)"
+		return 1 ;;
+	esac
+	export KDIR KIMAGE KINITRD KMODROOT
+	pass "$1/build:kernel"
+}
 
-# sparse: re-check every source (C=2); any finding fails.
-log=$(make -s -C "$KDIR" M="$repo" C=2 CHECK=sparse modules 2>&1)
-findings=$(grep -E '(warning|error):' <<< "$log")
-if [ -z "$findings" ]; then
-	pass sparse
-else
-	fail sparse "$findings"
-fi
+# kernel_check FLAVOUR: build the modules against it, check the sources
+# (once), and run the guest tests on its topologies.
+kernel_check() {
+	local k=$1 topo dir rc log reports findings ktopos
 
-for topo in $topos; do
-	dir=$out/$topo
-	rc=0
-	tests/vm/run-vm.sh "$topo" "$dir" "$mode" 2> "$out/$topo.vm.log" || rc=$?
-	if [ ! -f "$dir/status" ]; then
-		fail "$topo/boot" "$(cat "$out/$topo.vm.log"; echo '--- console (last 40 lines):'; tail -n 40 "$dir/console.log" 2>/dev/null)"
-		continue
-	fi
-	pass "$topo/boot"
-
-	while IFS= read -r line; do
-		case "$line" in
-		"PASS "*) pass "$topo/${line#PASS }" ;;
-		"SKIP "*) skip "$topo/${line#SKIP }" ;;
-		"FAIL "*) fail "$topo/${line#FAIL }" ;;
-		*) echo "$line" ;;
-		esac
-	done < <(cat "$dir/results" 2>/dev/null)
-	if [ "$rc" != 0 ]; then
-		fail "$topo/guest-run" "guest exit status $rc; end of $dir/guest-stderr.log:
-$(tail -n 20 "$dir/guest-stderr.log" 2>/dev/null)"
-	fi
-
-	# The guest's dmesg, or the console when the guest died before saving it.
-	log=$dir/dmesg.txt
-	[ -s "$log" ] || log=$dir/console.log
-	if reports=$(tests/vm/scan-dmesg "$log"); then
-		pass "$topo/dmesg-clean"
+	kernel_setup "$k" || return
+	# The tree holds one kernel's modules at a time; the guest loads them
+	# from here.
+	make -s -C "$KDIR" M="$repo" clean > /dev/null 2>&1
+	# Modules, W=1 and warnings as errors.
+	if log=$(make -s -C "$KDIR" M="$repo" W=1 KCFLAGS=-Werror modules 2>&1); then
+		pass "$k/build:modules"
 	else
-		fail "$topo/dmesg-clean" "$(head -n 40 <<< "$reports")"
+		fail "$k/build:modules" "$log"
+		return
 	fi
+
+	if [ -z "$sources_checked" ]; then
+		sources_checked=1
+		check_sources
+	fi
+
+	ktopos=${TOPO:-${kernel_topos[$k]}}
+	export P2PBUF_TESTS=${TESTS:-${kernel_tests[$k]}} P2PBUF_KERNEL=$k
+	for topo in $ktopos; do
+		dir=$out/$k/$topo
+		rc=0
+		# Where the matrix is the default one, tests that do not depend on
+		# the PCI topology run only on the topologies marked full.
+		P2PBUF_SCOPE=full
+		if [ -z "${TOPO:-}" ] && [[ " ${kernel_full[$k]} " != *" $topo "* ]]; then
+			P2PBUF_SCOPE=topology
+		fi
+		export P2PBUF_SCOPE
+		tests/vm/run-vm.sh "$topo" "$dir" "$mode" 2> "$out/$k-$topo.vm.log" || rc=$?
+		if [ ! -f "$dir/status" ]; then
+			fail "$k/$topo/boot" "$(cat "$out/$k-$topo.vm.log"; echo '--- console (last 40 lines):'; tail -n 40 "$dir/console.log" 2>/dev/null)"
+			continue
+		fi
+		pass "$k/$topo/boot"
+
+		while IFS= read -r line; do
+			case "$line" in
+			"PASS "*) pass "$k/$topo/${line#PASS }" ;;
+			"SKIP "*) skip "$k/$topo/${line#SKIP }" ;;
+			"FAIL "*) fail "$k/$topo/${line#FAIL }" ;;
+			*) echo "$line" ;;
+			esac
+		done < <(cat "$dir/results" 2>/dev/null)
+		if [ "$rc" != 0 ]; then
+			fail "$k/$topo/guest-run" "guest exit status $rc; end of $dir/guest-stderr.log:
+$(tail -n 20 "$dir/guest-stderr.log" 2>/dev/null)"
+		fi
+
+		# The guest's dmesg, or the console when the guest died before saving it.
+		log=$dir/dmesg.txt
+		[ -s "$log" ] || log=$dir/console.log
+		if reports=$(tests/vm/scan-dmesg "$log"); then
+			pass "$k/$topo/dmesg-clean"
+		else
+			fail "$k/$topo/dmesg-clean" "$(head -n 40 <<< "$reports")"
+		fi
+	done
+}
+
+# checkpatch and sparse on the kernel sources, against the first kernel.
+check_sources() {
+	local log findings
+	# Kernel sources: every .c/.h in a folder with a Kbuild file, and the uAPI.
+	mapfile -t kernel_sources < <(
+		{
+			find . -name Kbuild -not -path './.out/*' -printf '%h\n' |
+				while read -r d; do
+					find "$d" -maxdepth 1 \( -name '*.c' -o -name '*.h' \) \
+						-not -name '*.mod.c'
+				done
+			[ -d include/uapi ] && find include/uapi -name '*.h'
+		} | sort -u)
+
+	checkpatch=$KDIR/source/scripts/checkpatch.pl
+	[ -x "$checkpatch" ] || checkpatch=$KDIR/scripts/checkpatch.pl
+	if log=$("$checkpatch" --strict --no-tree --terse --show-types \
+			-f "${kernel_sources[@]}" 2>&1) &&
+	   ! grep -qE ': (ERROR|WARNING|CHECK):' <<< "$log"; then
+		pass checkpatch
+	else
+		fail checkpatch "$(grep -E ': (ERROR|WARNING|CHECK):' <<< "$log")"
+	fi
+
+	# sparse: re-check every source (C=2); any finding fails.
+	log=$(make -s -C "$KDIR" M="$repo" C=2 CHECK=sparse modules 2>&1)
+	findings=$(grep -E '(warning|error):' <<< "$log")
+	if [ -z "$findings" ]; then
+		pass sparse
+	else
+		fail sparse "$findings"
+	fi
+}
+
+# What each kernel runs by default (Documentation/testing.rst explains the
+# choice): topologies, the guest tests (comma-separated globs), and the
+# topologies where every test runs (elsewhere only those that depend on the
+# topology: see "Scope" in the tests' headers).
+declare -A kernel_topos=(
+	[debug]="$P2PBUF_TOPOLOGIES"
+	[distro]="switch blocked"
+	[debian]="switch"
+)
+declare -A kernel_tests=(
+	[debug]='*'
+	[distro]='kunit:*,p2pbuf-*,libp2pbuf-*,demo,probe-matrix,p2pgem-*'
+	[debian]='kunit:*,p2pbuf-*,libp2pbuf-*,demo,probe-matrix,p2pgem-basic,p2pgem-eviction'
+)
+declare -A kernel_full=(
+	[debug]="switch iommu"
+	[distro]="switch"
+	[debian]="switch"
+)
+
+KDIR_GIVEN=${KDIR:-}
+sources_checked=
+kernels=${KERNEL:-debug distro debian}
+[ -n "${KERNEL:-}" ] || { [ -z "${HARNESS:-}" ] && [ -z "$KDIR_GIVEN" ]; } || kernels=debug
+for k in $kernels; do
+	kernel_check "$k"
 done
 
 summary

@@ -4,6 +4,7 @@
 # `make demo`'s guest side runs and says what it should, so that the demo
 # cannot rot between releases: the probe's matrix, the p2pgem and dma-buf
 # demos, and the p2pbuf tool's VRAM buffer seen, explained and shared.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 out=$("$P2PBUF_REPO/tests/demo/guest-demo" 2>&1)

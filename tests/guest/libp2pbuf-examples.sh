@@ -3,6 +3,7 @@
 # Copyright (c) 2026 The p2pbuf authors
 #
 # The programs in examples/ run and say what they should.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 fail=0

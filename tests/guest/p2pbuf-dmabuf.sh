@@ -8,6 +8,7 @@
 # edu device DMA into and out of VRAM, eviction racing with DMA, pin quota,
 # sync_file export and import, vmap, debugfs, the P2P query, p2pgem
 # importing and copying (device to device, vgem) and bad input.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 for m in p2pbuf p2pbuf_test_importer; do

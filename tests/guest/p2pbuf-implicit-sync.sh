@@ -5,6 +5,7 @@
 # importer (tests/uapi/p2pbuf_implicit_sync): edu device DMA into and out
 # of a p2pgem VRAM buffer against sw_sync fences imported into the dma-buf
 # and a p2pgem copy held back by one; bad input.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 for m in p2pbuf p2pbuf_test_importer; do

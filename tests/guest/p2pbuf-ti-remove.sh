@@ -7,6 +7,7 @@
 # removal of the PCI function, after which the module must unload, load
 # again and, after a PCI rescan, drive the edu device again. Leaves the
 # machine as it found it: the module loaded, the edu device bound to it.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 repo=$P2PBUF_REPO

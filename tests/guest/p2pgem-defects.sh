@@ -11,6 +11,7 @@
 #   no DMA-API debug report, neither counted in error_count (the program
 #   checks) nor printed (checked here);
 # - an import mapped by PCI bus address is not copied by the CPU.
+# Scope: every topology (its outcome depends on the PCI topology).
 
 set -uo pipefail
 

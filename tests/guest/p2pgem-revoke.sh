@@ -5,6 +5,7 @@
 # while its buffers are exported, mapped by a dynamic and a static importer
 # and mapped by the CPU (tests/uapi/p2pgem_revoke); bind it again, rescan
 # the bus, and check it works.
+# Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
 repo=$P2PBUF_REPO

@@ -7,6 +7,7 @@
 #   hostbridge  host-bridge, the CPU physical address inside the BAR
 #   blocked     none, because the host bridge is not whitelisted
 #   iommu       iommu, an IOVA outside the BAR
+# Scope: every topology (its outcome depends on the PCI topology).
 set -euo pipefail
 
 case "$P2PBUF_TOPO" in

@@ -18,7 +18,9 @@
 # KDIR's bzImage), KINITRD (an initramfs, for kernels whose 9p root needs
 # modules), KMODROOT (a directory holding lib/modules/RELEASE and
 # boot/config-RELEASE for the guest; default KDIR/modroot when it exists),
-# P2PBUF_TESTS (a shell glob of guest test names to run), P2PBUF_VM_TIMEOUT
+# P2PBUF_TESTS (comma-separated shell globs of guest test names to run),
+# P2PBUF_SCOPE (full, or topology: only the tests whose outcome depends on
+# the PCI topology, see tests/vm/guest-run), P2PBUF_VM_TIMEOUT
 # (default 2700: the KASAN kernel is slow under TCG).
 set -euo pipefail
 
@@ -64,6 +66,7 @@ cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$repo/tests/vm/guest-init $TOPO_CMDLINE"
 cmdline+=" P2PBUF_REPO=$repo P2PBUF_TOPO=$topo P2PBUF_MODE=$mode"
 cmdline+=" P2PBUF_TESTS=${P2PBUF_TESTS:-*} P2PBUF_KERNEL=$flavour"
+cmdline+=" P2PBUF_SCOPE=${P2PBUF_SCOPE:-full}"
 [ -z "$modroot" ] || cmdline+=" P2PBUF_MODROOT=$modroot"
 initrd_args=()
 [ -z "$initrd" ] || initrd_args=(-initrd "$initrd")
