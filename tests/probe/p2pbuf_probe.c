@@ -134,7 +134,15 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_probe_classify, P2PBUF);
 
 static bool p2pbuf_probe_is_provider(struct pci_dev *pdev)
 {
+	/*
+	 * Without CONFIG_PCI_P2PDMA (Debian's kernel) struct pci_dev has no
+	 * p2pdma member, and no device can register P2P memory.
+	 */
+#ifdef CONFIG_PCI_P2PDMA
 	return rcu_access_pointer(pdev->p2pdma);
+#else
+	return false;
+#endif
 }
 
 static bool p2pbuf_probe_common_bridge(struct pci_dev *a, struct pci_dev *b)
