@@ -47,6 +47,7 @@ release() {
 
 # What does not depend on the PCI topology runs where make check runs every
 # test (P2PBUF_SCOPE=full); the explain cases below run on every topology.
+info=$(p2pbuf info --json) || bad "info exit $?"
 if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 	# --help for every command, exit 0; a bad option is exit 2.
 	for c in info topology explain alloc fill verify share attach ls; do
@@ -60,7 +61,6 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 	good "help and usage errors"
 
 	# info: udmabuf and vgem are in the test kernel.
-	info=$(p2pbuf info --json) || bad "info exit $?"
 	p2pbuf info >&2
 	jq -e '.udmabuf == true' <<< "$info" > /dev/null || bad "info: no udmabuf"
 	jq -e '[.devices[] | select(.driver == "vgem")] | length == 1' <<< "$info" > /dev/null ||
