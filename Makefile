@@ -4,7 +4,8 @@
 #
 #   make            build the kernel modules and libp2pbuf
 #   make demo       boot the emulated machine and show what p2pbuf does
-#   make check      build, check and run every test on every topology
+#   make check      build, check and run the tests on every test kernel
+#                   (KERNEL=debug|distro|debian to pick; TOPO, TESTS)
 #   make check-harness   prove that a kernel WARN in the guest fails a run
 #
 # The modules build against KDIR. Without it, the cached p2pbuf test kernel
@@ -20,7 +21,7 @@ deps:
 	tests/install-deps.sh
 
 kernel: deps
-	tests/kernel/build-kernel.sh
+	tests/kernel/build-kernel.sh $(if $(KERNEL),$(KERNEL),debug)
 
 modules:
 	$(MAKE) -C "$(kdir)" M=$(CURDIR) W=1 modules
@@ -29,7 +30,7 @@ libp2pbuf:
 	$(MAKE) -C libp2pbuf
 
 check:
-	TOPO="$(TOPO)" TESTS="$(TESTS)" KDIR="$(KDIR)" tests/check.sh
+	KERNEL="$(KERNEL)" TOPO="$(TOPO)" TESTS="$(TESTS)" KDIR="$(KDIR)" tests/check.sh
 
 check-harness:
 	TOPO="$(TOPO)" KDIR="$(KDIR)" tests/check-harness.sh
