@@ -9,6 +9,10 @@ packages=(
 	# the test kernel
 	linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev
 	dwarves kmod cpio xz-utils perl
+	# Debian's own kernel (KERNEL=debian): the headers its modules build
+	# against; the image itself is only downloaded, never installed
+	# (tests/kernel/debian-kernel.sh)
+	linux-headers-amd64
 	# kernel code checks
 	sparse
 	# the emulated machine
