@@ -16,6 +16,7 @@
 #       debs/                   the downloaded linux-image and busybox-static
 #       modroot/boot/vmlinuz-RELEASE, modroot/boot/config-RELEASE
 #       modroot/lib/modules/RELEASE/   with modules.dep (depmod)
+#       modroot/.p2pbuf-unpacked
 #       initrd.img              busybox, the 9p root's modules, /init
 #       .p2pbuf-done            the hash of the recipe it was made with
 #
@@ -151,19 +152,24 @@ fetch "$image_pkg=$headers_version" busybox-static
 image_deb=$(compgen -G "$dir/debs/${image_pkg}_*.deb" | head -n 1)
 busybox_deb=$(compgen -G "$dir/debs/busybox-static_*.deb" | head -n 1)
 
-log "unpacking $(basename "$image_deb")"
-rm -rf "$modroot" "$modroot.tmp"
-mkdir -p "$modroot.tmp"
-dpkg-deb -x "$image_deb" "$modroot.tmp"
-for f in "boot/vmlinuz-$release" "boot/config-$release" "lib/modules/$release"; do
-	if [ ! -e "$modroot.tmp/$f" ]; then
-		log "$(basename "$image_deb") has no /$f"
-		exit 1
-	fi
-done
-# The package leaves modules.dep and the other indexes to its postinst.
-depmod -b "$modroot.tmp" "$release"
-mv "$modroot.tmp" "$modroot"
+# The module tree depends on the package only: kept when just the
+# initramfs is remade (a guest may be running from it).
+if [ ! -f "$modroot/.p2pbuf-unpacked" ]; then
+	log "unpacking $(basename "$image_deb")"
+	rm -rf "$modroot" "$modroot.tmp"
+	mkdir -p "$modroot.tmp"
+	dpkg-deb -x "$image_deb" "$modroot.tmp"
+	for f in "boot/vmlinuz-$release" "boot/config-$release" "lib/modules/$release"; do
+		if [ ! -e "$modroot.tmp/$f" ]; then
+			log "$(basename "$image_deb") has no /$f"
+			exit 1
+		fi
+	done
+	# The package leaves modules.dep and the other indexes to its postinst.
+	depmod -b "$modroot.tmp" "$release"
+	touch "$modroot.tmp/.p2pbuf-unpacked"
+	mv "$modroot.tmp" "$modroot"
+fi
 
 log "building $initrd"
 staging=$dir/initramfs.tmp
@@ -205,7 +211,7 @@ while read -r what path _; do
 	echo "$name" >> "$staging/modules"
 done < <(modprobe -C /dev/null -d "$modroot" -S "$release" --show-depends \
 		-a "${root_modules[@]}")
-log "initramfs modules: $(tr '\n' ' ' < "$staging/modules")"
+log "initramfs modules: $(paste -sd ' ' "$staging/modules")"
 
 (cd "$staging" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio -o -H newc -R 0:0 --quiet) | gzip -9 > "$initrd.tmp"
