@@ -176,6 +176,29 @@ $(tail -n 20 "$dir/guest-stderr.log" 2>/dev/null)"
 	done
 }
 
+# linux_source: print the directory of linux-source-6.1's sources in the
+# kernel cache, unpacking them first as tests/kernel/build-kernel.sh does.
+linux_source() {
+	local cache=${P2PBUF_CACHE:-/var/cache/p2pbuf} version src
+
+	version=$(dpkg-query -W -f='${Version}' linux-source-6.1) || return
+	src=$cache/src/linux-source-6.1-$version
+	if [ ! -f "$src/.p2pbuf-unpacked" ]; then
+		mkdir -p "$cache/src"
+		(
+			flock 9
+			[ -f "$src/.p2pbuf-unpacked" ] && exit
+			rm -rf "$src" "$src.tmp"
+			mkdir -p "$src.tmp"
+			tar -C "$src.tmp" -xf /usr/src/linux-source-6.1.tar.xz &&
+				mv "$src.tmp/linux-source-6.1" "$src" &&
+				rmdir "$src.tmp" &&
+				touch "$src/.p2pbuf-unpacked"
+		) 9> "$cache/.lock" >&2
+	fi
+	echo "$src"
+}
+
 # checkpatch and sparse on the kernel sources, against the first kernel.
 check_sources() {
 	local log findings
@@ -192,6 +215,9 @@ check_sources() {
 
 	checkpatch=$KDIR/source/scripts/checkpatch.pl
 	[ -x "$checkpatch" ] || checkpatch=$KDIR/scripts/checkpatch.pl
+	# Debian's linux-headers have no checkpatch.pl: take it from the
+	# linux-source-6.1 package (installed by install-deps.sh).
+	[ -x "$checkpatch" ] || checkpatch=$(linux_source)/scripts/checkpatch.pl
 	if log=$("$checkpatch" --strict --no-tree --terse --show-types \
 			-f "${kernel_sources[@]}" 2>&1) &&
 	   ! grep -qE ': (ERROR|WARNING|CHECK):' <<< "$log"; then
