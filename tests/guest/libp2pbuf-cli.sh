@@ -7,6 +7,8 @@
 # processes, explain against the kernel's own probe matrix, exit codes.
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
+# shellcheck source=lib/kconfig
+. "$P2PBUF_REPO/tests/guest/lib/kconfig"
 
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
@@ -60,9 +62,19 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 	p2pbuf > /dev/null 2>&1; [ $? = 2 ] || bad "p2pbuf without a command: not exit 2"
 	good "help and usage errors"
 
-	# info: udmabuf and vgem are in the test kernel.
+	# info: the kernel options as the booted kernel has them, udmabuf where
+	# the kernel has it, and vgem (in every test kernel).
 	p2pbuf info >&2
-	jq -e '.udmabuf == true' <<< "$info" > /dev/null || bad "info: no udmabuf"
+	for opt in PCI_P2PDMA DMABUF_MOVE_NOTIFY DMA_SHARED_BUFFER UDMABUF SYNC_FILE DRM_VGEM; do
+		want=false
+		! kconfig_on $opt || want=true
+		jq -e --arg o $opt --argjson w $want '.config[$o] == $w' <<< "$info" > /dev/null ||
+			bad "info: CONFIG_$opt $(jq -c --arg o $opt '.config[$o]' <<< "$info"), the kernel has $(kconfig $opt)"
+	done
+	udmabuf=false
+	! kconfig_on UDMABUF || udmabuf=true
+	jq -e --argjson u $udmabuf '.udmabuf == $u' <<< "$info" > /dev/null ||
+		bad "info: udmabuf $(jq .udmabuf <<< "$info"), CONFIG_UDMABUF $(kconfig UDMABUF)"
 	jq -e '[.devices[] | select(.driver == "vgem")] | length == 1' <<< "$info" > /dev/null ||
 		bad "info: vgem not listed"
 	good "info: $(jq -c '{udmabuf, probe, drivers: [.devices[].driver]}' <<< "$info")"
@@ -70,7 +82,9 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 	# alloc --hold, then look at the buffer from other processes. udmabuf
 	# buffers stay at 64 KiB: a longer physically contiguous run makes 6.1's
 	# DMA-API debug WARN in DMA_BUF_IOCTL_SYNC (udmabuf's 64 KiB segment limit).
-	for dev in --udmabuf "--device vgem"; do
+	alloc_devs=("--device vgem")
+	! kconfig_on UDMABUF || alloc_devs=(--udmabuf "${alloc_devs[@]}")
+	for dev in "${alloc_devs[@]}"; do
 		size=3M bytes=3145728
 		[ "$dev" = --udmabuf ] && size=64K bytes=65536
 		# shellcheck disable=SC2086
@@ -136,7 +150,8 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 
 	# share / attach: two processes, several buffers, patterns checked; VRAM
 	# buffers too when p2pgem is there.
-	share_devs=(--udmabuf "--device vgem")
+	share_devs=("--device vgem")
+	! kconfig_on UDMABUF || share_devs=(--udmabuf "${share_devs[@]}")
 	[ ! -d /sys/module/p2pgem ] || share_devs+=("--device p2pgem --placement vram")
 	for dev in "${share_devs[@]}"; do
 		sock=$tmp/share.sock
@@ -184,25 +199,48 @@ if jq -e '[.devices[] | select(.driver == "p2pgem")] | length > 0' <<< "$info" >
 	good "p2pgem: info shows VRAM, alloc places in VRAM and system memory, also by render node ($node)"
 fi
 
+# The verdicts explain must give, as "PROVIDER CLIENT MAP REASON VERDICT"
+# lines (only PROVIDER's when given). With CONFIG_PCI_P2PDMA, the kernel's
+# probe matrix, pair by pair. Without it there are no P2P pages, the probe
+# lists no provider, and explain answers from the kernel configuration:
+# none, kernel-without-pci-p2pdma, for the devices that would be providers
+# (VRAM BARs, the NVMe CMB) against every other device.
+p2pdma=false
+! kconfig_on PCI_P2PDMA || p2pdma=true
+expected_pairs() {
+	local topo=$1 only=${2:-}
+
+	if [ $p2pdma = true ]; then
+		jq -r --arg p "$only" '.pairs[] | select($p == "" or .provider == $p) |
+			"\(.provider) \(.client) \(.map) \(.reason) true"' <<< "$topo"
+	else
+		jq -r --arg p "$only" '.devices as $d | $d[] |
+			select(if $p == "" then .kind == "vram" or .kind == "nvme" else .device == $p end) |
+			.device as $q | $d[] | select(.device != $q) |
+			"\($q) \(.device) none kernel-without-pci-p2pdma false"' <<< "$topo"
+	fi
+}
+
 # explain PID:FD: buffers held by other processes, explained as they are.
-# VRAM buffers of each p2pgem device agree with the probe for every peer
-# (the CLI finds the exporting device itself), a p2pgem system buffer and a
-# udmabuf are in-system-memory, vgem and non-dma-bufs get no answer.
+# VRAM buffers of each p2pgem device agree with the expected verdicts for
+# every peer (the CLI finds the exporting device itself), a p2pgem system
+# buffer and a udmabuf are in-system-memory, vgem and non-dma-bufs get no
+# answer. CLIENT is the peer for the single cases.
 explain_buffers() {
-	local topo=$1 gem p c map reason ex got n=0
+	local topo=$1 c=$2 gem p map reason verdict ex got n=0 gems pairs line b
 	mapfile -t gems <<< "$(jq -r '.devices[] | select(.driver == "p2pgem") | .pci_address' <<< "$info")"
 	[ -n "${gems[0]}" ] || gems=()
 	for gem in "${gems[@]}"; do
 		hold vram --device "$gem" --placement vram --size 1M --pattern 5
-		mapfile -t pairs <<< "$(jq -r --arg p "$gem" '.pairs[] | select(.provider == $p) | "\(.client) \(.map) \(.reason)"' <<< "$topo")"
+		mapfile -t pairs <<< "$(expected_pairs "$topo" "$gem")"
 		for line in "${pairs[@]}"; do
 			[ -n "$line" ] || continue
-			read -r c map reason <<< "$line"
+			read -r p c map reason verdict <<< "$line"
 			ex=$(p2pbuf explain "${hold_ref[vram]}" "$c" --json) ||
 				{ bad "explain ${hold_ref[vram]} $c: exit $?"; continue; }
 			got=$(jq -r '"\(.buffer) \(.provider) \(.map) \(.kernel_reason)"' <<< "$ex")
 			[ "$got" = "${hold_ref[vram]} $gem $map $reason" ] ||
-				bad "explain VRAM buffer of $gem for $c: $got, probe says $map $reason"
+				bad "explain VRAM buffer of $gem for $c: $got, expected $map $reason"
 			n=$((n + 1))
 		done
 		p2pbuf explain "${hold_ref[vram]}" "$c" >&2
@@ -212,9 +250,9 @@ explain_buffers() {
 	done
 	[ ${#gems[@]} = 0 ] || [ $n -gt 0 ] || bad "explain PID:FD: no pairs for the p2pgem devices"
 
-	c=$(jq -r '.pairs[0].client' <<< "$topo")
+	c=$2
 	[ ${#gems[@]} = 0 ] || hold sys --device p2pgem --placement system --size 1M
-	hold udma --udmabuf --size 64K
+	! kconfig_on UDMABUF || hold udma --udmabuf --size 64K
 	hold vgem --device vgem --size 64K
 	for b in sys udma; do
 		[ -n "${hold_ref[$b]:-}" ] || continue
@@ -222,8 +260,10 @@ explain_buffers() {
 		jq -e '.map == "none" and .reason == "in-system-memory"' <<< "$ex" > /dev/null ||
 			bad "explain $b buffer: $ex"
 	done
-	ex=$(p2pbuf explain "${hold_ref[udma]}" "$c")
-	grep -q "^buffer ${hold_ref[udma]}, exported by udmabuf$" <<< "$ex" || bad "explain udmabuf: $ex"
+	if [ -n "${hold_ref[udma]:-}" ]; then
+		ex=$(p2pbuf explain "${hold_ref[udma]}" "$c")
+		grep -q "^buffer ${hold_ref[udma]}, exported by udmabuf$" <<< "$ex" || bad "explain udmabuf: $ex"
+	fi
 	ex=$(p2pbuf explain "${hold_ref[vgem]}" "$c" 2>&1)
 	rc=$?
 	if [ $rc != 1 ] || ! grep -q "not exported by a p2pgem device or udmabuf" <<< "$ex"; then
@@ -234,28 +274,39 @@ explain_buffers() {
 	if [ $rc != 1 ] || ! grep -q "not a dma-buf" <<< "$ex"; then
 		bad "explain of a fifo: exit $rc: $ex"
 	fi
-	p2pbuf explain "${hold_ref[udma]}" zz > /dev/null 2>&1
+	p2pbuf explain "${hold_ref[udma]:-${hold_ref[vgem]}}" zz > /dev/null 2>&1
 	[ $? = 2 ] || bad "explain PID:FD with a malformed peer: not exit 2"
 	for b in sys udma vgem; do [ -z "${hold_w[$b]:-}" ] || release $b; done
-	good "explain PID:FD: VRAM buffers of ${#gems[@]} p2pgem devices agree with the probe on $n pairs; system, udmabuf, vgem and non-dma-buf answers"
+	good "explain PID:FD: VRAM buffers of ${#gems[@]} p2pgem devices agree on $n pairs;$([ -z "${hold_ref[sys]:-}" ] || echo " system,")$([ -z "${hold_ref[udma]:-}" ] || echo " udmabuf,") vgem and non-dma-buf answers"
 }
 
-# explain agrees with the kernel's probe matrix, pair by pair.
+# explain agrees with the kernel's probe matrix, pair by pair; without
+# CONFIG_PCI_P2PDMA the probe has no pairs, and explain says why.
 if topo=$(p2pbuf topology --json 2>/dev/null); then
+	if [ $p2pdma = false ]; then
+		jq -e '(.pairs | length == 0) and all(.devices[]; .provider == false)' <<< "$topo" > /dev/null ||
+			bad "kernel without CONFIG_PCI_P2PDMA, yet the probe has providers or pairs: $(jq -c '{pairs: (.pairs | length), providers: [.devices[] | select(.provider) | .device]}' <<< "$topo")"
+	fi
 	n=0
 	# No process substitution: the guest has no /dev/fd.
-	mapfile -t pairs <<< "$(jq -r '.pairs[] | "\(.provider) \(.client) \(.map) \(.reason)"' <<< "$topo")"
+	mapfile -t pairs <<< "$(expected_pairs "$topo")"
 	for line in "${pairs[@]}"; do
 		[ -n "$line" ] || continue
-		read -r p c map reason <<< "$line"
+		read -r p c map reason verdict <<< "$line"
 		ex=$(p2pbuf explain "$p" "$c" --json) || { bad "explain $p $c exit $?"; continue; }
 		got=$(jq -r '"\(.map) \(.kernel_reason) \(.kernel_verdict)"' <<< "$ex")
-		[ "$got" = "$map $reason true" ] || bad "explain $p $c: $got, probe says $map $reason"
+		[ "$got" = "$map $reason $verdict" ] || bad "explain $p $c: $got, expected $map $reason $verdict"
 		n=$((n + 1))
 	done
 	[ $n -gt 0 ] || bad "no provider/client pairs to explain"
-	p2pbuf explain "$(jq -r '.pairs[0].provider' <<< "$topo")" "$(jq -r '.pairs[0].client' <<< "$topo")" >&2
-	good "explain agrees with the probe on $n pairs"
+	# One pair for the single cases below.
+	read -r p0 c0 _ <<< "${pairs[0]}"
+	p2pbuf explain "$p0" "$c0" >&2
+	if [ $p2pdma = true ]; then
+		good "explain agrees with the probe on $n pairs"
+	else
+		good "explain: no P2P on $n pairs, kernel-without-pci-p2pdma"
+	fi
 	# The importer's kind: only a P2P-capable importer gets device memory.
 	read -r p c <<< "$(jq -r '[.pairs[] | select(.map != "none")][0] | "\(.provider) \(.client)"' <<< "$topo")"
 	if [ "$p" != null ]; then
@@ -267,21 +318,30 @@ if topo=$(p2pbuf topology --json 2>/dev/null); then
 		ex=$(p2pbuf explain "$p" "$c" --importer p2p --json)
 		jq -e '.map != "none"' <<< "$ex" > /dev/null || bad "explain --importer p2p: $ex"
 		good "explain $p $c: P2P for a p2p importer, importer-without-p2p for dynamic and static ones"
+	elif [ $p2pdma = false ]; then
+		# A "none" keeps its own reason whatever the importer.
+		for k in p2p dynamic static; do
+			ex=$(p2pbuf explain "$p0" "$c0" --importer $k --json) || bad "explain --importer $k: exit $?"
+			jq -e '.map == "none" and .reason == "kernel-without-pci-p2pdma"' <<< "$ex" > /dev/null ||
+				bad "explain $p0 $c0 --importer $k: $ex"
+		done
+		good "explain $p0 $c0: kernel-without-pci-p2pdma for every kind of importer"
 	fi
-	p2pbuf explain "$p" "$c" --importer none > /dev/null 2>&1
+	p2pbuf explain "$p0" "$c0" --importer none > /dev/null 2>&1
 	[ $? = 2 ] || bad "explain --importer none: not exit 2"
-	# Without the probe, explain derives from sysfs and says so.
-	p=$(jq -r '.pairs[0].provider' <<< "$topo")
-	c=$(jq -r '.pairs[0].client' <<< "$topo")
-	ex=$(p2pbuf explain "$p" "$c" --probe-dir "$tmp/none" --json)
-	jq -e '.kernel_verdict == false and .reason == "no-kernel-verdict"' <<< "$ex" > /dev/null ||
+	# Without the probe, explain derives from sysfs and says so; without
+	# CONFIG_PCI_P2PDMA the configuration answers first.
+	want=no-kernel-verdict
+	[ $p2pdma = true ] || want=kernel-without-pci-p2pdma
+	ex=$(p2pbuf explain "$p0" "$c0" --probe-dir "$tmp/none" --json)
+	jq -e --arg r $want '.kernel_verdict == false and .reason == $r' <<< "$ex" > /dev/null ||
 		bad "explain without the probe: $ex"
-	ex=$(p2pbuf explain vgem "$c" 2>&1) || bad "explain vgem: exit $?"
+	ex=$(p2pbuf explain vgem "$c0" 2>&1) || bad "explain vgem: exit $?"
 	grep -q "not a PCI device" <<< "$ex" || bad "explain vgem: $ex"
-	ex=$(p2pbuf explain vgem "$c" --json) || bad "explain vgem --json: exit $?"
+	ex=$(p2pbuf explain vgem "$c0" --json) || bad "explain vgem --json: exit $?"
 	jq -e '.driver == "vgem" and .map == "none" and .reason == "not-a-pci-device"' <<< "$ex" > /dev/null ||
 		bad "explain vgem --json: $ex"
-	explain_buffers "$topo"
+	explain_buffers "$topo" "$c0"
 else
 	echo "no probe matrix: explain checks skipped"
 fi
