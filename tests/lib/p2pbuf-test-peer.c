@@ -3,9 +3,13 @@
  * p2pbuf-test-peer: the C side of libp2pbuf's guest tests
  * (tests/guest/libp2pbuf-*.sh). Needs real dma-bufs: udmabuf and vgem.
  *
- *   p2pbuf-test-peer share KIND COUNT   writer and a fork+exec'd reader
+ *   p2pbuf-test-peer share KIND COUNT [unfenced]
+ *                                       writer and a fork+exec'd reader
  *                                       share COUNT buffers, ordered by a
- *                                       fence; bytes checked both ways
+ *                                       sw_sync fence (unfenced: written
+ *                                       before they are sent, for kernels
+ *                                       without sw_sync); bytes checked
+ *                                       both ways
  *   p2pbuf-test-peer death KIND         peers that die around a transfer
  *   p2pbuf-test-peer reject KIND        bad headers, wrong-type descriptors,
  *                                       truncated control messages
@@ -256,7 +260,7 @@ static void say_byte(int sock, char c)
 		fail("send '%c': %s", c, strerror(errno));
 }
 
-/* ---- share: writer and reader, fence-ordered ---- */
+/* ---- share: writer and reader, fence-ordered or written before sending ---- */
 
 /*
  * Buffer sizes. udmabuf buffers stay at 64 KiB: on 6.1 with DMA-API debug,
@@ -273,7 +277,7 @@ static uint64_t kind_size(const char *kind)
 	return strcmp(kind, "udmabuf") ? SIZE : UDMABUF_SIZE;
 }
 
-static int reader(int sock, unsigned int count, uint64_t size)
+static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
 	struct p2pbuf_dmabuf_info info;
@@ -299,6 +303,8 @@ static int reader(int sock, unsigned int count, uint64_t size)
 		fail("fdinfo lists %u dma-bufs, expected %u", listed, n);
 	ok("received %u buffers, fdinfo lists them (exporter %s, name '%s')",
 	   n, info.exporter, info.name);
+	if (!fenced)
+		goto check_bytes;
 
 	/* The writer has fenced buffer 0: nothing may be read yet. */
 	EXPECT(p2pbuf_fence_wait(fds[0], 50), -ETIME);
@@ -334,6 +340,7 @@ static int reader(int sock, unsigned int count, uint64_t size)
 	TRY(p2pbuf_fence_wait(fds[0], 0));
 	ok("fence signalled, sync_file and dma-buf poll ready");
 
+check_bytes:
 	for (unsigned int i = 0; i < n; i++)
 		pattern(fds[i], 1000 + i, 1);
 	ok("the writer's bytes are what the reader sees in %u buffers", n);
@@ -349,10 +356,10 @@ static int reader(int sock, unsigned int count, uint64_t size)
 	return 0;
 }
 
-static int share(const char *kind_name, unsigned int count)
+static int share(const char *kind_name, unsigned int count, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	int fds[P2PBUF_MAX_BUFFERS], sv[2], timeline, ret;
+	int fds[P2PBUF_MAX_BUFFERS], sv[2], timeline = -1, ret;
 	struct sw_sync_create_fence_data fence = { .value = 1, .name = "p2pbuf-test" };
 	int fds_before, bufs_before;
 	char arg[16], size[24];
@@ -369,11 +376,13 @@ static int share(const char *kind_name, unsigned int count)
 		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
 		return SKIP;
 	}
-	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
-	if (timeline < 0) {
-		printf("SKIP no sw_sync at " SW_SYNC_PATH "\n");
-		kind_close(&k);
-		return SKIP;
+	if (fenced) {
+		timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+		if (timeline < 0) {
+			printf("SKIP no sw_sync at " SW_SYNC_PATH "\n");
+			kind_close(&k);
+			return SKIP;
+		}
 	}
 
 	for (unsigned int i = 0; i < count; i++) {
@@ -386,8 +395,12 @@ static int share(const char *kind_name, unsigned int count)
 		snprintf(name, sizeof(name), "test-%s-%u", kind_name, i);
 		TRY(p2pbuf_dmabuf_set_name(fds[i], name));
 		memcpy(meta[i].name, name, sizeof(name));
-		if (i)
+		if (i || !fenced)
 			pattern(fds[i], 1000 + i, 0);
+	}
+	if (!fenced) {
+		ok("%u %s buffers named and filled", count, kind_name);
+		goto send;
 	}
 	/*
 	 * Buffer 0 is written below, after its write fence is in place. A CPU
@@ -404,14 +417,17 @@ static int share(const char *kind_name, unsigned int count)
 	close(fence.fence);
 	ok("%u %s buffers named and filled; buffer 0 fenced", count, kind_name);
 
+send:
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		fail("socketpair: %s", strerror(errno));
 	snprintf(arg, sizeof(arg), "%u", count);
 	snprintf(size, sizeof(size), "%llu",
 		 (unsigned long long)kind_size(kind_name));
-	pid = spawn(sv[1], "reader", arg, size);
+	pid = spawn(sv[1], fenced ? "reader" : "reader-unfenced", arg, size);
 	close(sv[1]);
 	TRY(p2pbuf_send(sv[0], fds, meta, count, 0));
+	if (!fenced)
+		goto answer;
 	expect_byte(sv[0], 'w');
 	/*
 	 * The reader waits on the fence; write under a bracket that must not
@@ -430,6 +446,7 @@ static int share(const char *kind_name, unsigned int count)
 	}
 	if (ioctl(timeline, SW_SYNC_IOC_INC, &one))
 		fail("SW_SYNC_IOC_INC: %s", strerror(errno));
+answer:
 	expect_byte(sv[0], 'y');
 	reap(pid, 0);
 	pattern(fds[0], 4242, 1);
@@ -438,7 +455,8 @@ static int share(const char *kind_name, unsigned int count)
 	for (unsigned int i = 0; i < count; i++)
 		close(fds[i]);
 	close(sv[0]);
-	close(timeline);
+	if (timeline >= 0)
+		close(timeline);
 	kind_close(&k);
 	if (open_fds() != fds_before)
 		fail("fd count %d, was %d", open_fds(), fds_before);
@@ -1143,10 +1161,13 @@ int main(int argc, char **argv)
 	self_path = argv[0];
 	signal(SIGPIPE, SIG_DFL);	/* the library must never raise it */
 	if (argc >= 4 && !strcmp(argv[1], "share"))
-		return share(argv[2], (unsigned int)atoi(argv[3]));
-	if (argc >= 5 && !strcmp(argv[1], "reader"))
+		return share(argv[2], (unsigned int)atoi(argv[3]),
+			     argc < 5 || strcmp(argv[4], "unfenced"));
+	if (argc >= 5 && (!strcmp(argv[1], "reader") ||
+			  !strcmp(argv[1], "reader-unfenced")))
 		return reader(atoi(argv[2]), (unsigned int)atoi(argv[3]),
-			      strtoull(argv[4], NULL, 0));
+			      strtoull(argv[4], NULL, 0),
+			      !strcmp(argv[1], "reader"));
 	if (argc >= 3 && !strcmp(argv[1], "death"))
 		return death(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "doomed"))
@@ -1159,6 +1180,6 @@ int main(int argc, char **argv)
 		return device(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rdma"))
 		return rdma(argv[2], argv[3]);
-	fprintf(stderr, "usage: p2pbuf-test-peer share|death|reject KIND [COUNT] | device DRIVER | explain-buffer | rdma IBDEV KIND\n");
+	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device DRIVER | explain-buffer | rdma IBDEV KIND\n");
 	return 2;
 }
