@@ -7,8 +7,14 @@
 #   hostbridge  host-bridge, the CPU physical address inside the BAR
 #   blocked     none, because the host bridge is not whitelisted
 #   iommu       iommu, an IOVA outside the BAR
+# A kernel built without CONFIG_PCI_P2PDMA has no P2P memory: no device can
+# register any, so the probe must list the same devices, none of them a
+# provider, and no pair (it gives no reason of its own; p2pbuf explain
+# gives kernel-without-pci-p2pdma, checked by libp2pbuf-cli).
 # Scope: every topology (its outcome depends on the PCI topology).
 set -euo pipefail
+# shellcheck source=lib/kconfig
+. "$P2PBUF_REPO/tests/guest/lib/kconfig"
 
 case "$P2PBUF_TOPO" in
 switch) want=bus-address ;;
@@ -32,6 +38,22 @@ mapfile -t edu < <(ids edu)
 
 providers=("${vram[@]}" "${nvme[@]}")
 clients=("${vram[@]}" "${nvme[@]}" "${edu[@]}")
+
+if ! kconfig_on PCI_P2PDMA; then
+	fail=0
+	got=$(jq -c '{providers: [.devices[] | select(.provider) | .device], pairs: (.pairs | length)}' <<< "$json")
+	if [ "$got" != '{"providers":[],"pairs":0}' ]; then
+		echo "FAIL: kernel without CONFIG_PCI_P2PDMA, yet the probe reports $got"
+		fail=1
+	fi
+	text=$(p2pbuf topology)
+	if ! grep -q "^no PCI peer-to-peer providers found$" <<< "$text"; then
+		echo "FAIL: p2pbuf topology does not say that there is no provider: $text"
+		fail=1
+	fi
+	[ $fail = 1 ] || echo "ok: kernel without CONFIG_PCI_P2PDMA: the ${#clients[@]} test devices listed, no provider, no pair"
+	exit $fail
+fi
 
 # BAR bounds of a provider's P2P memory, from sysfs (CPU physical addresses,
 # equal to bus addresses on x86's q35): BAR 2 for VRAM, the CMB BAR for NVMe.
