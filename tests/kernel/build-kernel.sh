@@ -5,10 +5,11 @@
 #
 #   build-kernel.sh [FLAVOUR]      FLAVOUR: debug (default) or distro
 #
-# x86_64_defconfig + kvm_guest.config + common.config + FLAVOUR.config.
+# allnoconfig + base.config + kvm_guest.config + common.config +
+# FLAVOUR.config.
 # The build lives outside the repository, in $P2PBUF_CACHE (default
 # /var/cache/p2pbuf), keyed by the linux-source package version and the hash
-# of the recipe (the two fragments and the $recipe line below):
+# of the recipe (the three fragments and the $recipe line below):
 #
 #   $P2PBUF_CACHE/src/linux-source-6.1-<version>/    unpacked sources
 #   $P2PBUF_CACHE/kernel/<version>-<hash>/            O= build directory
@@ -23,9 +24,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 flavour=${1:-debug}
 fragment=$here/$flavour.config
 common=$here/common.config
+base=$here/base.config
 [ -f "$fragment" ] || { echo "build-kernel: no kernel flavour '$flavour'" >&2; exit 2; }
 # Change this line when the steps below change what gets built.
-recipe="x86_64_defconfig kvm_guest.config common $flavour modroot v2"
+recipe="allnoconfig base kvm_guest.config common $flavour modroot v3"
 cache=${P2PBUF_CACHE:-/var/cache/p2pbuf}
 jobs=${JOBS:-$(nproc)}
 
@@ -37,7 +39,7 @@ if [ ! -f "$tarball" ]; then
 	exit 1
 fi
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-hash=$( { echo "$recipe"; cat "$common" "$fragment"; } | sha256sum | cut -c1-12)
+hash=$( { echo "$recipe"; cat "$base" "$common" "$fragment"; } | sha256sum | cut -c1-12)
 src=$cache/src/linux-source-6.1-$version
 out=$cache/kernel/$version-$hash
 
@@ -63,8 +65,8 @@ fi
 
 mkdir -p "$out"
 log "configuring $out"
-make -s -C "$src" O="$out" x86_64_defconfig >&2
-(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config \
+make -s -C "$src" O="$out" allnoconfig >&2
+(cd "$out" && "$src/scripts/kconfig/merge_config.sh" -m .config "$base" \
 	"$src/kernel/configs/kvm_guest.config" "$common" "$fragment" >&2)
 make -s -C "$src" O="$out" olddefconfig >&2
 
@@ -84,7 +86,7 @@ while IFS= read -r line; do
 			missing=1
 		fi ;;
 	esac
-done < <(cat "$common" "$fragment")
+done < <(cat "$base" "$common" "$fragment")
 [ $missing = 0 ] || { log "config fragment not satisfied"; exit 1; }
 
 log "building $flavour with -j$jobs (see Documentation/testing.rst for the time; once per recipe)"
