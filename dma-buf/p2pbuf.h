@@ -36,9 +36,12 @@ struct sg_table;
  *	bridge: it is not whitelisted for P2P
  * @P2PBUF_REASON_MAP_REFUSED: reachable by distance, but dma_map_sgtable()
  *	of the P2P pages said -EREMOTEIO
+ * @P2PBUF_REASON_NO_P2PDMA: the kernel is built without CONFIG_PCI_P2PDMA:
+ *	no device memory has P2P pages and nothing can be mapped for a peer
  * @P2PBUF_REASON_COUNT: number of reason codes
  *
- * Every reason except @P2PBUF_REASON_P2P means system memory.
+ * Every reason except @P2PBUF_REASON_P2P means system memory. The values
+ * are ABI (p2pgem's P2P query answers with them): new ones go at the end.
  */
 enum p2pbuf_reason {
 	P2PBUF_REASON_P2P,
@@ -47,6 +50,7 @@ enum p2pbuf_reason {
 	P2PBUF_REASON_ACS_REDIRECT,
 	P2PBUF_REASON_HOST_BRIDGE,
 	P2PBUF_REASON_MAP_REFUSED,
+	P2PBUF_REASON_NO_P2PDMA,
 	P2PBUF_REASON_COUNT,
 };
 
@@ -61,7 +65,8 @@ struct p2pbuf_range {
 };
 
 enum p2pbuf_reason p2pbuf_decide(bool allow_peer2peer, bool importer_is_pci,
-				 int distance, bool common_bridge);
+				 bool kernel_p2pdma, int distance,
+				 bool common_bridge);
 const char *p2pbuf_reason_name(enum p2pbuf_reason reason);
 enum p2pbuf_reason p2pbuf_attach_decision(struct pci_dev *provider,
 					  struct dma_buf_attachment *attach);

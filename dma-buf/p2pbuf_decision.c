@@ -25,6 +25,7 @@ static const char * const p2pbuf_reason_names[] = {
 	[P2PBUF_REASON_ACS_REDIRECT] = "acs-redirect",
 	[P2PBUF_REASON_HOST_BRIDGE] = "host-bridge-not-whitelisted",
 	[P2PBUF_REASON_MAP_REFUSED] = "dma-map-refused",
+	[P2PBUF_REASON_NO_P2PDMA] = "kernel-without-pci-p2pdma",
 };
 
 static_assert(ARRAY_SIZE(p2pbuf_reason_names) == P2PBUF_REASON_COUNT);
@@ -33,23 +34,30 @@ static_assert(ARRAY_SIZE(p2pbuf_reason_names) == P2PBUF_REASON_COUNT);
  * p2pbuf_decide() - the P2P decision table, pure logic
  * @allow_peer2peer: the importer set allow_peer2peer in its importer ops
  * @importer_is_pci: the importer's device is a PCI function
+ * @kernel_p2pdma: the kernel is built with CONFIG_PCI_P2PDMA, so that
+ *	device memory has P2P pages the DMA API can map for a peer
  * @distance: pci_p2pdma_distance() from the provider to the importer;
- *	ignored unless the two checks above pass
+ *	ignored unless the three checks above pass
  * @common_bridge: provider and importer share an upstream bridge (tells an
  *	ACS redirect from a host bridge that is not whitelisted)
  *
- * The rules are checked in this order: no peer2peer, not PCI, unreachable.
+ * The rules are checked in this order: no peer2peer, not PCI, no P2PDMA
+ * in the kernel, unreachable. The importer's own limits come first: they
+ * hold on any kernel.
  *
  * Return: %P2PBUF_REASON_P2P when the memory may be mapped peer-to-peer,
  * otherwise the reason for system memory.
  */
 enum p2pbuf_reason p2pbuf_decide(bool allow_peer2peer, bool importer_is_pci,
-				 int distance, bool common_bridge)
+				 bool kernel_p2pdma, int distance,
+				 bool common_bridge)
 {
 	if (!allow_peer2peer)
 		return P2PBUF_REASON_NO_PEER2PEER;
 	if (!importer_is_pci)
 		return P2PBUF_REASON_NOT_PCI;
+	if (!kernel_p2pdma)
+		return P2PBUF_REASON_NO_P2PDMA;
 	if (distance < 0)
 		return common_bridge ? P2PBUF_REASON_ACS_REDIRECT :
 				       P2PBUF_REASON_HOST_BRIDGE;
@@ -93,7 +101,9 @@ static bool p2pbuf_common_bridge(struct pci_dev *a, struct pci_dev *b)
  *	it may only hand to the DMA API (dma_buf_attachment.peer2peer)
  *
  * Asks pci_p2pdma_distance() (quietly) when the importer is a PCI device
- * that allows peer2peer. A %P2PBUF_REASON_P2P answer is not the last word:
+ * that allows peer2peer and the kernel has CONFIG_PCI_P2PDMA; without it
+ * the answer is %P2PBUF_REASON_NO_P2PDMA (the stub distance, -1, would
+ * blame the host bridge). A %P2PBUF_REASON_P2P answer is not the last word:
  * dma_map_sgtable() may still refuse with -EREMOTEIO
  * (%P2PBUF_REASON_MAP_REFUSED). Takes no lock; may sleep.
  *
@@ -103,17 +113,20 @@ enum p2pbuf_reason p2pbuf_device_decision(struct pci_dev *provider,
 					  struct device *importer,
 					  bool allow_peer2peer)
 {
+	const bool p2pdma = IS_ENABLED(CONFIG_PCI_P2PDMA);
 	struct pci_dev *client;
 	int distance;
 
 	if (!allow_peer2peer)
-		return p2pbuf_decide(false, false, -1, false);
+		return p2pbuf_decide(false, false, p2pdma, -1, false);
 	if (!importer || !dev_is_pci(importer))
-		return p2pbuf_decide(true, false, -1, false);
+		return p2pbuf_decide(true, false, p2pdma, -1, false);
+	if (!p2pdma)
+		return p2pbuf_decide(true, true, false, -1, false);
 
 	client = to_pci_dev(importer);
 	distance = pci_p2pdma_distance(provider, importer, false);
-	return p2pbuf_decide(true, true, distance,
+	return p2pbuf_decide(true, true, true, distance,
 			     distance < 0 &&
 			     p2pbuf_common_bridge(provider, client));
 }

@@ -17,21 +17,34 @@ struct p2pbuf_decision_case {
 	const char *name;
 	bool allow_peer2peer;
 	bool importer_is_pci;
+	bool kernel_p2pdma;
 	int distance;
 	bool common_bridge;
 	enum p2pbuf_reason reason;
 };
 
 static const struct p2pbuf_decision_case p2pbuf_decision_cases[] = {
-	{ "no peer2peer", false, true, 4, true, P2PBUF_REASON_NO_PEER2PEER },
-	{ "no peer2peer, not pci", false, false, -1, false,
+	{ "no peer2peer", false, true, true, 4, true,
 	  P2PBUF_REASON_NO_PEER2PEER },
-	{ "not pci", true, false, 4, false, P2PBUF_REASON_NOT_PCI },
-	{ "acs redirect", true, true, -1, true, P2PBUF_REASON_ACS_REDIRECT },
-	{ "host bridge", true, true, -1, false, P2PBUF_REASON_HOST_BRIDGE },
-	{ "same switch", true, true, 4, true, P2PBUF_REASON_P2P },
-	{ "through host bridge", true, true, 4, false, P2PBUF_REASON_P2P },
-	{ "same device", true, true, 0, true, P2PBUF_REASON_P2P },
+	{ "no peer2peer, not pci", false, false, true, -1, false,
+	  P2PBUF_REASON_NO_PEER2PEER },
+	{ "not pci", true, false, true, 4, false, P2PBUF_REASON_NOT_PCI },
+	{ "acs redirect", true, true, true, -1, true,
+	  P2PBUF_REASON_ACS_REDIRECT },
+	{ "host bridge", true, true, true, -1, false,
+	  P2PBUF_REASON_HOST_BRIDGE },
+	{ "same switch", true, true, true, 4, true, P2PBUF_REASON_P2P },
+	{ "through host bridge", true, true, true, 4, false,
+	  P2PBUF_REASON_P2P },
+	{ "same device", true, true, true, 0, true, P2PBUF_REASON_P2P },
+	/* Without CONFIG_PCI_P2PDMA: the importer's limits still come first. */
+	{ "no p2pdma", true, true, false, -1, false, P2PBUF_REASON_NO_P2PDMA },
+	{ "no p2pdma, same switch", true, true, false, 4, true,
+	  P2PBUF_REASON_NO_P2PDMA },
+	{ "no p2pdma, no peer2peer", false, true, false, -1, false,
+	  P2PBUF_REASON_NO_PEER2PEER },
+	{ "no p2pdma, not pci", true, false, false, -1, false,
+	  P2PBUF_REASON_NOT_PCI },
 };
 
 static void p2pbuf_decision_desc(const struct p2pbuf_decision_case *c,
@@ -48,7 +61,8 @@ static void p2pbuf_decide_test(struct kunit *test)
 	const struct p2pbuf_decision_case *c = test->param_value;
 
 	KUNIT_EXPECT_EQ(test, p2pbuf_decide(c->allow_peer2peer,
-					    c->importer_is_pci, c->distance,
+					    c->importer_is_pci,
+					    c->kernel_p2pdma, c->distance,
 					    c->common_bridge), c->reason);
 }
 
@@ -59,6 +73,11 @@ static void p2pbuf_reason_name_test(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, p2pbuf_reason_name(P2PBUF_REASON_P2P), "p2p");
 	KUNIT_EXPECT_STREQ(test, p2pbuf_reason_name(P2PBUF_REASON_HOST_BRIDGE),
 			   "host-bridge-not-whitelisted");
+	KUNIT_EXPECT_STREQ(test, p2pbuf_reason_name(P2PBUF_REASON_NO_P2PDMA),
+			   "kernel-without-pci-p2pdma");
+	/* The values p2pgem's P2P query hands to userspace stay put. */
+	KUNIT_EXPECT_EQ(test, P2PBUF_REASON_MAP_REFUSED, 5);
+	KUNIT_EXPECT_EQ(test, P2PBUF_REASON_NO_P2PDMA, 6);
 	KUNIT_EXPECT_STREQ(test, p2pbuf_reason_name(P2PBUF_REASON_COUNT),
 			   "unknown");
 	KUNIT_EXPECT_STREQ(test, p2pbuf_reason_name(-1), "unknown");

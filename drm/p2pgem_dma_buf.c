@@ -643,6 +643,8 @@ int p2pgem_bo_p2p_query(struct p2pgem_bo *bo, struct pci_dev *client,
 		return ret;
 	if (bo->placement == P2PGEM_PLACEMENT_SYSTEM)
 		*reason = P2PGEM_P2P_SYSTEM_PLACEMENT;
+	else if (decision == P2PBUF_REASON_NO_P2PDMA)
+		*reason = P2PGEM_P2P_NO_P2PDMA;
 	else if (decision == P2PBUF_REASON_ACS_REDIRECT)
 		*reason = P2PGEM_P2P_ACS_REDIRECT;
 	else if (decision != P2PBUF_REASON_P2P)

@@ -4,8 +4,10 @@
  *
  * Each bound PCI function gives one instance: its VRAM BAR is registered
  * as P2P memory (pci_p2pdma_add_resource, not published: p2pgem owns the
- * allocation), mapped write-combined for the copy engine, managed by TTM
- * through the VRAM manager, and offered to userspace as a render node.
+ * allocation; a kernel without CONFIG_PCI_P2PDMA has none, and importers
+ * then get system memory), mapped write-combined for the copy engine,
+ * managed by TTM through the VRAM manager, and offered to userspace as a
+ * render node.
  *
  * Teardown: remove() unplugs the DRM device, revokes every buffer object
  * (importers are told with move_notify and can no longer map, CPU mappings
@@ -224,8 +226,15 @@ static int p2pgem_pci_probe(struct pci_dev *pdev,
 	if (ret)
 		return ret;
 
+	/*
+	 * Without CONFIG_PCI_P2PDMA there are no P2P pages (-EOPNOTSUPP):
+	 * VRAM still serves the CPU and TTM, and every dma-buf map gets
+	 * system memory (decision kernel-without-pci-p2pdma).
+	 */
 	ret = pci_p2pdma_add_resource(pdev, bar, 0, 0);
-	if (ret) {
+	if (ret == -EOPNOTSUPP && !IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		drm_info(drm, "kernel without CONFIG_PCI_P2PDMA: VRAM is not shared peer-to-peer, dma-buf importers get system memory\n");
+	} else if (ret) {
 		drm_err(drm, "BAR %d: pci_p2pdma_add_resource: %d\n", bar, ret);
 		return ret;
 	}

@@ -183,6 +183,8 @@ struct drm_p2pgem_gem_evict {
 #define P2PGEM_P2P_ACS_REDIRECT		3
 /* pci_p2pdma_distance() < 0 through a host bridge not whitelisted. */
 #define P2PGEM_P2P_HOST_BRIDGE		4
+/* the kernel is built without CONFIG_PCI_P2PDMA: no peer gets VRAM. */
+#define P2PGEM_P2P_NO_P2PDMA		6
 /* the buffer object was created for system memory. */
 #define P2PGEM_P2P_SYSTEM_PLACEMENT	16
 /* the buffer object is pinned in system memory for another importer. */
