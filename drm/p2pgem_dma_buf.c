@@ -10,7 +10,10 @@
  *   part of the BAR the bus reaches on small-BAR devices), mapped as the
  *   BAR's P2P pages with p2pbuf_map_p2p_ranges(); when the buffer does not
  *   fit there, or the DMA API refuses the P2P pages (-EREMOTEIO, the
- *   decision becomes dma-map-refused), system memory;
+ *   decision becomes dma-map-refused; a buffer object pinned in VRAM by
+ *   that attachment alone, as the dma-buf core does before each map on a
+ *   kernel without CONFIG_DMABUF_MOVE_NOTIFY, is moved under its pins),
+ *   system memory;
  * - every other importer gets the buffer in system memory, its ttm_tt
  *   pages mapped with p2pbuf_map_pages().
  *
@@ -213,6 +216,30 @@ static int p2pgem_dmabuf_pin(struct dma_buf_attachment *attach)
 	return 0;
 }
 
+/*
+ * The DMA API refused the P2P map of an attachment whose pins alone hold
+ * @bo in VRAM (p2pgem_refused_action()): move it to system memory under
+ * the same pins and give the quota back. Reservation lock held. On error
+ * it stays pinned in VRAM, charged as before.
+ */
+static int p2pgem_dmabuf_repin_system(struct p2pgem_bo *bo)
+{
+	unsigned int pins = bo->tbo.pin_count, i;
+	int ret;
+
+	/* TTM moves no pinned buffer object; nobody else holds the lock. */
+	for (i = 0; i < pins; i++)
+		ttm_bo_unpin(&bo->tbo);
+	ret = p2pgem_bo_to_system(bo, true);
+	for (i = 0; i < pins; i++)
+		ttm_bo_pin(&bo->tbo);
+	if (ret)
+		return ret;
+	bo->pinned_vram = false;
+	p2pgem_pin_quota_put(bo);
+	return 0;
+}
+
 static void p2pgem_dmabuf_unpin(struct dma_buf_attachment *attach)
 {
 	struct p2pgem_bo *bo = p2pgem_dmabuf_bo(attach->dmabuf);
@@ -398,6 +425,27 @@ static struct sg_table *p2pgem_dmabuf_map(struct dma_buf_attachment *attach,
 			if (PTR_ERR(sgt) != -EREMOTEIO)
 				goto out;
 			pa->reason = P2PBUF_REASON_MAP_REFUSED;
+			/*
+			 * Without CONFIG_DMABUF_MOVE_NOTIFY the core pinned
+			 * it right before this map, in VRAM by the pin rule.
+			 */
+			switch (p2pgem_refused_action(bo->tbo.pin_count,
+						      bo->pinned_vram,
+						      pa->pins)) {
+			case P2PGEM_REFUSED_REPIN_SYSTEM:
+				ret = p2pgem_dmabuf_repin_system(bo);
+				break;
+			case P2PGEM_REFUSED_BUSY:
+				ret = -EBUSY;
+				break;
+			default:
+				ret = 0;
+				break;
+			}
+			if (ret) {
+				sgt = ERR_PTR(ret);
+				goto out;
+			}
 		}
 	}
 

@@ -287,3 +287,32 @@ unsigned long p2pgem_visible_overlap(unsigned long start, unsigned long count,
 	return min(count, visible_pages - start);
 }
 EXPORT_SYMBOL_IF_KUNIT(p2pgem_visible_overlap);
+
+/**
+ * p2pgem_refused_action - what a map does when the DMA API refused P2P
+ * @bo_pins: pins of the buffer object (importers', the dma-buf core's on
+ *	map, vmaps)
+ * @pinned_vram: it is pinned in VRAM
+ * @attach_pins: pins the refused attachment holds
+ *
+ * The decision said the importer reaches the VRAM, the DMA API said
+ * -EREMOTEIO, so the attachment gets system memory. A buffer object pinned
+ * in VRAM cannot go there, unless every pin is the refused attachment's
+ * own: the pin rule placed it in VRAM for that attachment (without
+ * CONFIG_DMABUF_MOVE_NOTIFY the dma-buf core pins right before each map),
+ * and by the rule it now belongs in system memory. Any other pin (another
+ * importer's, a vmap) may rely on the VRAM and keeps it there.
+ *
+ * Return: the action, see enum p2pgem_refused_action.
+ */
+enum p2pgem_refused_action p2pgem_refused_action(unsigned int bo_pins,
+						 bool pinned_vram,
+						 unsigned int attach_pins)
+{
+	if (!bo_pins || !pinned_vram)
+		return P2PGEM_REFUSED_TO_SYSTEM;
+	if (attach_pins == bo_pins)
+		return P2PGEM_REFUSED_REPIN_SYSTEM;
+	return P2PGEM_REFUSED_BUSY;
+}
+EXPORT_SYMBOL_IF_KUNIT(p2pgem_refused_action);

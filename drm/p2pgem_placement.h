@@ -30,5 +30,8 @@ enum p2pgem_fault_action p2pgem_fault_action(u32 mem_type, u32 requested,
 					     unsigned long visible_pages);
 unsigned long p2pgem_visible_overlap(unsigned long start, unsigned long count,
 				     unsigned long visible_pages);
+enum p2pgem_refused_action p2pgem_refused_action(unsigned int bo_pins,
+						 bool pinned_vram,
+						 unsigned int attach_pins);
 
 #endif /* _P2PGEM_PLACEMENT_H_ */

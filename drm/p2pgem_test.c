@@ -213,6 +213,26 @@ static void p2pgem_visible_overlap_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p2pgem_visible_overlap(0, 32, 16), 16ul);
 }
 
+static void p2pgem_refused_action_test(struct kunit *test)
+{
+	/* Not pinned: the map moves it to system memory. */
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(0, false, 0),
+			P2PGEM_REFUSED_TO_SYSTEM);
+	/* Pinned in system memory already: mapped there. */
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(2, false, 1),
+			P2PGEM_REFUSED_TO_SYSTEM);
+	/* Pinned in VRAM by the refused attachment alone (the core's pin). */
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(1, true, 1),
+			P2PGEM_REFUSED_REPIN_SYSTEM);
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(2, true, 2),
+			P2PGEM_REFUSED_REPIN_SYSTEM);
+	/* Another importer's pin, or a vmap's, keeps it in VRAM. */
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(2, true, 1),
+			P2PGEM_REFUSED_BUSY);
+	KUNIT_EXPECT_EQ(test, p2pgem_refused_action(1, true, 0),
+			P2PGEM_REFUSED_BUSY);
+}
+
 static struct kunit_case p2pgem_test_cases[] = {
 	KUNIT_CASE_PARAM(p2pgem_check_create_test, p2pgem_create_gen_params),
 	KUNIT_CASE(p2pgem_check_create_contiguous_test),
@@ -220,6 +240,7 @@ static struct kunit_case p2pgem_test_cases[] = {
 	KUNIT_CASE(p2pgem_fault_action_test),
 	KUNIT_CASE(p2pgem_placement_fault_test),
 	KUNIT_CASE(p2pgem_visible_overlap_test),
+	KUNIT_CASE(p2pgem_refused_action_test),
 	{}
 };
 

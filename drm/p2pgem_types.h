@@ -151,6 +151,21 @@ enum p2pgem_fault_action {
 	P2PGEM_FAULT_RETURN_VRAM,
 };
 
+/**
+ * enum p2pgem_refused_action - after the DMA API refused a P2P map
+ * @P2PGEM_REFUSED_TO_SYSTEM: not pinned, or pinned in system memory: map
+ *	system memory (moving the buffer object there when it is not)
+ * @P2PGEM_REFUSED_REPIN_SYSTEM: pinned in VRAM by the refused attachment
+ *	alone: move it to system memory under the same pins, give the quota
+ *	back, and map system memory
+ * @P2PGEM_REFUSED_BUSY: pinned in VRAM for other users too: -EBUSY
+ */
+enum p2pgem_refused_action {
+	P2PGEM_REFUSED_TO_SYSTEM,
+	P2PGEM_REFUSED_REPIN_SYSTEM,
+	P2PGEM_REFUSED_BUSY,
+};
+
 static inline struct p2pgem_device *to_p2pgem_device(struct ttm_device *bdev)
 {
 	return container_of(bdev, struct p2pgem_device, bdev);
