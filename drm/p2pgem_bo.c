@@ -106,14 +106,22 @@ static bool p2pgem_tt_has_data(struct ttm_tt *tt)
  * its mappings carry @bo's fake offset (drm_gem_prime_mmap()), so this
  * range covers mmap() of the dma-buf and of the DRM file alike; it is
  * what TTM zaps itself before a move (ttm_bo_unmap_virtual()).
+ *
+ * Without CONFIG_DMABUF_MOVE_NOTIFY every mapping an importer holds pins
+ * @bo (the dma-buf core pins before each map, static importers from
+ * attach), so a move finds no mapping to drop and tells nobody: importers
+ * of such kernels get no move_notify for moves. A revoke (@revoke) still
+ * tells dynamic importers, on every kernel, as it is their only way to
+ * learn that the memory is gone; the p2pbuf importers unmap, which unpins.
  */
-static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo)
+static void p2pgem_bo_notify_importers(struct p2pgem_bo *bo, bool revoke)
 {
 	struct dma_buf *dmabuf = bo->dmabuf;
 
 	if (!dmabuf)
 		return;
-	dma_buf_move_notify(dmabuf);
+	if (revoke || IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		dma_buf_move_notify(dmabuf);
 	p2pgem_dma_buf_moved(dmabuf);
 	drm_vma_node_unmap(&bo->tbo.base.vma_node, bo->tbo.bdev->dev_mapping);
 }
@@ -150,7 +158,7 @@ static int p2pgem_bo_move(struct ttm_buffer_object *tbo, bool evict,
 	}
 
 	/* Importers drop their mappings; the copy waits for their fences. */
-	p2pgem_bo_notify_importers(bo);
+	p2pgem_bo_notify_importers(bo, false);
 
 	/* The system side: TTM creates the ttm_tt, we fill or read it. */
 	if (tbo->ttm && (has_data || new_mem->mem_type == TTM_PL_SYSTEM)) {
@@ -217,7 +225,7 @@ out_exit:
 /* TTM swaps the pages of @tbo out, reservation lock held. */
 static void p2pgem_bo_swap_notify(struct ttm_buffer_object *tbo)
 {
-	p2pgem_bo_notify_importers(to_p2pgem_bo(tbo));
+	p2pgem_bo_notify_importers(to_p2pgem_bo(tbo), false);
 }
 
 static int p2pgem_io_mem_reserve(struct ttm_device *bdev,
@@ -697,7 +705,7 @@ void p2pgem_revoke(struct p2pgem_device *p2p)
 	while (i--) {
 		bo = bos[i];
 		dma_resv_lock(bo->tbo.base.resv, NULL);
-		p2pgem_bo_notify_importers(bo);
+		p2pgem_bo_notify_importers(bo, true);
 		ttm_bo_unmap_virtual(&bo->tbo);
 		dma_resv_unlock(bo->tbo.base.resv);
 		drm_gem_object_put(&bo->tbo.base);

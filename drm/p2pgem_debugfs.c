@@ -7,7 +7,8 @@
  *                placement, moves, pins
  *   p2pgem_attachments  every dma-buf attachment of an exported buffer
  *                object: importer device, dynamic or static, peer2peer,
- *                the P2P decision, the memory mapped, pins, mappings
+ *                the P2P decision, the memory mapped, pins, mappings,
+ *                where the pins hold the buffer object and why
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -79,6 +80,35 @@ static int p2pgem_debugfs_bos(struct seq_file *m, void *data)
 	return 0;
 }
 
+/*
+ * Why an attachment holds its pins: a static importer is pinned by the
+ * dma-buf core from attach to detach; a kernel without
+ * CONFIG_DMABUF_MOVE_NOTIFY pins for each mapping of a dynamic importer
+ * (one pin per mapping, dropped with it); any other pin is the importer's
+ * own dma_buf_pin(). Reservation lock held.
+ */
+static void p2pgem_debugfs_pin_cause(struct seq_file *m,
+				     struct dma_buf_attachment *attach,
+				     const struct p2pbuf_attachment *pa)
+{
+	unsigned int by_map = 0;
+
+	if (!pa->pins) {
+		seq_puts(m, "-");
+		return;
+	}
+	if (!dma_buf_attachment_is_dynamic(attach)) {
+		seq_puts(m, "static-importer");
+		return;
+	}
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		by_map = min(pa->mapped, pa->pins);
+	if (by_map)
+		seq_puts(m, "mapped-without-move-notify");
+	if (pa->pins > by_map)
+		seq_printf(m, "%simporter-pin", by_map ? "+" : "");
+}
+
 static void p2pgem_debugfs_bo_attachments(struct seq_file *m,
 					  struct p2pgem_bo *bo)
 {
@@ -99,7 +129,7 @@ static void p2pgem_debugfs_bo_attachments(struct seq_file *m,
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
 		struct p2pbuf_attachment *pa = p2pbuf_attachment(attach);
 
-		seq_printf(m, "%llu %s %s %s %s %s %u %u\n", bo->id,
+		seq_printf(m, "%llu %s %s %s %s %s %u %u %s ", bo->id,
 			   dev_name(attach->dev),
 			   dma_buf_attachment_is_dynamic(attach) ?
 			   "dynamic" : "static",
@@ -107,7 +137,11 @@ static void p2pgem_debugfs_bo_attachments(struct seq_file *m,
 			   p2pbuf_reason_name(pa->reason),
 			   !pa->mapped ? "unmapped" :
 			   pa->p2p_mapped ? "p2p" : "system",
-			   pa->pins, pa->mapped);
+			   pa->pins, pa->mapped,
+			   !pa->pins ? "-" : bo->pinned_vram ? "vram" :
+			   "system");
+		p2pgem_debugfs_pin_cause(m, attach, pa);
+		seq_putc(m, '\n');
 	}
 	dma_resv_unlock(resv);
 }
@@ -117,7 +151,7 @@ static int p2pgem_debugfs_attachments(struct seq_file *m, void *data)
 	struct p2pgem_device *p2p = p2pgem_debugfs_device(m);
 	struct p2pgem_bo *bo;
 
-	seq_puts(m, "bo importer kind peer2peer decision mapped pins mappings\n");
+	seq_puts(m, "bo importer kind peer2peer decision mapped pins mappings pinned-in pin-cause\n");
 	mutex_lock(&p2p->bo_lock);
 	list_for_each_entry(bo, &p2p->bo_list, link)
 		p2pgem_debugfs_bo_attachments(m, bo);

@@ -23,7 +23,9 @@
  * reservation object. Pins: a buffer object is pinned in VRAM when every
  * attachment may reach it peer-to-peer and the device's pin quota has room
  * (module parameter pin_quota_mb), otherwise in system memory; pinned
- * buffer objects never move.
+ * buffer objects never move. A kernel without CONFIG_DMABUF_MOVE_NOTIFY
+ * pins before every map of a dynamic importer and unpins after the unmap:
+ * a mapped buffer object then never moves, and no move calls move_notify.
  *
  * Locking: dma-buf calls pin, unpin, map and unmap with the reservation lock
  * held (it is the buffer object's); attach and detach without it.

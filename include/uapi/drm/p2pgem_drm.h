@@ -158,7 +158,11 @@ struct drm_p2pgem_device_info {
 	 * buffer in system memory.
 	 */
 	__u64 pin_quota;
-	/** @pinned_vram: out: bytes of VRAM pinned by importers now. */
+	/**
+	 * @pinned_vram: out: bytes of VRAM pinned by importers now; on a
+	 * kernel without CONFIG_DMABUF_MOVE_NOTIFY also by the dma-buf core,
+	 * which pins a buffer while a dynamic importer has it mapped.
+	 */
 	__u64 pinned_vram;
 };
 
