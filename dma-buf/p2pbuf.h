@@ -169,6 +169,8 @@ struct sg_table *p2pbuf_importer_begin_access(struct p2pbuf_importer *imp,
 					      struct dma_fence **dep);
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage);
+bool p2pbuf_importer_pins_on_map(struct p2pbuf_importer *imp);
+bool p2pbuf_importer_unmap_idle_locked(struct p2pbuf_importer *imp);
 
 struct p2pbuf_timeline;
 

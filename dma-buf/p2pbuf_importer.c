@@ -251,6 +251,55 @@ struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_map_locked, P2PBUF);
 
 /**
+ * p2pbuf_importer_pins_on_map() - does a mapping of this importer pin?
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ *
+ * A kernel built without CONFIG_DMABUF_MOVE_NOTIFY calls a dynamic
+ * exporter's pin before every map of a dynamic importer and unpin after
+ * the unmap: the buffer cannot move while the importer holds a mapping,
+ * and the exporter never needs to call move_notify for a move. Static
+ * importers are pinned from attach to detach on every kernel.
+ *
+ * Return: true when @imp is dynamic, its exporter is dynamic and the
+ * kernel has no CONFIG_DMABUF_MOVE_NOTIFY.
+ */
+bool p2pbuf_importer_pins_on_map(struct p2pbuf_importer *imp)
+{
+	return !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) &&
+	       (imp->flags & P2PBUF_IMPORT_DYNAMIC) &&
+	       dma_buf_is_dynamic(imp->attach->dmabuf);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_pins_on_map, P2PBUF);
+
+/**
+ * p2pbuf_importer_unmap_idle_locked() - let go of a mapping that pins
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ *
+ * With the reservation lock held: when a mapping of @imp pins the buffer
+ * (p2pbuf_importer_pins_on_map()) and the last DMA published has
+ * completed, drops the mapping, and with it the pin, so that the exporter
+ * may move the buffer again (and give back whatever the pin holds, such
+ * as device memory charged to a quota). The next map maps again. For an
+ * importer that keeps its mapping between DMAs on a kernel with
+ * CONFIG_DMABUF_MOVE_NOTIFY, where its mapping pins nothing, and while a
+ * DMA is in flight, it does nothing. Waits for nothing and allocates
+ * nothing.
+ *
+ * Return: true when a mapping was dropped.
+ */
+bool p2pbuf_importer_unmap_idle_locked(struct p2pbuf_importer *imp)
+{
+	dma_resv_assert_held(p2pbuf_importer_resv(imp));
+	if (!imp->sgt || !p2pbuf_importer_pins_on_map(imp))
+		return false;
+	if (imp->inflight && !dma_fence_is_signaled(imp->inflight))
+		return false;
+	p2pbuf_importer_drop_map(imp);
+	return true;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unmap_idle_locked, P2PBUF);
+
+/**
  * p2pbuf_importer_map_access_locked() - map, and say what a DMA waits for
  * @imp: an importer set up by p2pbuf_importer_attach()
  * @usage: how the DMA uses the buffer, as it will be published:

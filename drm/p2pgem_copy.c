@@ -58,6 +58,7 @@
 
 #include "../dma-buf/p2pbuf.h"
 #include "p2pgem_copy.h"
+#include "p2pgem_import.h"
 
 static unsigned int p2pgem_job_timeout_ms = 10000;
 module_param_named(job_timeout_ms, p2pgem_job_timeout_ms, uint, 0644);
@@ -459,7 +460,7 @@ static void p2pgem_copy_run(struct p2pgem_copy_job *job)
 	}
 }
 
-static void p2pgem_copy_side_release(struct p2pgem_copy_side *side)
+static void p2pgem_copy_side_release(struct p2pgem_copy_side *side, bool done)
 {
 	kvfree(side->ext);
 	side->ext = NULL;
@@ -469,7 +470,7 @@ static void p2pgem_copy_side_release(struct p2pgem_copy_side *side)
 	side->own_pages = false;
 	side->vram = NULL;
 	if (side->hold)
-		drm_gem_object_put(side->hold);
+		p2pgem_import_put_hold(side->hold, done);
 	side->hold = NULL;
 }
 
@@ -482,8 +483,8 @@ static void p2pgem_copy_side_release(struct p2pgem_copy_side *side)
  */
 void p2pgem_copy_req_release(struct p2pgem_copy_req *req)
 {
-	p2pgem_copy_side_release(&req->src);
-	p2pgem_copy_side_release(&req->dst);
+	p2pgem_copy_side_release(&req->src, false);
+	p2pgem_copy_side_release(&req->dst, false);
 }
 
 static void p2pgem_copy_job_free(struct p2pgem_copy_job *job)
@@ -491,7 +492,9 @@ static void p2pgem_copy_job_free(struct p2pgem_copy_job *job)
 	struct p2pgem_engine *engine = job->engine;
 	struct p2pgem_copy_queue *queue = job->queue;
 
-	p2pgem_copy_req_release(&job->req);
+	/* Done: the imports it held may let go of their mappings. */
+	p2pgem_copy_side_release(&job->req.src, true);
+	p2pgem_copy_side_release(&job->req.dst, true);
 	kfree(job);
 	if (queue)
 		atomic_dec(&queue->queued);

@@ -8,6 +8,9 @@
  * that allows peer2peer, for this device. The exporter may move the memory
  * at any time: its move_notify drops the mapping, and the next copy maps
  * again under the reservation lock, after the exporter's kernel fences.
+ * Without CONFIG_DMABUF_MOVE_NOTIFY a mapping pins the exporter's buffer
+ * instead (the dma-buf core pins on map), so an import lets go of its
+ * mapping once its last copy is done.
  *
  * DRM_IOCTL_P2PGEM_GEM_COPY copies pages between any two GEM objects of
  * the file on the copy engine: this device's buffer objects and imports.
@@ -64,6 +67,8 @@
  * @peer: the exporting buffer object when the dma-buf is another p2pgem
  *	device's, else NULL (the dma-buf holds its reference)
  * @link: entry in &p2pgem_device.import_list, under its bo_lock
+ * @jobs: copy jobs that hold the import (p2pgem_import_side() to
+ *	p2pgem_import_put_hold())
  * @prime: what &drm_gem_object.import_attach points to: the DRM core
  *	reads only its @dmabuf (PRIME re-export) and whether it is set, and
  *	the real attachment (@imp.attach) goes at revoke, before the GEM
@@ -75,6 +80,7 @@ struct p2pgem_import {
 	struct dma_buf *dmabuf;
 	struct p2pgem_bo *peer;
 	struct list_head link;
+	atomic_t jobs;
 	struct dma_buf_attachment prime;
 };
 
@@ -327,10 +333,50 @@ static int p2pgem_import_side(struct p2pgem_import *import,
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
 	drm_gem_object_get(&import->base);
+	atomic_inc(&import->jobs);
 	side->hold = &import->base;
 	if (import->peer)
 		return p2pgem_bo_side(import->peer, side, true);
 	return p2pgem_import_pages(import, sgt, side);
+}
+
+/*
+ * Without CONFIG_DMABUF_MOVE_NOTIFY the mapping of an import pins the
+ * exporter's buffer (in a p2pgem peer, in VRAM and charged to its pin
+ * quota): an import that kept it between copies would pin it for its
+ * whole life. So once no copy holds the import and its last copy is done,
+ * it unmaps (p2pbuf_importer_unmap_idle_locked(): nothing on kernels with
+ * move_notify, where the mapping pins nothing and moves drop it). Takes
+ * the reservation lock.
+ */
+static void p2pgem_import_idle(struct p2pgem_import *import)
+{
+	dma_resv_lock(import->base.resv, NULL);
+	/* Detached already when the device was removed. */
+	if (import->imp.attach && !atomic_read(&import->jobs))
+		p2pbuf_importer_unmap_idle_locked(&import->imp);
+	dma_resv_unlock(import->base.resv);
+}
+
+/**
+ * p2pgem_import_put_hold - a copy lets go of an import it held
+ * @obj: the import, held by p2pgem_import_side()
+ * @done: the job ran and its fence signalled (the engine's cleanup, no
+ *	lock held); false for a copy that was never submitted, whose caller
+ *	holds the reservation locks
+ *
+ * The last job done with the import lets go of its mapping when that pins
+ * the exporter's buffer (see p2pgem_import_idle(); a copy that failed
+ * does so at the end of its ioctl). Then drops the job's GEM reference.
+ */
+void p2pgem_import_put_hold(struct drm_gem_object *obj, bool done)
+{
+	struct p2pgem_import *import = to_p2pgem_import(obj);
+
+	if (atomic_dec_and_test(&import->jobs) && done &&
+	    !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		p2pgem_import_idle(import);
+	drm_gem_object_put(obj);
 }
 
 static int p2pgem_copy_side(struct drm_gem_object *obj,
@@ -563,6 +609,13 @@ out_unlock:
 	p2pgem_unlock_resvs(resvs, nlocks, &ctx);
 out_exit:
 	drm_dev_exit(idx);
+	/* A failed copy may leave an import mapped, and its exporter pinned. */
+	if (ret && !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY)) {
+		if (p2pgem_gem_is_import(src))
+			p2pgem_import_idle(to_p2pgem_import(src));
+		if (p2pgem_gem_is_import(dst) && dst->resv != src->resv)
+			p2pgem_import_idle(to_p2pgem_import(dst));
+	}
 out_put:
 	if (dst)
 		drm_gem_object_put(dst);

@@ -21,6 +21,7 @@ bool p2pgem_gem_is_import(struct drm_gem_object *obj);
 struct drm_gem_object *p2pgem_import_dma_buf(struct drm_device *drm,
 					     struct dma_buf *dmabuf);
 void p2pgem_import_revoke(struct p2pgem_device *p2p);
+void p2pgem_import_put_hold(struct drm_gem_object *obj, bool done);
 int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 		      struct drm_p2pgem_gem_copy *args);
 
