@@ -119,15 +119,51 @@ static void info_help(FILE *out)
 	fprintf(out,
 		"usage: p2pbuf info [--json] [--kernel-config FILE]\n"
 		"\n"
-		"What this machine offers p2pbuf: the kernel options it depends on,\n"
-		"DRM devices that export buffers, udmabuf, and whether the\n"
-		"p2pbuf_probe topology matrix is available.\n");
+		"What this machine offers p2pbuf: the kernel options it depends on\n"
+		"and what they mean (peer-to-peer at all; whether a mapping pins\n"
+		"the buffer), DRM devices that export buffers, udmabuf, and whether\n"
+		"the p2pbuf_probe topology matrix is available.\n");
 }
 
 static const char *const config_options[] = {
 	"PCI_P2PDMA", "DMABUF_MOVE_NOTIFY", "DMA_SHARED_BUFFER", "UDMABUF",
 	"SYNC_FILE", "DRM_VGEM",
 };
+
+/* 1 when CONFIG_@option is on, 0 when off, -1 when unknown. */
+static int config_state(const char *path, const char *option)
+{
+	int state;
+
+	return p2pbuf_kernel_config(path, option, &state) ? -1 : state;
+}
+
+static void json_tristate(int state)
+{
+	printf("%s", state < 0 ? "null" : state ? "true" : "false");
+}
+
+/* What the two options mean for p2pbuf's users, in words. */
+static void info_consequences(const char *config)
+{
+	int p2pdma = config_state(config, "PCI_P2PDMA");
+	int move_notify = config_state(config, "DMABUF_MOVE_NOTIFY");
+
+	printf("peer-to-peer: ");
+	if (p2pdma < 0)
+		printf("unknown (the kernel configuration is not readable)\n");
+	else if (p2pdma)
+		printf("device memory can be mapped for peers (CONFIG_PCI_P2PDMA)\n");
+	else
+		printf("never: the kernel is built without CONFIG_PCI_P2PDMA, so importers get system memory (reason kernel-without-pci-p2pdma)\n");
+	printf("dma-buf pins: ");
+	if (move_notify < 0)
+		printf("unknown (the kernel configuration is not readable)\n");
+	else if (move_notify)
+		printf("dynamic importers follow moves (move_notify); a mapping pins nothing\n");
+	else
+		printf("this kernel pins a dynamic importer's buffer for as long as it is mapped, because CONFIG_DMABUF_MOVE_NOTIFY is off: a mapped buffer is neither moved nor evicted, and p2pgem keeps it in VRAM only for peer-to-peer importers within its pin quota (pinned_vram; p2pgem_attachments in debugfs says which importer pins what)\n");
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -164,7 +200,12 @@ int cmd_info(int argc, char **argv)
 			else
 				printf("%s", state ? "true" : "false");
 		}
-		printf("},\"udmabuf\":%s,\"probe\":%s,\"devices\":[",
+		printf("},\"peer_to_peer\":");
+		json_tristate(config_state(o.config, "PCI_P2PDMA"));
+		printf(",\"pins_on_map\":");
+		json_tristate(config_state(o.config, "DMABUF_MOVE_NOTIFY") < 0 ? -1 :
+			      !config_state(o.config, "DMABUF_MOVE_NOTIFY"));
+		printf(",\"udmabuf\":%s,\"probe\":%s,\"devices\":[",
 		       udmabuf ? "true" : "false", probe ? "true" : "false");
 		for (unsigned int i = 0; i < n; i++) {
 			printf("%s{\"driver\":", i ? "," : "");
@@ -196,6 +237,7 @@ int cmd_info(int argc, char **argv)
 			printf("  CONFIG_%-20s %s\n", config_options[i],
 			       state ? "yes" : "no");
 	}
+	info_consequences(o.config);
 	printf("udmabuf: %s\n", udmabuf ? "/dev/udmabuf" : "not available");
 	printf("topology probe: %s\n", probe ? "loaded" :
 	       "not loaded (insmod tests/probe/p2pbuf_probe.ko)");

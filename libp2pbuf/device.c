@@ -557,6 +557,8 @@ static int from_p2pgem_reason(uint32_t reason)
 		return P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY;
 	case P2PGEM_P2P_TOO_BIG:
 		return P2PBUF_REASON_LARGER_THAN_VISIBLE;
+	case P2PGEM_P2P_NO_P2PDMA:
+		return P2PBUF_REASON_NO_P2PDMA_KERNEL;
 	default:
 		/* Reachability itself: the device-level verdict says it. */
 		return 0;

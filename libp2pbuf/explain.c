@@ -265,6 +265,12 @@ static int has_p2pmem(const char *sysfs, const char *bdf)
 	return !access(path, F_OK);
 }
 
+/*
+ * Without CONFIG_DMABUF_MOVE_NOTIFY the dma-buf core pins a dynamic
+ * exporter's buffer for as long as an importer has it mapped.
+ */
+#define PINS_ON_MAP_TEXT "the kernel is built without CONFIG_DMABUF_MOVE_NOTIFY, so a buffer stays pinned while an importer has it mapped (p2pgem: in VRAM within its pin quota, else in system memory)"
+
 void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 			 const char *client)
 {
@@ -275,7 +281,7 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 		how = "the kernel is built without CONFIG_PCI_P2PDMA, so device memory is never mapped for peers";
 		break;
 	case P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL:
-		how = "the kernel is built without CONFIG_DMABUF_MOVE_NOTIFY, so importers cannot follow moves and p2pbuf exporters keep movable buffers in system memory";
+		how = PINS_ON_MAP_TEXT;
 		break;
 	case P2PBUF_REASON_NO_SUCH_DEVICE:
 		how = "one of the two PCI addresses does not exist";
@@ -327,10 +333,10 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 	switch (out->map) {
 	case P2PBUF_MAP_BUS_ADDRESS:
 		snprintf(out->text, sizeof(out->text),
-			 "%s reaches %s's memory peer to peer by PCI bus address%s%s%s",
+			 "%s reaches %s's memory peer to peer by PCI bus address%s%s",
 			 client, provider,
 			 out->common_upstream[0] ? " below " : "",
-			 out->common_upstream, *how ? "; " : "");
+			 out->common_upstream);
 		break;
 	case P2PBUF_MAP_HOST_BRIDGE:
 		snprintf(out->text, sizeof(out->text),
@@ -347,8 +353,14 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 			 out->map == P2PBUF_MAP_UNKNOWN ? "unknown" : "no P2P", how);
 		return;
 	}
-	if (out->map == P2PBUF_MAP_BUS_ADDRESS && *how)
+	/* P2P all the same, but pinned while mapped. */
+	if (out->kernel_move_notify == 0)
+		strncat(out->text, "; pinned while mapped (no CONFIG_DMABUF_MOVE_NOTIFY)",
+			sizeof(out->text) - strlen(out->text) - 1);
+	if (out->map == P2PBUF_MAP_BUS_ADDRESS && *how) {
+		strncat(out->text, "; ", sizeof(out->text) - strlen(out->text) - 1);
 		strncat(out->text, how, sizeof(out->text) - strlen(out->text) - 1);
+	}
 }
 
 int p2pbuf_explain(const char *provider_s, const char *client_s,
@@ -399,12 +411,11 @@ int p2pbuf_explain(const char *provider_s, const char *client_s,
 					       P2PBUF_MAP_UNKNOWN;
 		e.reason = P2PBUF_REASON_NO_KERNEL_VERDICT;
 	}
-	/* P2P that the exporter will not offer for movable buffers. */
-	if (e.kernel_move_notify == 0 && e.map >= P2PBUF_MAP_BUS_ADDRESS &&
-	    e.map <= P2PBUF_MAP_IOMMU) {
-		e.map = P2PBUF_MAP_NONE;
-		e.reason = P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL;
-	}
+	/*
+	 * Without CONFIG_DMABUF_MOVE_NOTIFY a P2P verdict stands: the dma-buf
+	 * core pins the buffer while the importer has it mapped, and the
+	 * text says so (p2pbuf__explain_say()).
+	 */
 	/* The kernel's own word is kept only when p2pbuf does not know it. */
 	if (e.reason != P2PBUF_REASON_OTHER || !e.reason_code[0]) {
 		p2pbuf_reason_name(e.reason, &name);

@@ -574,7 +574,7 @@ enum p2pbuf_map {
 enum p2pbuf_reason {
 	P2PBUF_REASON_NONE = 0,
 	P2PBUF_REASON_NO_P2PDMA_KERNEL,		/* CONFIG_PCI_P2PDMA off */
-	P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL,	/* CONFIG_DMABUF_MOVE_NOTIFY off */
+	P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL,	/* unused: such kernels pin on map */
 	P2PBUF_REASON_NO_SUCH_DEVICE,		/* a PCI address does not exist */
 	P2PBUF_REASON_NOT_PROVIDER,		/* no P2P memory registered */
 	P2PBUF_REASON_SAME_DEVICE,		/* provider and client are one */

@@ -258,14 +258,24 @@ static int kernel_without_p2pdma(void)
 	return 0;
 }
 
+/* P2P all the same: the dma-buf core pins the buffer while it is mapped. */
 static int kernel_without_move_notify(void)
 {
 	struct p2pbuf_explanation e;
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_no_move, &e), 0);
+	CHECK_EQ(e.map, P2PBUF_MAP_BUS_ADDRESS);
+	CHECK_EQ(e.reason, P2PBUF_REASON_NO_KERNEL_VERDICT);
+	CHECK_EQ(e.kernel_move_notify, 0);
+	CHECK(strstr(e.text, "peer to peer by PCI bus address below 0000:01:00.0; pinned while mapped (no CONFIG_DMABUF_MOVE_NOTIFY)"));
+	/* A verdict that is not P2P says nothing of pins. */
+	CHECK_EQ(explain("03:00.0", "0000:05:00.0", cfg_no_move, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
-	CHECK_EQ(e.reason, P2PBUF_REASON_NO_MOVE_NOTIFY_KERNEL);
-	CHECK(!strcmp(e.reason_code, "kernel-without-dmabuf-move-notify"));
+	CHECK_EQ(e.reason, P2PBUF_REASON_HOST_BRIDGE_NOT_WHITELISTED);
+	CHECK(!strstr(e.text, "pinned"));
+	/* With move_notify nothing is pinned for a mapping. */
+	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_yes, &e), 0);
+	CHECK(!strstr(e.text, "pinned"));
 	return 0;
 }
 
