@@ -4,6 +4,12 @@
  * importer (tests/importer/p2pbuf_test_importer.ko) acting for real PCI
  * functions of the emulated machine.
  *
+ * Expectations follow the topology (P2PBUF_TOPO) and the booted kernel's
+ * configuration: without CONFIG_PCI_P2PDMA every importer gets system
+ * memory (decision kernel-without-pci-p2pdma); without
+ * CONFIG_DMABUF_MOVE_NOTIFY every mapping pins the buffer (no eviction
+ * while mapped, no move_notify).
+ *
  * - matrix-*: {VRAM, system, VRAM-preferred} buffer objects x {static,
  *   dynamic, dynamic P2P} importers for the edu device: the residency and
  *   the kind of address the importer got on this topology (P2PBUF_TOPO),
@@ -15,11 +21,15 @@
  * - edu-dma-*: the edu device DMAs into and out of exported memory;
  * - evict-*: eviction while mapped, racing with device DMA, and after the
  *   last GEM handle is closed;
- * - pin-quota, pin-mixed, sync-file (export), sync-file-import, vmap,
- *   debugfs-attachments, query (the P2P query ioctl against the mapping);
+ * - pin-quota, pin-mixed, pin-on-map (what a mapping pins, by kernel),
+ *   map-refused (the DMA API refuses what the decision allowed: ACS
+ *   redirect turned on after the attach), sync-file (export),
+ *   sync-file-import, vmap, debugfs-attachments (with pins and their
+ *   cause), query (the P2P query ioctl against the mapping);
  * - copy-*: p2pgem as an importer: copies within a device, into and out of
  *   the other p2pgem device's buffer (device to device, with move_notify
- *   and re-map), and from and to vgem and udmabuf;
+ *   and re-map; without move_notify pinned only while a copy uses it), and
+ *   from and to vgem and udmabuf;
  * - bad-input: every field of the test importer's ioctls.
  *
  * Copyright (c) 2026 The p2pbuf authors
@@ -27,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +63,8 @@ static int matrix(uint32_t placement, uint32_t mode)
 	static struct mapping m;
 	uint32_t handle2, notifies, maps;
 	char edu[EDU_NAME_LEN];
+	/* Static importers pin; without move_notify, so does every map. */
+	int pinned = mode == P2PBUF_TI_STATIC || pins_on_map();
 	struct bo b;
 	int ti, fd2, ret;
 
@@ -89,15 +102,19 @@ static int matrix(uint32_t placement, uint32_t mode)
 	CHECK(info.attachments == 1 && info2.attachments == 1 &&
 	      info2.size == info.size, "self-import is another object (attachments %u/%u)",
 	      info.attachments, info2.attachments);
-	CHECK(info.pin_count == (mode == P2PBUF_TI_STATIC),
-	      "pin_count %u", info.pin_count);
+	CHECK(info.pin_count == (uint32_t)pinned, "pin_count %u, want %d",
+	      info.pin_count, pinned);
 
 	/* Evict the mapped buffer object, then map again. */
 	notifies = m.map.move_notifies;
 	maps = m.map.maps;
 	ret = p2p_evict(b.fd, b.handle);
-	if (mode == P2PBUF_TI_STATIC) {
+	if (pinned) {
 		CHECK(ret == -EBUSY, "evicting a pinned buffer: %d, not -EBUSY", ret);
+		CHECK_RET(p2p_info(b.fd, b.handle, &info2), 0);
+		CHECK(info2.placement == info.placement && !m.map.move_notifies,
+		      "pinned, yet moved (placement %u, was %u) or notified (%u)",
+		      info2.placement, info.placement, m.map.move_notifies);
 	} else {
 		CHECK_RET(ret, 0);
 		CHECK_RET(ti_map(ti, &m, &b), 0);
@@ -282,6 +299,8 @@ static int evict_race(void)
 	enum kind want = topo_p2p_kind();
 	static struct mapping m;
 	char edu[EDU_NAME_LEN];
+	/* Without move_notify the importer's mapping pins: no eviction. */
+	int pinned = pins_on_map();
 	struct bo b;
 	int ti, ret, moved = 0;
 
@@ -298,9 +317,19 @@ static int evict_race(void)
 		pattern_bytes(out, sizeof(out), i);
 		CHECK_RET(ti_dma(ti, off, out, sizeof(out),
 				 P2PBUF_TI_DMA_TO_BUFFER), 0);
-		CHECK_RET(p2p_evict(b.fd, b.handle), 0);
-		CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
-		      "not in system memory after evict");
+		ret = p2p_evict(b.fd, b.handle);
+		if (pinned) {
+			CHECK(ret == -EBUSY, "iteration %d: evicting a mapped buffer: %d, not -EBUSY",
+			      i, ret);
+			CHECK(bo_placement(&b) == (want == K_SYSTEM ?
+						   P2PGEM_PLACEMENT_SYSTEM :
+						   P2PGEM_PLACEMENT_VRAM),
+			      "iteration %d: a pinned buffer moved", i);
+		} else {
+			CHECK_RET(ret, 0);
+			CHECK(bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+			      "not in system memory after evict");
+		}
 		/* Re-map: back in VRAM for a P2P importer; bytes intact. */
 		CHECK_RET(ti_map(ti, &m, &b), 0);
 		moved += m.map.move_notifies > before;
@@ -317,7 +346,10 @@ static int evict_race(void)
 	}
 	printf("# %d iterations, %d with a move_notify, %u re-maps\n",
 	       iterations, moved, m.map.maps);
-	if (want != K_SYSTEM)
+	if (pinned)
+		CHECK(!moved && m.map.maps == 1,
+		      "pinned: %d move_notifies, %u maps", moved, m.map.maps);
+	else if (want != K_SYSTEM)
 		CHECK(moved == iterations, "%d move_notifies for %d evictions",
 		      moved, iterations);
 	close(ti);
@@ -332,13 +364,14 @@ static int evict_race_process(void)
 	uint8_t out[2048];
 	char edu[EDU_NAME_LEN];
 	struct bo b;
-	int ti, ret, status;
+	int ti, ret, status, busy_ok;
 	pid_t pid;
 
 	ret = edu_bo_new(&b, 128 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
 	memset(b.cpu, 0, b.size);
+	busy_ok = pins_on_map();
 	pid = fork();
 	CHECK(pid >= 0, "fork");
 	if (!pid) {
@@ -351,7 +384,8 @@ static int evict_race_process(void)
 		for (int i = 0; i < 200; i++) {
 			int r = p2p_evict(fd, h);
 
-			if (r && r != -EINTR)
+			/* Refused while the importer has it mapped (pinned). */
+			if (r && r != -EINTR && !(busy_ok && r == -EBUSY))
 				_exit(3);
 			usleep(20000);
 		}
@@ -379,7 +413,8 @@ static int evict_race_process(void)
 
 /*
  * The GEM handle is closed, the dma-buf lives on: an eviction under memory
- * pressure must still reach the importer.
+ * pressure must still reach the importer. Without move_notify the mapping
+ * pins the buffer instead: filling the window leaves it where it is.
  */
 static int evict_handle_closed(void)
 {
@@ -389,6 +424,7 @@ static int evict_handle_closed(void)
 	uint32_t filler[16];
 	unsigned int n = 0;
 	char edu[EDU_NAME_LEN];
+	int pinned = pins_on_map();
 	struct bo b;
 	int ti, ret;
 
@@ -408,15 +444,24 @@ static int evict_handle_closed(void)
 	for (uint64_t left = di.visible_size; left && n < 16; n++) {
 		uint64_t sz = left < 8 * MiB ? left : 8 * MiB;
 
-		CHECK_RET(p2p_create(b.fd, sz, P2PGEM_PLACEMENT_VRAM,
-				     P2PGEM_CREATE_CPU_ACCESS, &filler[n]), 0);
+		ret = p2p_create(b.fd, sz, P2PGEM_PLACEMENT_VRAM,
+				 P2PGEM_CREATE_CPU_ACCESS, &filler[n]);
+		/* The pinned buffer keeps its part of the window. */
+		if (pinned && ret == -ENOMEM)
+			break;
+		CHECK_RET(ret, 0);
 		left -= sz;
 	}
 	CHECK(!ioctl(ti, P2PBUF_TI_IOCTL_STATUS, &st), "status: %s",
 	      strerror(errno));
-	CHECK(st.move_notifies >= 1 && !st.mapped,
-	      "evicted without a handle: %u move_notifies, mapped %u",
-	      st.move_notifies, st.mapped);
+	if (pinned)
+		CHECK(!st.move_notifies && st.mapped,
+		      "pinned without a handle: %u move_notifies, mapped %u",
+		      st.move_notifies, st.mapped);
+	else
+		CHECK(st.move_notifies >= 1 && !st.mapped,
+		      "evicted without a handle: %u move_notifies, mapped %u",
+		      st.move_notifies, st.mapped);
 	while (n--)
 		CHECK_RET(p2p_close_bo(b.fd, filler[n]), 0);
 	/* Re-map: the contents came along. */
@@ -527,6 +572,282 @@ static int pin_mixed(void)
 	return 0;
 }
 
+/*
+ * What a mapping pins. A kernel without CONFIG_DMABUF_MOVE_NOTIFY pins the
+ * buffer for each mapping of a dynamic importer, by the pin rule: a P2P
+ * importer's buffer in VRAM, charged to the pin quota, one beyond the
+ * quota in system memory. The eviction of either is refused with EBUSY,
+ * no importer hears of a move, a non-P2P importer cannot map a buffer
+ * pinned in VRAM for another (EBUSY), and detaching gives it all back.
+ * With move_notify a mapping pins nothing.
+ */
+static int pin_on_map(void)
+{
+	int p2p = topo_p2p_kind() != K_SYSTEM, pinned = pins_on_map();
+	struct drm_p2pgem_device_info di;
+	struct drm_p2pgem_gem_info info;
+	struct p2pbuf_ti_status st;
+	static struct mapping m;
+	char edu[EDU_NAME_LEN];
+	uint64_t first, second;
+	int ti1, ti2, ti3, ret;
+	struct bo a, b;
+
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	ret = bo_new(&a, 4 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu before any map",
+	      (unsigned long long)di.pinned_vram);
+	bo_free(&a);
+	/* Most of the quota, then more than what is left. */
+	first = di.pin_quota - di.pin_quota / 4;
+	second = di.pin_quota / 2;
+	CHECK(first <= di.visible_size, "quota larger than the visible window");
+	CHECK_RET(bo_new(&a, first, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	CHECK_RET(bo_new(&b, second, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	ti1 = ti_open();
+	ti2 = ti_open();
+	ti3 = ti_open();
+	CHECK(ti1 >= 0 && ti2 >= 0 && ti3 >= 0, "open the test importer");
+
+	CHECK_RET(ti_attach(ti1, a.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_map(ti1, &m, &a), 0);
+	CHECK(kind_ok(&m, topo_p2p_kind()), "mapped as %s", kind_names[m.kind]);
+	CHECK_RET(p2p_info(a.fd, a.handle, &info), 0);
+	CHECK(info.pin_count == (uint32_t)pinned, "mapped: pin_count %u",
+	      info.pin_count);
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == (pinned && p2p ? first : 0),
+	      "mapped: pinned_vram %llu", (unsigned long long)di.pinned_vram);
+	CHECK_RET(p2p_evict(a.fd, a.handle), pinned ? -EBUSY : 0);
+
+	/* Beyond the quota: pinned, but in system memory. */
+	CHECK_RET(ti_attach(ti2, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(ti_map(ti2, &m, &b), 0);
+	if (pinned) {
+		CHECK(m.kind == K_SYSTEM && bo_placement(&b) == P2PGEM_PLACEMENT_SYSTEM,
+		      "over the quota: mapped as %s", kind_names[m.kind]);
+		CHECK_RET(p2p_evict(b.fd, b.handle), -EBUSY);
+	}
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == (pinned && p2p ? first : 0),
+	      "over the quota: pinned_vram %llu",
+	      (unsigned long long)di.pinned_vram);
+
+	/*
+	 * An importer without peer2peer: pinned in VRAM for the first, the
+	 * buffer cannot go to system memory for it. With move_notify the
+	 * map moves it there, and the first importer hears of it.
+	 */
+	CHECK_RET(ti_attach(ti3, a.dmabuf, P2PBUF_TI_DYNAMIC, 0, edu), 0);
+	CHECK_RET(ti_map(ti3, &m, &a), pinned && p2p ? -EBUSY : 0);
+
+	CHECK(!ioctl(ti1, P2PBUF_TI_IOCTL_STATUS, &st), "status: %s",
+	      strerror(errno));
+	if (pinned)
+		CHECK(!st.move_notifies && st.mapped,
+		      "pinned: %u move_notifies, mapped %u", st.move_notifies,
+		      st.mapped);
+	else if (p2p)
+		CHECK(st.move_notifies && !st.mapped,
+		      "moved for another importer: %u move_notifies, mapped %u",
+		      st.move_notifies, st.mapped);
+	CHECK(!ioctl(ti2, P2PBUF_TI_IOCTL_STATUS, &st), "status: %s",
+	      strerror(errno));
+	CHECK(!pinned || !st.move_notifies, "pinned: %u move_notifies",
+	      st.move_notifies);
+
+	/* Unmapped (detached), everything comes back. */
+	close(ti3);
+	close(ti2);
+	close(ti1);
+	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
+	CHECK(di.pinned_vram == 0, "pinned_vram %llu after detach",
+	      (unsigned long long)di.pinned_vram);
+	CHECK_RET(p2p_info(a.fd, a.handle, &info), 0);
+	CHECK(info.pin_count == 0, "pin_count %u after detach", info.pin_count);
+	CHECK_RET(p2p_evict(a.fd, a.handle), 0);
+	CHECK_RET(p2p_evict(b.fd, b.handle), 0);
+	bo_free(&a);
+	bo_free(&b);
+	return 0;
+}
+
+/* ---- the DMA API refuses what the decision allowed ---- */
+
+#define PCI_EXT_CAP_ACS		0x0d
+#define PCI_ACS_CTRL_OFF	6
+#define PCI_ACS_RR_CR		0x000c	/* P2P request and completion redirect */
+
+/* The PCI function @pci sits below: its upstream bridge, from sysfs. */
+static int upstream_bridge(const char *pci, char *up, size_t len)
+{
+	char path[128], real[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", pci);
+	if (!realpath(path, real))
+		return -1;
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash || strlen(slash + 1) >= len || !strchr(slash + 1, ':'))
+		return -1;
+	memcpy(up, slash + 1, strlen(slash + 1) + 1);
+	return 0;
+}
+
+/* Read or write @len bytes of @pci's config space at @off: 0 or -errno. */
+static int pci_config(const char *pci, int write, unsigned int off, void *buf,
+		      size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", pci);
+	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* The offset of extended capability @id of @pci, or 0. */
+static unsigned int pci_ext_cap(const char *pci, uint16_t id)
+{
+	unsigned int off = 0x100, hops = 0;
+	uint32_t h;
+
+	while (off >= 0x100 && hops++ < 64) {
+		if (pci_config(pci, 0, off, &h, sizeof(h)) || !h || h == ~0u)
+			return 0;
+		if ((h & 0xffff) == id)
+			return off;
+		off = (h >> 20) & 0xffc;
+	}
+	return 0;
+}
+
+/* The P2P query of @b's device for PCI function @pci. */
+static int p2p_query(struct bo *b, const char *pci, uint32_t *reason);
+/* The attachment line of @importer in device @fd's p2pgem_attachments. */
+static int attachment_line(int fd, const char *importer, char *line,
+			   size_t len);
+
+/*
+ * With ACS redirect on, the map of the attachment: the DMA API refuses the
+ * P2P pages, and the importer gets system memory (dma-map-refused).
+ */
+static int map_refused_map(struct bo *b, int ti, const char *edu)
+{
+	int pinned = pins_on_map();
+	struct drm_p2pgem_device_info di;
+	struct drm_p2pgem_gem_info info;
+	uint8_t out[2048], in[2048];
+	static struct mapping m;
+	char line[256], want[192];
+
+	CHECK_RET(ti_map(ti, &m, b), 0);
+	CHECK(m.kind == K_SYSTEM, "mapped as %s after the DMA API refused",
+	      kind_names[m.kind]);
+	CHECK(!attachment_line(b->fd, edu, line, sizeof(line)),
+	      "no attachment of %s", edu);
+	printf("# %s\n", line);
+	/* Without move_notify the core pinned it (in VRAM, by the rule) first. */
+	snprintf(want, sizeof(want),
+		 "%s dynamic peer2peer dma-map-refused system %d 1 %s %s", edu,
+		 pinned, pinned ? "system" : "-",
+		 pinned ? "mapped-without-move-notify" : "-");
+	CHECK(!strncmp(line, want, strlen(want)), "want '%s', got '%s'", want,
+	      line);
+	CHECK_RET(p2p_info(b->fd, b->handle, &info), 0);
+	CHECK(info.placement == P2PGEM_PLACEMENT_SYSTEM &&
+	      info.pin_count == (uint32_t)pinned,
+	      "placement %u, pin_count %u", info.placement, info.pin_count);
+	CHECK_RET(p2p_dev_info(b->fd, &di), 0);
+	CHECK(!di.pinned_vram, "pinned_vram %llu: the quota was not given back",
+	      (unsigned long long)di.pinned_vram);
+	/* The device reaches it there. */
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 11 + 3);
+	CHECK_RET(ti_dma(ti, 4096, out, sizeof(out), P2PBUF_TI_DMA_TO_BUFFER), 0);
+	CHECK_RET(bo_idle(b), 0);
+	CHECK(!memcmp((uint8_t *)b->cpu + 4096, out, sizeof(out)),
+	      "the CPU reads other bytes");
+	CHECK_RET(ti_dma(ti, 4096, in, sizeof(in), P2PBUF_TI_DMA_FROM_BUFFER), 0);
+	CHECK(!memcmp(in, out, sizeof(in)), "the device reads other bytes");
+	return 0;
+}
+
+/*
+ * The decision is taken at attach; the DMA API decides at map. Turn ACS
+ * redirect on at the edu device's switch port after the attach, and have
+ * the kernel look at the pair again (the P2P query's distance, which it
+ * caches for the map): the map of the P2P pages fails with -EREMOTEIO.
+ * p2pgem must fall back to system memory, also where the dma-buf core
+ * pinned the buffer in VRAM right before the map (no move_notify). Needs a
+ * switch port with ACS and a host bridge that does not forward P2P.
+ */
+static int map_refused(void)
+{
+	uint16_t ctrl, redirect;
+	char edu[EDU_NAME_LEN], port[64];
+	unsigned int acs;
+	uint32_t reason;
+	struct bo b;
+	int ti, ret;
+
+	SKIP_UNLESS(topo_p2p_kind() == K_BUS, "needs a switch (P2P by bus address)");
+	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
+	CHECK(!upstream_bridge(edu, port, sizeof(port)), "upstream bridge of %s",
+	      edu);
+	acs = pci_ext_cap(port, PCI_EXT_CAP_ACS);
+	SKIP_UNLESS(acs, "%s has no ACS capability", port);
+	CHECK_RET(pci_config(port, 0, acs + PCI_ACS_CTRL_OFF, &ctrl,
+			     sizeof(ctrl)), 0);
+	ret = bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	fill_pattern(b.cpu, b.size, 61);
+	ti = ti_open();
+	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
+	CHECK_RET(p2p_query(&b, edu, &reason), 0);
+	CHECK(reason == P2PGEM_P2P_OK, "before: answer %u", reason);
+
+	redirect = ctrl | PCI_ACS_RR_CR;
+	CHECK_RET(pci_config(port, 1, acs + PCI_ACS_CTRL_OFF, &redirect,
+			     sizeof(redirect)), 0);
+	ret = p2p_query(&b, edu, &reason);
+	if (!ret && reason == P2PGEM_P2P_ACS_REDIRECT) {
+		ret = map_refused_map(&b, ti, edu);
+	} else if (!ret) {
+		snprintf(t_reason, sizeof(t_reason),
+			 "with ACS redirect at %s the answer is %u: the host bridge forwards P2P",
+			 port, reason);
+		ret = SKIP;
+	}
+	/* Back as it was, and the kernel's cached verdict with it (asked
+	 * unpinned: a pin in system memory would be the answer). */
+	ioctl(ti, P2PBUF_TI_IOCTL_DETACH);
+	if (pci_config(port, 1, acs + PCI_ACS_CTRL_OFF, &ctrl, sizeof(ctrl)) ||
+	    p2p_query(&b, edu, &reason) || reason != P2PGEM_P2P_OK) {
+		snprintf(t_reason, sizeof(t_reason),
+			 "ACS control of %s not restored (answer %u)", port,
+			 reason);
+		return -1;
+	}
+	if (ret)
+		return ret;
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
 /* ---- sync_file: the device's DMA fence, seen from userspace ---- */
 
 static int sync_file(void)
@@ -593,7 +914,13 @@ static int sync_file_import(void)
 	CHECK_RET(bo_idle(&b), 0);
 	ti = ti_open();
 	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
-	CHECK_RET(ti_map(ti, &m, &b), 0);
+	/*
+	 * Mapped, the buffer would be pinned on a kernel without move_notify
+	 * and the eviction refused: there the read below maps it first, and
+	 * its pin, which brings the buffer back to VRAM, waits for the move.
+	 */
+	if (!pins_on_map())
+		CHECK_RET(ti_map(ti, &m, &b), 0);
 
 	CHECK(!ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &fence),
 	      "SW_SYNC_IOC_CREATE_FENCE: %s", strerror(errno));
@@ -717,20 +1044,24 @@ static int vmap(void)
 
 static int debugfs_attachments(void)
 {
-	char edu[EDU_NAME_LEN], path[128], buf[8192], want[128];
-	const char *reason = topo_p2p_kind() == K_SYSTEM ?
-		"host-bridge-not-whitelisted" : "p2p";
-	struct bo b;
-	int ti, fd, ret;
+	char edu[EDU_NAME_LEN], path[128], buf[8192], want[192];
+	int p2p = topo_p2p_kind() != K_SYSTEM, pinned = pins_on_map();
+	const char *reason = p2p ? "p2p" : topo_no_p2p_reason();
+	static struct mapping m;
+	struct bo b, s;
+	int ti, ti2, fd, ret;
 	ssize_t n;
 
 	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
 		return ret;
+	CHECK_RET(bo_new(&s, 64 * KiB, P2PGEM_PLACEMENT_SYSTEM, 0), 0);
 	ti = ti_open();
 	CHECK_RET(ti_attach(ti, b.dmabuf, P2PBUF_TI_DYNAMIC_P2P, 0, edu), 0);
-	static struct mapping m;
 	CHECK_RET(ti_map(ti, &m, &b), 0);
+	/* A static importer of another buffer object, pinned by the core. */
+	ti2 = ti_open();
+	CHECK_RET(ti_attach(ti2, s.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
 	{
 		struct stat st;
 
@@ -745,10 +1076,25 @@ static int debugfs_attachments(void)
 	close(fd);
 	CHECK(n > 0, "read %s", path);
 	buf[n] = '\0';
-	snprintf(want, sizeof(want), " %s dynamic peer2peer %s %s ", edu,
-		 reason, topo_p2p_kind() == K_SYSTEM ? "system" : "p2p");
-	CHECK(strstr(buf, want), "no '%s' in:\n%.300s", want, buf);
+	CHECK(!strncmp(buf, "bo importer kind peer2peer decision mapped pins mappings pinned-in pin-cause\n",
+		       strlen("bo importer kind peer2peer decision mapped pins mappings pinned-in pin-cause\n")),
+	      "header: %.100s", buf);
+	/*
+	 * The mapping, its pins, where they hold the buffer and why: without
+	 * move_notify the mapping itself pins it.
+	 */
+	snprintf(want, sizeof(want), " %s dynamic peer2peer %s %s %d 1 %s %s\n",
+		 edu, reason, p2p ? "p2p" : "system", pinned,
+		 !pinned ? "-" : p2p ? "vram" : "system",
+		 pinned ? "mapped-without-move-notify" : "-");
+	CHECK(strstr(buf, want), "no '%s' in:\n%.250s", want, buf);
+	snprintf(want, sizeof(want),
+		 " %s static no-peer2peer importer-no-peer2peer system 1 1 system static-importer\n",
+		 edu);
+	CHECK(strstr(buf, want), "no '%s' in:\n%.250s", want, buf);
+	close(ti2);
 	close(ti);
+	bo_free(&s);
 	bo_free(&b);
 	return 0;
 }
@@ -773,8 +1119,9 @@ static int p2p_query(struct bo *b, const char *pci, uint32_t *reason)
 
 static int query(void)
 {
-	uint32_t want = topo_p2p_kind() == K_SYSTEM ? P2PGEM_P2P_HOST_BRIDGE :
-		P2PGEM_P2P_OK, reason;
+	uint32_t want = topo_p2p_kind() != K_SYSTEM ? P2PGEM_P2P_OK :
+		kconfig_on("PCI_P2PDMA") ? P2PGEM_P2P_HOST_BRIDGE :
+		P2PGEM_P2P_NO_P2PDMA, reason;
 	static struct mapping m;
 	char edu[EDU_NAME_LEN];
 	struct bo b, s;
@@ -899,16 +1246,42 @@ static int attachment_line(int fd, const char *importer, char *line,
 }
 
 /*
+ * Poll device @fd's p2pgem_attachments until @importer's line says
+ * "unmapped" (an import lets go in the copy engine's cleanup work, after
+ * its copy's fence signalled): 0, or -1 after 10 s, with @line the last
+ * line seen.
+ */
+static int wait_unmapped(int fd, const char *importer, char *line,
+			 size_t len)
+{
+	for (int i = 0; i < 200; i++) {
+		if (attachment_line(fd, importer, line, len))
+			return -1;
+		if (strstr(line, " unmapped "))
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+/*
  * Device 0 imports a buffer of device 1 and copies into and out of it:
  * device-to-device through the import's dynamic P2P attachment; an
  * eviction on device 1 drops the mapping, the next copy maps again.
+ * Without move_notify the mapping pins device 1's buffer instead, and only
+ * while copies use it: once a copy is done the import lets go; held behind
+ * a userspace fence, a copy keeps the buffer pinned (debugfs, pinned_vram,
+ * the eviction refused) until it ran.
  */
 static int copy_peer(void)
 {
 	const uint64_t size = 1 * MiB;
+	struct drm_p2pgem_device_info di;
 	uint32_t h0, h0b, h1, imp;
-	char pci0[64], line[256], want[128];
+	char pci0[64], line[256], want[192];
 	int fd0, fd1, dmabuf, p2p = topo_p2p_kind() != K_SYSTEM;
+	const char *decision = p2p ? "p2p" : topo_no_p2p_reason();
+	int pinned = pins_on_map();
 	uint8_t *a, *x, *d;
 
 	fd0 = p2p_open(0);
@@ -942,9 +1315,19 @@ static int copy_peer(void)
 	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)),
 	      "device 1 lists no attachment of %s", pci0);
 	printf("# device 1 attachment: %s\n", line);
-	snprintf(want, sizeof(want), "%s dynamic peer2peer %s %s", pci0,
-		 p2p ? "p2p" : "host-bridge-not-whitelisted",
-		 p2p ? "p2p" : "system");
+	if (pinned) {
+		/* Done: the import let go, and with it the pin. */
+		CHECK(!wait_unmapped(fd1, pci0, line, sizeof(line)),
+		      "still mapped after the copy: %s", line);
+		snprintf(want, sizeof(want), "%s dynamic peer2peer %s unmapped 0 0 - -",
+			 pci0, decision);
+		CHECK_RET(p2p_dev_info(fd1, &di), 0);
+		CHECK(!di.pinned_vram, "device 1 pinned_vram %llu after the copy",
+		      (unsigned long long)di.pinned_vram);
+	} else {
+		snprintf(want, sizeof(want), "%s dynamic peer2peer %s %s", pci0,
+			 decision, p2p ? "p2p" : "system");
+	}
 	CHECK(!strncmp(line, want, strlen(want)), "want '%s', got '%s'", want,
 	      line);
 	CHECK(!memcmp(x, a, size), "device 0 -> device 1: other bytes");
@@ -953,15 +1336,66 @@ static int copy_peer(void)
 	CHECK_RET(p2p_evict(fd1, h1), 0);
 	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)), "attachment");
 	snprintf(want, sizeof(want), "%s dynamic peer2peer %s unmapped", pci0,
-		 p2p ? "p2p" : "host-bridge-not-whitelisted");
-	if (p2p)
+		 decision);
+	if (p2p || pinned)
 		CHECK(!strncmp(line, want, strlen(want)),
 		      "after eviction want '%s', got '%s'", want, line);
 	/* The next copy maps again, after the move. */
 	CHECK_RET(copy_wait(fd0, imp, 0, h0b, 0, size), 0);
 	CHECK(!memcmp(d, a, size), "device 1 -> device 0 after the move: other bytes");
-	CHECK(!attachment_line(fd1, pci0, line, sizeof(line)), "attachment");
-	CHECK(!strstr(line, "unmapped"), "not mapped again: %s", line);
+	if (pinned) {
+		CHECK(!wait_unmapped(fd1, pci0, line, sizeof(line)),
+		      "still mapped after the copy back: %s", line);
+	} else {
+		CHECK(!attachment_line(fd1, pci0, line, sizeof(line)),
+		      "attachment");
+		CHECK(!strstr(line, "unmapped"), "not mapped again: %s", line);
+	}
+
+	/* A copy held back by a userspace fence keeps the buffer pinned. */
+	if (pinned) {
+		struct sw_sync_create_fence_data fence = { .value = 1,
+							   .name = "p2pbuf-test" };
+		struct dma_buf_import_sync_file isf = {
+			.flags = DMA_BUF_SYNC_WRITE };
+		int timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+		uint32_t one = 1;
+
+		SKIP_UNLESS(timeline >= 0, "no sw_sync: the held copy is not checked");
+		CHECK(!ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &fence),
+		      "SW_SYNC_IOC_CREATE_FENCE: %s", strerror(errno));
+		isf.fd = fence.fence;
+		CHECK(!ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &isf),
+		      "IMPORT_SYNC_FILE: %s", strerror(errno));
+		close(fence.fence);
+		fill_pattern(a, size, 42);
+		CHECK_RET(p2p_copy(fd0, h0, 0, imp, 0, size), 0);
+		CHECK(!attachment_line(fd1, pci0, line, sizeof(line)),
+		      "attachment");
+		printf("# device 1 attachment, copy held: %s\n", line);
+		snprintf(want, sizeof(want),
+			 "%s dynamic peer2peer %s %s 1 1 %s mapped-without-move-notify",
+			 pci0, decision, p2p ? "p2p" : "system",
+			 p2p ? "vram" : "system");
+		CHECK(!strncmp(line, want, strlen(want)),
+		      "copy held: want '%s', got '%s'", want, line);
+		CHECK_RET(p2p_dev_info(fd1, &di), 0);
+		CHECK(di.pinned_vram == (p2p ? size : 0),
+		      "copy held: device 1 pinned_vram %llu",
+		      (unsigned long long)di.pinned_vram);
+		CHECK_RET(p2p_evict(fd1, h1), -EBUSY);
+		CHECK(!ioctl(timeline, SW_SYNC_IOC_INC, &one), "SW_SYNC_IOC_INC");
+		CHECK_RET(p2p_wait(fd0, imp, 20000000000ll), 0);
+		CHECK(!wait_unmapped(fd1, pci0, line, sizeof(line)),
+		      "still mapped after the held copy: %s", line);
+		CHECK_RET(p2p_dev_info(fd1, &di), 0);
+		CHECK(!di.pinned_vram, "device 1 pinned_vram %llu at the end",
+		      (unsigned long long)di.pinned_vram);
+		CHECK(check_pattern(x, size, 42) == -1,
+		      "the held copy did not land");
+		CHECK_RET(p2p_evict(fd1, h1), 0);
+		close(timeline);
+	}
 
 	CHECK_RET(p2p_close_bo(fd0, imp), 0);
 	munmap(a, size);
@@ -1181,6 +1615,8 @@ static const struct subtest tests[] = {
 	{ "evict-handle-closed", evict_handle_closed },
 	{ "pin-quota", pin_quota },
 	{ "pin-mixed", pin_mixed },
+	{ "pin-on-map", pin_on_map },
+	{ "map-refused", map_refused },
 	{ "sync-file", sync_file },
 	{ "sync-file-import", sync_file_import },
 	{ "vmap", vmap },

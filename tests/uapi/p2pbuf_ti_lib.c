@@ -31,6 +31,9 @@ enum kind topo_p2p_kind(void)
 {
 	const char *t = getenv("P2PBUF_TOPO");
 
+	/* No P2P pages at all: every importer gets system memory. */
+	if (!kconfig_on("PCI_P2PDMA"))
+		return K_SYSTEM;
 	if (!t)
 		return K_MIXED;
 	if (!strcmp(t, "switch"))
@@ -42,6 +45,12 @@ enum kind topo_p2p_kind(void)
 	if (!strcmp(t, "blocked"))
 		return K_SYSTEM;
 	return K_MIXED;
+}
+
+const char *topo_no_p2p_reason(void)
+{
+	return kconfig_on("PCI_P2PDMA") ? "host-bridge-not-whitelisted" :
+		"kernel-without-pci-p2pdma";
 }
 
 void pci_attr(const char *pci, const char *attr, char *buf, size_t len)

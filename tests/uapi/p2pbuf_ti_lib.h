@@ -38,8 +38,17 @@ struct mapping {
 	enum kind kind;
 };
 
-/* What this topology (P2PBUF_TOPO) gives a reachable importer of VRAM. */
+/*
+ * What this topology (P2PBUF_TOPO) gives a reachable importer of VRAM;
+ * system memory on a kernel without CONFIG_PCI_P2PDMA.
+ */
 enum kind topo_p2p_kind(void);
+/*
+ * The decision p2pgem_attachments shows where topo_p2p_kind() is K_SYSTEM
+ * for a dynamic P2P importer: the host bridge (the blocked topology), or
+ * the kernel (no CONFIG_PCI_P2PDMA).
+ */
+const char *topo_no_p2p_reason(void);
 /* A sysfs attribute of a PCI function, its first line, or "". */
 void pci_attr(const char *pci, const char *attr, char *buf, size_t len);
 /* The index-th PCI function with this vendor and device id; 0 or -1. */

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -367,3 +368,45 @@ long check_zero(const void *p, size_t size)
 			return (long)(i * 8);
 	return -1;
 }
+
+/*
+ * The booted kernel's configuration, as tests/guest/lib/kconfig reads it:
+ * /proc/config.gz, else /boot/config-$(uname -r) (the harness mounts the
+ * booted kernel's there). Without either the program fails: guessing
+ * would make expectations follow the wrong kernel.
+ */
+int kconfig_on(const char *name)
+{
+	char line[512], want[128], path[300];
+	struct utsname uts;
+	int on = 0, gz = !access("/proc/config.gz", R_OK);
+	size_t n;
+	FILE *f;
+
+	n = (size_t)snprintf(want, sizeof(want), "CONFIG_%s=", name);
+	if (gz) {
+		f = popen("zcat /proc/config.gz", "r");
+	} else {
+		uname(&uts);
+		snprintf(path, sizeof(path), "/boot/config-%s", uts.release);
+		f = fopen(path, "re");
+	}
+	if (!f) {
+		fprintf(stderr, "kconfig: no /proc/config.gz and no /boot/config-$(uname -r)\n");
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, n))
+			on = line[n] == 'y' || line[n] == 'm';
+	if (gz)
+		pclose(f);
+	else
+		fclose(f);
+	return on;
+}
+
+int pins_on_map(void)
+{
+	return !kconfig_on("DMABUF_MOVE_NOTIFY");
+}
+

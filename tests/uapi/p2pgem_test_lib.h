@@ -64,6 +64,17 @@ int p2p_evict(int fd, uint32_t handle);
 int p2p_dev_info(int fd, struct drm_p2pgem_device_info *info);
 int p2p_copy(int fd, uint32_t src, uint64_t src_offset, uint32_t dst,
 	     uint64_t dst_offset, uint64_t size);
+/*
+ * 1 when CONFIG_@name of the booted kernel is y or m, else 0 (exits when
+ * the configuration cannot be read, as tests/guest/lib/kconfig does).
+ */
+int kconfig_on(const char *name);
+/*
+ * The kernel pins a dynamic importer's buffer while it is mapped (no
+ * CONFIG_DMABUF_MOVE_NOTIFY): mapped buffers do not move, importers get
+ * no move_notify.
+ */
+int pins_on_map(void);
 /* A udmabuf of @size bytes over a sealed memfd; its fd, with the memfd in
  * *memfd; -errno on failure. */
 int udmabuf_new(uint64_t size, int *memfd);
