@@ -27,6 +27,7 @@ static const char *answer_name(uint32_t reason)
 	case P2PGEM_P2P_OK: return "p2p";
 	case P2PGEM_P2P_ACS_REDIRECT: return "acs-redirect";
 	case P2PGEM_P2P_HOST_BRIDGE: return "host-bridge-not-whitelisted";
+	case P2PGEM_P2P_NO_P2PDMA: return "kernel-without-pci-p2pdma";
 	case P2PGEM_P2P_SYSTEM_PLACEMENT: return "system-placement";
 	case P2PGEM_P2P_PINNED_SYSTEM: return "pinned-in-system";
 	case P2PGEM_P2P_TOO_BIG: return "larger-than-visible-window";
