@@ -7,6 +7,14 @@
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
+# shellcheck source=lib/kconfig
+. "$P2PBUF_REPO/tests/guest/lib/kconfig"
+# The demo shows who reaches whose memory peer to peer, by the probe's
+# matrix and the p2pbuf tool's explain for every peer of a VRAM buffer.
+if ! kconfig_on PCI_P2PDMA; then
+	echo "kernel built without CONFIG_PCI_P2PDMA"
+	exit 77
+fi
 out=$("$P2PBUF_REPO/tests/demo/guest-demo" 2>&1)
 rc=$?
 echo "$out"

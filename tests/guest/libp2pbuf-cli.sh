@@ -79,6 +79,28 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 		bad "info: vgem not listed"
 	good "info: $(jq -c '{udmabuf, probe, drivers: [.devices[].driver]}' <<< "$info")"
 
+	# info says what the two options mean: P2P at all, and whether a
+	# mapping pins (the dma-buf core pins on map without move_notify).
+	p2p=false pins=true
+	! kconfig_on PCI_P2PDMA || p2p=true
+	! kconfig_on DMABUF_MOVE_NOTIFY || pins=false
+	jq -e --argjson p $p2p --argjson m $pins '.peer_to_peer == $p and .pins_on_map == $m' \
+		<<< "$info" > /dev/null ||
+		bad "info: $(jq -c '{peer_to_peer, pins_on_map}' <<< "$info"), want $p2p, $pins"
+	text=$(p2pbuf info)
+	if [ $pins = true ]; then
+		grep -q "^dma-buf pins: this kernel pins a dynamic importer's buffer for as long as it is mapped, because CONFIG_DMABUF_MOVE_NOTIFY is off" <<< "$text" ||
+			bad "info does not say that mappings pin: $text"
+	else
+		grep -q "^dma-buf pins: dynamic importers follow moves" <<< "$text" ||
+			bad "info on pins: $text"
+	fi
+	if [ $p2p = false ]; then
+		grep -q "^peer-to-peer: never: the kernel is built without CONFIG_PCI_P2PDMA" <<< "$text" ||
+			bad "info does not say that there is no P2P: $text"
+	fi
+	good "info: peer_to_peer $p2p, pins_on_map $pins, said in words"
+
 	# alloc --hold, then look at the buffer from other processes. udmabuf
 	# buffers stay at 64 KiB: a longer physically contiguous run makes 6.1's
 	# DMA-API debug WARN in DMA_BUF_IOCTL_SYNC (udmabuf's 64 KiB segment limit).
