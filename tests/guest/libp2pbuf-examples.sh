@@ -6,8 +6,14 @@
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
+# shellcheck source=tests/guest/lib/kconfig
+. "$P2PBUF_REPO/tests/guest/lib/kconfig"
+
 fail=0
-for dev in "" vgem p2pgem; do
+# share-buffer without a device shares a udmabuf.
+devs=(vgem p2pgem)
+! kconfig_on UDMABUF || devs=("" "${devs[@]}")
+for dev in "${devs[@]}"; do
 	# shellcheck disable=SC2086
 	out=$(examples/share-buffer $dev) || { echo "FAIL: share-buffer $dev: exit $?"; fail=1; }
 	echo "$out"
@@ -24,6 +30,12 @@ if [ -r /sys/kernel/debug/p2pbuf_probe/matrix ]; then
 	# No process substitution: the guest has no /dev/fd.
 	read -r p c <<< "$(sed -n 's/^provider=\([^ ]*\) client=\([^ ]*\) .*/\1 \2/p' \
 		/sys/kernel/debug/p2pbuf_probe/matrix | head -n 1)"
+	if [ -z "$p" ]; then
+		# No pair (a kernel without CONFIG_PCI_P2PDMA has no provider):
+		# a VRAM device and the NVMe controller; explain says why not.
+		p=$(find /sys/bus/pci/drivers/p2pgem -maxdepth 1 -name '0000:*' -printf '%f\n' | sort | head -n 1)
+		c=$(find /sys/bus/pci/drivers/nvme -maxdepth 1 -name '0000:*' -printf '%f\n' | head -n 1)
+	fi
 	out=$(examples/explain-peer "$p" "$c") || { echo "FAIL: explain-peer: exit $?"; fail=1; }
 	echo "$out"
 	want=$(p2pbuf explain "$p" "$c" --json | jq -r .text)
