@@ -36,6 +36,7 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/iommu.h>
 #include <linux/memremap.h>
@@ -399,8 +400,32 @@ static void p2pgem_copy_publish(struct drm_gem_object *obj,
 		dma_resv_add_fence(obj->resv, fence, usage);
 }
 
-/* Rounds of mapping and locking a copy tries before -EBUSY. */
-#define P2PGEM_COPY_TRIES	16
+/*
+ * How long a copy keeps trying to map and lock its buffers while other
+ * copies contend for the exporter's memory, before -EBUSY. A count of
+ * tries is no bound under emulation, where one contender's copy holds its
+ * locks for tens of milliseconds.
+ */
+#define P2PGEM_COPY_RETRY_MS	2000
+
+/*
+ * p2pgem_copy_retry_wait - back off before another round of mapping and
+ * locking; false (with *@ret set) when the caller must give up: the time
+ * is up (-EBUSY) or a signal is pending (-ERESTARTSYS).
+ */
+static bool p2pgem_copy_retry_wait(unsigned long deadline, int *ret)
+{
+	if (time_after(jiffies, deadline)) {
+		*ret = -EBUSY;
+		return false;
+	}
+	if (signal_pending(current)) {
+		*ret = -ERESTARTSYS;
+		return false;
+	}
+	usleep_range(500, 1000);
+	return true;
+}
 
 static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
 			     u64 src_size, u64 dst_size, bool same)
@@ -522,7 +547,8 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 	struct dma_resv *resvs[2];
 	struct ww_acquire_ctx ctx;
 	struct dma_fence *fence;
-	int ret, nlocks, idx, tries = 0;
+	unsigned long deadline = jiffies + msecs_to_jiffies(P2PGEM_COPY_RETRY_MS);
+	int ret, nlocks, idx;
 
 	src = drm_gem_object_lookup(file, args->src_handle);
 	dst = drm_gem_object_lookup(file, args->dst_handle);
@@ -561,10 +587,8 @@ retry:
 		ret = p2pgem_import_premap(src);
 	if (!ret && p2pgem_gem_is_import(dst) && dst->resv != src->resv)
 		ret = p2pgem_import_premap(dst);
-	if (ret == -EBUSY && ++tries < P2PGEM_COPY_TRIES) {
-		cond_resched();
+	if (ret == -EBUSY && p2pgem_copy_retry_wait(deadline, &ret))
 		goto retry;
-	}
 	if (!ret)
 		ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
 	if (ret) {
@@ -579,14 +603,15 @@ retry:
 		ret = p2pgem_copy_side(src, &req.src);
 	if (!ret)
 		ret = p2pgem_copy_side(dst, &req.dst);
-	if (ret == -EAGAIN && ++tries < P2PGEM_COPY_TRIES) {
+	if (ret == -EAGAIN) {
 		/* An import was moved since it was mapped. */
 		p2pgem_copy_req_release(&req);
 		p2pgem_unlock_resvs(resvs, nlocks, &ctx);
-		goto retry;
+		if (p2pgem_copy_retry_wait(deadline, &ret))
+			goto retry;
+		p2pgem_copy_queue_unreserve(queue);
+		goto out_exit;
 	}
-	if (ret == -EAGAIN)
-		ret = -EBUSY;
 	if (ret)
 		goto out_unlock_release;
 
