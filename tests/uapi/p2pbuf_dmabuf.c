@@ -481,33 +481,47 @@ static int evict_handle_closed(void)
 
 /* ---- pins and the pin quota ---- */
 
+/*
+ * The two buffers of the pin tests: @a takes most of the pin quota (its
+ * size in *@first), @b more than what is left. Reads the device info into
+ * @di first, with nothing pinned yet.
+ */
+static int quota_bos(struct bo *a, struct bo *b,
+		     struct drm_p2pgem_device_info *di, uint64_t *first)
+{
+	int ret;
+
+	ret = bo_new(a, 4 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	if (ret)
+		return ret;
+	CHECK_RET(p2p_dev_info(a->fd, di), 0);
+	CHECK(di->pin_quota && di->pin_quota <= di->vram_size, "pin_quota %llu",
+	      (unsigned long long)di->pin_quota);
+	CHECK(di->pinned_vram == 0, "pinned_vram %llu before any pin or map",
+	      (unsigned long long)di->pinned_vram);
+	bo_free(a);
+
+	*first = di->pin_quota - di->pin_quota / 4;
+	CHECK(*first <= di->visible_size, "quota larger than the visible window");
+	CHECK_RET(bo_new(a, *first, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	CHECK_RET(bo_new(b, di->pin_quota / 2, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	return 0;
+}
+
 static int pin_quota(void)
 {
 	struct drm_p2pgem_device_info di;
 	struct drm_p2pgem_gem_info info;
 	int p2p = topo_p2p_kind() != K_SYSTEM;
-	uint64_t first, second;
+	uint64_t first;
 	struct bo a, b;
 	char edu[EDU_NAME_LEN];
 	int ti1, ti2, ret;
 
 	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&a, 4 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = quota_bos(&a, &b, &di, &first);
 	if (ret)
 		return ret;
-	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
-	CHECK(di.pin_quota && di.pin_quota <= di.vram_size, "pin_quota %llu",
-	      (unsigned long long)di.pin_quota);
-	CHECK(di.pinned_vram == 0, "pinned_vram %llu before any pin",
-	      (unsigned long long)di.pinned_vram);
-	bo_free(&a);
-
-	/* Most of the quota, then more than what is left. */
-	first = di.pin_quota - di.pin_quota / 4;
-	second = di.pin_quota / 2;
-	CHECK(first <= di.visible_size, "quota larger than the visible window");
-	CHECK_RET(bo_new(&a, first, P2PGEM_PLACEMENT_VRAM, 0), 0);
-	CHECK_RET(bo_new(&b, second, P2PGEM_PLACEMENT_VRAM, 0), 0);
 	ti1 = ti_open();
 	ti2 = ti_open();
 	CHECK_RET(ti_attach(ti1, a.dmabuf, P2PBUF_TI_DYNAMIC_P2P,
@@ -589,24 +603,14 @@ static int pin_on_map(void)
 	struct p2pbuf_ti_status st;
 	static struct mapping m;
 	char edu[EDU_NAME_LEN];
-	uint64_t first, second;
+	uint64_t first;
 	int ti1, ti2, ti3, ret;
 	struct bo a, b;
 
 	SKIP_UNLESS(!edu_name(edu, sizeof(edu)), "no edu device");
-	ret = bo_new(&a, 4 * KiB, P2PGEM_PLACEMENT_VRAM, 0);
+	ret = quota_bos(&a, &b, &di, &first);
 	if (ret)
 		return ret;
-	CHECK_RET(p2p_dev_info(a.fd, &di), 0);
-	CHECK(di.pinned_vram == 0, "pinned_vram %llu before any map",
-	      (unsigned long long)di.pinned_vram);
-	bo_free(&a);
-	/* Most of the quota, then more than what is left. */
-	first = di.pin_quota - di.pin_quota / 4;
-	second = di.pin_quota / 2;
-	CHECK(first <= di.visible_size, "quota larger than the visible window");
-	CHECK_RET(bo_new(&a, first, P2PGEM_PLACEMENT_VRAM, 0), 0);
-	CHECK_RET(bo_new(&b, second, P2PGEM_PLACEMENT_VRAM, 0), 0);
 	ti1 = ti_open();
 	ti2 = ti_open();
 	ti3 = ti_open();
