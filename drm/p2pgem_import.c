@@ -26,11 +26,11 @@
  * source's as a read, published through the importer helpers for imports;
  * the job holds the imports until it is done.
  *
- * Locking: each import is first mapped under its own reservation lock,
- * in an acquire context of its own (its exporter's eviction may wait with
- * that ticket); then both reservation locks are taken in one ww_acquire
- * context, whose acquire phase ends there. An import moved in between is
- * mapped again the same way.
+ * Locking: both reservation locks are taken in one ww_acquire context,
+ * the imports are mapped under them (their exporters' evictions wait with
+ * that ticket), and only then does the acquire phase end. When an
+ * exporter's eviction loses to an older context (-EBUSY), the copy drops
+ * everything and starts again, for up to P2PGEM_COPY_RETRY_MS.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -325,10 +325,10 @@ static int p2pgem_import_side(struct p2pgem_import *import,
 	struct sg_table *sgt;
 
 	/*
-	 * Mapped by p2pgem_import_premap(); a move_notify since then means
-	 * mapping again, which must not happen under the copy's ticket.
+	 * Mapped by p2pgem_copy_map_imports() under the locks still held:
+	 * nothing can have moved it since.
 	 */
-	if (!import->imp.sgt)
+	if (WARN_ON_ONCE(!import->imp.sgt))
 		return -EAGAIN;
 	sgt = p2pbuf_importer_map_locked(&import->imp, true);
 	if (IS_ERR(sgt))
@@ -447,35 +447,10 @@ static int p2pgem_copy_check(const struct drm_p2pgem_gem_copy *args,
 }
 
 /*
- * Map an import for a copy with its reservation lock alone, taken in an
- * acquire context of its own. Its exporter may evict to make room, and
- * TTM then waits for busy buffer objects with the ticket of the lock held;
- * a -EDEADLK there (real, or injected by DEBUG_WW_MUTEX_SLOWPATH) ends the
- * map with -EBUSY and leaves the context contended. So the context is
- * finished right after, and nothing else is ever locked in it.
- */
-static int p2pgem_import_premap(struct drm_gem_object *obj)
-{
-	struct p2pgem_import *import = to_p2pgem_import(obj);
-	struct ww_acquire_ctx ctx;
-	struct sg_table *sgt;
-	int ret;
-
-	ww_acquire_init(&ctx, &reservation_ww_class);
-	ret = dma_resv_lock_interruptible(obj->resv, &ctx);
-	if (!ret) {
-		sgt = p2pbuf_importer_map_locked(&import->imp, true);
-		ret = PTR_ERR_OR_ZERO(sgt);
-		dma_resv_unlock(obj->resv);
-	}
-	ww_acquire_fini(&ctx);
-	return ret;
-}
-
-/*
- * Lock @n reservation objects in one ww_acquire context, interruptibly,
- * and end the acquire phase: nothing is locked in the context after this
- * (imports are mapped before, by p2pgem_import_premap()).
+ * Lock @n reservation objects in one ww_acquire context, interruptibly.
+ * The acquire phase stays open: mapping the imports under these locks
+ * (p2pgem_copy_map_imports()) may make their exporters evict, and TTM
+ * then waits for busy buffer objects with this context as its ticket.
  */
 static int p2pgem_lock_resvs(struct dma_resv **resv, int n,
 			     struct ww_acquire_ctx *ctx)
@@ -509,7 +484,62 @@ retry:
 		ww_acquire_fini(ctx);
 		return ret;
 	}
-	ww_acquire_done(ctx);
+	return 0;
+}
+
+/*
+ * Whether an exporter's eviction lost a wait-die race in @ctx and kept
+ * quiet about it. TTM (6.1) turns the -EDEADLK of its wait for a busy
+ * buffer object into -EBUSY and may still succeed, with system memory as
+ * its busy place, so the map returns 0 with the context owing a back-off.
+ * Only lock debugging records that (and warns at the context's next
+ * lock); without it nothing does, and the next lock is harmless: in
+ * wait-die only an older context waits for a younger one, so no cycle
+ * can form. So this is false there, and the copy goes on.
+ */
+static bool p2pgem_ww_lost(struct ww_acquire_ctx *ctx)
+{
+#ifdef DEBUG_WW_MUTEXES
+	return ctx->contending_lock;
+#else
+	return false;
+#endif
+}
+
+/*
+ * With every reservation lock of the copy held: map the imports among
+ * @src and @dst. Mapped under all the locks, no buffer of this copy can
+ * be moved by another copy before this one is queued (moved between two
+ * separately locked maps, three copies sharing a full window took turns
+ * evicting each other's buffers without end).
+ *
+ * An exporter's eviction waits for busy buffer objects with the copy's
+ * ticket. It turns -EDEADLK (an older context holds one, or an injection
+ * by DEBUG_WW_MUTEX_SLOWPATH) into -EBUSY and keeps the contended lock to
+ * itself, so on -EBUSY the caller cannot back off to that lock: it drops
+ * every lock, finishes the context and starts again. The same when a map
+ * succeeded after such a loss and another map would lock with the context
+ * (p2pgem_ww_lost()).
+ */
+static int p2pgem_copy_map_imports(struct drm_gem_object *src,
+				   struct drm_gem_object *dst,
+				   struct ww_acquire_ctx *ctx)
+{
+	struct drm_gem_object *objs[2] = { src, dst };
+	struct sg_table *sgt;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!p2pgem_gem_is_import(objs[i]) ||
+		    (i && dst->resv == src->resv))
+			continue;
+		if (p2pgem_ww_lost(ctx))
+			return -EBUSY;
+		sgt = p2pbuf_importer_map_locked(&to_p2pgem_import(objs[i])->imp,
+						 true);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt) == -EDEADLK ? -EBUSY : PTR_ERR(sgt);
+	}
 	return 0;
 }
 
@@ -578,23 +608,23 @@ int p2pgem_copy_ioctl(struct p2pgem_device *p2p, struct drm_file *file,
 	resvs[1] = src->resv;
 	nlocks = src->resv == dst->resv ? 1 : 2;
 retry:
-	/*
-	 * Imports are mapped first, each under its own lock; -EBUSY there
-	 * is contention for the exporter's memory, worth another try.
-	 */
-	ret = 0;
-	if (p2pgem_gem_is_import(src))
-		ret = p2pgem_import_premap(src);
-	if (!ret && p2pgem_gem_is_import(dst) && dst->resv != src->resv)
-		ret = p2pgem_import_premap(dst);
-	if (ret == -EBUSY && p2pgem_copy_retry_wait(deadline, &ret))
-		goto retry;
-	if (!ret)
-		ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
+	ret = p2pgem_lock_resvs(resvs, nlocks, &ctx);
 	if (ret) {
 		p2pgem_copy_queue_unreserve(queue);
 		goto out_exit;
 	}
+	/* -EBUSY is contention for an exporter's memory: try again. */
+	ret = p2pgem_copy_map_imports(src, dst, &ctx);
+	if (ret == -EBUSY) {
+		p2pgem_unlock_resvs(resvs, nlocks, &ctx);
+		if (p2pgem_copy_retry_wait(deadline, &ret))
+			goto retry;
+		p2pgem_copy_queue_unreserve(queue);
+		goto out_exit;
+	}
+	ww_acquire_done(&ctx);
+	if (ret)
+		goto out_unlock_release;
 	/* A slot in each for the job's fence; imports reserve their own. */
 	ret = dma_resv_reserve_fences(dst->resv, 2);
 	if (!ret)

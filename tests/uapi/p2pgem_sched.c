@@ -698,7 +698,7 @@ static int unbind(void)
 static int ww_contention(void)
 {
 	uint32_t bo[WW_BOS], import[WW_BOS];
-	int a, b, i, k, status, failed = 0, busy = 0;
+	int a, b, i, k, status, failed = 0;
 	pid_t pids[WW_BOS / 2];
 
 	SKIP_UNLESS(p2p_count() >= 2, "needs two p2pgem devices");
@@ -731,20 +731,6 @@ static int ww_contention(void)
 			for (n = 0; n < 8; n++) {
 				ret = p2p_copy(a, import[2 * k], 0,
 					       import[2 * k + 1], 0, WW_BO_SIZE);
-				/*
-				 * KNOWN ISSUE (open): on the debug kernel
-				 * built from allnoconfig (PREEMPT_NONE,
-				 * HZ=250) copies here can fail with EBUSY
-				 * for over ten seconds of retries in the
-				 * kernel. Reported, not failed, until it is
-				 * understood; any other error fails, and
-				 * the data are checked below.
-				 */
-				if (ret == -EBUSY) {
-					printf("# KNOWN ISSUE: process %d, copy %d: %s\n",
-					       k, n, strerror(-ret));
-					_exit(3);
-				}
 				if (ret) {
 					printf("# process %d, copy %d: %s\n", k,
 					       n, strerror(-ret));
@@ -757,9 +743,7 @@ static int ww_contention(void)
 	}
 	for (k = 0; k < WW_BOS / 2; k++) {
 		waitpid(pids[k], &status, 0);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 3)
-			busy |= 1 << k;
-		else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			failed++;
 	}
 	CHECK(!failed, "%d of %d processes saw a copy fail", failed,
@@ -768,9 +752,6 @@ static int ww_contention(void)
 		uint8_t *cpu;
 		long off;
 
-		/* A process stopped by EBUSY copied only part of its work. */
-		if (busy & (1 << k))
-			continue;
 		cpu = p2p_map(b, bo[2 * k + 1], WW_BO_SIZE);
 		CHECK(cpu, "mmap");
 		off = check_pattern(cpu, WW_BO_SIZE, 100 + 2 * k);
