@@ -116,7 +116,8 @@ kernel_setup() {
 kernel_check() {
 	local k=$1 topo dir rc log reports findings ktopos
 
-	kernel_setup "$k" || return
+	# The first kernel was set up by the main loop already.
+	[ "$k" = "$kernel_ready" ] && [ -n "$KDIR" ] || kernel_setup "$k" || return
 	# The tree holds one kernel's modules at a time; the guest loads them
 	# from here.
 	make -s -C "$KDIR" M="$repo" clean > /dev/null 2>&1
@@ -256,12 +257,41 @@ declare -A kernel_full=(
 	[debian]="switch"
 )
 
+# build_ahead FLAVOUR: once FLAVOUR's kernel is there, build the other
+# test kernels still to come in the background, at the lowest priority,
+# while FLAVOUR's guests run: a TCG guest leaves part of the two cores
+# idle, and a fresh machine builds every kernel. kernel_setup() then finds
+# them built (build-kernel.sh waits for the build's lock and reuses it).
+# Nothing happens when they are cached.
+build_ahead() {
+	local k
+
+	[ -z "$KDIR_GIVEN" ] || return 0
+	for k in $kernels; do
+		case $k in
+		"$1") ;;
+		debug|distro)
+			nice -n 19 tests/kernel/build-kernel.sh "$k" \
+				> "$out/kernel-$k-ahead.log" 2>&1 &
+			;;
+		esac
+	done
+}
+
 KDIR_GIVEN=${KDIR:-}
 sources_checked=
 kernels=${KERNEL:-debug distro debian}
 [ -n "${KERNEL:-}" ] || { [ -z "${HARNESS:-}" ] && [ -z "$KDIR_GIVEN" ]; } || kernels=debug
+kernel_ready=
 for k in $kernels; do
+	# The first kernel is set up here, so the others can build meanwhile.
+	if [ -z "$kernel_ready" ]; then
+		kernel_ready=$k
+		kernel_setup "$k" || continue
+		build_ahead "$k"
+	fi
 	kernel_check "$k"
 done
+wait
 
 summary
