@@ -118,6 +118,34 @@ void p2pbuf_exporter_detach(struct dma_buf_attachment *attach);
 struct p2pbuf_attachment *p2pbuf_attachment(struct dma_buf_attachment *attach);
 bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
 
+/**
+ * struct p2pbuf_exporter_ops - what an exporter offers beyond a mapping
+ * @pages: the pages of the buffer's current placement: @count pages from
+ *	page @first into @pages, for an attachment that is mapped, with the
+ *	reservation lock held. Device memory gives its P2P pages (of a BAR
+ *	registered with pci_p2pdma_add_resource()), system memory its pages.
+ *	Valid while the mapping is: until the importer's move_notify, or
+ *	until the unmap. No references are taken. Return 0, -EINVAL for a
+ *	range past the end or an attachment that is not mapped, or
+ *	-EOPNOTSUPP for memory without struct pages.
+ *
+ * Registered with p2pbuf_exporter_register(); found by importers with
+ * p2pbuf_exporter_ops_of() and called through p2pbuf_importer_pages_locked().
+ * The block layer and software RDMA devices take pages, not DMA addresses,
+ * and a table's page pointers are not the importer's to read (the dma-buf
+ * core mangles them under CONFIG_DMABUF_DEBUG).
+ */
+struct p2pbuf_exporter_ops {
+	int (*pages)(struct dma_buf_attachment *attach, pgoff_t first,
+		     unsigned long count, struct page **pages);
+};
+
+struct dma_buf_ops;
+int p2pbuf_exporter_register(const struct dma_buf_ops *ops,
+			     const struct p2pbuf_exporter_ops *xops);
+void p2pbuf_exporter_unregister(const struct dma_buf_ops *ops);
+const struct p2pbuf_exporter_ops *p2pbuf_exporter_ops_of(struct dma_buf *dmabuf);
+
 /* p2pbuf_importer_attach() flags */
 #define P2PBUF_IMPORT_DYNAMIC	BIT(0)	/* dynamic: move_notify, lazy re-map */
 #define P2PBUF_IMPORT_PEER2PEER	BIT(1)	/* allow_peer2peer; needs DYNAMIC */
@@ -170,6 +198,8 @@ struct sg_table *p2pbuf_importer_begin_access(struct p2pbuf_importer *imp,
 void p2pbuf_importer_end_dma(struct p2pbuf_importer *imp,
 			     struct dma_fence *fence, enum dma_resv_usage usage);
 bool p2pbuf_importer_pins_on_map(struct p2pbuf_importer *imp);
+int p2pbuf_importer_pages_locked(struct p2pbuf_importer *imp, pgoff_t first,
+				 unsigned long count, struct page **pages);
 bool p2pbuf_importer_unmap_idle_locked(struct p2pbuf_importer *imp);
 
 struct p2pbuf_timeline;

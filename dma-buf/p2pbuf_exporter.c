@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include "p2pbuf.h"
 
@@ -95,3 +96,106 @@ bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf)
 	return true;
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_exporter_all_p2p, P2PBUF);
+
+/*
+ * Exporters that give importers their pages (p2pbuf_exporter_register()),
+ * keyed by the dma_buf_ops of their dma-bufs. A handful of entries at most.
+ */
+struct p2pbuf_exporter_entry {
+	struct list_head link;
+	const struct dma_buf_ops *ops;
+	const struct p2pbuf_exporter_ops *xops;
+};
+
+static DEFINE_SPINLOCK(p2pbuf_exporters_lock);
+static LIST_HEAD(p2pbuf_exporters);
+
+/* p2pbuf_exporters_lock held */
+static struct p2pbuf_exporter_entry *
+p2pbuf_exporter_find(const struct dma_buf_ops *ops)
+{
+	struct p2pbuf_exporter_entry *e;
+
+	list_for_each_entry(e, &p2pbuf_exporters, link)
+		if (e->ops == ops)
+			return e;
+	return NULL;
+}
+
+/**
+ * p2pbuf_exporter_register() - offer importers more than a mapping
+ * @ops: the dma_buf_ops of the exporter's dma-bufs
+ * @xops: what the exporter offers for them (&struct p2pbuf_exporter_ops)
+ *
+ * Importers find @xops from a dma-buf whose &dma_buf.ops is @ops
+ * (p2pbuf_exporter_ops_of()). Call from module init, before the first
+ * export; undo with p2pbuf_exporter_unregister() at module exit. Both
+ * structures must live as long as the registration; a dma-buf holds a
+ * reference to its exporter's module (&dma_buf.owner), so an importer
+ * holding the dma-buf may call @xops without further reference.
+ *
+ * Return: 0, -EINVAL for a missing @xops->pages, -EEXIST when @ops is
+ * registered already, or -ENOMEM.
+ */
+int p2pbuf_exporter_register(const struct dma_buf_ops *ops,
+			     const struct p2pbuf_exporter_ops *xops)
+{
+	struct p2pbuf_exporter_entry *e;
+	int ret = 0;
+
+	if (!ops || !xops || !xops->pages)
+		return -EINVAL;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	e->ops = ops;
+	e->xops = xops;
+	spin_lock(&p2pbuf_exporters_lock);
+	if (p2pbuf_exporter_find(ops))
+		ret = -EEXIST;
+	else
+		list_add_tail(&e->link, &p2pbuf_exporters);
+	spin_unlock(&p2pbuf_exporters_lock);
+	if (ret)
+		kfree(e);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_exporter_register, P2PBUF);
+
+/**
+ * p2pbuf_exporter_unregister() - undo p2pbuf_exporter_register()
+ * @ops: the dma_buf_ops given there; nothing happens for others
+ */
+void p2pbuf_exporter_unregister(const struct dma_buf_ops *ops)
+{
+	struct p2pbuf_exporter_entry *e;
+
+	spin_lock(&p2pbuf_exporters_lock);
+	e = p2pbuf_exporter_find(ops);
+	if (e)
+		list_del(&e->link);
+	spin_unlock(&p2pbuf_exporters_lock);
+	kfree(e);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_exporter_unregister, P2PBUF);
+
+/**
+ * p2pbuf_exporter_ops_of() - what a dma-buf's exporter offers importers
+ * @dmabuf: a dma-buf the caller holds a reference to
+ *
+ * Return: the &struct p2pbuf_exporter_ops its exporter registered, valid
+ * while the caller holds @dmabuf; NULL for other exporters.
+ */
+const struct p2pbuf_exporter_ops *p2pbuf_exporter_ops_of(struct dma_buf *dmabuf)
+{
+	const struct p2pbuf_exporter_ops *xops = NULL;
+	struct p2pbuf_exporter_entry *e;
+
+	spin_lock(&p2pbuf_exporters_lock);
+	e = p2pbuf_exporter_find(dmabuf->ops);
+	if (e)
+		xops = e->xops;
+	spin_unlock(&p2pbuf_exporters_lock);
+	return xops;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_exporter_ops_of, P2PBUF);

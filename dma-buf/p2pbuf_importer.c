@@ -251,6 +251,44 @@ struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_map_locked, P2PBUF);
 
 /**
+ * p2pbuf_importer_pages_locked() - the pages behind the current mapping
+ * @imp: an importer set up by p2pbuf_importer_attach()
+ * @first: the first page, counted from the start of the buffer
+ * @count: how many pages
+ * @pages: out: @count page pointers
+ *
+ * For importers whose DMA takes struct pages (the block layer, software
+ * RDMA devices), not the DMA addresses of the mapping. Call with the
+ * reservation lock held, after p2pbuf_importer_map_locked() or
+ * p2pbuf_importer_map_access_locked(): the pages are those of the
+ * placement that mapping names (the exporter's P2P pages of device memory,
+ * or system pages), valid as long as the mapping: a DMA to them must be
+ * published (p2pbuf_importer_publish_locked()) before the lock is dropped,
+ * so that the exporter's next move waits for it. No page references are
+ * taken.
+ *
+ * Return: 0; -EINVAL without a mapping or for a range past the end of the
+ * buffer; -EOPNOTSUPP when the exporter does not offer pages
+ * (p2pbuf_exporter_register()) or its memory has none.
+ */
+int p2pbuf_importer_pages_locked(struct p2pbuf_importer *imp, pgoff_t first,
+				 unsigned long count, struct page **pages)
+{
+	struct dma_buf *dmabuf = imp->attach->dmabuf;
+	const struct p2pbuf_exporter_ops *xops;
+	unsigned long nr = dmabuf->size >> PAGE_SHIFT;
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (!imp->sgt || !count || first >= nr || count > nr - first)
+		return -EINVAL;
+	xops = p2pbuf_exporter_ops_of(dmabuf);
+	if (!xops)
+		return -EOPNOTSUPP;
+	return xops->pages(imp->attach, first, count, pages);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_pages_locked, P2PBUF);
+
+/**
  * p2pbuf_importer_pins_on_map() - does a mapping of this importer pin?
  * @imp: an importer set up by p2pbuf_importer_attach()
  *

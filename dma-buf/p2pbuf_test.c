@@ -7,6 +7,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/dma-buf.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -162,7 +163,41 @@ static void p2pbuf_count_test(struct kunit *test)
 					      ULONG_MAX), -EINVAL);
 }
 
+static int p2pbuf_test_pages(struct dma_buf_attachment *attach,
+			     pgoff_t first, unsigned long count,
+			     struct page **pages)
+{
+	return -EOPNOTSUPP;
+}
+
+/* The exporter registry: found by ops, once, and gone after unregister. */
+static void p2pbuf_exporter_registry_test(struct kunit *test)
+{
+	static const struct p2pbuf_exporter_ops xops = {
+		.pages = p2pbuf_test_pages,
+	};
+	static const struct p2pbuf_exporter_ops no_pages = { };
+	static const struct dma_buf_ops ops_a = { }, ops_b = { };
+	/* Only their ops are read; static: struct dma_buf is large. */
+	static struct dma_buf a = { .ops = &ops_a }, b = { .ops = &ops_b };
+
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_exporter_ops_of(&a), NULL);
+	KUNIT_EXPECT_EQ(test, p2pbuf_exporter_register(&ops_a, &no_pages),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, p2pbuf_exporter_register(&ops_a, NULL), -EINVAL);
+	KUNIT_ASSERT_EQ(test, p2pbuf_exporter_register(&ops_a, &xops), 0);
+	KUNIT_EXPECT_EQ(test, p2pbuf_exporter_register(&ops_a, &xops),
+			-EEXIST);
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_exporter_ops_of(&a), &xops);
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_exporter_ops_of(&b), NULL);
+	p2pbuf_exporter_unregister(&ops_b);
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_exporter_ops_of(&a), &xops);
+	p2pbuf_exporter_unregister(&ops_a);
+	KUNIT_EXPECT_PTR_EQ(test, p2pbuf_exporter_ops_of(&a), NULL);
+}
+
 static struct kunit_case p2pbuf_test_cases[] = {
+	KUNIT_CASE(p2pbuf_exporter_registry_test),
 	KUNIT_CASE_PARAM(p2pbuf_decide_test, p2pbuf_decision_gen_params),
 	KUNIT_CASE(p2pbuf_reason_name_test),
 	KUNIT_CASE(p2pbuf_seg_len_test),

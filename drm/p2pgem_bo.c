@@ -395,36 +395,79 @@ static void p2pgem_gem_free(struct drm_gem_object *obj)
 	ttm_bo_put(drm_gem_ttm_of_gem(obj));
 }
 
-/* Pinned in VRAM: map its pages of the BAR, write-combined. */
-static int p2pgem_bo_vmap_vram(struct p2pgem_bo *bo, struct iosys_map *map)
+/**
+ * p2pgem_bo_pages - the pages of a buffer object where it is now
+ * @bo: the buffer object, reservation lock held
+ * @first: the first page wanted
+ * @count: how many, not zero, within the buffer object
+ * @pages: out: the pages
+ *
+ * In VRAM, the BAR's P2P pages (every page of the BAR is one, see
+ * pci_p2pdma_add_resource() in p2pgem_drv.c); in system memory, its TTM
+ * pages, populated. Valid until the buffer object moves.
+ *
+ * Return: 0; -EOPNOTSUPP for VRAM on a kernel without CONFIG_PCI_P2PDMA
+ * (no struct pages) or a buffer object without backing; -ENOMEM.
+ */
+int p2pgem_bo_pages(struct p2pgem_bo *bo, pgoff_t first, unsigned long count,
+		    struct page **pages)
 {
 	struct p2pgem_device *p2p = to_p2pgem_device(bo->tbo.bdev);
-	unsigned long num_pages = bo->tbo.resource->num_pages, i = 0;
+	struct ttm_resource *res = bo->tbo.resource;
 	struct p2pbuf_range *ranges;
-	struct page **pages;
+	unsigned long i = 0;
+	pgoff_t skip = first;
 	unsigned int n, r;
-	void *vaddr = NULL;
+	u64 off;
 
-	ranges = p2pgem_vram_res_extents(&p2p->vram_mgr, bo->tbo.resource, &n);
-	pages = kvmalloc_array(num_pages, sizeof(*pages), GFP_KERNEL);
-	if (!ranges || !pages)
-		goto out_free;
-	/* Every page of the BAR is a P2P page (pci_p2pdma_add_resource()). */
-	for (r = 0; r < n; r++) {
-		u64 off;
+	dma_resv_assert_held(bo->tbo.base.resv);
+	if (!res)
+		return -EOPNOTSUPP;
+	if (res->mem_type != TTM_PL_VRAM) {
+		if (!bo->tbo.ttm || !ttm_tt_is_populated(bo->tbo.ttm))
+			return -EOPNOTSUPP;
+		memcpy(pages, bo->tbo.ttm->pages + first,
+		       count * sizeof(*pages));
+		return 0;
+	}
+	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
+		return -EOPNOTSUPP;
+	ranges = p2pgem_vram_res_extents(&p2p->vram_mgr, res, &n);
+	if (!ranges)
+		return -ENOMEM;
+	for (r = 0; r < n && i < count; r++) {
+		off = 0;
+		if (skip) {
+			u64 pages_here = ranges[r].size >> PAGE_SHIFT;
 
-		for (off = 0; off < ranges[r].size && i < num_pages;
-		     off += PAGE_SIZE)
+			if (skip >= pages_here) {
+				skip -= pages_here;
+				continue;
+			}
+			off = (u64)skip << PAGE_SHIFT;
+			skip = 0;
+		}
+		for (; off < ranges[r].size && i < count; off += PAGE_SIZE)
 			pages[i++] = pfn_to_page(PHYS_PFN(p2p->vram_base +
 							  ranges[r].offset +
 							  off));
 	}
-	if (i == num_pages)
+	kvfree(ranges);
+	return i == count ? 0 : -EINVAL;
+}
+
+/* Pinned in VRAM: map its pages of the BAR, write-combined. */
+static int p2pgem_bo_vmap_vram(struct p2pgem_bo *bo, struct iosys_map *map)
+{
+	unsigned long num_pages = bo->tbo.resource->num_pages;
+	struct page **pages;
+	void *vaddr = NULL;
+
+	pages = kvmalloc_array(num_pages, sizeof(*pages), GFP_KERNEL);
+	if (pages && !p2pgem_bo_pages(bo, 0, num_pages, pages))
 		vaddr = vmap(pages, num_pages, VM_MAP,
 			     pgprot_writecombine(PAGE_KERNEL));
-out_free:
 	kvfree(pages);
-	kvfree(ranges);
 	if (!vaddr)
 		return -ENOMEM;
 	iosys_map_set_vaddr_iomem(map, (void __force __iomem *)vaddr);

@@ -19,6 +19,8 @@ int p2pgem_bo_info(struct p2pgem_bo *bo, struct drm_p2pgem_gem_info *info);
 int p2pgem_bo_evict(struct p2pgem_bo *bo);
 int p2pgem_bo_to_system(struct p2pgem_bo *bo, bool interruptible);
 int p2pgem_bo_place_visible(struct p2pgem_bo *bo, bool interruptible);
+int p2pgem_bo_pages(struct p2pgem_bo *bo, pgoff_t first, unsigned long count,
+		    struct page **pages);
 u32 p2pgem_bo_uapi_placement(u32 mem_type);
 void p2pgem_revoke(struct p2pgem_device *p2p);
 

@@ -536,6 +536,39 @@ static void p2pgem_dmabuf_release(struct dma_buf *dmabuf)
 	drm_gem_dmabuf_release(dmabuf);
 }
 
+/*
+ * The pages behind an attachment's mapping, for importers that need
+ * struct pages (p2pbuf_importer_pages_locked()). The mapping names where
+ * the buffer object is: a move since would have unmapped it first (its
+ * move_notify), or could not happen (pinned by the map).
+ */
+static int p2pgem_dmabuf_pages(struct dma_buf_attachment *attach,
+			       pgoff_t first, unsigned long count,
+			       struct page **pages)
+{
+	struct p2pgem_bo *bo = p2pgem_dmabuf_bo(attach->dmabuf);
+	struct p2pbuf_attachment *pa = p2pbuf_attachment(attach);
+	int idx, ret;
+
+	dma_resv_assert_held(bo->tbo.base.resv);
+	if (!pa->mapped || !count || first >= bo->tbo.base.size >> PAGE_SHIFT ||
+	    count > (bo->tbo.base.size >> PAGE_SHIFT) - first)
+		return -EINVAL;
+	/* Unplugged: the BAR's pages are gone, and moves notify nobody. */
+	if (!drm_dev_enter(&p2pgem_bo_device(bo)->drm, &idx))
+		return -ENODEV;
+	if (WARN_ON_ONCE(pa->p2p_mapped != p2pgem_bo_in_vram(bo)))
+		ret = -EINVAL;
+	else
+		ret = p2pgem_bo_pages(bo, first, count, pages);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct p2pbuf_exporter_ops p2pgem_dmabuf_xops = {
+	.pages = p2pgem_dmabuf_pages,
+};
+
 static const struct dma_buf_ops p2pgem_dmabuf_ops = {
 	.attach = p2pgem_dmabuf_attach,
 	.detach = p2pgem_dmabuf_detach,
@@ -707,4 +740,25 @@ int p2pgem_bo_p2p_query(struct p2pgem_bo *bo, struct pci_dev *client,
 		*reason = P2PGEM_P2P_OK;
 	dma_resv_unlock(bo->tbo.base.resv);
 	return 0;
+}
+
+/**
+ * p2pgem_dma_buf_register - offer importers the pages of exported buffers
+ *
+ * Registers p2pgem's dma-bufs with p2pbuf.ko (p2pbuf_exporter_register()).
+ * Called at module init, before any device exists.
+ *
+ * Return: 0 or a negative errno.
+ */
+int p2pgem_dma_buf_register(void)
+{
+	return p2pbuf_exporter_register(&p2pgem_dmabuf_ops, &p2pgem_dmabuf_xops);
+}
+
+/**
+ * p2pgem_dma_buf_unregister - undo p2pgem_dma_buf_register() at module exit
+ */
+void p2pgem_dma_buf_unregister(void)
+{
+	p2pbuf_exporter_unregister(&p2pgem_dmabuf_ops);
 }

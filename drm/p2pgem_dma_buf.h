@@ -24,6 +24,8 @@ struct p2pgem_bo *p2pgem_dma_buf_bo(struct dma_buf *dmabuf);
 struct p2pgem_bo *p2pgem_dma_buf_fd_bo(struct drm_device *drm, int fd);
 void p2pgem_bo_dmabuf_unpin(struct p2pgem_bo *bo);
 void p2pgem_dma_buf_moved(struct dma_buf *dmabuf);
+int p2pgem_dma_buf_register(void);
+void p2pgem_dma_buf_unregister(void);
 int p2pgem_bo_p2p_query(struct p2pgem_bo *bo, struct pci_dev *client,
 			u32 *reason, s32 *distance);
 

@@ -300,7 +300,27 @@ static struct pci_driver p2pgem_pci_driver = {
 	.probe = p2pgem_pci_probe,
 	.remove = p2pgem_pci_remove,
 };
-module_pci_driver(p2pgem_pci_driver);
+
+static int __init p2pgem_init(void)
+{
+	int ret;
+
+	ret = p2pgem_dma_buf_register();
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&p2pgem_pci_driver);
+	if (ret)
+		p2pgem_dma_buf_unregister();
+	return ret;
+}
+module_init(p2pgem_init);
+
+static void __exit p2pgem_exit(void)
+{
+	pci_unregister_driver(&p2pgem_pci_driver);
+	p2pgem_dma_buf_unregister();
+}
+module_exit(p2pgem_exit);
 
 MODULE_DESCRIPTION("p2pgem: a PCI BAR as a VRAM heap (DRM, TTM)");
 MODULE_AUTHOR("The p2pbuf authors");
