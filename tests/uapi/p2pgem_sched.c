@@ -109,15 +109,6 @@ static int write_param(const char *name, int value)
 	return write_file(path, buf);
 }
 
-static int export_bo(int fd, uint32_t handle)
-{
-	int dmabuf = -1;
-
-	if (drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		return -errno;
-	return dmabuf;
-}
-
 /* Every fence of a dma-buf, as a sync_file: what a writer would wait for. */
 static int export_fences(int dmabuf)
 {
@@ -135,27 +126,6 @@ static int import_writer(int dmabuf, int sync_file)
 						.fd = sync_file };
 
 	return ioctl(dmabuf, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &imp) ? -errno : 0;
-}
-
-/* A new fence on a sw_sync timeline: a sync_file, or -errno. */
-static int sw_fence(int timeline, uint32_t value)
-{
-	struct sw_sync_create_fence_data f = { .value = value,
-					       .name = "p2pgem-sched" };
-
-	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &f))
-		return -errno;
-	return f.fence;
-}
-
-/* 1 signalled, 0 active, -errno signalled with an error. */
-static int fence_status(int sync_file)
-{
-	struct sync_file_info info = { 0 };
-
-	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
-		return -1000 - errno;
-	return info.status;
 }
 
 /* The first fence's driver and timeline names. */

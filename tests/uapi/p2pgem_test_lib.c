@@ -17,11 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 
 #include <xf86drm.h>
 
 #include "p2pgem_test_lib.h"
+#include "../lib/sw_sync.h"
 
 char t_reason[512];
 
@@ -410,3 +412,33 @@ int pins_on_map(void)
 	return !kconfig_on("DMABUF_MOVE_NOTIFY");
 }
 
+/* A dma-buf of a buffer object, read-write: its fd, or -errno. */
+int export_bo(int fd, uint32_t handle)
+{
+	int dmabuf = -1;
+
+	if (drmPrimeHandleToFD(fd, handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf))
+		return -errno;
+	return dmabuf;
+}
+
+/* A new fence on a sw_sync timeline: a sync_file, or -errno. */
+int sw_fence(int timeline, uint32_t value)
+{
+	struct sw_sync_create_fence_data f = { .value = value,
+					       .name = "p2pbuf-test" };
+
+	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &f))
+		return -errno;
+	return f.fence;
+}
+
+/* 1 signalled, 0 active, -errno signalled with an error. */
+int fence_status(int sync_file)
+{
+	struct sync_file_info info = { 0 };
+
+	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
+		return -1000 - errno;
+	return info.status;
+}

@@ -87,5 +87,8 @@ void fill_pattern(void *p, size_t size, uint64_t seed);
 /* Returns the byte offset of the first mismatch, or -1. */
 long check_pattern(const void *p, size_t size, uint64_t seed);
 long check_zero(const void *p, size_t size);
+int export_bo(int fd, uint32_t handle);
+int sw_fence(int timeline, uint32_t value);
+int fence_status(int sync_file);
 
 #endif

@@ -1,0 +1,1059 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_nvme: block I/O between a block device and a dma-buf, by the
+ * device's own DMA into the buffer's memory (uAPI in
+ * include/uapi/linux/p2pbuf_nvme.h, design in
+ * Documentation/nvme-importer.rst).
+ *
+ * A binding attaches the dma-buf as a dynamic importer (p2pbuf.ko's
+ * helpers) for the PCI function behind the block device, allowing
+ * peer2peer when the device's queue has QUEUE_FLAG_PCI_P2PDMA. The
+ * attachment's mapping is never used for DMA: the block layer takes
+ * pages, and the block driver maps them itself. The mapping is what makes
+ * the exporter place the buffer where that function can reach it and tell
+ * us, with move_notify, when it moves; the pages come from the exporter
+ * (p2pbuf_importer_pages_locked()). It is made with DMA_TO_DEVICE, so that
+ * DMA-API debugging, which tracks cachelines that a device may write, does
+ * not take the block driver's own mapping of the same pages for an
+ * overlap.
+ *
+ * An I/O: under the reservation lock, map, take the pages of the range
+ * and publish a fence on the binding's timeline (a write when the device
+ * writes the buffer, a read when it reads it); then, without the lock,
+ * the binding's worker waits for the I/O's in-fence (and, with implicit
+ * sync, the buffer's other users), bounded by dep_timeout_ms, and
+ * submits bios of those pages, REQ_NOMERGE (6.1 would merge P2P and
+ * ordinary pages across requests) and sized to the queue's limits so
+ * that the block layer never splits them. The fences signal in order:
+ * one whose bios are done waits for the ones before it. move_notify waits
+ * for the last fence published, and with it for every I/O.
+ *
+ * Lifetimes: the fences are p2pbuf fences (ops and lock in p2pbuf.ko,
+ * timeline reference counted), so sync_files and reservation objects may
+ * keep them after this module is gone. A binding holds the dma-buf, the
+ * block device's file and the DMA device; each I/O holds its binding.
+ * Closing the file (or UNBIND) cancels the I/Os that have not started
+ * and waits for those that have, so no bio completion runs this module's
+ * code once its files are closed; module exit drains the workqueue.
+ *
+ * Locking: the reservation lock, then &struct p2pbuf_nvme_binding.lock
+ * (a spinlock, also taken from bio completion). &struct
+ * p2pbuf_nvme_file.lock (a mutex) protects the file's bindings.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/sched/mm.h>
+#include <linux/sync_file.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <linux/p2pbuf_nvme.h>
+
+#include "../dma-buf/p2pbuf.h"
+
+MODULE_IMPORT_NS(P2PBUF);
+MODULE_IMPORT_NS(DMA_BUF);
+
+static unsigned int p2pbuf_nvme_dep_timeout_ms = 10000;
+module_param_named(dep_timeout_ms, p2pbuf_nvme_dep_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(dep_timeout_ms,
+		 "How long an I/O waits for its in-fence before it fails with ETIMEDOUT (default 10000)");
+
+static unsigned int p2pbuf_nvme_queue_depth = 64;
+module_param_named(queue_depth, p2pbuf_nvme_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "I/Os a binding may have unfinished before the next one gets EAGAIN (default 64)");
+
+static struct workqueue_struct *p2pbuf_nvme_wq;
+/* The DMA device of bindings to block devices without a PCI function. */
+static struct platform_device *p2pbuf_nvme_pdev;
+
+/**
+ * struct p2pbuf_nvme_binding - a dma-buf bound to a block device
+ * @ref: the file's reference and one per I/O
+ * @imp: the dma-buf attachment
+ * @dmabuf: a reference to the dma-buf
+ * @file: a reference to the block device's or regular file's file (keeps
+ *	it open)
+ * @bdev: the block device, or the one the file's filesystem is on
+ * @is_file: @file is a regular file, read and written through its
+ *	filesystem's direct I/O
+ * @dma_dev: the device the dma-buf is attached for, referenced
+ * @tl: the fence timeline
+ * @lock: protects @pending, @to_submit, @count and @closing
+ * @pending: unsignalled I/Os, in fence order
+ * @to_submit: I/Os the worker has not started yet, in fence order
+ * @count: I/Os on @pending
+ * @closing: UNBIND or close: cancel what has not started
+ * @wq: woken when an I/O signals, a dependency signals, or on @closing
+ * @work: the worker that starts I/Os in order
+ * @buf_writable: the dma-buf fd was open for writing
+ * @p2p: peer2peer was allowed (the queue has QUEUE_FLAG_PCI_P2PDMA)
+ */
+struct p2pbuf_nvme_binding {
+	struct kref ref;
+	struct p2pbuf_importer imp;
+	struct dma_buf *dmabuf;
+	struct file *file;
+	struct block_device *bdev;
+	bool is_file;
+	struct device *dma_dev;
+	struct p2pbuf_timeline *tl;
+	spinlock_t lock; /* see above */
+	struct list_head pending;
+	struct list_head to_submit;
+	unsigned int count;
+	bool closing;
+	wait_queue_head_t wq;
+	struct work_struct work;
+	bool buf_writable;
+	bool p2p;
+};
+
+/**
+ * struct p2pbuf_nvme_req - one I/O
+ * @b: its binding, referenced
+ * @fence: its fence, published
+ * @deps: what it waits for before it starts: the in-fence and the
+ *	implicit-sync fence, either NULL
+ * @deadline: in jiffies, dep_timeout_ms after it was queued: the latest
+ *	it may wait for @deps
+ * @pages: the pages of the buffer range
+ * @first_offset: byte offset of the range in its first page
+ * @dev_offset: byte offset on the device
+ * @length: bytes
+ * @write: buffer to device
+ * @bvecs: for a file, the pages as a bio_vec array
+ * @iocb: for a file, the direct I/O
+ * @bios: bios in flight, plus one while submitting
+ * @error: the first error
+ * @done: finished; signalled once every I/O before it is
+ * @pending_link: on &p2pbuf_nvme_binding.pending
+ * @submit_link: on &p2pbuf_nvme_binding.to_submit
+ * @free_work: frees it, in process context
+ */
+struct p2pbuf_nvme_req {
+	struct p2pbuf_nvme_binding *b;
+	struct dma_fence *fence;
+	struct dma_fence *deps[2];
+	unsigned long deadline;
+	struct page **pages;
+	unsigned int first_offset;
+	u64 dev_offset;
+	u64 length;
+	bool write;
+	struct bio_vec *bvecs;
+	struct kiocb iocb;
+	atomic_t bios;
+	int error;
+	bool done;
+	struct list_head pending_link;
+	struct list_head submit_link;
+	struct work_struct free_work;
+};
+
+/**
+ * struct p2pbuf_nvme_file - an open /dev/p2pbuf_nvme
+ * @lock: protects @bindings
+ * @bindings: handle -> &struct p2pbuf_nvme_binding
+ */
+struct p2pbuf_nvme_file {
+	struct mutex lock; /* see above */
+	struct xarray bindings;
+};
+
+static void p2pbuf_nvme_binding_free(struct kref *ref)
+{
+	struct p2pbuf_nvme_binding *b =
+		container_of(ref, struct p2pbuf_nvme_binding, ref);
+
+	/* The worker may still be looking for more to do. */
+	cancel_work_sync(&b->work);
+	p2pbuf_importer_detach(&b->imp);
+	dma_buf_put(b->dmabuf);
+	fput(b->file);
+	put_device(b->dma_dev);
+	p2pbuf_timeline_put(b->tl);
+	kfree(b);
+}
+
+static void p2pbuf_nvme_binding_put(struct p2pbuf_nvme_binding *b)
+{
+	kref_put(&b->ref, p2pbuf_nvme_binding_free);
+}
+
+/*
+ * Process context, after the fence signalled: with no I/O left, let go of
+ * a mapping that pins the buffer (kernels without move_notify), then free.
+ */
+static void p2pbuf_nvme_io_free_work(struct work_struct *work)
+{
+	struct p2pbuf_nvme_req *io = container_of(work, struct p2pbuf_nvme_req,
+						 free_work);
+	struct p2pbuf_nvme_binding *b = io->b;
+	bool idle;
+
+	spin_lock_irq(&b->lock);
+	idle = !b->count;
+	spin_unlock_irq(&b->lock);
+	if (idle && p2pbuf_importer_pins_on_map(&b->imp)) {
+		dma_resv_lock(b->dmabuf->resv, NULL);
+		p2pbuf_importer_unmap_idle_locked(&b->imp);
+		dma_resv_unlock(b->dmabuf->resv);
+	}
+	/* What a buffered reader cached during the write is stale. */
+	if (io->write && !b->is_file)
+		invalidate_inode_pages2_range(b->file->f_mapping,
+					      io->dev_offset >> PAGE_SHIFT,
+					      (io->dev_offset + io->length - 1) >>
+					      PAGE_SHIFT);
+	dma_fence_put(io->deps[0]);
+	dma_fence_put(io->deps[1]);
+	dma_fence_put(io->fence);
+	kvfree(io->pages);
+	kvfree(io->bvecs);
+	kfree(io);
+	p2pbuf_nvme_binding_put(b);
+}
+
+/*
+ * An I/O is finished (any context): signal every finished I/O at the head
+ * of the binding's queue, in order, and free them later.
+ */
+static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
+{
+	struct p2pbuf_nvme_binding *b = io->b;
+	struct p2pbuf_nvme_req *head;
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	if (error && !io->error)
+		io->error = error;
+	io->done = true;
+	while ((head = list_first_entry_or_null(&b->pending,
+						struct p2pbuf_nvme_req,
+						pending_link)) && head->done) {
+		list_del(&head->pending_link);
+		b->count--;
+		if (head->error)
+			dma_fence_set_error(head->fence, head->error);
+		dma_fence_signal(head->fence);
+		queue_work(p2pbuf_nvme_wq, &head->free_work);
+	}
+	/* Under the lock: once it is dropped, a free work may free @b. */
+	wake_up_all(&b->wq);
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+static void p2pbuf_nvme_bio_end(struct bio *bio)
+{
+	struct p2pbuf_nvme_req *io = bio->bi_private;
+	int error = blk_status_to_errno(bio->bi_status);
+
+	if (error)
+		cmpxchg(&io->error, 0, error);
+	bio_put(bio);
+	if (atomic_dec_and_test(&io->bios))
+		p2pbuf_nvme_io_done(io, 0);
+}
+
+/*
+ * The bytes of the next bio, starting at device sector @sector (of the
+ * whole disk, after the partition's start) and @offset into its first
+ * page, with @left bytes to go: as many as the block layer takes without
+ * splitting (6.1's bio_split_rw() and get_max_io_size()). Within
+ * max_sectors, not across a chunk boundary, ending on a physical block
+ * boundary when it ends early; and one segment per page at most within
+ * max_segments (pages that merge only make fewer). Whole logical blocks.
+ */
+static u64 p2pbuf_nvme_bio_len(struct block_device *bdev, sector_t sector,
+			       unsigned int offset, u64 left)
+{
+	const struct queue_limits *lim = &bdev_get_queue(bdev)->limits;
+	unsigned int pbs = lim->physical_block_size >> SECTOR_SHIFT;
+	unsigned int lbs = lim->logical_block_size;
+	unsigned int segs = min_t(unsigned int, lim->max_segments,
+				  BIO_MAX_VECS);
+	u64 max_sectors = lim->max_sectors, start, end, len;
+
+	if (lim->chunk_sectors)
+		max_sectors = min_t(u64, max_sectors,
+				    lim->chunk_sectors -
+				    (sector & (lim->chunk_sectors - 1)));
+	start = sector & (pbs - 1);
+	end = (start + max_sectors) & ~(u64)(pbs - 1);
+	if (end > start)
+		max_sectors = end - start;
+	len = min_t(u64, left, max_sectors << SECTOR_SHIFT);
+	len = min_t(u64, len, ((u64)segs << PAGE_SHIFT) - offset);
+	if (len < left)
+		len = round_down(len, lbs);
+	return len;
+}
+
+/* Worker: submit the bios of an I/O, from its pages. */
+static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
+{
+	struct p2pbuf_nvme_binding *b = io->b;
+	blk_opf_t opf = (io->write ? REQ_OP_WRITE : REQ_OP_READ) | REQ_NOMERGE;
+	sector_t sector = io->dev_offset >> SECTOR_SHIFT;
+	unsigned int offset = io->first_offset;
+	unsigned long page = 0;
+	struct blk_plug plug;
+	u64 done = 0;
+
+	atomic_set(&io->bios, 1);
+	blk_start_plug(&plug);
+	while (done < io->length) {
+		u64 this = p2pbuf_nvme_bio_len(b->bdev,
+					       b->bdev->bd_start_sect + sector,
+					       offset, io->length - done);
+		unsigned int nr = DIV_ROUND_UP(offset + this, PAGE_SIZE);
+		struct bio *bio;
+		u64 added = 0;
+
+		if (WARN_ON_ONCE(!this))
+			break;
+		/* No reclaim into I/O: the fence is published already. */
+		bio = bio_alloc(b->bdev, nr, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector;
+		bio->bi_end_io = p2pbuf_nvme_bio_end;
+		bio->bi_private = io;
+		while (added < this) {
+			unsigned int len = min_t(u64, PAGE_SIZE - offset,
+						 this - added);
+
+			/* Sized to fit: cannot fail. */
+			if (WARN_ON_ONCE(bio_add_page(bio, io->pages[page],
+						      len, offset) != len)) {
+				bio_put(bio);
+				goto out;
+			}
+			added += len;
+			offset += len;
+			if (offset == PAGE_SIZE) {
+				offset = 0;
+				page++;
+			}
+		}
+		atomic_inc(&io->bios);
+		submit_bio(bio);
+		done += this;
+		sector += this >> SECTOR_SHIFT;
+	}
+out:
+	blk_finish_plug(&plug);
+	if (done < io->length)
+		cmpxchg(&io->error, 0, -EIO);
+	if (atomic_dec_and_test(&io->bios))
+		p2pbuf_nvme_io_done(io, 0);
+}
+
+/* The submitter's and the completion's references to a file I/O. */
+static void p2pbuf_nvme_file_put(struct p2pbuf_nvme_req *io)
+{
+	if (atomic_dec_and_test(&io->bios))
+		p2pbuf_nvme_io_done(io, 0);
+}
+
+static void p2pbuf_nvme_kiocb_done(struct kiocb *iocb, long ret)
+{
+	struct p2pbuf_nvme_req *io = container_of(iocb, struct p2pbuf_nvme_req,
+						  iocb);
+
+	/* A short transfer (the file ended) is an error too. */
+	if (ret < 0 || ret != io->length)
+		cmpxchg(&io->error, 0, ret < 0 ? (int)ret : -EIO);
+	if (io->write)
+		kiocb_end_write(iocb);
+	p2pbuf_nvme_file_put(io);
+}
+
+/*
+ * Worker: a file's I/O, through its filesystem's direct I/O with a bvec
+ * iterator over the pages, as loop and nvmet's file backend drive the VFS.
+ * The filesystem builds and submits the bios (iomap takes a bvec
+ * iterator's pages as they are, without references) and may do part of
+ * the I/O with the CPU (holes read as zeros; ext4 writes some parts
+ * through the page cache). The request is freed once both the completion
+ * and this function are done with the kiocb (the filesystem may still
+ * read it after its last bio completed, as aio and loop allow for).
+ * Writes hold the filesystem's freeze protection until they complete.
+ * No allocation in here may recurse into I/O: the fence is published.
+ */
+static void p2pbuf_nvme_file_submit(struct p2pbuf_nvme_req *io)
+{
+	unsigned int offset = io->first_offset, i = 0, noio;
+	struct file *file = io->b->file;
+	struct iov_iter iter;
+	u64 left = io->length;
+	ssize_t ret;
+
+	while (left) {
+		unsigned int len = min_t(u64, PAGE_SIZE - offset, left);
+
+		io->bvecs[i].bv_page = io->pages[i];
+		io->bvecs[i].bv_offset = offset;
+		io->bvecs[i].bv_len = len;
+		left -= len;
+		offset = 0;
+		i++;
+	}
+	iov_iter_bvec(&iter, io->write ? ITER_SOURCE : ITER_DEST, io->bvecs, i,
+		      io->length);
+	io->iocb.ki_filp = file;
+	io->iocb.ki_pos = io->dev_offset;
+	io->iocb.ki_flags = IOCB_DIRECT |
+			    (file->f_iocb_flags & (IOCB_DSYNC | IOCB_SYNC));
+	io->iocb.ki_complete = p2pbuf_nvme_kiocb_done;
+	atomic_set(&io->bios, 2);
+	noio = memalloc_noio_save();
+	if (io->write) {
+		kiocb_start_write(&io->iocb);
+		ret = call_write_iter(file, &io->iocb, &iter);
+	} else {
+		ret = call_read_iter(file, &io->iocb, &iter);
+	}
+	memalloc_noio_restore(noio);
+	if (ret != -EIOCBQUEUED)
+		p2pbuf_nvme_kiocb_done(&io->iocb, ret);
+	p2pbuf_nvme_file_put(io);
+}
+
+struct p2pbuf_nvme_dep_wait {
+	struct dma_fence_cb cb;
+	struct p2pbuf_nvme_binding *b;
+};
+
+static void p2pbuf_nvme_dep_wake(struct dma_fence *fence,
+				 struct dma_fence_cb *cb)
+{
+	struct p2pbuf_nvme_dep_wait *w =
+		container_of(cb, struct p2pbuf_nvme_dep_wait, cb);
+
+	wake_up_all(&w->b->wq);
+}
+
+/*
+ * Worker: wait for a dependency until @deadline, cut short by closing.
+ * Return 0, the dependency's error, -ETIMEDOUT or -ECANCELED.
+ */
+static int p2pbuf_nvme_wait_dep(struct p2pbuf_nvme_binding *b,
+				struct dma_fence *dep, unsigned long deadline)
+{
+	struct p2pbuf_nvme_dep_wait w = { .b = b };
+	long left;
+	int ret;
+
+	if (!dep)
+		return 0;
+	if (!dma_fence_add_callback(dep, &w.cb, p2pbuf_nvme_dep_wake)) {
+		left = (long)(deadline - jiffies);
+		if (left > 0)
+			wait_event_timeout(b->wq, dma_fence_is_signaled(dep) ||
+					   READ_ONCE(b->closing), left);
+		dma_fence_remove_callback(dep, &w.cb);
+		if (!dma_fence_is_signaled(dep))
+			return READ_ONCE(b->closing) ? -ECANCELED : -ETIMEDOUT;
+	}
+	ret = dma_fence_get_status(dep);
+	return ret < 0 ? ret : 0;
+}
+
+/* Start the binding's I/Os in order, once their dependencies are met. */
+static void p2pbuf_nvme_work(struct work_struct *work)
+{
+	struct p2pbuf_nvme_binding *b =
+		container_of(work, struct p2pbuf_nvme_binding, work);
+	struct p2pbuf_nvme_req *io;
+	int ret;
+
+	for (;;) {
+		spin_lock_irq(&b->lock);
+		io = list_first_entry_or_null(&b->to_submit,
+					      struct p2pbuf_nvme_req,
+					      submit_link);
+		if (io)
+			list_del(&io->submit_link);
+		spin_unlock_irq(&b->lock);
+		if (!io)
+			return;
+		ret = p2pbuf_nvme_wait_dep(b, io->deps[0], io->deadline);
+		if (!ret)
+			ret = p2pbuf_nvme_wait_dep(b, io->deps[1], io->deadline);
+		if (!ret && READ_ONCE(b->closing))
+			ret = -ECANCELED;
+		if (ret)
+			p2pbuf_nvme_io_done(io, ret);
+		else if (b->is_file)
+			p2pbuf_nvme_file_submit(io);
+		else
+			p2pbuf_nvme_io_submit(io);
+	}
+}
+
+/* The PCI function that DMAs for a block device, or NULL. */
+static struct device *p2pbuf_nvme_pci_dev(struct block_device *bdev)
+{
+	struct device *dev = disk_to_dev(bdev->bd_disk);
+
+	for (; dev; dev = dev->parent)
+		if (dev_is_pci(dev))
+			return dev;
+	return NULL;
+}
+
+static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
+			    struct p2pbuf_nvme_bind __user *uarg)
+{
+	struct p2pbuf_nvme_bind arg;
+	struct p2pbuf_nvme_binding *b;
+	struct request_queue *q;
+	struct inode *inode;
+	unsigned int flags;
+	struct file *file;
+	u32 handle;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~P2PBUF_NVME_BIND_IMPLICIT_SYNC || arg.handle ||
+	    arg.p2p || arg.pad || arg.reserved[0] || arg.reserved[1])
+		return -EINVAL;
+
+	file = fget(arg.fd);
+	if (!file)
+		return -EBADF;
+	inode = file_inode(file);
+	if (S_ISREG(inode->i_mode)) {
+		/* Through the filesystem's direct I/O, on a block device. */
+		if (!(file->f_mode & FMODE_CAN_ODIRECT) ||
+		    !inode->i_sb->s_bdev || IS_DAX(inode)) {
+			ret = -EOPNOTSUPP;
+			goto err_fput;
+		}
+	} else if (!S_ISBLK(inode->i_mode)) {
+		ret = -ENOTBLK;
+		goto err_fput;
+	}
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b) {
+		ret = -ENOMEM;
+		goto err_fput;
+	}
+	kref_init(&b->ref);
+	spin_lock_init(&b->lock);
+	INIT_LIST_HEAD(&b->pending);
+	INIT_LIST_HEAD(&b->to_submit);
+	init_waitqueue_head(&b->wq);
+	INIT_WORK(&b->work, p2pbuf_nvme_work);
+	b->file = file;
+	b->is_file = S_ISREG(inode->i_mode);
+	b->bdev = b->is_file ? inode->i_sb->s_bdev :
+			       I_BDEV(file->f_mapping->host);
+
+	b->dmabuf = dma_buf_get(arg.dmabuf_fd);
+	if (IS_ERR(b->dmabuf)) {
+		ret = PTR_ERR(b->dmabuf);
+		goto err_free;
+	}
+	b->buf_writable = b->dmabuf->file->f_mode & FMODE_WRITE;
+	if (!PAGE_ALIGNED(b->dmabuf->size)) {
+		ret = -EINVAL;
+		goto err_dmabuf;
+	}
+
+	q = bdev_get_queue(b->bdev);
+	b->dma_dev = p2pbuf_nvme_pci_dev(b->bdev);
+	b->p2p = b->dma_dev && blk_queue_pci_p2pdma(q);
+	if (!b->dma_dev)
+		b->dma_dev = &p2pbuf_nvme_pdev->dev;
+	get_device(b->dma_dev);
+
+	b->tl = p2pbuf_timeline_create("p2pbuf_nvme",
+				       b->bdev->bd_disk->disk_name, 0);
+	if (!b->tl) {
+		ret = -ENOMEM;
+		goto err_dev;
+	}
+	flags = P2PBUF_IMPORT_DYNAMIC;
+	if (b->p2p)
+		flags |= P2PBUF_IMPORT_PEER2PEER;
+	if (arg.flags & P2PBUF_NVME_BIND_IMPLICIT_SYNC)
+		flags |= P2PBUF_IMPORT_IMPLICIT_SYNC;
+	ret = p2pbuf_importer_attach(&b->imp, b->dmabuf, b->dma_dev, flags,
+				     DMA_TO_DEVICE);
+	if (ret)
+		goto err_tl;
+
+	/*
+	 * The handle is told before anyone else can use it: another thread
+	 * of the file could otherwise unbind it while a failed copy here
+	 * tears the binding down.
+	 */
+	mutex_lock(&pf->lock);
+	ret = xa_alloc(&pf->bindings, &handle, b, xa_limit_31b, GFP_KERNEL);
+	if (!ret) {
+		arg.handle = handle;
+		arg.p2p = b->p2p ? P2PBUF_NVME_QUEUE_P2P :
+				   P2PBUF_NVME_QUEUE_NO_P2P;
+		if (copy_to_user(uarg, &arg, sizeof(arg))) {
+			xa_erase(&pf->bindings, handle);
+			ret = -EFAULT;
+		}
+	}
+	mutex_unlock(&pf->lock);
+	if (ret)
+		goto err_detach;
+	return 0;
+
+err_detach:
+	p2pbuf_importer_detach(&b->imp);
+err_tl:
+	p2pbuf_timeline_put(b->tl);
+err_dev:
+	put_device(b->dma_dev);
+err_dmabuf:
+	dma_buf_put(b->dmabuf);
+err_free:
+	kfree(b);
+err_fput:
+	fput(file);
+	return ret;
+}
+
+static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
+{
+	bool idle;
+
+	spin_lock_irq(&b->lock);
+	idle = list_empty(&b->pending);
+	spin_unlock_irq(&b->lock);
+	return idle;
+}
+
+/* Cancel what has not started, wait for the rest, drop the file's ref. */
+static void p2pbuf_nvme_binding_close(struct p2pbuf_nvme_binding *b)
+{
+	spin_lock_irq(&b->lock);
+	b->closing = true;
+	spin_unlock_irq(&b->lock);
+	wake_up_all(&b->wq);
+	flush_work(&b->work);
+	wait_event(b->wq, p2pbuf_nvme_idle(b));
+	p2pbuf_nvme_binding_put(b);
+}
+
+static int p2pbuf_nvme_unbind(struct p2pbuf_nvme_file *pf,
+			      struct p2pbuf_nvme_unbind __user *uarg)
+{
+	struct p2pbuf_nvme_unbind arg;
+	struct p2pbuf_nvme_binding *b;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.pad)
+		return -EINVAL;
+	mutex_lock(&pf->lock);
+	b = xa_erase(&pf->bindings, arg.handle);
+	mutex_unlock(&pf->lock);
+	if (!b)
+		return -ENOENT;
+	p2pbuf_nvme_binding_close(b);
+	return 0;
+}
+
+/* Validate an I/O against its binding; 0 or the errno. */
+static int p2pbuf_nvme_io_check(struct p2pbuf_nvme_binding *b,
+				const struct p2pbuf_nvme_io *arg)
+{
+	unsigned int lbs = bdev_logical_block_size(b->bdev);
+
+	if (arg->op > P2PBUF_NVME_WRITE ||
+	    arg->flags & ~(P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE) ||
+	    arg->out_fence_fd || arg->path || arg->reserved[0] ||
+	    arg->reserved[1])
+		return -EINVAL;
+	if (arg->flags & P2PBUF_NVME_IO_IN_FENCE ? arg->in_fence_fd < 0 :
+						   arg->in_fence_fd)
+		return -EINVAL;
+	if (!arg->length || !IS_ALIGNED(arg->buf_offset | arg->length |
+					arg->dev_offset, lbs))
+		return -EINVAL;
+	if (arg->buf_offset > b->dmabuf->size ||
+	    arg->length > b->dmabuf->size - arg->buf_offset)
+		return -EINVAL;
+	if (!b->is_file && (arg->dev_offset > bdev_nr_bytes(b->bdev) ||
+			    arg->length > bdev_nr_bytes(b->bdev) -
+					  arg->dev_offset))
+		return -EINVAL;
+	/* A file is read within its size, and written within the limit. */
+	if (b->is_file && arg->op == P2PBUF_NVME_READ &&
+	    (arg->dev_offset > i_size_read(file_inode(b->file)) ||
+	     arg->length > i_size_read(file_inode(b->file)) - arg->dev_offset))
+		return -EINVAL;
+	if (b->is_file && (arg->dev_offset > b->file->f_inode->i_sb->s_maxbytes ||
+			   arg->length > b->file->f_inode->i_sb->s_maxbytes -
+					 arg->dev_offset))
+		return -EFBIG;
+	/* The rights of the fds given at bind. */
+	if (arg->op == P2PBUF_NVME_READ &&
+	    (!(b->file->f_mode & FMODE_READ) || !b->buf_writable))
+		return -EBADF;
+	if (arg->op == P2PBUF_NVME_WRITE &&
+	    !(b->file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	/* As a write(2) to the device would be refused. */
+	if (arg->op == P2PBUF_NVME_WRITE && !b->is_file &&
+	    bdev_read_only(b->bdev))
+		return -EPERM;
+	/* Appends only: not what a write at an offset is. */
+	if (arg->op == P2PBUF_NVME_WRITE &&
+	    (IS_APPEND(b->file->f_mapping->host) ||
+	     (b->is_file && b->file->f_flags & O_APPEND)))
+		return -EPERM;
+	if (arg->op == P2PBUF_NVME_WRITE && IS_SWAPFILE(b->file->f_mapping->host))
+		return -ETXTBSY;
+	/* The caller's permission, as read(2) and write(2) ask for it. */
+	return rw_verify_area(arg->op == P2PBUF_NVME_WRITE ? WRITE : READ,
+			      b->file, &(loff_t){ arg->dev_offset },
+			      arg->length);
+}
+
+/*
+ * Under the reservation lock: map, take the pages, publish the fence and
+ * queue the I/O; its fence, with a reference for the caller, in *@fence.
+ * On error nothing is published.
+ */
+static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
+				struct p2pbuf_nvme_req *io,
+				struct p2pbuf_fence *pfence,
+				const struct p2pbuf_nvme_io *arg, u32 *path,
+				struct dma_fence **fence)
+{
+	enum dma_resv_usage usage = io->write ? DMA_RESV_USAGE_READ :
+						DMA_RESV_USAGE_WRITE;
+	pgoff_t first = arg->buf_offset >> PAGE_SHIFT;
+	unsigned long n = DIV_ROUND_UP((arg->buf_offset & ~PAGE_MASK) +
+				       arg->length, PAGE_SIZE);
+	struct dma_resv *resv = b->dmabuf->resv;
+	struct sg_table *sgt;
+	unsigned int count;
+	int ret;
+
+	ret = dma_resv_lock_interruptible(resv, NULL);
+	if (ret)
+		return ret;
+	/* Queuers take this lock one at a time: the count only drops. */
+	spin_lock_irq(&b->lock);
+	count = b->count;
+	ret = b->closing ? -ENODEV : 0;
+	spin_unlock_irq(&b->lock);
+	if (!ret && count >= p2pbuf_nvme_queue_depth)
+		ret = -EAGAIN;
+	if (ret)
+		goto out_unlock;
+	sgt = p2pbuf_importer_map_access_locked(&b->imp, usage, true,
+						&io->deps[1]);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto out_unlock;
+	}
+	ret = p2pbuf_importer_pages_locked(&b->imp, first, n, io->pages);
+	if (ret)
+		goto out_unlock;
+	*path = is_pci_p2pdma_page(io->pages[0]) ?
+		P2PBUF_NVME_PATH_P2P : P2PBUF_NVME_PATH_DIRECT_SYSTEM;
+
+	/*
+	 * Seqnos in queue order: queuers hold the reservation lock. Published
+	 * and referenced before the worker can see the I/O (and free it).
+	 */
+	io->fence = p2pbuf_fence_init(pfence);
+	*fence = dma_fence_get(io->fence);
+	p2pbuf_importer_publish_locked(&b->imp, io->fence, usage);
+	io->deadline = jiffies + msecs_to_jiffies(p2pbuf_nvme_dep_timeout_ms);
+	kref_get(&b->ref);
+	spin_lock_irq(&b->lock);
+	list_add_tail(&io->pending_link, &b->pending);
+	list_add_tail(&io->submit_link, &b->to_submit);
+	b->count++;
+	spin_unlock_irq(&b->lock);
+	queue_work(p2pbuf_nvme_wq, &b->work);
+out_unlock:
+	/* A failed map may have pinned (no move_notify): let go of it. */
+	if (ret && !count)
+		p2pbuf_importer_unmap_idle_locked(&b->imp);
+	dma_resv_unlock(resv);
+	if (ret) {
+		dma_fence_put(io->deps[1]);
+		io->deps[1] = NULL;
+	}
+	return ret;
+}
+
+/*
+ * As direct I/O does: write back what the device's page cache holds dirty
+ * in the range, and for a write to the device drop the cached pages, so
+ * that neither buffered readers nor later write-back see stale bytes.
+ */
+static int p2pbuf_nvme_sync_cache(struct p2pbuf_nvme_binding *b,
+				  const struct p2pbuf_nvme_io *arg)
+{
+	struct address_space *mapping = b->file->f_mapping;
+	loff_t end = arg->dev_offset + arg->length - 1;
+	int ret;
+
+	/* A filesystem's direct I/O does this itself. */
+	if (b->is_file)
+		return 0;
+	ret = filemap_write_and_wait_range(mapping, arg->dev_offset, end);
+	if (ret || arg->op != P2PBUF_NVME_WRITE)
+		return ret;
+	return invalidate_inode_pages2_range(mapping,
+					     arg->dev_offset >> PAGE_SHIFT,
+					     end >> PAGE_SHIFT);
+}
+
+static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
+			  struct p2pbuf_nvme_io __user *uarg)
+{
+	struct p2pbuf_nvme_binding *b;
+	struct p2pbuf_fence *pfence = NULL;
+	struct sync_file *sync_file = NULL;
+	struct p2pbuf_nvme_io arg;
+	struct p2pbuf_nvme_req *io;
+	struct dma_fence *fence;
+	unsigned long n;
+	int ret, fd = -1;
+	u32 path = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	mutex_lock(&pf->lock);
+	b = xa_load(&pf->bindings, arg.handle);
+	if (b)
+		kref_get(&b->ref);
+	mutex_unlock(&pf->lock);
+	if (!b)
+		return -ENOENT;
+	ret = p2pbuf_nvme_io_check(b, &arg);
+	if (!ret)
+		ret = p2pbuf_nvme_sync_cache(b, &arg);
+	if (ret)
+		goto out_put;
+
+	n = DIV_ROUND_UP((arg.buf_offset & ~PAGE_MASK) + arg.length,
+			 PAGE_SIZE);
+	io = kzalloc(sizeof(*io), GFP_KERNEL);
+	pfence = p2pbuf_fence_alloc(b->tl);
+	if (io) {
+		io->pages = kvmalloc_array(n, sizeof(*io->pages), GFP_KERNEL);
+		if (b->is_file)
+			io->bvecs = kvmalloc_array(n, sizeof(*io->bvecs),
+						   GFP_KERNEL);
+	}
+	if (!io || !pfence || !io->pages || (b->is_file && !io->bvecs)) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	io->b = b;
+	io->write = arg.op == P2PBUF_NVME_WRITE;
+	io->first_offset = arg.buf_offset & ~PAGE_MASK;
+	io->dev_offset = arg.dev_offset;
+	io->length = arg.length;
+	INIT_WORK(&io->free_work, p2pbuf_nvme_io_free_work);
+	if (arg.flags & P2PBUF_NVME_IO_IN_FENCE) {
+		io->deps[0] = sync_file_get_fence(arg.in_fence_fd);
+		if (!io->deps[0]) {
+			ret = -EINVAL;
+			goto out_free;
+		}
+	}
+	if (arg.flags & P2PBUF_NVME_IO_ASYNC) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0) {
+			ret = fd;
+			goto out_free;
+		}
+	}
+
+	ret = p2pbuf_nvme_io_queue(b, io, pfence, &arg, &path, &fence);
+	if (ret)
+		goto out_free;
+	/* Queued: the I/O owns itself and a binding reference now. */
+	pfence = NULL;
+	io = NULL;
+
+	if (fd >= 0) {
+		sync_file = sync_file_create(fence);
+		if (!sync_file) {
+			/* The I/O goes on; its fence is in the buffer. */
+			put_unused_fd(fd);
+			fd = -1;
+			ret = -ENOMEM;
+		}
+	} else {
+		ret = dma_fence_wait(fence, true);
+		if (ret == -ERESTARTSYS)
+			ret = -EINTR; /* not restarted: it was queued */
+		if (!ret)
+			ret = fence->error;
+	}
+	dma_fence_put(fence);
+
+	arg.out_fence_fd = fd;
+	arg.path = path;
+	if (copy_to_user(uarg, &arg, sizeof(arg)) && !ret)
+		ret = -EFAULT;
+	if (sync_file) {
+		if (ret) {
+			put_unused_fd(fd);
+			fput(sync_file->file);
+		} else {
+			fd_install(fd, sync_file->file);
+		}
+	}
+	p2pbuf_nvme_binding_put(b);
+	return ret;
+
+out_free:
+	if (fd >= 0)
+		put_unused_fd(fd);
+	if (io) {
+		dma_fence_put(io->deps[0]);
+		kvfree(io->pages);
+		kvfree(io->bvecs);
+		kfree(io);
+	}
+	p2pbuf_fence_free(pfence);
+out_put:
+	p2pbuf_nvme_binding_put(b);
+	return ret;
+}
+
+static long p2pbuf_nvme_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct p2pbuf_nvme_file *pf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case P2PBUF_NVME_IOC_BIND:
+		return p2pbuf_nvme_bind(pf, uarg);
+	case P2PBUF_NVME_IOC_IO:
+		return p2pbuf_nvme_io(pf, uarg);
+	case P2PBUF_NVME_IOC_UNBIND:
+		return p2pbuf_nvme_unbind(pf, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int p2pbuf_nvme_open(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_nvme_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+
+	if (!pf)
+		return -ENOMEM;
+	mutex_init(&pf->lock);
+	xa_init_flags(&pf->bindings, XA_FLAGS_ALLOC1);
+	file->private_data = pf;
+	return 0;
+}
+
+static int p2pbuf_nvme_release(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_nvme_file *pf = file->private_data;
+	struct p2pbuf_nvme_binding *b;
+	unsigned long handle;
+
+	xa_for_each(&pf->bindings, handle, b) {
+		xa_erase(&pf->bindings, handle);
+		p2pbuf_nvme_binding_close(b);
+	}
+	xa_destroy(&pf->bindings);
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+	return 0;
+}
+
+static const struct file_operations p2pbuf_nvme_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pbuf_nvme_open,
+	.release = p2pbuf_nvme_release,
+	.unlocked_ioctl = p2pbuf_nvme_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice p2pbuf_nvme_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "p2pbuf_nvme",
+	.fops = &p2pbuf_nvme_fops,
+	.mode = 0666,
+};
+
+static int __init p2pbuf_nvme_init(void)
+{
+	int ret;
+
+	p2pbuf_nvme_wq = alloc_workqueue("p2pbuf_nvme", WQ_UNBOUND, 0);
+	if (!p2pbuf_nvme_wq)
+		return -ENOMEM;
+	p2pbuf_nvme_pdev = platform_device_register_simple("p2pbuf_nvme", -1,
+							   NULL, 0);
+	if (IS_ERR(p2pbuf_nvme_pdev)) {
+		ret = PTR_ERR(p2pbuf_nvme_pdev);
+		goto err_wq;
+	}
+	ret = dma_coerce_mask_and_coherent(&p2pbuf_nvme_pdev->dev,
+					   DMA_BIT_MASK(64));
+	if (ret)
+		goto err_pdev;
+	ret = misc_register(&p2pbuf_nvme_misc);
+	if (ret)
+		goto err_pdev;
+	return 0;
+
+err_pdev:
+	platform_device_unregister(p2pbuf_nvme_pdev);
+err_wq:
+	destroy_workqueue(p2pbuf_nvme_wq);
+	return ret;
+}
+module_init(p2pbuf_nvme_init);
+
+static void __exit p2pbuf_nvme_exit(void)
+{
+	misc_deregister(&p2pbuf_nvme_misc);
+	/* No file is open: what is left are the I/Os' free works. */
+	destroy_workqueue(p2pbuf_nvme_wq);
+	/* And bio completions returning from p2pbuf_nvme_io_done(). */
+	synchronize_rcu();
+	platform_device_unregister(p2pbuf_nvme_pdev);
+}
+module_exit(p2pbuf_nvme_exit);
+
+MODULE_DESCRIPTION("p2pbuf: block I/O straight into and out of dma-bufs");
+MODULE_AUTHOR("The p2pbuf authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pbuf_nvme.ko in the guest: block I/O between the emulated NVMe
+ * namespace and p2pgem buffers, by the NVMe device's own DMA.
+ *
+ *   bind-bad        every field of BIND: the errno each bad value gets
+ *   io-bad          every field of IO and UNBIND, and the fds' rights
+ *   roundtrip-vram  buffer -> device -> buffer at several sizes and
+ *                   offsets; the device's bytes read back with O_DIRECT,
+ *                   apart from the module; the path is p2p where the
+ *                   P2P query says the NVMe function reaches VRAM
+ *   roundtrip-system  the same from a system-memory buffer (direct-system)
+ *   fences          an in-fence holds an I/O back; its fence is in the
+ *                   buffer before it starts and signals when the data is
+ *                   there; eight asynchronous I/Os at once
+ *   dep-timeout     an in-fence that never signals fails the I/O with
+ *                   ETIMEDOUT after dep_timeout_ms
+ *   close-cancels   closing the file cancels an I/O that has not started
+ *   evict-race      eight reads in flight while the buffer is evicted
+ *                   again and again: not one byte wrong
+ *   io-error        failed requests (fail_make_request) give EIO, on the
+ *                   ioctl and on the fence
+ *   file-ext4       a file on ext4 on the namespace (made here, last):
+ *                   read into VRAM and written from it by ext4's direct
+ *                   I/O, holes, extension, the file's limits and rights
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/p2pbuf_nvme.h>
+#include <xf86drm.h>
+
+#include "../lib/sw_sync.h"
+#include "p2pgem_test_lib.h"
+
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+#define NVME_DEV "/dev/p2pbuf_nvme"
+#define PARAM_DIR "/sys/module/p2pbuf_nvme/parameters/"
+
+/* The namespace's block device and its PCI function, found once. */
+static char ns_path[64], ns_pci[32];
+
+static int find_namespace(void)
+{
+	char link[PATH_MAX], *base;
+	ssize_t n;
+
+	if (ns_path[0])
+		return 0;
+	if (access("/sys/class/nvme/nvme0", F_OK))
+		return -ENOENT;
+	snprintf(ns_path, sizeof(ns_path), "/dev/nvme0n1");
+	n = readlink("/sys/class/nvme/nvme0/device", link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	base = strrchr(link, '/');
+	snprintf(ns_pci, sizeof(ns_pci), "%.31s", base ? base + 1 : link);
+	return access(ns_path, F_OK) ? -ENOENT : 0;
+}
+
+#define NEED_NVME() do {						\
+	SKIP_UNLESS(!access(NVME_DEV, F_OK), "p2pbuf_nvme.ko is not loaded"); \
+	SKIP_UNLESS(!find_namespace(), "no NVMe namespace");		\
+	SKIP_UNLESS(p2p_count() >= 1, "no p2pgem device");		\
+} while (0)
+
+static int nv_bind(int nv, int dmabuf, int fd, uint32_t flags,
+		   uint32_t *handle, uint32_t *p2p)
+{
+	struct p2pbuf_nvme_bind b = { .dmabuf_fd = dmabuf, .fd = fd,
+				      .flags = flags };
+
+	if (ioctl(nv, P2PBUF_NVME_IOC_BIND, &b))
+		return -errno;
+	if (handle)
+		*handle = b.handle;
+	if (p2p)
+		*p2p = b.p2p;
+	return 0;
+}
+
+static int nv_io(int nv, struct p2pbuf_nvme_io *io)
+{
+	return ioctl(nv, P2PBUF_NVME_IOC_IO, io) ? -errno : 0;
+}
+
+/* A synchronous I/O; the path it took in *path when not NULL. */
+static int nv_rw(int nv, uint32_t handle, uint32_t op, uint64_t buf_offset,
+		 uint64_t length, uint64_t dev_offset, uint32_t *path)
+{
+	struct p2pbuf_nvme_io io = { .handle = handle, .op = op,
+				     .buf_offset = buf_offset,
+				     .length = length,
+				     .dev_offset = dev_offset };
+	int ret = nv_io(nv, &io);
+
+	if (!ret && path)
+		*path = io.path;
+	return ret;
+}
+
+/* An asynchronous I/O: its out-fence, or -errno. */
+static int nv_async(int nv, uint32_t handle, uint32_t op, uint64_t buf_offset,
+		    uint64_t length, uint64_t dev_offset, int in_fence)
+{
+	struct p2pbuf_nvme_io io = { .handle = handle, .op = op,
+				     .buf_offset = buf_offset,
+				     .length = length,
+				     .dev_offset = dev_offset,
+				     .flags = P2PBUF_NVME_IO_ASYNC };
+	int ret;
+
+	if (in_fence >= 0) {
+		io.flags |= P2PBUF_NVME_IO_IN_FENCE;
+		io.in_fence_fd = in_fence;
+	}
+	ret = nv_io(nv, &io);
+	return ret ? ret : io.out_fence_fd;
+}
+
+/* Wait for a sync_file: 0 when signalled in time. */
+static int fence_wait(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 ? 0 : -ETIME;
+}
+
+static int param_set(const char *name, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	return write_file(path, value);
+}
+
+/* A p2pgem buffer object with its dma-buf and a CPU mapping. */
+struct buf {
+	int fd;
+	uint32_t handle;
+	int dmabuf;
+	uint8_t *cpu;
+	uint64_t size;
+};
+
+static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->dmabuf = -1;
+	b->size = size;
+	b->fd = p2p_open(0);
+	if (b->fd < 0)
+		return b->fd;
+	ret = p2p_create(b->fd, size, placement,
+			 placement == P2PGEM_PLACEMENT_SYSTEM ? 0 :
+			 P2PGEM_CREATE_CPU_ACCESS, &b->handle);
+	if (ret)
+		return ret;
+	b->cpu = p2p_map(b->fd, b->handle, size);
+	if (!b->cpu)
+		return -ENOMEM;
+	b->dmabuf = export_bo(b->fd, b->handle);
+	return b->dmabuf < 0 ? b->dmabuf : 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	if (b->cpu)
+		munmap(b->cpu, b->size);
+	if (b->dmabuf >= 0)
+		close(b->dmabuf);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	b->cpu = NULL;
+	b->dmabuf = -1;
+}
+
+/* What the NVMe function should get for a VRAM buffer: the P2P query. */
+static uint32_t expected_path(struct buf *b, uint32_t queue_p2p)
+{
+	struct drm_p2pgem_gem_p2p_query q = { .handle = b->handle };
+	unsigned int dom, bus, dev, fn;
+
+	if (queue_p2p != P2PBUF_NVME_QUEUE_P2P ||
+	    sscanf(ns_pci, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return P2PBUF_NVME_PATH_DIRECT_SYSTEM;
+	q.domain = dom;
+	q.bus = bus;
+	q.devfn = dev << 3 | fn;
+	if (p2p_ioctl(b->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q))
+		return 0;
+	return q.reason == P2PGEM_P2P_OK ? P2PBUF_NVME_PATH_P2P :
+		P2PBUF_NVME_PATH_DIRECT_SYSTEM;
+}
+
+/* Read the device with O_DIRECT, apart from the module. */
+static int device_read(uint64_t offset, void *dst, size_t len)
+{
+	void *bounce;
+	int fd, ret = 0;
+
+	fd = open(ns_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (posix_memalign(&bounce, 4096, len)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (pread(fd, bounce, len, offset) != (ssize_t)len)
+		ret = -EIO;
+	else
+		memcpy(dst, bounce, len);
+	free(bounce);
+	close(fd);
+	return ret;
+}
+
+/* ---- bind-bad ---- */
+
+static int bind_bad(void)
+{
+	struct p2pbuf_nvme_bind b;
+	int nv, blk, null, reg;
+	struct buf buf;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	reg = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0 && null >= 0 && reg >= 0, "open: %s",
+	      strerror(errno));
+
+#define BIND_EXPECT(field, value, err) do {				\
+	memset(&b, 0, sizeof(b));					\
+	b.dmabuf_fd = buf.dmabuf;					\
+	b.fd = blk;							\
+	b.field = value;						\
+	CHECK(ioctl(nv, P2PBUF_NVME_IOC_BIND, &b) && errno == (err),	\
+	      "BIND with " #field " = " #value ": want %s, got %s",	\
+	      strerror(err), strerror(errno));				\
+} while (0)
+	BIND_EXPECT(flags, 2, EINVAL);
+	BIND_EXPECT(flags, 0x80000000u, EINVAL);
+	BIND_EXPECT(handle, 1, EINVAL);
+	BIND_EXPECT(p2p, 1, EINVAL);
+	BIND_EXPECT(pad, 1, EINVAL);
+	BIND_EXPECT(reserved[0], 1, EINVAL);
+	BIND_EXPECT(reserved[1], 1, EINVAL);
+	BIND_EXPECT(fd, -1, EBADF);
+	BIND_EXPECT(fd, 9999, EBADF);
+	BIND_EXPECT(fd, null, ENOTBLK);
+	/* A regular file on a filesystem without a block device (9p). */
+	BIND_EXPECT(fd, reg, EOPNOTSUPP);
+	BIND_EXPECT(dmabuf_fd, -1, EBADF);
+	BIND_EXPECT(dmabuf_fd, null, EINVAL);
+	BIND_EXPECT(dmabuf_fd, blk, EINVAL);
+#undef BIND_EXPECT
+	/* A good one after all that. */
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, NULL, NULL), 0);
+	CHECK(ioctl(nv, _IO(P2PBUF_NVME_IOC_MAGIC, 0x7f)) && errno == ENOTTY,
+	      "unknown ioctl: %s", strerror(errno));
+	close(reg);
+	close(null);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- io-bad ---- */
+
+static int io_bad(void)
+{
+	struct p2pbuf_nvme_unbind u = { 0 };
+	struct p2pbuf_nvme_io io, good;
+	uint32_t h = 0, hro = 0, hbufro = 0, ro;
+	int nv, blk, blkro, bufro;
+	struct buf buf;
+	off_t devsize;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	blkro = open(ns_path, O_RDONLY | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0 && blkro >= 0, "open: %s", strerror(errno));
+	devsize = lseek(blk, 0, SEEK_END);
+	CHECK(devsize > (off_t)(1 * MiB), "device size %lld",
+	      (long long)devsize);
+	/*
+	 * A dma-buf's rights are those of its first export (DRM hands out
+	 * the same file again): a buffer object of its own, exported
+	 * read-only first.
+	 */
+	CHECK_RET(p2p_create(buf.fd, 64 * KiB, P2PGEM_PLACEMENT_VRAM, 0, &ro),
+		  0);
+	CHECK(!drmPrimeHandleToFD(buf.fd, ro, DRM_CLOEXEC, &bufro),
+	      "read-only export: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blkro, 0, &hro, NULL), 0);
+	CHECK_RET(nv_bind(nv, bufro, blk, 0, &hbufro, NULL), 0);
+
+	good = (struct p2pbuf_nvme_io){ .handle = h, .op = P2PBUF_NVME_WRITE,
+					.length = 4096 };
+#define IO_EXPECT(field, value, err) do {				\
+	io = good;							\
+	io.field = value;						\
+	CHECK_RET(nv_io(nv, &io), -(err));				\
+} while (0)
+	IO_EXPECT(handle, 12345, ENOENT);
+	IO_EXPECT(op, 2, EINVAL);
+	IO_EXPECT(flags, 4, EINVAL);
+	IO_EXPECT(flags, 0x80000000u, EINVAL);
+	IO_EXPECT(length, 0, EINVAL);
+	IO_EXPECT(length, 100, EINVAL);
+	IO_EXPECT(buf_offset, 1, EINVAL);
+	IO_EXPECT(dev_offset, 100, EINVAL);
+	IO_EXPECT(buf_offset, 64 * KiB, EINVAL);
+	IO_EXPECT(buf_offset, UINT64_MAX - 511, EINVAL);
+	IO_EXPECT(length, 64 * KiB + 4096, EINVAL);
+	IO_EXPECT(dev_offset, (uint64_t)devsize, EINVAL);
+	IO_EXPECT(dev_offset, UINT64_MAX - 511, EINVAL);
+	IO_EXPECT(in_fence_fd, 3, EINVAL);
+	IO_EXPECT(out_fence_fd, 3, EINVAL);
+	IO_EXPECT(path, 1, EINVAL);
+	IO_EXPECT(reserved[0], 1, EINVAL);
+	IO_EXPECT(reserved[1], 1, EINVAL);
+	io = good;
+	io.flags = P2PBUF_NVME_IO_IN_FENCE;
+	io.in_fence_fd = -1;
+	CHECK_RET(nv_io(nv, &io), -EINVAL);
+	io.in_fence_fd = blk; /* not a sync_file */
+	CHECK_RET(nv_io(nv, &io), -EINVAL);
+#undef IO_EXPECT
+	/* Rights: the block device's fd, and the dma-buf's. */
+	CHECK_RET(nv_rw(nv, hro, P2PBUF_NVME_WRITE, 0, 4096, 0, NULL), -EBADF);
+	CHECK_RET(nv_rw(nv, hro, P2PBUF_NVME_READ, 0, 4096, 0, NULL), 0);
+	CHECK_RET(nv_rw(nv, hbufro, P2PBUF_NVME_READ, 0, 4096, 0, NULL),
+		  -EBADF);
+	CHECK_RET(nv_rw(nv, hbufro, P2PBUF_NVME_WRITE, 0, 4096, 0, NULL), 0);
+
+	u.handle = 12345;
+	CHECK(ioctl(nv, P2PBUF_NVME_IOC_UNBIND, &u) && errno == ENOENT,
+	      "UNBIND of an unknown handle: %s", strerror(errno));
+	u.handle = h;
+	u.pad = 1;
+	CHECK(ioctl(nv, P2PBUF_NVME_IOC_UNBIND, &u) && errno == EINVAL,
+	      "UNBIND with pad: %s", strerror(errno));
+	u.pad = 0;
+	CHECK(!ioctl(nv, P2PBUF_NVME_IOC_UNBIND, &u), "UNBIND: %s",
+	      strerror(errno));
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL), -ENOENT);
+	close(bufro);
+	close(blkro);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- round trips ---- */
+
+struct rt_case {
+	uint64_t buf_offset, length, dev_offset;
+};
+
+static const struct rt_case rt_cases[] = {
+	{ 0, 4 * KiB, 0 },
+	{ 512, 64 * KiB, 3 * 4096 + 512 },
+	{ 4096, 1 * MiB + 512, 1 * MiB },
+	{ 0, 2 * MiB + 4 * KiB, 8 * MiB },	/* several bios */
+};
+
+static int roundtrip(uint32_t placement)
+{
+	uint64_t size = 4 * MiB;
+	uint32_t h = 0, qp2p = 0, path = 0, want;
+	struct buf buf;
+	unsigned int i;
+	uint8_t *back;
+	int nv, blk;
+	long off;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, size, placement), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, &qp2p), 0);
+	back = malloc(4 * MiB);
+	CHECK(back, "malloc");
+
+	for (i = 0; i < sizeof(rt_cases) / sizeof(rt_cases[0]); i++) {
+		const struct rt_case *c = &rt_cases[i];
+
+		fill_pattern(buf.cpu + c->buf_offset, c->length, 1000 + i);
+		want = placement == P2PGEM_PLACEMENT_SYSTEM ?
+			P2PBUF_NVME_PATH_DIRECT_SYSTEM :
+			expected_path(&buf, qp2p);
+		CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, c->buf_offset,
+				c->length, c->dev_offset, &path), 0);
+		CHECK(path == want, "case %u: write path %u, want %u", i, path,
+		      want);
+		/* The device's bytes, read apart from the module. */
+		CHECK_RET(device_read(c->dev_offset, back, c->length), 0);
+		off = check_pattern(back, c->length, 1000 + i);
+		CHECK(off < 0, "case %u: device differs at byte %ld", i, off);
+
+		memset(buf.cpu + c->buf_offset, 0, c->length);
+		want = placement == P2PGEM_PLACEMENT_SYSTEM ?
+			P2PBUF_NVME_PATH_DIRECT_SYSTEM :
+			expected_path(&buf, qp2p);
+		CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, c->buf_offset,
+				c->length, c->dev_offset, &path), 0);
+		CHECK(path == want, "case %u: read path %u, want %u", i, path,
+		      want);
+		off = check_pattern(buf.cpu + c->buf_offset, c->length,
+				    1000 + i);
+		CHECK(off < 0, "case %u: buffer differs at byte %ld", i, off);
+		printf("# case %u: %llu bytes, path %s\n", i,
+		       (unsigned long long)c->length,
+		       path == P2PBUF_NVME_PATH_P2P ? "p2p" : "direct-system");
+	}
+	free(back);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+static int roundtrip_vram(void)
+{
+	return roundtrip(P2PGEM_PLACEMENT_VRAM);
+}
+
+static int roundtrip_system(void)
+{
+	return roundtrip(P2PGEM_PLACEMENT_SYSTEM);
+}
+
+/* ---- fences ---- */
+
+static int fences(void)
+{
+	int nv, blk, tl, in, out, outs[8], i, fences_fd;
+	uint32_t path = 0;
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct buf buf;
+	uint32_t h = 0;
+	long off;
+
+	NEED_NVME();
+	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(tl >= 0, "no sw_sync");
+	CHECK_RET(buf_new(&buf, 2 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+
+	/* Put a pattern on the device, then read it behind an in-fence. */
+	fill_pattern(buf.cpu, 1 * MiB, 77);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 0, &path), 0);
+	memset(buf.cpu, 0, 1 * MiB);
+	in = sw_fence(tl, 1);
+	CHECK(in >= 0, "sw_fence: %s", strerror(-in));
+	out = nv_async(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 0, in);
+	CHECK(out >= 0, "async read: %s", strerror(-out));
+	CHECK(fence_wait(out, 300) == -ETIME,
+	      "the I/O finished before its in-fence signalled");
+	/* Its fence is in the buffer, as a writer, before it starts. */
+	CHECK(!ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp),
+	      "export sync file: %s", strerror(errno));
+	fences_fd = exp.fd;
+	CHECK(fence_status(fences_fd) == 0,
+	      "the buffer's fences are signalled with the read held back");
+	/*
+	 * In VRAM a CPU read maps the buffer where it is. In system memory
+	 * (no P2P here) p2pgem's fault would move it back to VRAM, and that
+	 * move waits for the held-back read: not while it is held back.
+	 */
+	CHECK(path != P2PBUF_NVME_PATH_P2P || check_zero(buf.cpu, 1 * MiB) < 0,
+	      "bytes arrived before the in-fence signalled");
+	CHECK(!ioctl(tl, SW_SYNC_IOC_INC, &(uint32_t){ 1 }), "sw_sync inc");
+	CHECK(!fence_wait(out, 20000), "the I/O did not finish");
+	CHECK(fence_status(out) == 1, "out-fence status %d",
+	      fence_status(out));
+	CHECK(!fence_wait(fences_fd, 1000), "the buffer's fences");
+	off = check_pattern(buf.cpu, 1 * MiB, 77);
+	CHECK(off < 0, "buffer differs at byte %ld", off);
+	close(fences_fd);
+	close(out);
+	close(in);
+
+	/* Eight at once, on disjoint ranges; they signal in order. */
+	fill_pattern(buf.cpu, 2 * MiB, 78);
+	for (i = 0; i < 8; i++) {
+		outs[i] = nv_async(nv, h, P2PBUF_NVME_WRITE, i * 256 * KiB,
+				   256 * KiB, 16 * MiB + i * 256 * KiB, -1);
+		CHECK(outs[i] >= 0, "async write %d: %s", i,
+		      strerror(-outs[i]));
+	}
+	for (i = 7; i >= 0; i--) {
+		CHECK(!fence_wait(outs[i], 20000), "write %d did not finish", i);
+		CHECK(fence_status(outs[i]) == 1, "write %d: status %d", i,
+		      fence_status(outs[i]));
+		/* In order: every earlier one is signalled too. */
+		CHECK(i == 0 || fence_status(outs[i - 1]) == 1,
+		      "write %d signalled before write %d", i, i - 1);
+		close(outs[i]);
+	}
+	memset(buf.cpu, 0, 2 * MiB);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 2 * MiB, 16 * MiB, NULL),
+		  0);
+	off = check_pattern(buf.cpu, 2 * MiB, 78);
+	CHECK(off < 0, "buffer differs at byte %ld", off);
+	close(blk);
+	close(nv);
+	close(tl);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- dep-timeout, close-cancels ---- */
+
+/* A read held back by an in-fence that nobody signals. */
+struct held {
+	struct buf buf;
+	int nv, blk, tl, in, out;
+	uint32_t handle;
+};
+
+static int held_read(struct held *r)
+{
+	int ret;
+
+	r->nv = r->blk = r->in = r->out = -1;
+	r->buf.fd = -1;
+	r->tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (r->tl < 0)
+		return SKIP;
+	ret = buf_new(&r->buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM);
+	if (ret)
+		return ret;
+	r->nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	r->blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	if (r->nv < 0 || r->blk < 0)
+		return -errno;
+	ret = nv_bind(r->nv, r->buf.dmabuf, r->blk, 0, &r->handle, NULL);
+	if (ret)
+		return ret;
+	r->in = sw_fence(r->tl, 1);
+	if (r->in < 0)
+		return r->in;
+	r->out = nv_async(r->nv, r->handle, P2PBUF_NVME_READ, 0, 1 * MiB, 0,
+			  r->in);
+	return r->out < 0 ? r->out : 0;
+}
+
+static void held_free(struct held *r)
+{
+	int *fds[] = { &r->out, &r->in, &r->blk, &r->nv, &r->tl };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+	buf_free(&r->buf);
+}
+
+static int dep_timeout(void)
+{
+	struct held r;
+	int ret, status;
+
+	NEED_NVME();
+	CHECK_RET(param_set("dep_timeout_ms", "500"), 0);
+	ret = held_read(&r);
+	if (!ret && fence_wait(r.out, 20000))
+		ret = -ETIME;
+	status = ret ? 0 : fence_status(r.out);
+	param_set("dep_timeout_ms", "10000");
+	SKIP_UNLESS(ret != SKIP, "no sw_sync");
+	CHECK_RET(ret, 0);
+	CHECK(status == -ETIMEDOUT, "status %d, want %d", status, -ETIMEDOUT);
+	/* The binding goes on. */
+	CHECK_RET(nv_rw(r.nv, r.handle, P2PBUF_NVME_READ, 0, 4096, 0, NULL),
+		  0);
+	held_free(&r);
+	return 0;
+}
+
+static int close_cancels(void)
+{
+	struct held r;
+	int ret, status;
+
+	NEED_NVME();
+	ret = held_read(&r);
+	SKIP_UNLESS(ret != SKIP, "no sw_sync");
+	CHECK_RET(ret, 0);
+	close(r.nv);
+	r.nv = -1;
+	CHECK(!fence_wait(r.out, 2000), "close did not end the I/O");
+	status = fence_status(r.out);
+	CHECK(status == -ECANCELED, "status %d, want %d", status,
+	      -ECANCELED);
+	/* The buffer is free to move again. */
+	CHECK_RET(p2p_evict(r.buf.fd, r.buf.handle), 0);
+	held_free(&r);
+	return 0;
+}
+
+/* ---- evict-race ---- */
+
+struct evictor {
+	int fd;
+	uint32_t handle;
+	volatile int stop;
+	int evictions, errors;
+};
+
+static void *evict_loop(void *arg)
+{
+	struct evictor *e = arg;
+
+	while (!e->stop) {
+		if (p2p_evict(e->fd, e->handle))
+			e->errors++;
+		else
+			e->evictions++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static void evictor_stop(struct evictor *e, pthread_t th)
+{
+	if (e->stop)
+		return;
+	e->stop = 1;
+	pthread_join(th, NULL);
+}
+
+static int evict_race(void)
+{
+	struct evictor e = { 0 };
+	int nv, blk, outs[8], i, n, round, failed;
+	struct buf buf;
+	pthread_t th;
+	uint32_t h = 0;
+	long off;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	fill_pattern(buf.cpu, 4 * MiB, 79);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 4 * MiB, 32 * MiB, NULL),
+		  0);
+
+	e.fd = buf.fd;
+	e.handle = buf.handle;
+	CHECK(!pthread_create(&th, NULL, evict_loop, &e), "pthread_create");
+	for (round = 0; round < 3; round++) {
+		memset(buf.cpu, 0, 4 * MiB);
+		for (n = 0; n < 8; n++) {
+			outs[n] = nv_async(nv, h, P2PBUF_NVME_READ, n * 512 * KiB,
+					   512 * KiB, 32 * MiB + n * 512 * KiB,
+					   -1);
+			if (outs[n] < 0)
+				break;
+		}
+		failed = n < 8 ? n : -1;
+		for (i = 0; i < n; i++) {
+			if ((fence_wait(outs[i], 30000) ||
+			     fence_status(outs[i]) != 1) && failed < 0)
+				failed = i;
+			close(outs[i]);
+		}
+		off = failed < 0 ? check_pattern(buf.cpu, 4 * MiB, 79) : -1;
+		if (failed >= 0 || off >= 0)
+			evictor_stop(&e, th);
+		CHECK(failed < 0, "round %d: read %d failed", round, failed);
+		CHECK(off < 0, "round %d: byte %ld is wrong", round, off);
+	}
+	evictor_stop(&e, th);
+	printf("# %d evictions during the reads, %d refused\n", e.evictions,
+	       e.errors);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- io-error ---- */
+
+static int io_error(void)
+{
+	int nv, blk, out, status, ret;
+	struct buf buf;
+	uint32_t h = 0;
+
+	NEED_NVME();
+	SKIP_UNLESS(!access("/sys/kernel/debug/fail_make_request", F_OK),
+		    "kernel without CONFIG_FAIL_MAKE_REQUEST");
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(write_file("/sys/kernel/debug/fail_make_request/probability",
+			     "100"), 0);
+	CHECK_RET(write_file("/sys/kernel/debug/fail_make_request/times",
+			     "-1"), 0);
+	CHECK_RET(write_file("/sys/kernel/debug/fail_make_request/verbose",
+			     "0"), 0);
+	CHECK_RET(write_file("/sys/block/nvme0n1/make-it-fail", "1"), 0);
+	ret = nv_rw(nv, h, P2PBUF_NVME_READ, 0, 64 * KiB, 0, NULL);
+	out = nv_async(nv, h, P2PBUF_NVME_WRITE, 0, 64 * KiB, 0, -1);
+	if (out >= 0)
+		fence_wait(out, 20000);
+	status = out >= 0 ? fence_status(out) : out;
+	write_file("/sys/block/nvme0n1/make-it-fail", "0");
+	write_file("/sys/kernel/debug/fail_make_request/probability", "0");
+	CHECK(ret == -EIO, "synchronous read: %d, want %d", ret, -EIO);
+	CHECK(status == -EIO, "asynchronous write's fence: %d, want %d",
+	      status, -EIO);
+	/* And it works again. */
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 64 * KiB, 0, NULL), 0);
+	close(out);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- file-ext4 ---- */
+
+#define MNT "/tmp/p2pbuf-nvme-ext4"
+
+/* Read a file with O_DIRECT, apart from the module. */
+static int file_read_direct(const char *path, uint64_t offset, void *dst,
+			    size_t len)
+{
+	void *bounce;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (posix_memalign(&bounce, 4096, len)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (pread(fd, bounce, len, offset) != (ssize_t)len)
+		ret = -EIO;
+	else
+		memcpy(dst, bounce, len);
+	free(bounce);
+	close(fd);
+	return ret;
+}
+
+/*
+ * A file on ext4 on the NVMe namespace (made here, over what the other
+ * subtests wrote): read into VRAM and written from it through ext4's
+ * direct I/O, a hole read as zeros, a write that extends the file, and the
+ * file's own bad input.
+ */
+static int file_ext4(void)
+{
+	uint32_t h = 0, hro = 0, path = 0;
+	const char *file = MNT "/data";
+	int nv, fd, fdro, ret;
+	struct buf buf;
+	uint8_t *tmp;
+	long off;
+
+	NEED_NVME();
+	SKIP_UNLESS(!system("command -v mkfs.ext4 > /dev/null"),
+		    "no mkfs.ext4");
+	mkdir(MNT, 0755);
+	ret = system("mkfs.ext4 -q -F " "/dev/nvme0n1" " && mount -t ext4 /dev/nvme0n1 " MNT);
+	CHECK(ret == 0, "mkfs.ext4 and mount: %d", ret);
+
+	/* 8 MiB of pattern, written and synced the ordinary way. */
+	tmp = malloc(8 * MiB);
+	CHECK(tmp, "malloc");
+	fill_pattern(tmp, 8 * MiB, 90);
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "create: %s", strerror(errno));
+	CHECK(write(fd, tmp, 8 * MiB) == (ssize_t)(8 * MiB) && !fsync(fd),
+	      "write the file: %s", strerror(errno));
+	fdro = open(file, O_RDONLY | O_CLOEXEC);
+	CHECK(fdro >= 0, "open read-only: %s", strerror(errno));
+
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, fd, 0, &h, NULL), 0);
+	CHECK_RET(nv_bind(nv, buf.dmabuf, fdro, 0, &hro, NULL), 0);
+
+	/* File -> VRAM. */
+	memset(buf.cpu, 0, 4 * MiB);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 4096, 1 * MiB + 4096,
+			512 * KiB, &path), 0);
+	off = memcmp(buf.cpu + 4096, tmp + 512 * KiB, 1 * MiB + 4096);
+	CHECK(!off, "the buffer differs from the file");
+	printf("# file read: path %s\n",
+	       path == P2PBUF_NVME_PATH_P2P ? "p2p" : "direct-system");
+
+	/* VRAM -> file, checked with O_DIRECT. */
+	fill_pattern(buf.cpu, 2 * MiB, 91);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 2 * MiB, 2 * MiB, NULL),
+		  0);
+	CHECK_RET(file_read_direct(file, 2 * MiB, tmp, 2 * MiB), 0);
+	off = check_pattern(tmp, 2 * MiB, 91);
+	CHECK(off < 0, "the file differs at byte %ld", off);
+
+	/* A hole reads as zeros; a write past the end extends the file. */
+	CHECK(!ftruncate(fd, 10 * MiB), "ftruncate: %s", strerror(errno));
+	memset(buf.cpu, 0xa5, 1 * MiB);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 9 * MiB, NULL),
+		  0);
+	CHECK(check_zero(buf.cpu, 1 * MiB) < 0, "a hole did not read as zeros");
+	fill_pattern(buf.cpu, 1 * MiB, 92);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 12 * MiB, NULL),
+		  0);
+	CHECK(lseek(fd, 0, SEEK_END) == (off_t)(13 * MiB),
+	      "size after the write: %lld", (long long)lseek(fd, 0, SEEK_END));
+	CHECK_RET(file_read_direct(file, 12 * MiB, tmp, 1 * MiB), 0);
+	CHECK(check_pattern(tmp, 1 * MiB, 92) < 0, "the extension differs");
+
+	/* The file's own limits and rights. */
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 13 * MiB, NULL),
+		  -EINVAL);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 4096, UINT64_MAX - 4095,
+			NULL), -EFBIG);
+	CHECK_RET(nv_rw(nv, hro, P2PBUF_NVME_WRITE, 0, 4096, 0, NULL), -EBADF);
+	CHECK_RET(nv_rw(nv, hro, P2PBUF_NVME_READ, 0, 4096, 0, NULL), 0);
+
+	close(nv);
+	close(fdro);
+	close(fd);
+	free(tmp);
+	buf_free(&buf);
+	ret = system("umount " MNT);
+	CHECK(ret == 0, "umount: %d", ret);
+	return 0;
+}
+
+static const struct subtest tests[] = {
+	{ "bind-bad", bind_bad },
+	{ "io-bad", io_bad },
+	{ "roundtrip-vram", roundtrip_vram },
+	{ "roundtrip-system", roundtrip_system },
+	{ "fences", fences },
+	{ "dep-timeout", dep_timeout },
+	{ "close-cancels", close_cancels },
+	{ "evict-race", evict_race },
+	{ "io-error", io_error },
+	{ "file-ext4", file_ext4 },
+};
+
+int main(int argc, char **argv)
+{
+	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(*tests));
+}
