@@ -213,13 +213,14 @@ static uint32_t expected_path(struct buf *b, uint32_t queue_p2p)
 		P2PBUF_NVME_PATH_DIRECT_SYSTEM;
 }
 
-/* Read the device with O_DIRECT, apart from the module. */
-static int device_read(uint64_t offset, void *dst, size_t len)
+/* Read a file or the device with O_DIRECT, apart from the module. */
+static int read_direct(const char *path, uint64_t offset, void *dst,
+		       size_t len)
 {
 	void *bounce;
 	int fd, ret = 0;
 
-	fd = open(ns_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (posix_memalign(&bounce, 4096, len)) {
@@ -424,7 +425,8 @@ static int roundtrip(uint32_t placement)
 		CHECK(path == want, "case %u: write path %u, want %u", i, path,
 		      want);
 		/* The device's bytes, read apart from the module. */
-		CHECK_RET(device_read(c->dev_offset, back, c->length), 0);
+		CHECK_RET(read_direct(ns_path, c->dev_offset, back,
+				      c->length), 0);
 		off = check_pattern(back, c->length, 1000 + i);
 		CHECK(off < 0, "case %u: device differs at byte %ld", i, off);
 
@@ -763,29 +765,6 @@ static int io_error(void)
 
 #define MNT "/tmp/p2pbuf-nvme-ext4"
 
-/* Read a file with O_DIRECT, apart from the module. */
-static int file_read_direct(const char *path, uint64_t offset, void *dst,
-			    size_t len)
-{
-	void *bounce;
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (posix_memalign(&bounce, 4096, len)) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (pread(fd, bounce, len, offset) != (ssize_t)len)
-		ret = -EIO;
-	else
-		memcpy(dst, bounce, len);
-	free(bounce);
-	close(fd);
-	return ret;
-}
-
 /*
  * A file on ext4 on the NVMe namespace (made here, over what the other
  * subtests wrote): read into VRAM and written from it through ext4's
@@ -838,7 +817,7 @@ static int file_ext4(void)
 	fill_pattern(buf.cpu, 2 * MiB, 91);
 	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 2 * MiB, 2 * MiB, NULL),
 		  0);
-	CHECK_RET(file_read_direct(file, 2 * MiB, tmp, 2 * MiB), 0);
+	CHECK_RET(read_direct(file, 2 * MiB, tmp, 2 * MiB), 0);
 	off = check_pattern(tmp, 2 * MiB, 91);
 	CHECK(off < 0, "the file differs at byte %ld", off);
 
@@ -853,7 +832,7 @@ static int file_ext4(void)
 		  0);
 	CHECK(lseek(fd, 0, SEEK_END) == (off_t)(13 * MiB),
 	      "size after the write: %lld", (long long)lseek(fd, 0, SEEK_END));
-	CHECK_RET(file_read_direct(file, 12 * MiB, tmp, 1 * MiB), 0);
+	CHECK_RET(read_direct(file, 12 * MiB, tmp, 1 * MiB), 0);
 	CHECK(check_pattern(tmp, 1 * MiB, 92) < 0, "the extension differs");
 
 	/* The file's own limits and rights. */
