@@ -32,9 +32,10 @@
  * timeline reference counted), so sync_files and reservation objects may
  * keep them after this module is gone. A binding holds the dma-buf, the
  * block device's file and the DMA device; each I/O holds its binding.
- * Closing the file (or UNBIND) cancels the I/Os that have not started
- * and waits for those that have, so no bio completion runs this module's
- * code once its files are closed; module exit drains the workqueue.
+ * Closing the file (or UNBIND) cancels the I/Os that have not started,
+ * waits for those that have and for their clean-up, and detaches, so no
+ * bio completion runs this module's code once its files are closed and
+ * the buffer is free to move; module exit drains the workqueue.
  *
  * Locking: the reservation lock, then &struct p2pbuf_nvme_binding.lock
  * (a spinlock, also taken from bio completion). &struct
@@ -63,6 +64,7 @@
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -196,9 +198,15 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 	kfree(b);
 }
 
+/*
+ * Drop a reference that is not the file's. UNBIND and close wait for these
+ * (p2pbuf_nvme_binding_close()); wake_up_var() only hashes the address, so
+ * it is safe even when this put freed @b.
+ */
 static void p2pbuf_nvme_binding_put(struct p2pbuf_nvme_binding *b)
 {
 	kref_put(&b->ref, p2pbuf_nvme_binding_free);
+	wake_up_var(&b->ref);
 }
 
 /*
@@ -651,7 +659,12 @@ static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
 	return idle;
 }
 
-/* Cancel what has not started, wait for the rest, drop the file's ref. */
+/*
+ * Cancel what has not started, wait for the rest and for every other
+ * reference (the I/Os' free works, other ioctls), then free the binding
+ * here: when UNBIND or close returns, the dma-buf is detached, so a kernel
+ * without move_notify lets the buffer move again, and the file is let go.
+ */
 static void p2pbuf_nvme_binding_close(struct p2pbuf_nvme_binding *b)
 {
 	spin_lock_irq(&b->lock);
@@ -660,7 +673,8 @@ static void p2pbuf_nvme_binding_close(struct p2pbuf_nvme_binding *b)
 	wake_up_all(&b->wq);
 	flush_work(&b->work);
 	wait_event(b->wq, p2pbuf_nvme_idle(b));
-	p2pbuf_nvme_binding_put(b);
+	wait_var_event(&b->ref, kref_read(&b->ref) == 1);
+	kref_put(&b->ref, p2pbuf_nvme_binding_free);
 }
 
 static int p2pbuf_nvme_unbind(struct p2pbuf_nvme_file *pf,

@@ -112,7 +112,8 @@ struct p2pbuf_nvme_io {
 
 /**
  * struct p2pbuf_nvme_unbind - P2PBUF_NVME_IOC_UNBIND
- * @handle: in: the binding; its I/Os are cancelled or waited for
+ * @handle: in: the binding; its I/Os are cancelled or waited for, and it
+ *	    is detached from the dma-buf before the ioctl returns
  * @pad: must be zero
  */
 struct p2pbuf_nvme_unbind {
