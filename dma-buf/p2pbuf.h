@@ -201,6 +201,7 @@ bool p2pbuf_importer_pins_on_map(struct p2pbuf_importer *imp);
 int p2pbuf_importer_pages_locked(struct p2pbuf_importer *imp, pgoff_t first,
 				 unsigned long count, struct page **pages);
 bool p2pbuf_importer_unmap_idle_locked(struct p2pbuf_importer *imp);
+void p2pbuf_importer_unmap_locked(struct p2pbuf_importer *imp);
 
 struct p2pbuf_timeline;
 

@@ -338,6 +338,24 @@ bool p2pbuf_importer_unmap_idle_locked(struct p2pbuf_importer *imp)
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unmap_idle_locked, P2PBUF);
 
 /**
+ * p2pbuf_importer_unmap_locked() - let go of the mapping, pinned or not
+ * @imp: a dynamic importer set up by p2pbuf_importer_attach()
+ *
+ * With the reservation lock held: waits for the last DMA published, then
+ * drops the mapping (and the pin a kernel without move_notify took for
+ * it). For an importer whose device goes away while it stays attached
+ * (the device's driver unbinds): nothing may stay mapped for a device
+ * without a driver. The importer must not map again afterwards. A static
+ * importer keeps its mapping until the detach.
+ */
+void p2pbuf_importer_unmap_locked(struct p2pbuf_importer *imp)
+{
+	dma_resv_assert_held(p2pbuf_importer_resv(imp));
+	p2pbuf_importer_drop_map(imp);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unmap_locked, P2PBUF);
+
+/**
  * p2pbuf_importer_map_access_locked() - map, and say what a DMA waits for
  * @imp: an importer set up by p2pbuf_importer_attach()
  * @usage: how the DMA uses the buffer, as it will be published:

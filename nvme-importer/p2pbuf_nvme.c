@@ -86,6 +86,9 @@ MODULE_PARM_DESC(queue_depth,
 		 "I/Os a binding may have unfinished before the next one gets EAGAIN (default 64)");
 
 static struct workqueue_struct *p2pbuf_nvme_wq;
+/* Every binding, for the DMA devices' driver unbind. */
+static DEFINE_MUTEX(p2pbuf_nvme_bindings_lock);
+static LIST_HEAD(p2pbuf_nvme_bindings);
 /* The DMA device of bindings to block devices without a PCI function. */
 static struct platform_device *p2pbuf_nvme_pdev;
 
@@ -101,11 +104,15 @@ static struct platform_device *p2pbuf_nvme_pdev;
  *	filesystem's direct I/O
  * @dma_dev: the device the dma-buf is attached for, referenced
  * @tl: the fence timeline
- * @lock: protects @pending, @to_submit, @count and @closing
+ * @lock: protects @pending, @to_submit, @count, @closing and @dead
  * @pending: unsignalled I/Os, in fence order
  * @to_submit: I/Os the worker has not started yet, in fence order
  * @count: I/Os on @pending
  * @closing: UNBIND or close: cancel what has not started
+ * @dead: the DMA device's driver unbound (the NVMe controller went away):
+ *	what has not started fails with ENODEV, and so does every new I/O
+ * @node: on p2pbuf_nvme_bindings
+ * @dying: on the bus notifier's list of bindings to kill
  * @wq: woken when an I/O signals, a dependency signals, or on @closing
  * @work: the worker that starts I/Os in order
  * @buf_writable: the dma-buf fd was open for writing
@@ -125,6 +132,9 @@ struct p2pbuf_nvme_binding {
 	struct list_head to_submit;
 	unsigned int count;
 	bool closing;
+	bool dead;
+	struct list_head node;
+	struct list_head dying;
 	wait_queue_head_t wq;
 	struct work_struct work;
 	bool buf_writable;
@@ -190,6 +200,9 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 
 	/* The worker may still be looking for more to do. */
 	cancel_work_sync(&b->work);
+	mutex_lock(&p2pbuf_nvme_bindings_lock);
+	list_del(&b->node);
+	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	p2pbuf_importer_detach(&b->imp);
 	dma_buf_put(b->dmabuf);
 	fput(b->file);
@@ -461,9 +474,18 @@ static void p2pbuf_nvme_dep_wake(struct dma_fence *fence,
 	wake_up_all(&w->b->wq);
 }
 
+/* Why the binding takes no more I/O: -ECANCELED, -ENODEV, or 0. */
+static int p2pbuf_nvme_stopped(struct p2pbuf_nvme_binding *b)
+{
+	if (READ_ONCE(b->closing))
+		return -ECANCELED;
+	return READ_ONCE(b->dead) ? -ENODEV : 0;
+}
+
 /*
- * Worker: wait for a dependency until @deadline, cut short by closing.
- * Return 0, the dependency's error, -ETIMEDOUT or -ECANCELED.
+ * Worker: wait for a dependency until @deadline, cut short by closing or
+ * by the device going away. Return 0, the dependency's error, -ETIMEDOUT,
+ * -ECANCELED or -ENODEV.
  */
 static int p2pbuf_nvme_wait_dep(struct p2pbuf_nvme_binding *b,
 				struct dma_fence *dep, unsigned long deadline)
@@ -478,10 +500,10 @@ static int p2pbuf_nvme_wait_dep(struct p2pbuf_nvme_binding *b,
 		left = (long)(deadline - jiffies);
 		if (left > 0)
 			wait_event_timeout(b->wq, dma_fence_is_signaled(dep) ||
-					   READ_ONCE(b->closing), left);
+					   p2pbuf_nvme_stopped(b), left);
 		dma_fence_remove_callback(dep, &w.cb);
 		if (!dma_fence_is_signaled(dep))
-			return READ_ONCE(b->closing) ? -ECANCELED : -ETIMEDOUT;
+			return p2pbuf_nvme_stopped(b) ?: -ETIMEDOUT;
 	}
 	ret = dma_fence_get_status(dep);
 	return ret < 0 ? ret : 0;
@@ -508,8 +530,8 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 		ret = p2pbuf_nvme_wait_dep(b, io->deps[0], io->deadline);
 		if (!ret)
 			ret = p2pbuf_nvme_wait_dep(b, io->deps[1], io->deadline);
-		if (!ret && READ_ONCE(b->closing))
-			ret = -ECANCELED;
+		if (!ret)
+			ret = p2pbuf_nvme_stopped(b);
 		if (ret)
 			p2pbuf_nvme_io_done(io, ret);
 		else if (b->is_file)
@@ -539,6 +561,7 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	struct inode *inode;
 	unsigned int flags;
 	struct file *file;
+	bool is_pci;
 	u32 handle;
 	int ret;
 
@@ -569,6 +592,7 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 		goto err_fput;
 	}
 	kref_init(&b->ref);
+	INIT_LIST_HEAD(&b->node);
 	spin_lock_init(&b->lock);
 	INIT_LIST_HEAD(&b->pending);
 	INIT_LIST_HEAD(&b->to_submit);
@@ -608,8 +632,28 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 		flags |= P2PBUF_IMPORT_PEER2PEER;
 	if (arg.flags & P2PBUF_NVME_BIND_IMPLICIT_SYNC)
 		flags |= P2PBUF_IMPORT_IMPLICIT_SYNC;
-	ret = p2pbuf_importer_attach(&b->imp, b->dmabuf, b->dma_dev, flags,
-				     DMA_TO_DEVICE);
+	/*
+	 * Under the device lock, which its driver's unbind holds: either the
+	 * binding is on the list before the unbind notifier looks, or the
+	 * driver is gone already and the bind fails.
+	 */
+	is_pci = dev_is_pci(b->dma_dev);
+	if (is_pci) {
+		ret = device_lock_interruptible(b->dma_dev);
+		if (ret)
+			goto err_tl;
+	}
+	ret = is_pci && !b->dma_dev->driver ? -ENODEV : 0;
+	if (!ret)
+		ret = p2pbuf_importer_attach(&b->imp, b->dmabuf, b->dma_dev,
+					     flags, DMA_TO_DEVICE);
+	if (!ret) {
+		mutex_lock(&p2pbuf_nvme_bindings_lock);
+		list_add(&b->node, &p2pbuf_nvme_bindings);
+		mutex_unlock(&p2pbuf_nvme_bindings_lock);
+	}
+	if (is_pci)
+		device_unlock(b->dma_dev);
 	if (ret)
 		goto err_tl;
 
@@ -635,6 +679,9 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	return 0;
 
 err_detach:
+	mutex_lock(&p2pbuf_nvme_bindings_lock);
+	list_del(&b->node);
+	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	p2pbuf_importer_detach(&b->imp);
 err_tl:
 	p2pbuf_timeline_put(b->tl);
@@ -780,7 +827,7 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 	/* Queuers take this lock one at a time: the count only drops. */
 	spin_lock_irq(&b->lock);
 	count = b->count;
-	ret = b->closing ? -ENODEV : 0;
+	ret = b->closing || b->dead ? -ENODEV : 0;
 	spin_unlock_irq(&b->lock);
 	if (!ret && count >= p2pbuf_nvme_queue_depth)
 		ret = -EAGAIN;
@@ -870,7 +917,7 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 	mutex_unlock(&pf->lock);
 	if (!b)
 		return -ENOENT;
-	ret = p2pbuf_nvme_io_check(b, &arg);
+	ret = READ_ONCE(b->dead) ? -ENODEV : p2pbuf_nvme_io_check(b, &arg);
 	if (!ret)
 		ret = p2pbuf_nvme_sync_cache(b, &arg);
 	if (ret)
@@ -965,6 +1012,56 @@ out_put:
 	return ret;
 }
 
+/*
+ * The DMA device's driver is about to unbind (the NVMe controller is
+ * removed, or its driver unloaded): fail what has not started with ENODEV,
+ * wait for what has (the controller still works until its remove), and
+ * unmap, so that nothing stays mapped for a device without a driver. The
+ * bindings stay until their files let go of them; their I/O fails with
+ * ENODEV.
+ */
+static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b)
+{
+	spin_lock_irq(&b->lock);
+	b->dead = true;
+	spin_unlock_irq(&b->lock);
+	wake_up_all(&b->wq);
+	flush_work(&b->work);
+	wait_event(b->wq, p2pbuf_nvme_idle(b));
+	dma_resv_lock(b->dmabuf->resv, NULL);
+	p2pbuf_importer_unmap_locked(&b->imp);
+	dma_resv_unlock(b->dmabuf->resv);
+}
+
+static int p2pbuf_nvme_bus_notify(struct notifier_block *nb,
+				  unsigned long action, void *data)
+{
+	struct p2pbuf_nvme_binding *b, *next;
+	struct device *dev = data;
+	LIST_HEAD(dying);
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+		return NOTIFY_DONE;
+	mutex_lock(&p2pbuf_nvme_bindings_lock);
+	list_for_each_entry(b, &p2pbuf_nvme_bindings, node) {
+		if (b->dma_dev != dev || READ_ONCE(b->dead))
+			continue;
+		/* Not the last: the binding's file holds one too. */
+		if (kref_get_unless_zero(&b->ref))
+			list_add_tail(&b->dying, &dying);
+	}
+	mutex_unlock(&p2pbuf_nvme_bindings_lock);
+	list_for_each_entry_safe(b, next, &dying, dying) {
+		p2pbuf_nvme_binding_kill(b);
+		p2pbuf_nvme_binding_put(b);
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block p2pbuf_nvme_bus_nb = {
+	.notifier_call = p2pbuf_nvme_bus_notify,
+};
+
 static long p2pbuf_nvme_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -1044,11 +1141,16 @@ static int __init p2pbuf_nvme_init(void)
 					   DMA_BIT_MASK(64));
 	if (ret)
 		goto err_pdev;
-	ret = misc_register(&p2pbuf_nvme_misc);
+	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_nvme_bus_nb);
 	if (ret)
 		goto err_pdev;
+	ret = misc_register(&p2pbuf_nvme_misc);
+	if (ret)
+		goto err_nb;
 	return 0;
 
+err_nb:
+	bus_unregister_notifier(&pci_bus_type, &p2pbuf_nvme_bus_nb);
 err_pdev:
 	platform_device_unregister(p2pbuf_nvme_pdev);
 err_wq:
@@ -1060,6 +1162,7 @@ module_init(p2pbuf_nvme_init);
 static void __exit p2pbuf_nvme_exit(void)
 {
 	misc_deregister(&p2pbuf_nvme_misc);
+	bus_unregister_notifier(&pci_bus_type, &p2pbuf_nvme_bus_nb);
 	/* No file is open: what is left are the I/Os' free works. */
 	destroy_workqueue(p2pbuf_nvme_wq);
 	/* And bio completions returning from p2pbuf_nvme_io_done(). */

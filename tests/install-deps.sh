@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
 	# the test kernel
 	linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev
-	dwarves kmod cpio xz-utils perl
+	dwarves kmod cpio xz-utils perl patch
 	# Debian's own kernel (KERNEL=debian): the headers its modules build
 	# against; the image itself is only downloaded, never installed
 	# (tests/kernel/debian-kernel.sh)

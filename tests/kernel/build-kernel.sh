@@ -6,12 +6,17 @@
 #   build-kernel.sh [FLAVOUR]      FLAVOUR: debug (default) or distro
 #
 # allnoconfig + base.config + kvm_guest.config + common.config +
-# FLAVOUR.config.
+# FLAVOUR.config, from the sources with tests/kernel/patches/FLAVOUR/*.patch
+# applied (fixes from later kernels that a test needs; each patch says why).
 # The build lives outside the repository, in $P2PBUF_CACHE (default
 # /var/cache/p2pbuf), keyed by the linux-source package version and the hash
-# of the recipe (the three fragments and the $recipe line below):
+# of the recipe (the three fragments, the flavour's patches and the
+# $recipe line below):
 #
 #   $P2PBUF_CACHE/src/linux-source-6.1-<version>/    unpacked sources
+#   $P2PBUF_CACHE/src/linux-source-6.1-<version>-<flavour>-<hash>/
+#       a copy with the flavour's patches applied (hard links, but for the
+#       files the patches change)
 #   $P2PBUF_CACHE/kernel/<version>-<hash>/            O= build directory
 #       arch/x86/boot/bzImage, Module.symvers, .config, .p2pbuf-done,
 #       modroot/lib/modules/<release>/   the kernel's modules (modprobe)
@@ -39,8 +44,13 @@ if [ ! -f "$tarball" ]; then
 	exit 1
 fi
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-hash=$( { echo "$recipe"; cat "$base" "$common" "$fragment"; } | sha256sum | cut -c1-12)
-src=$cache/src/linux-source-6.1-$version
+patches=()
+[ -d "$here/patches/$flavour" ] &&
+	mapfile -t patches < <(find "$here/patches/$flavour" -name '*.patch' | sort)
+hash=$( { echo "$recipe"; cat "$base" "$common" "$fragment" "${patches[@]}"; } | sha256sum | cut -c1-12)
+pristine=$cache/src/linux-source-6.1-$version
+src=$pristine
+[ ${#patches[@]} = 0 ] || src=$pristine-$flavour-$hash
 out=$cache/kernel/$version-$hash
 
 if [ -f "$out/.p2pbuf-done" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
@@ -60,14 +70,26 @@ if [ -f "$out/.p2pbuf-done" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	exit 0
 fi
 
-if [ ! -f "$src/.p2pbuf-unpacked" ]; then
+if [ ! -f "$pristine/.p2pbuf-unpacked" ]; then
 	log "unpacking $tarball"
+	rm -rf "$pristine" "$pristine.tmp"
+	mkdir -p "$pristine.tmp"
+	tar -C "$pristine.tmp" -xf "$tarball"
+	mv "$pristine.tmp/linux-source-6.1" "$pristine"
+	rmdir "$pristine.tmp"
+	touch "$pristine/.p2pbuf-unpacked"
+fi
+# patch(1) writes each file it changes anew, so the pristine tree's links
+# are left alone.
+if [ "$src" != "$pristine" ] && [ ! -f "$src/.p2pbuf-patched" ]; then
 	rm -rf "$src" "$src.tmp"
-	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" -xf "$tarball"
-	mv "$src.tmp/linux-source-6.1" "$src"
-	rmdir "$src.tmp"
-	touch "$src/.p2pbuf-unpacked"
+	cp -al "$pristine" "$src.tmp"
+	for p in "${patches[@]}"; do
+		log "applying $(basename "$p")"
+		patch -s -p1 -d "$src.tmp" < "$p" >&2
+	done
+	mv "$src.tmp" "$src"
+	touch "$src/.p2pbuf-patched"
 fi
 
 mkdir -p "$out"

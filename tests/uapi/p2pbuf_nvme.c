@@ -15,14 +15,20 @@
  *                   there; eight asynchronous I/Os at once
  *   dep-timeout     an in-fence that never signals fails the I/O with
  *                   ETIMEDOUT after dep_timeout_ms
- *   close-cancels   closing the file cancels an I/O that has not started
+ *   close-cancels   closing the file, or UNBIND, cancels an I/O that has
+ *                   not started and detaches: the buffer moves at once
  *   evict-race      eight reads in flight while the buffer is evicted
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
- *   file-ext4       a file on ext4 on the namespace (made here, last):
- *                   read into VRAM and written from it by ext4's direct
- *                   I/O, holes, extension, the file's limits and rights
+ *   file-ext4       a file on ext4 on the namespace (made here): read
+ *                   into VRAM and written from it by ext4's direct I/O,
+ *                   holes, extension, the file's limits and rights
+ *   controller-remove  the NVMe function removed with reads in flight and
+ *                   one held back: ENODEV, nothing left mapped; rescan
+ *   exporter-unbind p2pgem unbound with reads in flight, then rmmod of
+ *                   p2pbuf_nvme with their sync_files held (last: the
+ *                   script loads the module again)
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -867,6 +873,206 @@ static int file_ext4(void)
 	return 0;
 }
 
+/* ---- controller-remove, exporter-unbind ---- */
+
+/*
+ * A thread that keeps eight reads of 512 KiB in flight into @h's 4 MiB
+ * buffer until an IO ioctl fails (the device or the exporter went away)
+ * or @stop: so that there is I/O in flight whenever the main thread pulls
+ * something away. Every fence it got is waited for and counted.
+ */
+struct reader {
+	int nv;
+	uint32_t h;
+	volatile int stop;
+	volatile int issued;
+	int ok, failed, hung, ioctl_err;
+	pthread_t th;
+};
+
+static void *reader_loop(void *arg)
+{
+	struct reader *r = arg;
+	int ring[8], n = 0, i = 0, fd, st;
+
+	for (;;) {
+		if (n == 8 || r->stop || r->ioctl_err) {
+			if (!n)
+				break;
+			fd = ring[(i + 8 - n) % 8];
+			n--;
+			if (fence_wait(fd, 30000))
+				r->hung++;
+			st = fence_status(fd);
+			if (st == 1)
+				r->ok++;
+			else
+				r->failed++;
+			close(fd);
+			continue;
+		}
+		fd = nv_async(r->nv, r->h, P2PBUF_NVME_READ, i * 512 * KiB,
+			      512 * KiB, 40 * MiB + i * 512 * KiB, -1);
+		if (fd < 0) {
+			r->ioctl_err = fd;
+			continue;
+		}
+		ring[i] = fd;
+		i = (i + 1) % 8;
+		n++;
+		r->issued++;
+	}
+	return NULL;
+}
+
+static int reader_start(struct reader *r, int nv, uint32_t h)
+{
+	memset(r, 0, sizeof(*r));
+	r->nv = nv;
+	r->h = h;
+	if (pthread_create(&r->th, NULL, reader_loop, r))
+		return -EAGAIN;
+	/* Under way, with reads in flight. */
+	while (r->issued < 16 && !r->ioctl_err)
+		usleep(1000);
+	return r->ioctl_err;
+}
+
+static void reader_stop(struct reader *r)
+{
+	r->stop = 1;
+	pthread_join(r->th, NULL);
+	printf("# %d reads: %d ended well, %d with an error; the next IO got %d\n",
+	       r->issued, r->ok, r->failed, r->ioctl_err);
+}
+
+static int wait_for_namespace(void)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (!access(ns_path, F_OK))
+			return 0;
+		usleep(50 * 1000);
+	}
+	return -ETIME;
+}
+
+/*
+ * The NVMe controller removed (sysfs remove, what a hot removal does to
+ * the driver) while reads into VRAM are in flight and another waits for
+ * its in-fence: the remove returns, the started reads end, the held one
+ * fails with ENODEV, and so does every later I/O and BIND on the dead
+ * controller; closing is clean (DMA-API debugging: nothing stays mapped
+ * for the removed function). A rescan brings the controller back.
+ */
+static int controller_remove(void)
+{
+	struct reader rd;
+	struct held r;
+	struct buf buf;
+	char path[96];
+	uint32_t h = 0, h2 = 0;
+	int ret, st;
+
+	NEED_NVME();
+	ret = held_read(&r);
+	SKIP_UNLESS(ret != SKIP, "no sw_sync");
+	CHECK_RET(ret, 0);
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(nv_bind(r.nv, buf.dmabuf, r.blk, 0, &h, NULL), 0);
+	CHECK_RET(reader_start(&rd, r.nv, h), 0);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", ns_pci);
+	ret = write_file(path, "1");
+	/* The reader stops at the first ioctl that fails. */
+	while (!rd.ioctl_err && !ret)
+		usleep(1000);
+	reader_stop(&rd);
+	CHECK_RET(ret, 0);
+	CHECK(!rd.hung, "%d reads did not end", rd.hung);
+	CHECK_RET(rd.ioctl_err, -ENODEV);
+	CHECK(!fence_wait(r.out, 2000), "the held read did not end");
+	st = fence_status(r.out);
+	CHECK(st == -ENODEV, "held read: status %d, want %d", st, -ENODEV);
+	CHECK_RET(nv_rw(r.nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL),
+		  -ENODEV);
+	CHECK_RET(nv_bind(r.nv, buf.dmabuf, r.blk, 0, &h2, NULL), -ENODEV);
+	/* Nothing pins the buffer any more, even without move_notify. */
+	CHECK_RET(p2p_evict(buf.fd, buf.handle), 0);
+	buf_free(&buf);
+	held_free(&r);
+
+	CHECK_RET(write_file("/sys/bus/pci/rescan", "1"), 0);
+	CHECK_RET(wait_for_namespace(), 0);
+	return 0;
+}
+
+/*
+ * p2pgem unbound while reads into its VRAM are in flight: its revoke's
+ * move_notify waits for them, later I/O on the binding fails with ENODEV.
+ * The reads' sync_files stay readable after the unbind and, once the
+ * importer's files are closed, after rmmod of p2pbuf_nvme (KASAN). The
+ * device is bound again here; p2pbuf-nvme.sh loads the module again.
+ */
+static int exporter_unbind(void)
+{
+	char dev[64], driver[32], timeline[32];
+	int nv, blk, kept[2], i, st, ret;
+	struct reader rd;
+	struct buf buf;
+	uint32_t h = 0;
+	double start;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(pci_name_of(buf.fd, dev, sizeof(dev)), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	/* Two fences to hold across the unbind and rmmod. */
+	for (i = 0; i < 2; i++) {
+		kept[i] = nv_async(nv, h, P2PBUF_NVME_READ, 0, 64 * KiB, 0, -1);
+		CHECK(kept[i] >= 0, "read: %s", strerror(-kept[i]));
+	}
+	CHECK_RET(reader_start(&rd, nv, h), 0);
+
+	start = now();
+	ret = write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev);
+	printf("# unbind with reads in flight took %.2f s\n", now() - start);
+	while (!rd.ioctl_err && !ret)
+		usleep(1000);
+	reader_stop(&rd);
+	CHECK_RET(ret, 0);
+	CHECK(!rd.hung, "%d reads did not end", rd.hung);
+	CHECK_RET(rd.ioctl_err, -ENODEV);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL), -ENODEV);
+	munmap(buf.cpu, buf.size);
+	buf.cpu = NULL;
+	buf_free(&buf);
+	close(blk);
+	close(nv);
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
+	i = open_pci(dev);
+	CHECK(i >= 0, "p2pgem is not back on %s", dev);
+	close(i);
+
+	/* Only the sync_files hold the importer's fences now. */
+	CHECK(system("rmmod p2pbuf_nvme") == 0,
+	      "rmmod p2pbuf_nvme failed with its fences held");
+	for (i = 0; i < 2; i++) {
+		CHECK_RET(fence_names(kept[i], driver, timeline), 0);
+		CHECK(!strcmp(driver, "p2pbuf_nvme"),
+		      "fence %d after rmmod: driver %.32s", i, driver);
+		st = fence_status(kept[i]);
+		CHECK(st == 1, "fence %d after rmmod: status %d", i, st);
+		close(kept[i]);
+	}
+	CHECK_RET(read_all("/sys/kernel/debug/dma_buf/bufinfo"), 0);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "bind-bad", bind_bad },
 	{ "io-bad", io_bad },
@@ -878,6 +1084,8 @@ static const struct subtest tests[] = {
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
 	{ "file-ext4", file_ext4 },
+	{ "controller-remove", controller_remove },
+	{ "exporter-unbind", exporter_unbind },
 };
 
 int main(int argc, char **argv)

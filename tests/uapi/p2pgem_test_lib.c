@@ -8,11 +8,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -441,4 +444,87 @@ int fence_status(int sync_file)
 	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
 		return -1000 - errno;
 	return info.status;
+}
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The first fence's driver and timeline names. */
+int fence_names(int sync_file, char *driver, char *timeline)
+{
+	struct sync_fence_info fences[8];
+	struct sync_file_info info = {
+		.num_fences = 8,
+		.sync_fence_info = (uintptr_t)fences,
+	};
+
+	memset(fences, 0, sizeof(fences));
+	if (ioctl(sync_file, SYNC_IOC_FILE_INFO, &info))
+		return -errno;
+	if (!info.num_fences)
+		return -ENOENT;
+	memcpy(driver, fences[0].driver_name, 32);
+	memcpy(timeline, fences[0].obj_name, 32);
+	return 0;
+}
+
+/* Read a whole file and throw it away: its contents must be readable. */
+int read_all(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* The PCI address of a DRM file's device. */
+int pci_name_of(int fd, char *name, size_t len)
+{
+	char path[128], link[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	char *slash;
+
+	if (fstat(fd, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	slash = slash ? slash + 1 : link;
+	if (strlen(slash) >= len)
+		return -ENAMETOOLONG;
+	memcpy(name, slash, strlen(slash) + 1);
+	return 0;
+}
+
+/* The p2pgem device bound to PCI function @dev, opened; or -1. */
+int open_pci(const char *dev)
+{
+	char name[64];
+	int i, fd;
+
+	for (i = 0; i < p2p_count(); i++) {
+		fd = p2p_open(i);
+		if (fd >= 0 && !pci_name_of(fd, name, sizeof(name)) &&
+		    !strcmp(name, dev))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	return -1;
 }

@@ -90,5 +90,14 @@ long check_zero(const void *p, size_t size);
 int export_bo(int fd, uint32_t handle);
 int sw_fence(int timeline, uint32_t value);
 int fence_status(int sync_file);
+/* The first fence's driver and timeline names (32 bytes each). */
+int fence_names(int sync_file, char *driver, char *timeline);
+double now(void);
+/* Read a whole file and throw it away: 0 or -errno. */
+int read_all(const char *path);
+/* The PCI address of a DRM file's device. */
+int pci_name_of(int fd, char *name, size_t len);
+/* The p2pgem device bound to PCI function @dev, opened; or -1. */
+int open_pci(const char *dev);
 
 #endif
