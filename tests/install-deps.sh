@@ -21,7 +21,7 @@ packages=(
 	pkg-config libdrm-dev zlib1g-dev valgrind
 	# clients that run in the guest
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
-	nvme-cli fio pciutils jq
+	nvme-cli fio pciutils jq dmsetup
 )
 
 missing=()

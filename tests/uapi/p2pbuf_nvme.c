@@ -21,6 +21,9 @@
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
+ *   dm-linear       through dm-linear on the namespace: no P2P in the
+ *                   queue, so direct-system; the bytes checked on the
+ *                   namespace
  *   file-ext4       a file on ext4 on the namespace (made here): read
  *                   into VRAM and written from it by ext4's direct I/O,
  *                   holes, extension, the file's limits and rights
@@ -873,6 +876,104 @@ static int file_ext4(void)
 	return 0;
 }
 
+/* ---- dm-linear ---- */
+
+#define DM_NAME "p2pbuf-nvme-test"
+#define DM_START (48 * MiB)
+
+/* The /dev/dm-N of the device-mapper device called @name. */
+static int dm_node(const char *name, char *node, size_t len)
+{
+	char path[300], got[128];
+	struct dirent *d;
+	DIR *dir;
+	int ret = -ENOENT;
+	FILE *f;
+
+	dir = opendir("/sys/block");
+	if (!dir)
+		return -errno;
+	while (ret && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "dm-", 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/name", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f) &&
+		    !strncmp(got, name, strlen(name)) &&
+		    (got[strlen(name)] == '\n' || !got[strlen(name)])) {
+			snprintf(node, len, "/dev/%.16s", d->d_name);
+			ret = 0;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * dm-linear over the end of the namespace: 6.1's device-mapper queue has
+ * no QUEUE_FLAG_PCI_P2PDMA and no PCI function, so BIND says the queue
+ * cannot do P2P and every I/O is direct-system (the buffer moves to system
+ * memory, the NVMe device DMAs into its pages, through dm). The bytes are
+ * checked on the namespace itself.
+ */
+static int dm_linear(void)
+{
+	uint8_t *back = malloc(1 * MiB);
+	char cmd[256], node[32];
+	uint32_t h = 0, p2p = 0, path = 0;
+	struct buf buf;
+	int nv, dm, ret;
+	long off;
+
+	NEED_NVME();
+	CHECK(back, "malloc");
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe -q dm-mod 2>/dev/null; dmsetup create " DM_NAME
+		 " --noudevsync --table '0 %llu linear %s %llu' >/dev/null 2>&1",
+		 (64 * MiB - DM_START) / 512, ns_path, DM_START / 512);
+	SKIP_UNLESS(!system(cmd), "no device-mapper (dmsetup create failed)");
+	ret = dm_node(DM_NAME, node, sizeof(node));
+	if (ret) {
+		system("dmsetup remove --noudevsync " DM_NAME);
+		CHECK_RET(ret, 0);
+	}
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	dm = open(node, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && dm >= 0, "open %s: %s", node, strerror(errno));
+	ret = nv_bind(nv, buf.dmabuf, dm, 0, &h, &p2p);
+	if (!ret) {
+		fill_pattern(buf.cpu, 1 * MiB, 91);
+		ret = nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 4 * MiB,
+			    &path);
+	}
+	close(dm);
+	if (!ret && path == P2PBUF_NVME_PATH_DIRECT_SYSTEM) {
+		memset(buf.cpu, 0, 1 * MiB);
+		ret = nv_rw(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 4 * MiB,
+			    &path);
+	}
+	close(nv);
+	/* The binding, and with it dm's block device, is gone. */
+	system("dmsetup remove --noudevsync " DM_NAME);
+	CHECK_RET(ret, 0);
+	CHECK(p2p == P2PBUF_NVME_QUEUE_NO_P2P, "BIND said p2p %u", p2p);
+	CHECK(path == P2PBUF_NVME_PATH_DIRECT_SYSTEM, "path %u", path);
+	off = check_pattern(buf.cpu, 1 * MiB, 91);
+	CHECK(off < 0, "read back through dm: byte %ld is wrong", off);
+	CHECK_RET(read_direct(ns_path, DM_START + 4 * MiB, back, 1 * MiB), 0);
+	off = check_pattern(back, 1 * MiB, 91);
+	CHECK(off < 0, "the namespace differs at byte %ld", off);
+	CHECK(dm_node(DM_NAME, node, sizeof(node)) == -ENOENT,
+	      "dmsetup remove failed");
+	buf_free(&buf);
+	free(back);
+	return 0;
+}
+
 /* ---- controller-remove, exporter-unbind ---- */
 
 /*
@@ -1083,6 +1184,7 @@ static const struct subtest tests[] = {
 	{ "close-cancels", close_cancels },
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
+	{ "dm-linear", dm_linear },
 	{ "file-ext4", file_ext4 },
 	{ "controller-remove", controller_remove },
 	{ "exporter-unbind", exporter_unbind },
