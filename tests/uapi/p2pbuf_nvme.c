@@ -24,6 +24,9 @@
  *   dm-linear       through dm-linear on the namespace: no P2P in the
  *                   queue, so direct-system; the bytes checked on the
  *                   namespace
+ *   dma-trace       reads into VRAM and into system memory, for the
+ *                   host to find in QEMU's trace of the NVMe device: in
+ *                   the BAR for p2p, in RAM for direct-system
  *   file-ext4       a file on ext4 on the namespace (made here): read
  *                   into VRAM and written from it by ext4's direct I/O,
  *                   holes, extension, the file's limits and rights
@@ -876,6 +879,125 @@ static int file_ext4(void)
 	return 0;
 }
 
+/* ---- dma-trace ---- */
+
+/* Append "START-END" (hex) of the buffer's device's BAR 2 to @out. */
+static int bar_range(struct buf *b, char *out, size_t len)
+{
+	unsigned long long start, end, flags;
+	char dev[64], path[128], line[160];
+	int i, ret = -ENOENT;
+	FILE *f;
+
+	ret = pci_name_of(b->fd, dev, sizeof(dev));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", dev);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ret = -ENOENT;
+	for (i = 0; fgets(line, sizeof(line), f); i++) {
+		if (i != 2 ||
+		    sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			continue;
+		snprintf(out, len, "%llx-%llx", start, end + 1);
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* "START-END,..." of every System RAM range in /proc/iomem. */
+static int ram_ranges(char *out, size_t len)
+{
+	unsigned long long start, end;
+	char line[160];
+	size_t used = 0;
+	FILE *f;
+
+	f = fopen("/proc/iomem", "r");
+	if (!f)
+		return -errno;
+	out[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == ' ' || !strstr(line, ": System RAM"))
+			continue;
+		if (sscanf(line, "%llx-%llx", &start, &end) != 2)
+			continue;
+		used += snprintf(out + used, len - used, "%s%llx-%llx",
+				 used ? "," : "", start, end + 1);
+		if (used >= len)
+			break;
+	}
+	fclose(f);
+	return out[0] && used < len ? 0 : -ENOENT;
+}
+
+/*
+ * Where the NVMe device's DMA went, for the host to check in QEMU's own
+ * trace of the device, which the guest cannot fake (tests/vm/
+ * check-nvme-dma, after the VM): a read into a VRAM buffer and one into a
+ * system-memory buffer, from block ranges no other test reads. For each,
+ * a line in $P2PBUF_RESULTS/nvme-dma-expect: the command's first block
+ * and block count, the path the module reported, and the addresses the
+ * device may have written: the BAR of the buffer's device for p2p, System
+ * RAM for direct-system. Under an IOMMU the device sees I/O virtual
+ * addresses, which the trace cannot place: "iova" there.
+ */
+static int dma_trace(void)
+{
+	static const struct {
+		uint32_t placement;
+		uint64_t dev_offset;
+	} cases[] = {
+		{ P2PGEM_PLACEMENT_VRAM, 62 * MiB },
+		{ P2PGEM_PLACEMENT_SYSTEM, 63 * MiB },
+	};
+	const char *dir = getenv("P2PBUF_RESULTS"), *topo = getenv("P2PBUF_TOPO");
+	char path[256], ranges[1024];
+	int nv, blk, i, ret;
+	uint32_t h = 0, path_got = 0;
+	struct buf buf;
+	FILE *f;
+
+	NEED_NVME();
+	SKIP_UNLESS(dir, "not in the test VM (no P2PBUF_RESULTS)");
+	snprintf(path, sizeof(path), "%s/nvme-dma-expect", dir);
+	f = fopen(path, "w");
+	CHECK(f, "%s: %s", path, strerror(errno));
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		CHECK_RET(buf_new(&buf, 128 * KiB, cases[i].placement), 0);
+		CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+		CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 128 * KiB,
+				cases[i].dev_offset, &path_got), 0);
+		if (topo && !strcmp(topo, "iommu"))
+			ret = snprintf(ranges, sizeof(ranges), "iova") < 0;
+		else if (path_got == P2PBUF_NVME_PATH_P2P)
+			ret = bar_range(&buf, ranges, sizeof(ranges));
+		else
+			ret = ram_ranges(ranges, sizeof(ranges));
+		CHECK_RET(ret, 0);
+		fprintf(f, "read %llu %u %s %s\n",
+			(unsigned long long)cases[i].dev_offset / 512,
+			(unsigned int)(128 * KiB / 512),
+			path_got == P2PBUF_NVME_PATH_P2P ? "p2p" :
+			"direct-system", ranges);
+		printf("# read into %s: path %s, may land in %s\n",
+		       i ? "system memory" : "VRAM",
+		       path_got == P2PBUF_NVME_PATH_P2P ? "p2p" :
+		       "direct-system", ranges);
+		buf_free(&buf);
+	}
+	fclose(f);
+	close(blk);
+	close(nv);
+	return 0;
+}
+
 /* ---- dm-linear ---- */
 
 #define DM_NAME "p2pbuf-nvme-test"
@@ -1185,6 +1307,7 @@ static const struct subtest tests[] = {
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
 	{ "dm-linear", dm_linear },
+	{ "dma-trace", dma_trace },
 	{ "file-ext4", file_ext4 },
 	{ "controller-remove", controller_remove },
 	{ "exporter-unbind", exporter_unbind },

@@ -12,6 +12,10 @@
 # (it may live below a directory the guest covers with a tmpfs, such as
 # /tmp); the serial console goes to OUTDIR/console.log. A guest
 # that does not power off within P2PBUF_VM_TIMEOUT seconds is killed.
+# QEMU traces the NVMe device's reads and the addresses it maps for them
+# into OUTDIR/nvme-trace.log; when the guest left OUTDIR/nvme-dma-expect
+# (tests/uapi/p2pbuf_nvme, dma-trace), tests/vm/check-nvme-dma adds its
+# verdict to OUTDIR/results (the trace is kept only when it fails).
 #
 # Environment: KDIR (the test kernel build), P2PBUF_KERNEL (its flavour:
 # debug, distro or debian; default debug), KIMAGE (the kernel image; default
@@ -42,7 +46,8 @@ flavour=${P2PBUF_KERNEL:-debug}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out"/console.log "$out"/status "$out"/results "$out"/dmesg.txt \
-	"$out"/kmemleak.txt "$out"/kmemleak-boot.txt
+	"$out"/kmemleak.txt "$out"/kmemleak-boot.txt "$out"/nvme-trace.log \
+	"$out"/nvme-dma-expect "$out"/nvme-dma.txt
 
 NVME_IMAGE=$out/nvme.img
 rm -f "$NVME_IMAGE"
@@ -85,6 +90,8 @@ timeout --foreground -k 10 "$timeout" \
 	-fsdev local,id=results,path="$out",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=results,mount_tag=results \
 	"${QEMU_DEVICES[@]}" \
+	-trace pci_nvme_read -trace pci_nvme_write -trace pci_nvme_map_prp \
+	-trace "enable=pci_nvme_map_addr*,file=$out/nvme-trace.log" \
 	> "$out/qemu.log" 2>&1 || rc=$?
 
 rm -f "$NVME_IMAGE"
@@ -97,6 +104,14 @@ if [ $rc != 0 ]; then
 	echo "run-vm: $topo: qemu exited with $rc:" >&2
 	cat "$out/qemu.log" >&2
 	exit $rc
+fi
+if [ -f "$out/nvme-dma-expect" ] && [ -f "$out/results" ]; then
+	"$here/check-nvme-dma" "$out/nvme-trace.log" "$out/nvme-dma-expect" \
+		>> "$out/results" 2> "$out/nvme-dma.txt" ||
+		echo "FAIL nvme-dma-trace (check-nvme-dma failed)" >> "$out/results"
+fi
+if ! grep -q "^FAIL nvme-dma-trace" "$out/results" 2>/dev/null; then
+	rm -f "$out/nvme-trace.log"
 fi
 if [ ! -f "$out/status" ]; then
 	echo "run-vm: $topo: guest stopped without reporting a status" >&2
