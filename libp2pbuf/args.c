@@ -196,6 +196,17 @@ int cli_parse_options(int argc, char **argv, const char *accept,
 			o->device = NULL;
 			continue;
 		}
+		if (!strcmp(a, "--compat") || !strcmp(a, "--no-compat")) {
+			unsigned int fl = a[2] == 'c' ? P2PBUF_FILE_COMPAT :
+					  P2PBUF_FILE_NO_COMPAT;
+
+			if (o->file_flags && o->file_flags != fl) {
+				fprintf(stderr, "p2pbuf: --compat and --no-compat exclude each other\n");
+				goto usage;
+			}
+			o->file_flags = fl;
+			continue;
+		}
 		if (!v)
 			goto usage;
 		i++;
@@ -224,6 +235,12 @@ int cli_parse_options(int argc, char **argv, const char *accept,
 			o->config = v;
 		else if (!strcmp(a, "--importer"))
 			bad = cli_parse_importer(v, &o->importer);
+		else if (!strcmp(a, "--offset"))
+			bad = cli_parse_size(v, &o->offset);
+		else if (!strcmp(a, "--file-offset"))
+			bad = cli_parse_size(v, &o->file_offset);
+		else if (!strcmp(a, "--length"))
+			bad = cli_parse_size(v, &o->length) || !o->length;
 		else
 			bad = 1;
 		if (bad) {

@@ -29,6 +29,10 @@ int cmd_verify(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+int cmd_write(int argc, char **argv);
+/* cmd_file.c: explain FILE PID:FD, which cmd_explain() hands over. */
+int cmd_explain_file(int argc, char **argv);
 
 /* args.c: pure helpers, unit-tested in tests/lib/test-args.c. */
 
@@ -64,6 +68,10 @@ struct opts {
 	const char *sysfs;
 	const char *config;
 	unsigned int importer;	/* --importer: enum p2pbuf_importer */
+	uint64_t offset;	/* --offset: in the buffer */
+	uint64_t file_offset;	/* --file-offset */
+	uint64_t length;	/* --length; 0: as much as fits */
+	unsigned int file_flags; /* --compat, --no-compat: P2PBUF_FILE_* */
 };
 
 /*

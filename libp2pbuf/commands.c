@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "p2pbuf/p2pbuf.h"
@@ -813,6 +814,7 @@ static void explain_help(FILE *out)
 	fprintf(out,
 		"usage: p2pbuf explain PROVIDER|PID:FD PEER [--importer KIND] [--json]\n"
 		"                      [--probe-dir DIR] [--sysfs DIR] [--kernel-config FILE]\n"
+		"       p2pbuf explain FILE PID:FD [--compat] [--json]\n"
 		"\n"
 		"Would PEER get a peer-to-peer mapping of a buffer in PROVIDER's\n"
 		"memory, and if not, why? PROVIDER is the PCI address of the device\n"
@@ -828,7 +830,11 @@ static void explain_help(FILE *out)
 		"the answer is derived from the kernel configuration and the PCI\n"
 		"topology, and says so.\n"
 		"Exit 0 with an answer (P2P or not), 1 if none can be given, 3 if\n"
-		"PROVIDER names a device that is not there.\n");
+		"PROVIDER names a device that is not there.\n"
+		"\n"
+		"p2pbuf explain FILE PID:FD (a regular file or a block device, and a\n"
+		"dma-buf) says which path file I/O between them would take, and why\n"
+		"(see 'p2pbuf read --help').\n");
 }
 
 int cmd_explain(int argc, char **argv)
@@ -844,6 +850,17 @@ int cmd_explain(int argc, char **argv)
 	char exporter[32];
 	pid_t pid;
 
+	/* explain FILE PID:FD: a file I/O's path. */
+	for (int i = 1; i < argc; i++) {
+		struct stat st;
+
+		if (argv[i][0] == '-')
+			continue;
+		if (!stat(argv[i], &st) &&
+		    (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+			return cmd_explain_file(argc, argv);
+		break;
+	}
 	ret = cli_parse_options(argc, argv, "--json --probe-dir --sysfs --kernel-config --importer", &o,
 		    pos, 2, &npos, explain_help);
 	if (ret)

@@ -30,6 +30,10 @@ static const struct {
 	  "hand buffers to another process over a UNIX socket" },
 	{ "attach", cmd_attach,
 	  "receive buffers from 'p2pbuf share' and check them" },
+	{ "read", cmd_read,
+	  "read a file or block device into another process's dma-buf" },
+	{ "write", cmd_write,
+	  "write another process's dma-buf to a file or block device" },
 	{ "ls", cmd_ls,
 	  "the dma-bufs a process holds, from /proc/PID/fdinfo" },
 };

@@ -200,10 +200,14 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 
 	/* The worker may still be looking for more to do. */
 	cancel_work_sync(&b->work);
+	/*
+	 * Detached under the list's lock: a driver unbind that does not find
+	 * the binding on the list any more must find its mapping gone.
+	 */
 	mutex_lock(&p2pbuf_nvme_bindings_lock);
 	list_del(&b->node);
-	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	p2pbuf_importer_detach(&b->imp);
+	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	dma_buf_put(b->dmabuf);
 	fput(b->file);
 	put_device(b->dma_dev);
@@ -213,12 +217,16 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 
 /*
  * Drop a reference that is not the file's. UNBIND and close wait for these
- * (p2pbuf_nvme_binding_close()); wake_up_var() only hashes the address, so
- * it is safe even when this put freed @b.
+ * (p2pbuf_nvme_binding_close()) and free the binding themselves, so this
+ * put is never the last one; wake_up_var() only hashes the address. The
+ * barrier orders the count's decrement before the waker's look at the
+ * wait queue (wake_up_var() wants one).
  */
 static void p2pbuf_nvme_binding_put(struct p2pbuf_nvme_binding *b)
 {
 	kref_put(&b->ref, p2pbuf_nvme_binding_free);
+	/* The decrement before wake_up_var()'s look at the queue. */
+	smp_mb__after_atomic();
 	wake_up_var(&b->ref);
 }
 
@@ -541,6 +549,35 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 	}
 }
 
+static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
+{
+	bool idle;
+
+	spin_lock_irq(&b->lock);
+	idle = list_empty(&b->pending);
+	spin_unlock_irq(&b->lock);
+	return idle;
+}
+
+/*
+ * Cancel what has not started, wait for the rest and for every other
+ * reference (the I/Os' free works, other ioctls), then free the binding
+ * here: when UNBIND or close returns, the dma-buf is detached, so a kernel
+ * without move_notify lets the buffer move again, and the file is let go.
+ */
+static void p2pbuf_nvme_binding_close(struct p2pbuf_nvme_binding *b)
+{
+	spin_lock_irq(&b->lock);
+	b->closing = true;
+	spin_unlock_irq(&b->lock);
+	wake_up_all(&b->wq);
+	flush_work(&b->work);
+	wait_event(b->wq, p2pbuf_nvme_idle(b));
+	/* From one to zero only: nobody can take a reference afterwards. */
+	wait_var_event(&b->ref, refcount_dec_if_one(&b->ref.refcount));
+	p2pbuf_nvme_binding_free(&b->ref);
+}
+
 /* The PCI function that DMAs for a block device, or NULL. */
 static struct device *p2pbuf_nvme_pci_dev(struct block_device *bdev)
 {
@@ -613,6 +650,15 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 		ret = -EINVAL;
 		goto err_dmabuf;
 	}
+	/*
+	 * Only exporters that give their pages (p2pbuf_exporter_register()):
+	 * the block layer needs pages. A static exporter's mapping would also
+	 * stay, cached by the dma-buf core, until the detach.
+	 */
+	if (!p2pbuf_exporter_ops_of(b->dmabuf)) {
+		ret = -EOPNOTSUPP;
+		goto err_dmabuf;
+	}
 
 	q = bdev_get_queue(b->bdev);
 	b->dma_dev = p2pbuf_nvme_pci_dev(b->bdev);
@@ -674,15 +720,14 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 		}
 	}
 	mutex_unlock(&pf->lock);
+	/*
+	 * On the list, a driver unbind may hold a reference: tear down as
+	 * UNBIND does (which drops the file, the dma-buf and the rest).
+	 */
 	if (ret)
-		goto err_detach;
-	return 0;
+		p2pbuf_nvme_binding_close(b);
+	return ret;
 
-err_detach:
-	mutex_lock(&p2pbuf_nvme_bindings_lock);
-	list_del(&b->node);
-	mutex_unlock(&p2pbuf_nvme_bindings_lock);
-	p2pbuf_importer_detach(&b->imp);
 err_tl:
 	p2pbuf_timeline_put(b->tl);
 err_dev:
@@ -694,34 +739,6 @@ err_free:
 err_fput:
 	fput(file);
 	return ret;
-}
-
-static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
-{
-	bool idle;
-
-	spin_lock_irq(&b->lock);
-	idle = list_empty(&b->pending);
-	spin_unlock_irq(&b->lock);
-	return idle;
-}
-
-/*
- * Cancel what has not started, wait for the rest and for every other
- * reference (the I/Os' free works, other ioctls), then free the binding
- * here: when UNBIND or close returns, the dma-buf is detached, so a kernel
- * without move_notify lets the buffer move again, and the file is let go.
- */
-static void p2pbuf_nvme_binding_close(struct p2pbuf_nvme_binding *b)
-{
-	spin_lock_irq(&b->lock);
-	b->closing = true;
-	spin_unlock_irq(&b->lock);
-	wake_up_all(&b->wq);
-	flush_work(&b->work);
-	wait_event(b->wq, p2pbuf_nvme_idle(b));
-	wait_var_event(&b->ref, kref_read(&b->ref) == 1);
-	kref_put(&b->ref, p2pbuf_nvme_binding_free);
 }
 
 static int p2pbuf_nvme_unbind(struct p2pbuf_nvme_file *pf,
@@ -1013,20 +1030,28 @@ out_put:
 }
 
 /*
- * The DMA device's driver is about to unbind (the NVMe controller is
- * removed, or its driver unloaded): fail what has not started with ENODEV,
- * wait for what has (the controller still works until its remove), and
- * unmap, so that nothing stays mapped for a device without a driver. The
- * bindings stay until their files let go of them; their I/O fails with
- * ENODEV.
+ * The DMA device's driver unbinds (the NVMe controller is removed, hot or
+ * through sysfs, or its driver unloaded). Before its remove
+ * (BUS_NOTIFY_UNBIND_DRIVER): the binding is dead, what has not started
+ * fails with ENODEV, and so will every new I/O. After it
+ * (BUS_NOTIFY_UNBOUND_DRIVER), when the driver has completed or failed
+ * every request: wait for the binding's last I/O and unmap, so that
+ * nothing stays mapped for a device without a driver. This notifier runs
+ * before DMA-API debugging's, which checks exactly that then. Waiting
+ * before the remove would hang after a surprise removal: nvme-pci fails
+ * the requests of a gone controller only in its remove. The bindings stay
+ * until their files let go of them.
  */
-static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b)
+static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b,
+				     bool unbound)
 {
-	spin_lock_irq(&b->lock);
-	b->dead = true;
-	spin_unlock_irq(&b->lock);
-	wake_up_all(&b->wq);
-	flush_work(&b->work);
+	if (!unbound) {
+		spin_lock_irq(&b->lock);
+		b->dead = true;
+		spin_unlock_irq(&b->lock);
+		wake_up_all(&b->wq);
+		return;
+	}
 	wait_event(b->wq, p2pbuf_nvme_idle(b));
 	dma_resv_lock(b->dmabuf->resv, NULL);
 	p2pbuf_importer_unmap_locked(&b->imp);
@@ -1036,23 +1061,24 @@ static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b)
 static int p2pbuf_nvme_bus_notify(struct notifier_block *nb,
 				  unsigned long action, void *data)
 {
+	bool unbound = action == BUS_NOTIFY_UNBOUND_DRIVER;
 	struct p2pbuf_nvme_binding *b, *next;
 	struct device *dev = data;
 	LIST_HEAD(dying);
 
-	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+	if (action != BUS_NOTIFY_UNBIND_DRIVER && !unbound)
 		return NOTIFY_DONE;
+	/*
+	 * A binding being freed (reference count zero) is detached under
+	 * this lock: once it is taken, such a binding has no mapping left.
+	 */
 	mutex_lock(&p2pbuf_nvme_bindings_lock);
-	list_for_each_entry(b, &p2pbuf_nvme_bindings, node) {
-		if (b->dma_dev != dev || READ_ONCE(b->dead))
-			continue;
-		/* Not the last: the binding's file holds one too. */
-		if (kref_get_unless_zero(&b->ref))
+	list_for_each_entry(b, &p2pbuf_nvme_bindings, node)
+		if (b->dma_dev == dev && kref_get_unless_zero(&b->ref))
 			list_add_tail(&b->dying, &dying);
-	}
 	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	list_for_each_entry_safe(b, next, &dying, dying) {
-		p2pbuf_nvme_binding_kill(b);
+		p2pbuf_nvme_binding_kill(b, unbound);
 		p2pbuf_nvme_binding_put(b);
 	}
 	return NOTIFY_OK;
@@ -1060,6 +1086,8 @@ static int p2pbuf_nvme_bus_notify(struct notifier_block *nb,
 
 static struct notifier_block p2pbuf_nvme_bus_nb = {
 	.notifier_call = p2pbuf_nvme_bus_notify,
+	/* Before DMA-API debugging's check at BUS_NOTIFY_UNBOUND_DRIVER. */
+	.priority = 1,
 };
 
 static long p2pbuf_nvme_ioctl(struct file *file, unsigned int cmd,

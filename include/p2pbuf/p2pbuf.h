@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define P2PBUF_VERSION_MAJOR 0
-#define P2PBUF_VERSION_MINOR 1
+#define P2PBUF_VERSION_MINOR 2
 
 /** P2PBUF_NAME_LEN - bytes of a dma-buf name, with its NUL (DMA_BUF_NAME_LEN). */
 #define P2PBUF_NAME_LEN 32
@@ -749,6 +749,149 @@ int p2pbuf_reason_name(int reason, const char **name);
 
 /** p2pbuf_placement_name() - "any", "vram" or "system" */
 int p2pbuf_placement_name(unsigned int placement, const char **name);
+
+/* ------------------------------------------------------------------ */
+/* File I/O (since 0.2)                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * enum p2pbuf_io_path - how the bytes of a file I/O moved
+ * @P2PBUF_IO_PATH_NONE: no I/O
+ * @P2PBUF_IO_PATH_P2P: the storage device's DMA into or out of the
+ *	exporter's device memory, peer to peer (p2pbuf_nvme.ko)
+ * @P2PBUF_IO_PATH_DIRECT_SYSTEM: the storage device's DMA into or out of
+ *	the buffer's system pages (the exporter placed it there because the
+ *	device cannot reach its memory)
+ * @P2PBUF_IO_PATH_BOUNCE: reserved for the kernel's bounce through its own
+ *	buffer for exporters without pages
+ * @P2PBUF_IO_PATH_COMPAT: here, in this process: O_DIRECT between the file
+ *	and an aligned buffer in RAM, and a CPU copy through the dma-buf's
+ *	mmap inside DMA_BUF_IOCTL_SYNC brackets
+ */
+enum p2pbuf_io_path {
+	P2PBUF_IO_PATH_NONE = 0,
+	P2PBUF_IO_PATH_P2P,
+	P2PBUF_IO_PATH_DIRECT_SYSTEM,
+	P2PBUF_IO_PATH_BOUNCE,
+	P2PBUF_IO_PATH_COMPAT,
+};
+
+/* Fail (the module's error, or -EINVAL when unaligned) instead of compat. */
+#define P2PBUF_FILE_NO_COMPAT	(1u << 0)
+/* Always the compat path (to compare, or to avoid the module). */
+#define P2PBUF_FILE_COMPAT	(1u << 1)
+
+struct p2pbuf_file;
+
+/**
+ * p2pbuf_file_open() - register a file for I/O with dma-bufs
+ * @fd: a regular file or a block device, open for what the I/O will do
+ *	(reading the file needs it readable, writing it writable); the file
+ *	keeps a duplicate, the caller may close @fd
+ * @flags: 0, %P2PBUF_FILE_NO_COMPAT or %P2PBUF_FILE_COMPAT
+ * @file: the registered file, on success
+ *
+ * What cuFileHandleRegister() is to cuFile. The I/O functions pick the
+ * best path for each I/O (enum p2pbuf_io_path) and say which they took.
+ * Return: -EINVAL for another kind of file or bad flags; -errno.
+ */
+int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **file);
+
+/** p2pbuf_file_close() - wait for its I/Os in flight, let go of the file */
+int p2pbuf_file_close(struct p2pbuf_file *file);
+
+/**
+ * p2pbuf_file_read() - read a range of the file into a range of a dma-buf
+ * @file: from p2pbuf_file_open()
+ * @dmabuf: the buffer, a dma-buf open for writing (a PRIME export with
+ *	DRM_RDWR)
+ * @buf_offset: where in the buffer
+ * @length: bytes; the whole range must lie in the buffer, and, for a
+ *	regular file, in the file
+ * @file_offset: where in the file or device
+ * @path: the path taken, may be NULL
+ *
+ * Through p2pbuf_nvme.ko when the offsets and length are multiples of the
+ * device's logical block size and the module takes the file and the
+ * buffer; through the compat path otherwise (unless
+ * %P2PBUF_FILE_NO_COMPAT). Returns when the bytes are in the buffer.
+ * Return: 0; -EINVAL for a range outside the buffer; -EBADF for a file
+ * not open for reading; the I/O's error (-EIO, ...).
+ */
+int p2pbuf_file_read(struct p2pbuf_file *file, int dmabuf,
+		     uint64_t buf_offset, uint64_t length,
+		     uint64_t file_offset, unsigned int *path);
+
+/** p2pbuf_file_write() - p2pbuf_file_read() the other way: buffer to file */
+int p2pbuf_file_write(struct p2pbuf_file *file, int dmabuf,
+		      uint64_t buf_offset, uint64_t length,
+		      uint64_t file_offset, unsigned int *path);
+
+/**
+ * p2pbuf_file_read_async() - queue a read, get its fence
+ * @in_fence: a sync_file the read waits for before it starts, or -1
+ * @out_fence: a sync_file that signals when the bytes are in the buffer
+ *	(with the I/O's error); the caller closes it
+ *
+ * As p2pbuf_file_read(), without waiting, and only through the kernel:
+ * the range must be block-aligned (-EINVAL), the module loaded (-ENOENT
+ * when it is not) and the exporter one that gives its pages (-EOPNOTSUPP).
+ * The read's fence is also in the buffer's reservation object, as a
+ * writer: implicitly synchronised users of the buffer wait for it. Waits
+ * only while the binding's queue is full.
+ */
+int p2pbuf_file_read_async(struct p2pbuf_file *file, int dmabuf,
+			   uint64_t buf_offset, uint64_t length,
+			   uint64_t file_offset, int in_fence, int *out_fence,
+			   unsigned int *path);
+
+/** p2pbuf_file_write_async() - p2pbuf_file_read_async() the other way */
+int p2pbuf_file_write_async(struct p2pbuf_file *file, int dmabuf,
+			    uint64_t buf_offset, uint64_t length,
+			    uint64_t file_offset, int in_fence, int *out_fence,
+			    unsigned int *path);
+
+/**
+ * struct p2pbuf_file_explanation - which path an I/O would take, and why
+ * @path: enum p2pbuf_io_path, for a block-aligned I/O
+ * @reason: why not p2p, a stable word: "no-p2pbuf-nvme" (module not
+ *	loaded), "no-direct-io" (the file's filesystem has no direct I/O on a
+ *	block device), "bind-failed", "exporter-without-pages",
+ *	"queue-without-p2p", "compat-asked", or the exporter's reason
+ *	(p2pbuf_reason_name(): "acs-redirect", "in-system-memory", ...);
+ *	"-" for p2p
+ * @block_device: the block device the I/O goes to ("nvme0n1"), or ""
+ * @pci: the PCI function that would DMA, or ""
+ * @queue_p2p: the device's request queue can do PCI P2P DMA: 1, 0, or -1
+ *	when the module was not asked
+ * @exporter: the exporter's answer for @pci (p2pbuf_explain_dmabuf()),
+ *	map "unknown" when it was not asked
+ * @text: one sentence for a person
+ */
+struct p2pbuf_file_explanation {
+	unsigned int path;
+	char reason[32];
+	char block_device[32];
+	char pci[16];
+	int queue_p2p;
+	struct p2pbuf_explanation exporter;
+	char text[384];
+};
+
+/**
+ * p2pbuf_file_explain() - which path would an I/O between @file and
+ * @dmabuf take, and why (what gdscheck answers for GPUDirect Storage)
+ *
+ * Asks the kernel: binds the buffer with p2pbuf_nvme.ko (kept for later
+ * I/O, as the I/O functions do) and asks the exporter about the storage
+ * device's PCI function. Moves no data.
+ * Return: 0 with an answer; -EBADFD if @dmabuf is not a dma-buf.
+ */
+int p2pbuf_file_explain(struct p2pbuf_file *file, int dmabuf,
+			struct p2pbuf_file_explanation *e);
+
+/** p2pbuf_io_path_name() - "p2p", "direct-system", "bounce", "compat", "none" */
+int p2pbuf_io_path_name(unsigned int path, const char **name);
 
 #ifdef __cplusplus
 }

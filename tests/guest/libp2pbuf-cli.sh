@@ -10,42 +10,18 @@ set -uo pipefail
 # shellcheck source=lib/kconfig
 . "$P2PBUF_REPO/tests/guest/lib/kconfig"
 
+# shellcheck source=lib/hold
+. "$P2PBUF_REPO/tests/guest/lib/hold"
+
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 good() { echo "ok: $*"; }
 tmp=$(mktemp -d)
-holders=()
 cleanup() {
-	for p in "${holders[@]}"; do kill "$p" 2>/dev/null; done
+	release_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# hold NAME ALLOC-ARGS...: "p2pbuf alloc ALLOC-ARGS --hold --json" in the
-# background, keeping its buffer until "release NAME" closes its stdin (a
-# fifo). Its JSON line lands in $tmp/alloc.NAME; hold_ref[NAME] is PID:FD.
-declare -A hold_w hold_pid hold_ref
-hold() {
-	local name=$1 w
-	shift
-	mkfifo "$tmp/hold.$name"
-	# Not holding the other holders' fifos open: they would never see EOF.
-	(
-		for w in "${hold_w[@]}"; do eval "exec $w>&-"; done
-		exec p2pbuf alloc "$@" --hold --json > "$tmp/alloc.$name" < "$tmp/hold.$name"
-	) &
-	hold_pid[$name]=$!
-	holders+=("$!")
-	exec {w}> "$tmp/hold.$name"
-	hold_w[$name]=$w
-	for _ in $(seq 50); do [ -s "$tmp/alloc.$name" ] && break; sleep 0.1; done
-	hold_ref[$name]=$(jq -r '"\(.pid):\(.fd)"' < "$tmp/alloc.$name")
-}
-release() {
-	eval "exec ${hold_w[$1]}>&-"
-	wait "${hold_pid[$1]}" || bad "alloc --hold $1: exit $?"
-	rm -f "$tmp/hold.$1"
-}
 
 # What does not depend on the PCI topology runs where make check runs every
 # test (P2PBUF_SCOPE=full); the explain cases below run on every topology.

@@ -253,7 +253,7 @@ static int read_direct(const char *path, uint64_t offset, void *dst,
 static int bind_bad(void)
 {
 	struct p2pbuf_nvme_bind b;
-	int nv, blk, null, reg;
+	int nv, blk, null, reg, udma, memfd;
 	struct buf buf;
 
 	NEED_NVME();
@@ -289,6 +289,13 @@ static int bind_bad(void)
 	BIND_EXPECT(dmabuf_fd, -1, EBADF);
 	BIND_EXPECT(dmabuf_fd, null, EINVAL);
 	BIND_EXPECT(dmabuf_fd, blk, EINVAL);
+	/* An exporter that does not give its pages: udmabuf. */
+	udma = udmabuf_new(1 * MiB, &memfd);
+	if (udma >= 0) {
+		BIND_EXPECT(dmabuf_fd, udma, EOPNOTSUPP);
+		close(udma);
+		close(memfd);
+	}
 #undef BIND_EXPECT
 	/* A good one after all that. */
 	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, NULL, NULL), 0);

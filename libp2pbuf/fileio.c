@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libp2pbuf: file I/O into and out of dma-bufs.
+ *
+ * A registered file (a regular file or a block device) reads into and
+ * writes from ranges of dma-bufs. The paths, best first:
+ *
+ * - p2pbuf_nvme.ko (/dev/p2pbuf_nvme) binds the dma-buf to the file and
+ *   the storage device DMAs straight into the buffer's memory: "p2p" when
+ *   that is the exporter's device memory, "direct-system" when the buffer
+ *   sits in system memory (the device's queue or the PCI topology cannot
+ *   do P2P);
+ * - "compat": O_DIRECT between the file and an aligned buffer in this
+ *   process, and a CPU copy through the dma-buf's mmap, inside
+ *   DMA_BUF_IOCTL_SYNC brackets. Taken when the module is not loaded, the
+ *   file's filesystem has no direct I/O on a block device, the exporter
+ *   does not give importers its pages, or the range is not aligned to the
+ *   device's logical blocks; never with P2PBUF_FILE_NO_COMPAT.
+ *
+ * Bindings are made on first use, one per dma-buf (by inode), and kept
+ * until p2pbuf_file_close(); the file holds a duplicate of each dma-buf
+ * descriptor it bound, so the caller may close its own.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/p2pbuf_nvme.h>
+
+#include "p2pbuf/p2pbuf.h"
+#include "internal.h"
+
+#define NVME_DEV "/dev/p2pbuf_nvme"
+/* The compat path's bounce buffer, and its alignment (any block size). */
+#define COMPAT_CHUNK (4u << 20)
+#define COMPAT_ALIGN 4096u
+#define MAX_BINDINGS 16
+
+struct p2pbuf_file_binding {
+	dev_t dev;
+	ino_t ino;
+	int dmabuf;		/* our duplicate */
+	uint32_t handle;
+	int queue_p2p;
+};
+
+struct p2pbuf_file {
+	int fd;			/* our duplicate of the caller's */
+	int direct_fd;		/* the same file with O_DIRECT, or -1 */
+	int nv;			/* /dev/p2pbuf_nvme, or -1 */
+	int nv_errno;		/* why @nv is -1 */
+	unsigned int flags;
+	unsigned int lbs;	/* logical block size, 512 if unknown */
+	int accmode;
+	unsigned int nbind;
+	struct p2pbuf_file_binding bind[MAX_BINDINGS];
+};
+
+static int file_reopen(int fd, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* The block device under @st: itself, or the one its filesystem is on. */
+static dev_t file_bdev(const struct stat *st)
+{
+	return S_ISBLK(st->st_mode) ? st->st_rdev : st->st_dev;
+}
+
+/* Logical block size of the block device @dev, from sysfs; 512 if unknown. */
+static unsigned int file_lbs(dev_t dev)
+{
+	char path[96], text[32];
+	unsigned int lbs;
+
+	snprintf(path, sizeof(path),
+		 "/sys/dev/block/%u:%u/queue/logical_block_size",
+		 major(dev), minor(dev));
+	if (p2pbuf__read_file(path, text, sizeof(text)) ||
+	    sscanf(text, "%u", &lbs) != 1 || !lbs) {
+		/* A partition has no queue directory of its own. */
+		snprintf(path, sizeof(path),
+			 "/sys/dev/block/%u:%u/../queue/logical_block_size",
+			 major(dev), minor(dev));
+		if (p2pbuf__read_file(path, text, sizeof(text)) ||
+		    sscanf(text, "%u", &lbs) != 1 || !lbs)
+			return 512;
+	}
+	return lbs;
+}
+
+int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **out)
+{
+	struct p2pbuf_file *f;
+	struct stat st;
+	int fl;
+
+	if (!out || (flags & ~(P2PBUF_FILE_NO_COMPAT | P2PBUF_FILE_COMPAT)) ||
+	    (flags & P2PBUF_FILE_NO_COMPAT && flags & P2PBUF_FILE_COMPAT))
+		return -EINVAL;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->flags = flags;
+	f->accmode = fl & O_ACCMODE;
+	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (f->fd < 0) {
+		free(f);
+		return -errno;
+	}
+	f->lbs = file_lbs(file_bdev(&st));
+	f->direct_fd = file_reopen(fd, (f->accmode == O_RDONLY ? O_RDONLY :
+					f->accmode == O_WRONLY ? O_WRONLY :
+					O_RDWR) | O_DIRECT);
+	f->nv = -1;
+	f->nv_errno = ENODEV;
+	if (!(flags & P2PBUF_FILE_COMPAT)) {
+		f->nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+		if (f->nv < 0)
+			f->nv_errno = errno;
+	}
+	*out = f;
+	return 0;
+}
+
+int p2pbuf_file_close(struct p2pbuf_file *f)
+{
+	unsigned int i;
+
+	if (!f)
+		return -EINVAL;
+	/* Closing the module's file unbinds, after the I/Os in flight. */
+	if (f->nv >= 0)
+		close(f->nv);
+	for (i = 0; i < f->nbind; i++)
+		close(f->bind[i].dmabuf);
+	if (f->direct_fd >= 0)
+		close(f->direct_fd);
+	close(f->fd);
+	free(f);
+	return 0;
+}
+
+/* The binding of @dmabuf, made on first use; its index, or -errno. */
+static int file_binding(struct p2pbuf_file *f, int dmabuf)
+{
+	struct p2pbuf_nvme_bind b = { 0 };
+	struct p2pbuf_file_binding *fb;
+	struct stat st;
+	unsigned int i;
+	int dup_fd;
+
+	if (f->nv < 0)
+		return -f->nv_errno;
+	if (fstat(dmabuf, &st))
+		return -errno;
+	for (i = 0; i < f->nbind; i++)
+		if (f->bind[i].dev == st.st_dev && f->bind[i].ino == st.st_ino)
+			return (int)i;
+	if (f->nbind == MAX_BINDINGS)
+		return -ENOSPC;
+	b.dmabuf_fd = dmabuf;
+	b.fd = f->fd;
+	if (ioctl(f->nv, P2PBUF_NVME_IOC_BIND, &b))
+		return -errno;
+	dup_fd = fcntl(dmabuf, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd < 0) {
+		struct p2pbuf_nvme_unbind u = { .handle = b.handle };
+		int err = errno;
+
+		ioctl(f->nv, P2PBUF_NVME_IOC_UNBIND, &u);
+		return -err;
+	}
+	fb = &f->bind[f->nbind];
+	fb->dev = st.st_dev;
+	fb->ino = st.st_ino;
+	fb->dmabuf = dup_fd;
+	fb->handle = b.handle;
+	fb->queue_p2p = b.p2p == P2PBUF_NVME_QUEUE_P2P;
+	return (int)f->nbind++;
+}
+
+static unsigned int path_of(uint32_t nvme_path)
+{
+	return nvme_path == P2PBUF_NVME_PATH_P2P ? P2PBUF_IO_PATH_P2P :
+	       P2PBUF_IO_PATH_DIRECT_SYSTEM;
+}
+
+/* The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back. */
+static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
+			  uint64_t buf_offset, uint64_t length,
+			  uint64_t file_offset, int in_fence, int *out_fence,
+			  unsigned int *path)
+{
+	struct p2pbuf_nvme_io io = { 0 };
+	int i;
+
+	i = file_binding(f, dmabuf);
+	if (i < 0)
+		return i;
+	io.handle = f->bind[i].handle;
+	io.op = op;
+	io.buf_offset = buf_offset;
+	io.length = length;
+	io.dev_offset = file_offset;
+	if (in_fence >= 0) {
+		io.flags |= P2PBUF_NVME_IO_IN_FENCE;
+		io.in_fence_fd = in_fence;
+	}
+	if (out_fence)
+		io.flags |= P2PBUF_NVME_IO_ASYNC;
+	while (ioctl(f->nv, P2PBUF_NVME_IOC_IO, &io)) {
+		/* A full queue: wait for room, as a blocking write would. */
+		if (errno == EAGAIN && out_fence) {
+			usleep(1000);
+			continue;
+		}
+		return -errno;
+	}
+	if (out_fence)
+		*out_fence = io.out_fence_fd;
+	if (path)
+		*path = path_of(io.path);
+	return 0;
+}
+
+/* Errors after which the compat path can still do the I/O. */
+static int module_declined(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ENXIO ||
+	       err == -EOPNOTSUPP || err == -ENOTBLK || err == -ENOSPC;
+}
+
+/*
+ * compat: through an aligned buffer here and the dma-buf's mmap. O_DIRECT
+ * when the file was reopened with it and the range allows; buffered
+ * otherwise.
+ */
+static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
+			  uint64_t buf_offset, uint64_t length,
+			  uint64_t file_offset)
+{
+	unsigned int access = write ? P2PBUF_ACCESS_READ : P2PBUF_ACCESS_WRITE;
+	long page = sysconf(_SC_PAGESIZE);
+	struct p2pbuf_mapping map;
+	uint64_t map_off, done = 0;
+	int ret, use_direct, io_fd;
+	void *bounce = NULL;
+	uint8_t *dst;
+
+	if (page <= 0)
+		return -EINVAL;
+	map_off = buf_offset - buf_offset % (uint64_t)page;
+	ret = p2pbuf_mmap(dmabuf, map_off, (size_t)(buf_offset - map_off + length),
+			  access, &map);
+	if (ret)
+		return ret;
+	if (posix_memalign(&bounce, COMPAT_ALIGN, COMPAT_CHUNK)) {
+		p2pbuf_munmap(&map);
+		return -ENOMEM;
+	}
+	dst = (uint8_t *)map.addr + (buf_offset - map_off);
+	use_direct = f->direct_fd >= 0 &&
+		     !((file_offset | length) % COMPAT_ALIGN);
+	io_fd = use_direct ? f->direct_fd : f->fd;
+	while (!ret && done < length) {
+		size_t n = length - done < COMPAT_CHUNK ?
+			   (size_t)(length - done) : COMPAT_CHUNK;
+		ssize_t got;
+
+		if (write) {
+			ret = p2pbuf_cpu_access_begin(dmabuf, access);
+			if (ret)
+				break;
+			memcpy(bounce, dst + done, n);
+			ret = p2pbuf_cpu_access_end(dmabuf, access);
+			if (ret)
+				break;
+			got = pwrite(io_fd, bounce, n, (off_t)(file_offset + done));
+		} else {
+			got = pread(io_fd, bounce, n, (off_t)(file_offset + done));
+		}
+		if (got < 0) {
+			ret = -errno;
+			break;
+		}
+		if ((size_t)got != n) {
+			ret = -EIO;	/* the file ended, or the device */
+			break;
+		}
+		if (!write) {
+			ret = p2pbuf_cpu_access_begin(dmabuf, access);
+			if (ret)
+				break;
+			memcpy(dst + done, bounce, n);
+			ret = p2pbuf_cpu_access_end(dmabuf, access);
+		}
+		done += n;
+	}
+	free(bounce);
+	p2pbuf_munmap(&map);
+	return ret;
+}
+
+static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
+		   uint64_t buf_offset, uint64_t length, uint64_t file_offset,
+		   unsigned int *path)
+{
+	uint64_t size;
+	int ret;
+
+	if (!f || !length)
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_size(dmabuf, &size);
+	if (ret)
+		return ret;
+	if (buf_offset > size || length > size - buf_offset)
+		return -EINVAL;
+	if (write ? f->accmode == O_RDONLY : f->accmode == O_WRONLY)
+		return -EBADF;
+	if (!(f->flags & P2PBUF_FILE_COMPAT) &&
+	    !((buf_offset | length | file_offset) % f->lbs)) {
+		ret = file_module_io(f, dmabuf, write ? P2PBUF_NVME_WRITE :
+					     P2PBUF_NVME_READ, buf_offset,
+				     length, file_offset, -1, NULL, path);
+		if (!ret || !module_declined(ret) ||
+		    f->flags & P2PBUF_FILE_NO_COMPAT)
+			return ret;
+	} else if (f->flags & P2PBUF_FILE_NO_COMPAT) {
+		return -EINVAL;	/* unaligned for the device */
+	}
+	ret = file_compat_io(f, dmabuf, write, buf_offset, length, file_offset);
+	if (!ret && path)
+		*path = P2PBUF_IO_PATH_COMPAT;
+	return ret;
+}
+
+int p2pbuf_file_read(struct p2pbuf_file *f, int dmabuf, uint64_t buf_offset,
+		     uint64_t length, uint64_t file_offset, unsigned int *path)
+{
+	return file_io(f, dmabuf, 0, buf_offset, length, file_offset, path);
+}
+
+int p2pbuf_file_write(struct p2pbuf_file *f, int dmabuf, uint64_t buf_offset,
+		      uint64_t length, uint64_t file_offset,
+		      unsigned int *path)
+{
+	return file_io(f, dmabuf, 1, buf_offset, length, file_offset, path);
+}
+
+static int file_io_async(struct p2pbuf_file *f, int dmabuf, uint32_t op,
+			 uint64_t buf_offset, uint64_t length,
+			 uint64_t file_offset, int in_fence, int *out_fence,
+			 unsigned int *path)
+{
+	if (!f || !out_fence || !length || f->flags & P2PBUF_FILE_COMPAT)
+		return -EINVAL;
+	if ((buf_offset | length | file_offset) % f->lbs)
+		return -EINVAL;
+	return file_module_io(f, dmabuf, op, buf_offset, length, file_offset,
+			      in_fence, out_fence, path);
+}
+
+int p2pbuf_file_read_async(struct p2pbuf_file *f, int dmabuf,
+			   uint64_t buf_offset, uint64_t length,
+			   uint64_t file_offset, int in_fence, int *out_fence,
+			   unsigned int *path)
+{
+	return file_io_async(f, dmabuf, P2PBUF_NVME_READ, buf_offset, length,
+			     file_offset, in_fence, out_fence, path);
+}
+
+int p2pbuf_file_write_async(struct p2pbuf_file *f, int dmabuf,
+			    uint64_t buf_offset, uint64_t length,
+			    uint64_t file_offset, int in_fence, int *out_fence,
+			    unsigned int *path)
+{
+	return file_io_async(f, dmabuf, P2PBUF_NVME_WRITE, buf_offset, length,
+			     file_offset, in_fence, out_fence, path);
+}
+
+/*
+ * The block device's name and the PCI function above it, from
+ * /sys/dev/block/MAJ:MIN: the last path component that is a PCI address.
+ */
+static void file_device(dev_t dev, char *name, size_t name_len, char *pci)
+{
+	char path[64], link[PATH_MAX], *p, *save = NULL;
+	ssize_t n;
+
+	name[0] = 0;
+	pci[0] = 0;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(dev),
+		 minor(dev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return;
+	link[n] = 0;
+	p = strrchr(link, '/');
+	p2pbuf__strlcpy(name, p ? p + 1 : link, name_len);
+	for (p = strtok_r(link, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		char norm[16];
+
+		if (!p2pbuf__pci_address(p, norm))
+			memcpy(pci, norm, sizeof(norm));
+	}
+}
+
+static void file_say(struct p2pbuf_file_explanation *e, const char *why)
+{
+	const char *path = "?";
+
+	p2pbuf_io_path_name(e->path, &path);
+	snprintf(e->text, sizeof(e->text), "%s: %s", path, why);
+}
+
+int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
+			struct p2pbuf_file_explanation *e)
+{
+	char exporter[32] = "";
+	struct stat st;
+	int i, ret;
+
+	if (!f || !e)
+		return -EINVAL;
+	ret = p2pbuf_dmabuf_check(dmabuf);
+	if (ret)
+		return ret;
+	memset(e, 0, sizeof(*e));
+	e->queue_p2p = -1;
+	e->exporter.map = P2PBUF_MAP_UNKNOWN;
+	snprintf(e->reason, sizeof(e->reason), "-");
+	if (fstat(f->fd, &st))
+		return -errno;
+	file_device(file_bdev(&st), e->block_device, sizeof(e->block_device),
+		    e->pci);
+
+	e->path = P2PBUF_IO_PATH_COMPAT;
+	if (f->flags & P2PBUF_FILE_COMPAT) {
+		snprintf(e->reason, sizeof(e->reason), "compat-asked");
+		file_say(e, "the file was opened for the compat path");
+		return 0;
+	}
+	i = file_binding(f, dmabuf);
+	if (i < 0) {
+		const char *why = "the kernel module refused the binding";
+
+		if (f->nv < 0) {
+			snprintf(e->reason, sizeof(e->reason), "no-p2pbuf-nvme");
+			why = "p2pbuf_nvme.ko is not loaded (" NVME_DEV " is missing)";
+		} else if (i == -EOPNOTSUPP || i == -ENOTBLK) {
+			snprintf(e->reason, sizeof(e->reason), "no-direct-io");
+			why = "the file's filesystem has no direct I/O on a block device";
+		} else {
+			snprintf(e->reason, sizeof(e->reason), "bind-failed");
+		}
+		snprintf(e->text, sizeof(e->text), "compat: %s (%s)", why,
+			 strerror(-i));
+		return 0;
+	}
+	e->queue_p2p = f->bind[i].queue_p2p;
+	if (!e->queue_p2p || !e->pci[0]) {
+		e->path = P2PBUF_IO_PATH_DIRECT_SYSTEM;
+		snprintf(e->reason, sizeof(e->reason), "queue-without-p2p");
+		file_say(e, "the block device's queue cannot do PCI P2P DMA (device-mapper, no PCI function, or a driver without it): the device DMAs into the buffer's system pages, if its exporter gives them (else compat)");
+		return 0;
+	}
+	ret = p2pbuf_explain_dmabuf(dmabuf, e->pci, NULL, &e->exporter,
+				    exporter, sizeof(exporter));
+	if (ret == -ENODEV || (!ret && !strcmp(exporter, "udmabuf"))) {
+		/* Only exporters that give their pages (p2pgem) are bound. */
+		snprintf(e->reason, sizeof(e->reason), "exporter-without-pages");
+		file_say(e, "the buffer's exporter does not give importers its pages");
+		return 0;
+	}
+	if (ret)
+		return ret;
+	if (e->exporter.map == P2PBUF_MAP_NONE ||
+	    e->exporter.map == P2PBUF_MAP_ERROR) {
+		const char *word = "other";
+
+		e->path = P2PBUF_IO_PATH_DIRECT_SYSTEM;
+		p2pbuf_reason_name(e->exporter.reason, &word);
+		p2pbuf__strlcpy(e->reason, word, sizeof(e->reason));
+		snprintf(e->text, sizeof(e->text), "direct-system: %s",
+			 e->exporter.text);
+		return 0;
+	}
+	e->path = P2PBUF_IO_PATH_P2P;
+	snprintf(e->text, sizeof(e->text), "p2p: %.15s DMAs into %.31s's memory: %s",
+		 e->pci, exporter, e->exporter.text);
+	return 0;
+}
+
+int p2pbuf_io_path_name(unsigned int path, const char **name)
+{
+	static const char *const names[] = {
+		[P2PBUF_IO_PATH_NONE] = "none",
+		[P2PBUF_IO_PATH_P2P] = "p2p",
+		[P2PBUF_IO_PATH_DIRECT_SYSTEM] = "direct-system",
+		[P2PBUF_IO_PATH_BOUNCE] = "bounce",
+		[P2PBUF_IO_PATH_COMPAT] = "compat",
+	};
+
+	if (!name || path >= sizeof(names) / sizeof(names[0]))
+		return -EINVAL;
+	*name = names[path];
+	return 0;
+}

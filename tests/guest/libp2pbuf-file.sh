@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The p2pbuf authors
+#
+# libp2pbuf's file API through the p2pbuf tool: read, write and explain
+# FILE PID:FD between the NVMe namespace (raw, and a file on ext4 on it),
+# a file on tmpfs, and p2pgem buffers held by other processes. The path of
+# each I/O follows the topology and the kernel (p2p where the NVMe
+# function reaches VRAM, direct-system where not, compat where the module
+# cannot help); every byte is checked with the test pattern, and the
+# device's bytes are read back on the compat path, apart from the module.
+# Then p2pbuf_nvme is unloaded: everything goes compat, --no-compat fails;
+# the module is loaded again. Last, ext4 is made on the namespace.
+# Scope: every topology (the paths depend on the PCI topology).
+set -uo pipefail
+# shellcheck source=lib/kconfig
+. "$P2PBUF_REPO/tests/guest/lib/kconfig"
+# shellcheck source=lib/hold
+. "$P2PBUF_REPO/tests/guest/lib/hold"
+
+ns=/dev/nvme0n1
+mnt=/tmp/p2pbuf-file-mnt
+if [ ! -b $ns ] || [ ! -e /dev/p2pbuf_nvme ] || [ ! -d /sys/module/p2pgem ]; then
+	echo "needs the NVMe namespace, p2pbuf_nvme.ko and p2pgem.ko"
+	exit 77
+fi
+params=()
+for p in /sys/module/p2pbuf_nvme/parameters/*; do
+	params+=("$(basename "$p")=$(cat "$p")")
+done
+
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+good() { echo "ok: $*"; }
+tmp=$(mktemp -d)
+cleanup() {
+	release_all
+	! mountpoint -q "$mnt" || umount "$mnt"
+	[ -d /sys/module/p2pbuf_nvme ] ||
+		insmod "$P2PBUF_REPO/nvme-importer/p2pbuf_nvme.ko" "${params[@]}"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# What a VRAM buffer's I/O with the namespace must take here.
+want=p2p
+if ! kconfig_on PCI_P2PDMA || [ "$P2PBUF_TOPO" = blocked ]; then
+	want=direct-system
+fi
+
+# io CMD FILE REF WANT-PATH [ARGS]: p2pbuf read/write, exit 0, the path.
+io() {
+	local cmd=$1 file=$2 ref=$3 path=$4 out
+	shift 4
+	if ! out=$(p2pbuf "$cmd" "$file" "$ref" --json "$@"); then
+		bad "p2pbuf $cmd $file $ref $*: exit $? ($out)"
+		return
+	fi
+	jq -e --arg p "$path" '.ok and .paths == [$p]' <<< "$out" > /dev/null ||
+		bad "p2pbuf $cmd $file $* took $(jq -c .paths <<< "$out"), want [\"$path\"]"
+}
+
+# verify REF SEED: the buffer holds the pattern.
+verify() {
+	p2pbuf verify "$1" --pattern "$2" > /dev/null || bad "${3:-}: buffer $1 lacks pattern $2"
+}
+
+# explain FILE REF WANT-PATH [WANT-REASON]
+explain() {
+	local out
+	if ! out=$(p2pbuf explain "$1" "$2" --json); then
+		bad "p2pbuf explain $1 $2: exit $?"
+		return
+	fi
+	jq -e --arg p "$3" '.path == $p' <<< "$out" > /dev/null ||
+		bad "explain $1: $(jq -c '{path, reason, text}' <<< "$out"), want path $3"
+	[ -z "${4:-}" ] || jq -e --arg r "$4" '.reason == $r' <<< "$out" > /dev/null ||
+		bad "explain $1: reason $(jq -r .reason <<< "$out"), want $4"
+	echo "# explain $1: $(jq -r '"\(.path) (\(.reason)): \(.text)"' <<< "$out")"
+}
+
+# --- the raw namespace ---
+hold src --device p2pgem --placement vram --size 8M --pattern 7
+explain $ns "${hold_ref[src]}" $want
+io write $ns "${hold_ref[src]}" $want --file-offset 8M
+hold dst --device p2pgem --placement vram --size 8M
+io read $ns "${hold_ref[dst]}" $want --file-offset 8M
+verify "${hold_ref[dst]}" 7 "read back"
+# The namespace's bytes, read with O_DIRECT into RAM and copied (compat).
+hold chk --device p2pgem --placement system --size 8M
+io read $ns "${hold_ref[chk]}" compat --file-offset 8M --compat
+verify "${hold_ref[chk]}" 7 "compat read back"
+release chk
+# Unaligned pieces take the compat path; together they are the whole.
+hold part --device p2pgem --placement vram --size 8M
+io read $ns "${hold_ref[part]}" compat --file-offset 8M --length 1000
+io read $ns "${hold_ref[part]}" compat --file-offset $((8 * 1048576 + 1000)) --offset 1000
+verify "${hold_ref[part]}" 7 "unaligned pieces"
+p2pbuf read $ns "${hold_ref[part]}" --length 1000 --no-compat > /dev/null 2>&1 &&
+	bad "an unaligned read with --no-compat did not fail"
+release part
+good "raw namespace: $want, compat, unaligned"
+
+# --- bad input ---
+p2pbuf read $ns "${hold_ref[dst]}" --length 9M > /dev/null 2>&1
+[ $? = 1 ] || bad "--length past the buffer: not exit 1"
+p2pbuf read /nonexistent "${hold_ref[dst]}" > /dev/null 2>&1
+[ $? = 1 ] || bad "a missing file: not exit 1"
+p2pbuf read $ns 1:99 > /dev/null 2>&1
+[ $? != 0 ] || bad "a buffer that is not there: exit 0"
+p2pbuf read $ns "${hold_ref[dst]}" --compat --no-compat > /dev/null 2>&1
+[ $? = 2 ] || bad "--compat --no-compat: not exit 2"
+for c in read write; do
+	out=$(p2pbuf $c --help) || bad "p2pbuf $c --help exit $?"
+	grep -q "^usage: p2pbuf $c" <<< "$out" || bad "p2pbuf $c --help: no usage line"
+done
+good "bad input"
+
+# --- a file on tmpfs: no direct I/O, compat ---
+io write "$tmp/file.bin" "${hold_ref[src]}" compat
+explain "$tmp/file.bin" "${hold_ref[src]}" compat no-direct-io
+hold tfs --device p2pgem --placement vram --size 8M
+io read "$tmp/file.bin" "${hold_ref[tfs]}" compat
+verify "${hold_ref[tfs]}" 7 "tmpfs file"
+release tfs
+good "tmpfs file: compat"
+
+# --- without the module: compat, or a clean failure ---
+if rmmod p2pbuf_nvme; then
+	explain $ns "${hold_ref[src]}" compat no-p2pbuf-nvme
+	hold nom --device p2pgem --placement vram --size 8M
+	io read $ns "${hold_ref[nom]}" compat --file-offset 8M
+	verify "${hold_ref[nom]}" 7 "without the module"
+	p2pbuf read $ns "${hold_ref[nom]}" --file-offset 8M --no-compat > /dev/null 2>&1
+	[ $? = 1 ] || bad "--no-compat without the module: not exit 1"
+	release nom
+	insmod "$P2PBUF_REPO/nvme-importer/p2pbuf_nvme.ko" "${params[@]}" ||
+		bad "insmod p2pbuf_nvme.ko"
+	good "without p2pbuf_nvme: compat"
+else
+	bad "rmmod p2pbuf_nvme"
+fi
+# --- a file on ext4 on the namespace ---
+if command -v mkfs.ext4 > /dev/null && mkfs.ext4 -q -F $ns && mkdir -p "$mnt" &&
+	mount -t ext4 $ns "$mnt"; then
+	io write $mnt/data "${hold_ref[src]}" $want
+	explain $mnt/data "${hold_ref[src]}" $want
+	hold e4 --device p2pgem --placement vram --size 8M
+	io read $mnt/data "${hold_ref[e4]}" $want
+	verify "${hold_ref[e4]}" 7 "ext4 file"
+	release e4
+	umount "$mnt"
+	good "ext4 file: $want"
+else
+	bad "could not make and mount ext4 on $ns"
+fi
+
+release dst
+release src
+exit $fail
