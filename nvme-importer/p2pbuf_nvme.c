@@ -51,6 +51,7 @@
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/kref.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
@@ -912,35 +913,34 @@ static int p2pbuf_nvme_sync_cache(struct p2pbuf_nvme_binding *b,
 					     end >> PAGE_SHIFT);
 }
 
-static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
-			  struct p2pbuf_nvme_io __user *uarg)
+/*
+ * Check an I/O, queue it, and give back its fence (a reference) and path:
+ * what IO and the uring command share. On error nothing is queued.
+ */
+static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
+				const struct p2pbuf_nvme_io *arg,
+				struct dma_fence **fence, u32 *path)
 {
-	struct p2pbuf_nvme_binding *b;
 	struct p2pbuf_fence *pfence = NULL;
-	struct sync_file *sync_file = NULL;
-	struct p2pbuf_nvme_io arg;
+	struct p2pbuf_nvme_binding *b;
 	struct p2pbuf_nvme_req *io;
-	struct dma_fence *fence;
 	unsigned long n;
-	int ret, fd = -1;
-	u32 path = 0;
+	int ret;
 
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
 	mutex_lock(&pf->lock);
-	b = xa_load(&pf->bindings, arg.handle);
+	b = xa_load(&pf->bindings, arg->handle);
 	if (b)
 		kref_get(&b->ref);
 	mutex_unlock(&pf->lock);
 	if (!b)
 		return -ENOENT;
-	ret = READ_ONCE(b->dead) ? -ENODEV : p2pbuf_nvme_io_check(b, &arg);
+	ret = READ_ONCE(b->dead) ? -ENODEV : p2pbuf_nvme_io_check(b, arg);
 	if (!ret)
-		ret = p2pbuf_nvme_sync_cache(b, &arg);
+		ret = p2pbuf_nvme_sync_cache(b, arg);
 	if (ret)
 		goto out_put;
 
-	n = DIV_ROUND_UP((arg.buf_offset & ~PAGE_MASK) + arg.length,
+	n = DIV_ROUND_UP((arg->buf_offset & ~PAGE_MASK) + arg->length,
 			 PAGE_SIZE);
 	io = kzalloc(sizeof(*io), GFP_KERNEL);
 	pfence = p2pbuf_fence_alloc(b->tl);
@@ -955,32 +955,62 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 		goto out_free;
 	}
 	io->b = b;
-	io->write = arg.op == P2PBUF_NVME_WRITE;
-	io->first_offset = arg.buf_offset & ~PAGE_MASK;
-	io->dev_offset = arg.dev_offset;
-	io->length = arg.length;
+	io->write = arg->op == P2PBUF_NVME_WRITE;
+	io->first_offset = arg->buf_offset & ~PAGE_MASK;
+	io->dev_offset = arg->dev_offset;
+	io->length = arg->length;
 	INIT_WORK(&io->free_work, p2pbuf_nvme_io_free_work);
-	if (arg.flags & P2PBUF_NVME_IO_IN_FENCE) {
-		io->deps[0] = sync_file_get_fence(arg.in_fence_fd);
+	if (arg->flags & P2PBUF_NVME_IO_IN_FENCE) {
+		io->deps[0] = sync_file_get_fence(arg->in_fence_fd);
 		if (!io->deps[0]) {
 			ret = -EINVAL;
 			goto out_free;
 		}
 	}
+	ret = p2pbuf_nvme_io_queue(b, io, pfence, arg, path, fence);
+	if (!ret) {
+		/* Queued: the I/O owns itself and a binding reference now. */
+		p2pbuf_nvme_binding_put(b);
+		return 0;
+	}
+out_free:
+	if (io) {
+		dma_fence_put(io->deps[0]);
+		kvfree(io->pages);
+		kvfree(io->bvecs);
+		kfree(io);
+	}
+	p2pbuf_fence_free(pfence);
+out_put:
+	p2pbuf_nvme_binding_put(b);
+	return ret;
+}
+
+static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
+			  struct p2pbuf_nvme_io __user *uarg)
+{
+	struct sync_file *sync_file = NULL;
+	struct p2pbuf_nvme_io arg;
+	struct dma_fence *fence;
+	int ret, fd = -1;
+	u32 path = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	/* Checked here too: the fd is reserved before anything is queued. */
+	if (arg.flags & ~(P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE))
+		return -EINVAL;
 	if (arg.flags & P2PBUF_NVME_IO_ASYNC) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
-		if (fd < 0) {
-			ret = fd;
-			goto out_free;
-		}
+		if (fd < 0)
+			return fd;
 	}
-
-	ret = p2pbuf_nvme_io_queue(b, io, pfence, &arg, &path, &fence);
-	if (ret)
-		goto out_free;
-	/* Queued: the I/O owns itself and a binding reference now. */
-	pfence = NULL;
-	io = NULL;
+	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &path);
+	if (ret) {
+		if (fd >= 0)
+			put_unused_fd(fd);
+		return ret;
+	}
 
 	if (fd >= 0) {
 		sync_file = sync_file_create(fence);
@@ -1011,23 +1041,86 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 			fd_install(fd, sync_file->file);
 		}
 	}
-	p2pbuf_nvme_binding_put(b);
-	return ret;
-
-out_free:
-	if (fd >= 0)
-		put_unused_fd(fd);
-	if (io) {
-		dma_fence_put(io->deps[0]);
-		kvfree(io->pages);
-		kvfree(io->bvecs);
-		kfree(io);
-	}
-	p2pbuf_fence_free(pfence);
-out_put:
-	p2pbuf_nvme_binding_put(b);
 	return ret;
 }
+
+/*
+ * io_uring: IORING_OP_URING_CMD with cmd_op P2PBUF_NVME_URING_IO and a
+ * struct p2pbuf_nvme_uring_io in the SQE (a ring with SQE128). The command
+ * completes when the I/O's fence signals: res is the path, or -errno.
+ */
+struct p2pbuf_nvme_uring_pdu {
+	struct dma_fence_cb cb;
+	u32 path;
+	int res;
+};
+
+static void p2pbuf_nvme_uring_done(struct io_uring_cmd *ioucmd,
+				   unsigned int issue_flags)
+{
+	struct p2pbuf_nvme_uring_pdu *pdu = (void *)ioucmd->pdu;
+
+	io_uring_cmd_done(ioucmd, pdu->res, 0, issue_flags);
+}
+
+/* The fence signalled (any context, its lock held): finish in the task. */
+static void p2pbuf_nvme_uring_signalled(struct dma_fence *fence,
+					struct dma_fence_cb *cb)
+{
+	struct p2pbuf_nvme_uring_pdu *pdu =
+		container_of(cb, struct p2pbuf_nvme_uring_pdu, cb);
+	struct io_uring_cmd *ioucmd =
+		container_of((void *)pdu, struct io_uring_cmd, pdu);
+
+	pdu->res = fence->error ?: (int)pdu->path;
+	io_uring_cmd_complete_in_task(ioucmd, p2pbuf_nvme_uring_done);
+}
+
+static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
+				 unsigned int issue_flags)
+{
+	struct p2pbuf_nvme_file *pf = ioucmd->file->private_data;
+	struct p2pbuf_nvme_uring_pdu *pdu = (void *)ioucmd->pdu;
+	struct p2pbuf_nvme_uring_io cmd;
+	struct p2pbuf_nvme_io arg = { 0 };
+	struct dma_fence *fence;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(*pdu) > sizeof_field(struct io_uring_cmd, pdu));
+	if (ioucmd->cmd_op != P2PBUF_NVME_URING_IO)
+		return -ENOTTY;
+	if (!(issue_flags & IO_URING_F_SQE128))
+		return -EINVAL;
+	/* Queueing sleeps (locks, page cache): from io_uring's workers. */
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	/* The SQE is shared with user space: read it once. */
+	memcpy(&cmd, ioucmd->cmd, sizeof(cmd));
+	if (cmd.flags & ~P2PBUF_NVME_IO_IN_FENCE || cmd.reserved[0] ||
+	    cmd.reserved[1])
+		return -EINVAL;
+	arg.handle = cmd.handle;
+	arg.op = cmd.op;
+	arg.buf_offset = cmd.buf_offset;
+	arg.length = cmd.length;
+	arg.dev_offset = cmd.dev_offset;
+	arg.in_fence_fd = cmd.in_fence_fd;
+	arg.flags = cmd.flags;
+	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &pdu->path);
+	if (ret)
+		return ret;
+	ret = dma_fence_add_callback(fence, &pdu->cb,
+				     p2pbuf_nvme_uring_signalled);
+	if (ret) {
+		/* Signalled already. */
+		ret = fence->error ?: (int)pdu->path;
+		dma_fence_put(fence);
+		return ret;
+	}
+	dma_fence_put(fence);
+	return -EIOCBQUEUED;
+}
+
 
 /*
  * The DMA device's driver unbinds (the NVMe controller is removed, hot or
@@ -1140,6 +1233,7 @@ static const struct file_operations p2pbuf_nvme_fops = {
 	.owner = THIS_MODULE,
 	.open = p2pbuf_nvme_open,
 	.release = p2pbuf_nvme_release,
+	.uring_cmd = p2pbuf_nvme_uring_cmd,
 	.unlocked_ioctl = p2pbuf_nvme_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

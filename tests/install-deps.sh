@@ -18,7 +18,7 @@ packages=(
 	# the emulated machine
 	qemu-system-x86
 	# userspace
-	pkg-config libdrm-dev zlib1g-dev valgrind
+	pkg-config libdrm-dev zlib1g-dev valgrind liburing-dev
 	# clients that run in the guest
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
 	nvme-cli fio pciutils jq dmsetup

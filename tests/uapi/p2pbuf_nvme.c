@@ -21,6 +21,8 @@
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
+ *   uring           the same I/O through io_uring (IORING_OP_URING_CMD):
+ *                   batches, the path as res, an in-fence, bad commands
  *   dm-linear       through dm-linear on the namespace: no P2P in the
  *                   queue, so direct-system; the bytes checked on the
  *                   namespace
@@ -54,6 +56,7 @@
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <liburing.h>
 #include <linux/p2pbuf_nvme.h>
 #include <xf86drm.h>
 
@@ -1005,6 +1008,170 @@ static int dma_trace(void)
 	return 0;
 }
 
+/* ---- uring ---- */
+
+/* Queue one P2PBUF_NVME_URING_IO; @cmd_op and @cmd as given. */
+static void uring_prep(struct io_uring *ring, int nv, uint32_t cmd_op,
+		       const struct p2pbuf_nvme_uring_io *cmd, uint64_t data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, nv, NULL, 0, 0);
+	sqe->cmd_op = cmd_op;
+	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	sqe->user_data = data;
+}
+
+/* Submit what is queued and reap @n completions into res[user_data]. */
+static int uring_reap(struct io_uring *ring, int *res, unsigned int n)
+{
+	struct __kernel_timespec ts = { .tv_sec = 30 };
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int ret;
+
+	ret = io_uring_submit(ring);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n; i++) {
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+		if (ret)
+			return ret;
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return 0;
+}
+
+/*
+ * io_uring: IORING_OP_URING_CMD on /dev/p2pbuf_nvme, on a ring with
+ * SQE128. Eight writes, then eight reads, each batch in one submission,
+ * complete with the path as res; the bytes are checked in the buffer and
+ * on the namespace (O_DIRECT, apart from the module). A read held by an
+ * in-fence completes only once the fence signals. Bad commands: an
+ * unknown cmd_op (ENOTTY), a flag, a reserved field, zero length
+ * (EINVAL), an unknown handle (ENOENT), a ring without SQE128 (EINVAL).
+ */
+static int uring(void)
+{
+	struct io_uring_params params = { .flags = IORING_SETUP_SQE128 };
+	struct __kernel_timespec short_wait = { .tv_nsec = 300000000 };
+	struct p2pbuf_nvme_uring_io cmd;
+	struct io_uring ring, small;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	uint32_t h = 0, qp2p = 0;
+	int nv, blk, tl, in, n, ret, res[8];
+	uint8_t *back;
+	struct buf buf;
+	long off;
+
+	NEED_NVME();
+	ret = io_uring_queue_init_params(16, &ring, &params);
+	SKIP_UNLESS(ret != -ENOSYS, "kernel without io_uring");
+	CHECK_RET(ret, 0);
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	back = malloc(4 * MiB);
+	CHECK(nv >= 0 && blk >= 0 && back, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, &qp2p), 0);
+
+	fill_pattern(buf.cpu, 4 * MiB, 83);
+	for (n = 0; n < 8; n++) {
+		cmd = (struct p2pbuf_nvme_uring_io){
+			.handle = h, .op = P2PBUF_NVME_WRITE,
+			.buf_offset = n * 512 * KiB, .length = 512 * KiB,
+			.dev_offset = 16 * MiB + n * 512 * KiB,
+		};
+		uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, n);
+	}
+	CHECK_RET(uring_reap(&ring, res, 8), 0);
+	for (n = 0; n < 8; n++)
+		CHECK((uint32_t)res[n] == expected_path(&buf, qp2p),
+		      "write %d: res %d, want path %u", n, res[n],
+		      expected_path(&buf, qp2p));
+	memset(buf.cpu, 0, 4 * MiB);
+	for (n = 0; n < 8; n++) {
+		cmd.op = P2PBUF_NVME_READ;
+		cmd.buf_offset = n * 512 * KiB;
+		cmd.dev_offset = 16 * MiB + n * 512 * KiB;
+		uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, n);
+	}
+	CHECK_RET(uring_reap(&ring, res, 8), 0);
+	for (n = 0; n < 8; n++)
+		CHECK(res[n] > 0, "read %d: res %d", n, res[n]);
+	off = check_pattern(buf.cpu, 4 * MiB, 83);
+	CHECK(off < 0, "the buffer differs at byte %ld", off);
+	CHECK_RET(read_direct(ns_path, 16 * MiB, back, 4 * MiB), 0);
+	off = check_pattern(back, 4 * MiB, 83);
+	CHECK(off < 0, "the namespace differs at byte %ld", off);
+
+	/* Held back by an in-fence. */
+	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (tl >= 0) {
+		in = sw_fence(tl, 1);
+		CHECK(in >= 0, "sw_sync fence");
+		cmd.flags = P2PBUF_NVME_IO_IN_FENCE;
+		cmd.in_fence_fd = in;
+		uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+		CHECK(io_uring_submit(&ring) == 1, "submit");
+		CHECK(io_uring_wait_cqe_timeout(&ring, &cqe, &short_wait) ==
+		      -ETIME, "the read completed before its in-fence");
+		CHECK(!ioctl(tl, SW_SYNC_IOC_INC, &(uint32_t){ 1 }),
+		      "sw_sync inc");
+		CHECK_RET(uring_reap(&ring, res, 1), 0);
+		CHECK(res[0] > 0, "held read: res %d", res[0]);
+		close(in);
+		close(tl);
+		cmd.flags = 0;
+		cmd.in_fence_fd = 0;
+	}
+
+	/* Bad commands. */
+	uring_prep(&ring, nv, 0x1234, &cmd, 0);
+	CHECK_RET(uring_reap(&ring, res, 1), 0);
+	CHECK(res[0] == -ENOTTY, "unknown cmd_op: res %d", res[0]);
+	cmd.flags = P2PBUF_NVME_IO_ASYNC;
+	uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+	CHECK_RET(uring_reap(&ring, res, 1), 0);
+	CHECK(res[0] == -EINVAL, "flag ASYNC: res %d", res[0]);
+	cmd.flags = 0;
+	cmd.reserved[1] = 1;
+	uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+	CHECK_RET(uring_reap(&ring, res, 1), 0);
+	CHECK(res[0] == -EINVAL, "reserved: res %d", res[0]);
+	cmd.reserved[1] = 0;
+	cmd.length = 0;
+	uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+	CHECK_RET(uring_reap(&ring, res, 1), 0);
+	CHECK(res[0] == -EINVAL, "zero length: res %d", res[0]);
+	cmd.length = 4096;
+	cmd.handle = h + 100;
+	uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+	CHECK_RET(uring_reap(&ring, res, 1), 0);
+	CHECK(res[0] == -ENOENT, "unknown handle: res %d", res[0]);
+	io_uring_queue_exit(&ring);
+
+	/* A ring with 64-byte SQEs has 16 bytes for the command. */
+	CHECK_RET(io_uring_queue_init(4, &small, 0), 0);
+	cmd.handle = h;
+	sqe = io_uring_get_sqe(&small);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, nv, NULL, 0, 0);
+	sqe->cmd_op = P2PBUF_NVME_URING_IO;
+	CHECK_RET(io_uring_submit_and_wait(&small, 1), 1);
+	CHECK_RET(io_uring_peek_cqe(&small, &cqe), 0);
+	CHECK(cqe->res == -EINVAL, "without SQE128: res %d", cqe->res);
+	io_uring_cqe_seen(&small, cqe);
+	io_uring_queue_exit(&small);
+
+	free(back);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
 /* ---- dm-linear ---- */
 
 #define DM_NAME "p2pbuf-nvme-test"
@@ -1313,6 +1480,7 @@ static const struct subtest tests[] = {
 	{ "close-cancels", close_cancels },
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
+	{ "uring", uring },
 	{ "dm-linear", dm_linear },
 	{ "dma-trace", dma_trace },
 	{ "file-ext4", file_ext4 },

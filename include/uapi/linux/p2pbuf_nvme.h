@@ -121,9 +121,39 @@ struct p2pbuf_nvme_unbind {
 	__u32 pad;
 };
 
+/**
+ * struct p2pbuf_nvme_uring_io - P2PBUF_NVME_IOC_IO through io_uring
+ * @handle: in: the binding
+ * @op: in: P2PBUF_NVME_READ or P2PBUF_NVME_WRITE
+ * @buf_offset: in: as in struct p2pbuf_nvme_io
+ * @length: in: as there
+ * @dev_offset: in: as there
+ * @in_fence_fd: in: with P2PBUF_NVME_IO_IN_FENCE, as there
+ * @flags: in: P2PBUF_NVME_IO_IN_FENCE or 0
+ * @reserved: must be zero
+ *
+ * The command of an IORING_OP_URING_CMD on /dev/p2pbuf_nvme, with cmd_op
+ * P2PBUF_NVME_URING_IO, in the SQE's command area: the ring must be set up
+ * with IORING_SETUP_SQE128 (EINVAL otherwise). The same checks and the
+ * same fence as P2PBUF_NVME_IOC_IO; the completion comes when the fence
+ * signals, with res the path (P2PBUF_NVME_PATH_*, > 0) or -errno.
+ */
+struct p2pbuf_nvme_uring_io {
+	__u32 handle;
+	__u32 op;
+	__u64 buf_offset;
+	__u64 length;
+	__u64 dev_offset;
+	__s32 in_fence_fd;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
 #define P2PBUF_NVME_IOC_MAGIC	0xB2
 #define P2PBUF_NVME_IOC_BIND	_IOWR(P2PBUF_NVME_IOC_MAGIC, 0x40, struct p2pbuf_nvme_bind)
 #define P2PBUF_NVME_IOC_IO	_IOWR(P2PBUF_NVME_IOC_MAGIC, 0x41, struct p2pbuf_nvme_io)
 #define P2PBUF_NVME_IOC_UNBIND	_IOW(P2PBUF_NVME_IOC_MAGIC, 0x42, struct p2pbuf_nvme_unbind)
+/* io_uring's cmd_op, not an ioctl */
+#define P2PBUF_NVME_URING_IO	_IOW(P2PBUF_NVME_IOC_MAGIC, 0x43, struct p2pbuf_nvme_uring_io)
 
 #endif /* _UAPI_LINUX_P2PBUF_NVME_H */
