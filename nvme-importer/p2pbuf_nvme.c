@@ -1121,7 +1121,6 @@ static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
 	return -EIOCBQUEUED;
 }
 
-
 /*
  * The DMA device's driver unbinds (the NVMe controller is removed, hot or
  * through sysfs, or its driver unloaded). Before its remove
