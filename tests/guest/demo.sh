@@ -3,7 +3,8 @@
 #
 # `make demo`'s guest side runs and says what it should, so that the demo
 # cannot rot between releases: the probe's matrix, the p2pgem and dma-buf
-# demos, and the p2pbuf tool's VRAM buffer seen, explained and shared.
+# demos, the p2pbuf tool's VRAM buffer seen, explained and shared, and a
+# file on ext4 on the NVMe namespace read into VRAM.
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
@@ -22,7 +23,8 @@ echo "$out"
 fail=0
 for want in "(p2pbuf topology):" "p2pbuf alloc --device p2pgem" \
 	"of vram memory from p2pgem, named demo" ": holds pattern 7" \
-	"p2pbuf explain " "the peer received 2 buffers intact"; do
+	"p2pbuf explain " "the peer received 2 buffers intact" \
+	"p2pbuf read " ": holds pattern 11" "path compat"; do
 	grep -qF -- "$want" <<< "$out" || { echo "FAIL: no '$want' in the demo"; fail=1; }
 done
 exit $fail
