@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct p2pbuf_file {
 	unsigned int flags;
 	unsigned int lbs;	/* logical block size, 512 if unknown */
 	int accmode;
+	pthread_mutex_t lock;	/* @nbind and @bind: threads may share a file */
 	unsigned int nbind;
 	struct p2pbuf_file_binding bind[MAX_BINDINGS];
 };
@@ -120,6 +122,7 @@ int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **out)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	pthread_mutex_init(&f->lock, NULL);
 	f->flags = flags;
 	f->accmode = fl & O_ACCMODE;
 	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -156,12 +159,13 @@ int p2pbuf_file_close(struct p2pbuf_file *f)
 	if (f->direct_fd >= 0)
 		close(f->direct_fd);
 	close(f->fd);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 	return 0;
 }
 
 /* The binding of @dmabuf, made on first use; its index, or -errno. */
-static int file_binding(struct p2pbuf_file *f, int dmabuf)
+static int file_binding_locked(struct p2pbuf_file *f, int dmabuf)
 {
 	struct p2pbuf_nvme_bind b = { 0 };
 	struct p2pbuf_file_binding *fb;
@@ -199,6 +203,22 @@ static int file_binding(struct p2pbuf_file *f, int dmabuf)
 	return (int)f->nbind++;
 }
 
+/* The index of @dmabuf's binding, and its handle and queue_p2p. */
+static int file_binding(struct p2pbuf_file *f, int dmabuf, uint32_t *handle,
+			int *queue_p2p)
+{
+	int i;
+
+	pthread_mutex_lock(&f->lock);
+	i = file_binding_locked(f, dmabuf);
+	if (i >= 0) {
+		*handle = f->bind[i].handle;
+		*queue_p2p = f->bind[i].queue_p2p;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return i;
+}
+
 static unsigned int path_of(uint32_t nvme_path)
 {
 	return nvme_path == P2PBUF_NVME_PATH_P2P ? P2PBUF_IO_PATH_P2P :
@@ -212,12 +232,11 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			  unsigned int *path)
 {
 	struct p2pbuf_nvme_io io = { 0 };
-	int i;
+	int i, queue_p2p;
 
-	i = file_binding(f, dmabuf);
+	i = file_binding(f, dmabuf, &io.handle, &queue_p2p);
 	if (i < 0)
 		return i;
-	io.handle = f->bind[i].handle;
 	io.op = op;
 	io.buf_offset = buf_offset;
 	io.length = length;
@@ -437,6 +456,7 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 			struct p2pbuf_file_explanation *e)
 {
 	char exporter[32] = "";
+	uint32_t handle;
 	struct stat st;
 	int i, ret;
 
@@ -460,7 +480,7 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 		file_say(e, "the file was opened for the compat path");
 		return 0;
 	}
-	i = file_binding(f, dmabuf);
+	i = file_binding(f, dmabuf, &handle, &e->queue_p2p);
 	if (i < 0) {
 		const char *why = "the kernel module refused the binding";
 
@@ -477,7 +497,6 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 			 strerror(-i));
 		return 0;
 	}
-	e->queue_p2p = f->bind[i].queue_p2p;
 	if (!e->queue_p2p || !e->pci[0]) {
 		e->path = P2PBUF_IO_PATH_DIRECT_SYSTEM;
 		snprintf(e->reason, sizeof(e->reason), "queue-without-p2p");

@@ -33,7 +33,9 @@
  * struct p2pbuf_nvme_bind - P2PBUF_NVME_IOC_BIND
  * @dmabuf_fd: in: the dma-buf; an I/O into it needs the dma-buf's file
  *	open for writing (a PRIME export with DRM_RDWR; DRM gives every
- *	later export of a buffer the same file, so its first export counts)
+ *	later export of a buffer the same file, so its first export counts);
+ *	its exporter must give importers its pages, as p2pgem does
+ *	(EOPNOTSUPP otherwise)
  * @fd: in: a block device, or a regular file on a filesystem with direct
  *	I/O on a block device (ext4, xfs, ...); opened for reading to read it
  *	into the buffer and for writing to write the buffer to it
