@@ -38,6 +38,9 @@ check-harness:
 demo:
 	TOPO="$(TOPO)" KDIR="$(KDIR)" tests/demo/run-demo.sh
 
+bench:
+	TOPO="$(TOPO)" KERNEL="$(KERNEL)" KDIR="$(KDIR)" tests/bench/run-bench.sh
+
 clean:
 	-[ -z "$(KDIR)" ] || $(MAKE) -C "$(KDIR)" M=$(CURDIR) clean
 	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
@@ -46,4 +49,4 @@ clean:
 	$(MAKE) -C libp2pbuf clean
 	rm -rf .out
 
-.PHONY: all deps kernel modules libp2pbuf check check-harness demo clean
+.PHONY: all deps kernel modules libp2pbuf check check-harness demo bench clean

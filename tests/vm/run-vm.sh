@@ -74,6 +74,7 @@ cmdline+=" P2PBUF_REPO=$repo P2PBUF_TOPO=$topo P2PBUF_MODE=$mode"
 cmdline+=" P2PBUF_TESTS=${P2PBUF_TESTS:-*} P2PBUF_KERNEL=$flavour"
 cmdline+=" P2PBUF_SCOPE=${P2PBUF_SCOPE:-full}"
 [ -z "$modroot" ] || cmdline+=" P2PBUF_MODROOT=$modroot"
+[ -z "${P2PBUF_BENCH_QUICK:-}" ] || cmdline+=" P2PBUF_BENCH_QUICK=1"
 initrd_args=()
 [ -z "$initrd" ] || initrd_args=(-initrd "$initrd")
 
