@@ -52,6 +52,7 @@ struct p2pbuf_file_binding {
 	int dmabuf;		/* our duplicate */
 	uint32_t handle;
 	int queue_p2p;
+	int bounce;		/* the exporter gives no pages: the kernel copies */
 };
 
 struct p2pbuf_file {
@@ -200,12 +201,13 @@ static int file_binding_locked(struct p2pbuf_file *f, int dmabuf)
 	fb->dmabuf = dup_fd;
 	fb->handle = b.handle;
 	fb->queue_p2p = b.p2p == P2PBUF_NVME_QUEUE_P2P;
+	fb->bounce = b.p2p == P2PBUF_NVME_BOUNCE;
 	return (int)f->nbind++;
 }
 
-/* The index of @dmabuf's binding, and its handle and queue_p2p. */
+/* The index of @dmabuf's binding, and its handle, queue_p2p and bounce. */
 static int file_binding(struct p2pbuf_file *f, int dmabuf, uint32_t *handle,
-			int *queue_p2p)
+			int *queue_p2p, int *bounce)
 {
 	int i;
 
@@ -214,6 +216,7 @@ static int file_binding(struct p2pbuf_file *f, int dmabuf, uint32_t *handle,
 	if (i >= 0) {
 		*handle = f->bind[i].handle;
 		*queue_p2p = f->bind[i].queue_p2p;
+		*bounce = f->bind[i].bounce;
 	}
 	pthread_mutex_unlock(&f->lock);
 	return i;
@@ -222,6 +225,7 @@ static int file_binding(struct p2pbuf_file *f, int dmabuf, uint32_t *handle,
 static unsigned int path_of(uint32_t nvme_path)
 {
 	return nvme_path == P2PBUF_NVME_PATH_P2P ? P2PBUF_IO_PATH_P2P :
+	       nvme_path == P2PBUF_NVME_PATH_BOUNCE ? P2PBUF_IO_PATH_BOUNCE :
 	       P2PBUF_IO_PATH_DIRECT_SYSTEM;
 }
 
@@ -232,9 +236,9 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			  unsigned int *path)
 {
 	struct p2pbuf_nvme_io io = { 0 };
-	int i, queue_p2p;
+	int i, queue_p2p, bounce;
 
-	i = file_binding(f, dmabuf, &io.handle, &queue_p2p);
+	i = file_binding(f, dmabuf, &io.handle, &queue_p2p, &bounce);
 	if (i < 0)
 		return i;
 	io.op = op;
@@ -444,6 +448,17 @@ static void file_device(dev_t dev, char *name, size_t name_len, char *pci)
 	}
 }
 
+/* Was @dmabuf exported by a p2pgem device (which gives its pages)? */
+static int p2pgem_export(int dmabuf)
+{
+	struct p2pbuf_explanation x;
+	char exporter[32] = "";
+
+	return !p2pbuf_explain_dmabuf(dmabuf, "0000:00:00.0", NULL, &x,
+				      exporter, sizeof(exporter)) &&
+	       strcmp(exporter, "udmabuf");
+}
+
 static void file_say(struct p2pbuf_file_explanation *e, const char *why)
 {
 	const char *path = "?";
@@ -456,9 +471,9 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 			struct p2pbuf_file_explanation *e)
 {
 	char exporter[32] = "";
+	int i, ret, bounce = 0;
 	uint32_t handle;
 	struct stat st;
-	int i, ret;
 
 	if (!f || !e)
 		return -EINVAL;
@@ -480,13 +495,18 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 		file_say(e, "the file was opened for the compat path");
 		return 0;
 	}
-	i = file_binding(f, dmabuf, &handle, &e->queue_p2p);
+	i = file_binding(f, dmabuf, &handle, &e->queue_p2p, &bounce);
 	if (i < 0) {
 		const char *why = "the kernel module refused the binding";
 
 		if (f->nv < 0) {
 			snprintf(e->reason, sizeof(e->reason), "no-p2pbuf-nvme");
 			why = "p2pbuf_nvme.ko is not loaded (" NVME_DEV " is missing)";
+		} else if (i == -EOPNOTSUPP && !p2pgem_export(dmabuf)) {
+			/* p2pgem gives its pages: then it was the file. */
+			snprintf(e->reason, sizeof(e->reason),
+				 "exporter-without-pages");
+			why = "the buffer's exporter gives importers neither its pages nor a CPU mapping";
 		} else if (i == -EOPNOTSUPP || i == -ENOTBLK) {
 			snprintf(e->reason, sizeof(e->reason), "no-direct-io");
 			why = "the file's filesystem has no direct I/O on a block device";
@@ -497,6 +517,12 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 			 strerror(-i));
 		return 0;
 	}
+	if (bounce) {
+		e->path = P2PBUF_IO_PATH_BOUNCE;
+		snprintf(e->reason, sizeof(e->reason), "exporter-without-pages");
+		file_say(e, "the buffer's exporter gives importers no pages: the kernel reads into pages of its own and copies through the buffer's CPU mapping");
+		return 0;
+	}
 	if (!e->queue_p2p || !e->pci[0]) {
 		e->path = P2PBUF_IO_PATH_DIRECT_SYSTEM;
 		snprintf(e->reason, sizeof(e->reason), "queue-without-p2p");
@@ -505,12 +531,6 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 	}
 	ret = p2pbuf_explain_dmabuf(dmabuf, e->pci, NULL, &e->exporter,
 				    exporter, sizeof(exporter));
-	if (ret == -ENODEV || (!ret && !strcmp(exporter, "udmabuf"))) {
-		/* Only exporters that give their pages (p2pgem) are bound. */
-		snprintf(e->reason, sizeof(e->reason), "exporter-without-pages");
-		file_say(e, "the buffer's exporter does not give importers its pages");
-		return 0;
-	}
 	if (ret)
 		return ret;
 	if (e->exporter.map == P2PBUF_MAP_NONE ||

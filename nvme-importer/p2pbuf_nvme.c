@@ -52,6 +52,8 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <linux/iosys-map.h>
+#include <linux/highmem.h>
 #include <linux/kref.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
@@ -118,6 +120,9 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @work: the worker that starts I/Os in order
  * @buf_writable: the dma-buf fd was open for writing
  * @p2p: peer2peer was allowed (the queue has QUEUE_FLAG_PCI_P2PDMA)
+ * @bounce: the exporter gives no pages but has vmap: not attached; each
+ *	I/O goes through pages of its own and a CPU copy (the bounce path)
+ * @implicit: P2PBUF_NVME_BIND_IMPLICIT_SYNC (what @imp does otherwise)
  */
 struct p2pbuf_nvme_binding {
 	struct kref ref;
@@ -140,6 +145,8 @@ struct p2pbuf_nvme_binding {
 	struct work_struct work;
 	bool buf_writable;
 	bool p2p;
+	bool bounce;
+	bool implicit;
 };
 
 /**
@@ -163,6 +170,8 @@ struct p2pbuf_nvme_binding {
  * @pending_link: on &p2pbuf_nvme_binding.pending
  * @submit_link: on &p2pbuf_nvme_binding.to_submit
  * @free_work: frees it, in process context
+ * @bounce_work: the bounce path's copy into the buffer after a read
+ * @buf_offset: byte offset in the buffer (the bounce path's copies)
  */
 struct p2pbuf_nvme_req {
 	struct p2pbuf_nvme_binding *b;
@@ -182,6 +191,8 @@ struct p2pbuf_nvme_req {
 	struct list_head pending_link;
 	struct list_head submit_link;
 	struct work_struct free_work;
+	struct work_struct bounce_work;
+	u64 buf_offset;
 };
 
 /**
@@ -207,7 +218,8 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 	 */
 	mutex_lock(&p2pbuf_nvme_bindings_lock);
 	list_del(&b->node);
-	p2pbuf_importer_detach(&b->imp);
+	if (!b->bounce)
+		p2pbuf_importer_detach(&b->imp);
 	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	dma_buf_put(b->dmabuf);
 	fput(b->file);
@@ -231,6 +243,79 @@ static void p2pbuf_nvme_binding_put(struct p2pbuf_nvme_binding *b)
 	wake_up_var(&b->ref);
 }
 
+static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error);
+
+/* The bounce path's own pages, if any. */
+static void p2pbuf_nvme_bounce_free(struct p2pbuf_nvme_req *io)
+{
+	unsigned long i, n;
+
+	if (!io->b->bounce || !io->pages)
+		return;
+	n = DIV_ROUND_UP(io->first_offset + io->length, PAGE_SIZE);
+	for (i = 0; i < n && io->pages[i]; i++)
+		__free_page(io->pages[i]);
+}
+
+/*
+ * The bounce path's CPU copy between the buffer (its vmap, inside the
+ * exporter's CPU access bracket) and the I/O's own pages; process context.
+ * The exporter's begin/end_cpu_access are called, not the dma-buf core's:
+ * the core's begin also waits for the buffer's fences, this I/O's own
+ * among them, which signals only after this copy. What the I/O must wait
+ * for it has waited for already (its dependencies). In 6.1 dma_buf_vmap()
+ * takes the dma-buf's own mutex, not the reservation lock.
+ */
+static int p2pbuf_nvme_bounce_copy(struct p2pbuf_nvme_req *io, bool to_buf)
+{
+	struct dma_buf *dmabuf = io->b->dmabuf;
+	enum dma_data_direction dir = to_buf ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	unsigned int offset = io->first_offset;
+	struct iosys_map map;
+	u64 done = 0;
+	int ret = 0;
+
+	if (dmabuf->ops->begin_cpu_access)
+		ret = dmabuf->ops->begin_cpu_access(dmabuf, dir);
+	if (ret)
+		return ret;
+	ret = dma_buf_vmap(dmabuf, &map);
+	if (ret)
+		goto out_end;
+	for (; done < io->length; offset = 0) {
+		struct page *page = io->pages[(io->first_offset + done) >> PAGE_SHIFT];
+		unsigned int len = min_t(u64, PAGE_SIZE - offset,
+					 io->length - done);
+		void *va = kmap_local_page(page);
+
+		if (to_buf)
+			iosys_map_memcpy_to(&map, io->buf_offset + done,
+					    va + offset, len);
+		else
+			iosys_map_memcpy_from(va + offset, &map,
+					      io->buf_offset + done, len);
+		kunmap_local(va);
+		done += len;
+	}
+	dma_buf_vunmap(dmabuf, &map);
+out_end:
+	if (dmabuf->ops->end_cpu_access)
+		dmabuf->ops->end_cpu_access(dmabuf, dir);
+	return ret;
+}
+
+/* After the device read into the bounce pages: into the buffer, then done. */
+static void p2pbuf_nvme_bounce_work(struct work_struct *work)
+{
+	struct p2pbuf_nvme_req *io = container_of(work, struct p2pbuf_nvme_req,
+						 bounce_work);
+	int ret = 0;
+
+	if (!READ_ONCE(io->error))
+		ret = p2pbuf_nvme_bounce_copy(io, true);
+	p2pbuf_nvme_io_done(io, ret);
+}
+
 /*
  * Process context, after the fence signalled: with no I/O left, let go of
  * a mapping that pins the buffer (kernels without move_notify), then free.
@@ -245,7 +330,7 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 	spin_lock_irq(&b->lock);
 	idle = !b->count;
 	spin_unlock_irq(&b->lock);
-	if (idle && p2pbuf_importer_pins_on_map(&b->imp)) {
+	if (idle && !b->bounce && p2pbuf_importer_pins_on_map(&b->imp)) {
 		dma_resv_lock(b->dmabuf->resv, NULL);
 		p2pbuf_importer_unmap_idle_locked(&b->imp);
 		dma_resv_unlock(b->dmabuf->resv);
@@ -259,6 +344,7 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 	dma_fence_put(io->deps[0]);
 	dma_fence_put(io->deps[1]);
 	dma_fence_put(io->fence);
+	p2pbuf_nvme_bounce_free(io);
 	kvfree(io->pages);
 	kvfree(io->bvecs);
 	kfree(io);
@@ -294,6 +380,15 @@ static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 	spin_unlock_irqrestore(&b->lock, flags);
 }
 
+/* Every bio (or the filesystem) is done: a bounce read copies first. */
+static void p2pbuf_nvme_io_finish(struct p2pbuf_nvme_req *io)
+{
+	if (io->b->bounce && !io->write)
+		queue_work(p2pbuf_nvme_wq, &io->bounce_work);
+	else
+		p2pbuf_nvme_io_done(io, 0);
+}
+
 static void p2pbuf_nvme_bio_end(struct bio *bio)
 {
 	struct p2pbuf_nvme_req *io = bio->bi_private;
@@ -303,7 +398,7 @@ static void p2pbuf_nvme_bio_end(struct bio *bio)
 		cmpxchg(&io->error, 0, error);
 	bio_put(bio);
 	if (atomic_dec_and_test(&io->bios))
-		p2pbuf_nvme_io_done(io, 0);
+		p2pbuf_nvme_io_finish(io);
 }
 
 /*
@@ -395,14 +490,14 @@ out:
 	if (done < io->length)
 		cmpxchg(&io->error, 0, -EIO);
 	if (atomic_dec_and_test(&io->bios))
-		p2pbuf_nvme_io_done(io, 0);
+		p2pbuf_nvme_io_finish(io);
 }
 
 /* The submitter's and the completion's references to a file I/O. */
 static void p2pbuf_nvme_file_put(struct p2pbuf_nvme_req *io)
 {
 	if (atomic_dec_and_test(&io->bios))
-		p2pbuf_nvme_io_done(io, 0);
+		p2pbuf_nvme_io_finish(io);
 }
 
 static void p2pbuf_nvme_kiocb_done(struct kiocb *iocb, long ret)
@@ -541,6 +636,9 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 			ret = p2pbuf_nvme_wait_dep(b, io->deps[1], io->deadline);
 		if (!ret)
 			ret = p2pbuf_nvme_stopped(b);
+		/* The bounce path: the buffer's bytes into the I/O's pages. */
+		if (!ret && b->bounce && io->write)
+			ret = p2pbuf_nvme_bounce_copy(io, false);
 		if (ret)
 			p2pbuf_nvme_io_done(io, ret);
 		else if (b->is_file)
@@ -657,9 +755,14 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	 * stay, cached by the dma-buf core, until the detach.
 	 */
 	if (!p2pbuf_exporter_ops_of(b->dmabuf)) {
-		ret = -EOPNOTSUPP;
-		goto err_dmabuf;
+		/* The bounce path needs a CPU mapping instead. */
+		if (!b->dmabuf->ops->vmap) {
+			ret = -EOPNOTSUPP;
+			goto err_dmabuf;
+		}
+		b->bounce = true;
 	}
+	b->implicit = arg.flags & P2PBUF_NVME_BIND_IMPLICIT_SYNC;
 
 	q = bdev_get_queue(b->bdev);
 	b->dma_dev = p2pbuf_nvme_pci_dev(b->bdev);
@@ -691,7 +794,7 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 			goto err_tl;
 	}
 	ret = is_pci && !b->dma_dev->driver ? -ENODEV : 0;
-	if (!ret)
+	if (!ret && !b->bounce)
 		ret = p2pbuf_importer_attach(&b->imp, b->dmabuf, b->dma_dev,
 					     flags, DMA_TO_DEVICE);
 	if (!ret) {
@@ -713,7 +816,8 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	ret = xa_alloc(&pf->bindings, &handle, b, xa_limit_31b, GFP_KERNEL);
 	if (!ret) {
 		arg.handle = handle;
-		arg.p2p = b->p2p ? P2PBUF_NVME_QUEUE_P2P :
+		arg.p2p = b->bounce ? P2PBUF_NVME_BOUNCE :
+			  b->p2p ? P2PBUF_NVME_QUEUE_P2P :
 				   P2PBUF_NVME_QUEUE_NO_P2P;
 		if (copy_to_user(uarg, &arg, sizeof(arg))) {
 			xa_erase(&pf->bindings, handle);
@@ -819,6 +923,29 @@ static int p2pbuf_nvme_io_check(struct p2pbuf_nvme_binding *b,
 }
 
 /*
+ * The bounce path, under the reservation lock, without an attachment: what
+ * the I/O waits for (the exporter's moves, or with implicit sync the
+ * buffer's other users, as p2pbuf_importer_map_access_locked() says), and
+ * a fence slot, so that publishing cannot fail.
+ */
+static int p2pbuf_nvme_bounce_deps_locked(struct p2pbuf_nvme_binding *b,
+					  struct p2pbuf_nvme_req *io,
+					  enum dma_resv_usage usage)
+{
+	struct dma_resv *resv = b->dmabuf->resv;
+	enum dma_resv_usage wait = DMA_RESV_USAGE_KERNEL;
+	int ret;
+
+	if (b->implicit)
+		wait = usage == DMA_RESV_USAGE_WRITE ? DMA_RESV_USAGE_READ :
+						       DMA_RESV_USAGE_WRITE;
+	ret = dma_resv_get_singleton(resv, wait, &io->deps[1]);
+	if (ret)
+		return ret;
+	return dma_resv_reserve_fences(resv, 1);
+}
+
+/*
  * Under the reservation lock: map, take the pages, publish the fence and
  * queue the I/O; its fence, with a reference for the caller, in *@fence.
  * On error nothing is published.
@@ -851,17 +978,25 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 		ret = -EAGAIN;
 	if (ret)
 		goto out_unlock;
-	sgt = p2pbuf_importer_map_access_locked(&b->imp, usage, true,
-						&io->deps[1]);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
-		goto out_unlock;
+	if (b->bounce) {
+		ret = p2pbuf_nvme_bounce_deps_locked(b, io, usage);
+		if (ret)
+			goto out_unlock;
+		*path = P2PBUF_NVME_PATH_BOUNCE;
+	} else {
+		sgt = p2pbuf_importer_map_access_locked(&b->imp, usage, true,
+							&io->deps[1]);
+		if (IS_ERR(sgt)) {
+			ret = PTR_ERR(sgt);
+			goto out_unlock;
+		}
+		ret = p2pbuf_importer_pages_locked(&b->imp, first, n,
+						   io->pages);
+		if (ret)
+			goto out_unlock;
+		*path = is_pci_p2pdma_page(io->pages[0]) ?
+			P2PBUF_NVME_PATH_P2P : P2PBUF_NVME_PATH_DIRECT_SYSTEM;
 	}
-	ret = p2pbuf_importer_pages_locked(&b->imp, first, n, io->pages);
-	if (ret)
-		goto out_unlock;
-	*path = is_pci_p2pdma_page(io->pages[0]) ?
-		P2PBUF_NVME_PATH_P2P : P2PBUF_NVME_PATH_DIRECT_SYSTEM;
 
 	/*
 	 * Seqnos in queue order: queuers hold the reservation lock. Published
@@ -869,7 +1004,10 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 	 */
 	io->fence = p2pbuf_fence_init(pfence);
 	*fence = dma_fence_get(io->fence);
-	p2pbuf_importer_publish_locked(&b->imp, io->fence, usage);
+	if (b->bounce)
+		dma_resv_add_fence(resv, io->fence, usage);
+	else
+		p2pbuf_importer_publish_locked(&b->imp, io->fence, usage);
 	io->deadline = jiffies + msecs_to_jiffies(p2pbuf_nvme_dep_timeout_ms);
 	kref_get(&b->ref);
 	spin_lock_irq(&b->lock);
@@ -880,7 +1018,7 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 	queue_work(p2pbuf_nvme_wq, &b->work);
 out_unlock:
 	/* A failed map may have pinned (no move_notify): let go of it. */
-	if (ret && !count)
+	if (ret && !count && !b->bounce)
 		p2pbuf_importer_unmap_idle_locked(&b->imp);
 	dma_resv_unlock(resv);
 	if (ret) {
@@ -957,9 +1095,24 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 	io->b = b;
 	io->write = arg->op == P2PBUF_NVME_WRITE;
 	io->first_offset = arg->buf_offset & ~PAGE_MASK;
+	io->buf_offset = arg->buf_offset;
 	io->dev_offset = arg->dev_offset;
 	io->length = arg->length;
 	INIT_WORK(&io->free_work, p2pbuf_nvme_io_free_work);
+	INIT_WORK(&io->bounce_work, p2pbuf_nvme_bounce_work);
+	if (b->bounce) {
+		unsigned long i;
+
+		/* Zeroed: kvmalloc_array() is not; bounce_free() stops at NULL. */
+		memset(io->pages, 0, n * sizeof(*io->pages));
+		for (i = 0; i < n; i++) {
+			io->pages[i] = alloc_page(GFP_KERNEL);
+			if (!io->pages[i]) {
+				ret = -ENOMEM;
+				goto out_free;
+			}
+		}
+	}
 	if (arg->flags & P2PBUF_NVME_IO_IN_FENCE) {
 		io->deps[0] = sync_file_get_fence(arg->in_fence_fd);
 		if (!io->deps[0]) {
@@ -976,6 +1129,8 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 out_free:
 	if (io) {
 		dma_fence_put(io->deps[0]);
+		if (io->b)
+			p2pbuf_nvme_bounce_free(io);
 		kvfree(io->pages);
 		kvfree(io->bvecs);
 		kfree(io);
@@ -1145,6 +1300,8 @@ static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b,
 		return;
 	}
 	wait_event(b->wq, p2pbuf_nvme_idle(b));
+	if (b->bounce)
+		return;
 	dma_resv_lock(b->dmabuf->resv, NULL);
 	p2pbuf_importer_unmap_locked(&b->imp);
 	dma_resv_unlock(b->dmabuf->resv);

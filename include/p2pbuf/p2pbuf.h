@@ -762,8 +762,9 @@ int p2pbuf_placement_name(unsigned int placement, const char **name);
  * @P2PBUF_IO_PATH_DIRECT_SYSTEM: the storage device's DMA into or out of
  *	the buffer's system pages (the exporter placed it there because the
  *	device cannot reach its memory)
- * @P2PBUF_IO_PATH_BOUNCE: reserved for the kernel's bounce through its own
- *	buffer for exporters without pages
+ * @P2PBUF_IO_PATH_BOUNCE: p2pbuf_nvme.ko's own pages and a CPU copy
+ *	through the buffer's vmap, for exporters that give importers no
+ *	pages (vgem)
  * @P2PBUF_IO_PATH_COMPAT: here, in this process: O_DIRECT between the file
  *	and an aligned buffer in RAM, and a CPU copy through the dma-buf's
  *	mmap inside DMA_BUF_IOCTL_SYNC brackets
@@ -856,7 +857,8 @@ int p2pbuf_file_write_async(struct p2pbuf_file *file, int dmabuf,
  * @path: enum p2pbuf_io_path, for a block-aligned I/O
  * @reason: why not p2p, a stable word: "no-p2pbuf-nvme" (module not
  *	loaded), "no-direct-io" (the file's filesystem has no direct I/O on a
- *	block device), "bind-failed", "exporter-without-pages",
+ *	block device), "bind-failed", "exporter-without-pages" (bounce when
+ *	the exporter has vmap, compat when not: udmabuf),
  *	"queue-without-p2p", "compat-asked", or the exporter's reason
  *	(p2pbuf_reason_name(): "acs-redirect", "in-system-memory", ...);
  *	"-" for p2p

@@ -101,6 +101,21 @@ p2pbuf read $ns "${hold_ref[part]}" --length 1000 --no-compat > /dev/null 2>&1 &
 release part
 good "raw namespace: $want, compat, unaligned"
 
+# --- exporters without pages: vgem (bounce, in the kernel), udmabuf (compat) ---
+hold vg --device vgem --size 8M
+io read $ns "${hold_ref[vg]}" bounce --file-offset 8M
+verify "${hold_ref[vg]}" 7 "vgem buffer"
+explain $ns "${hold_ref[vg]}" bounce exporter-without-pages
+release vg
+if kconfig_on UDMABUF; then
+	hold ud --udmabuf --size 8M
+	io read $ns "${hold_ref[ud]}" compat --file-offset 8M
+	verify "${hold_ref[ud]}" 7 "udmabuf"
+	explain $ns "${hold_ref[ud]}" compat exporter-without-pages
+	release ud
+fi
+good "foreign exporters: bounce (vgem), compat (udmabuf)"
+
 # --- bad input ---
 p2pbuf read $ns "${hold_ref[dst]}" --length 9M > /dev/null 2>&1
 [ $? = 1 ] || bad "--length past the buffer: not exit 1"

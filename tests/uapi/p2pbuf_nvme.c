@@ -21,6 +21,8 @@
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
+ *   bounce          a vgem buffer (no pages, but vmap): through the
+ *                   module's own pages and a CPU copy, path bounce
  *   uring           the same I/O through io_uring (IORING_OP_URING_CMD):
  *                   batches, the path as res, an in-fence, bad commands
  *   dm-linear       through dm-linear on the namespace: no P2P in the
@@ -1008,6 +1010,65 @@ static int dma_trace(void)
 	return 0;
 }
 
+/* ---- bounce ---- */
+
+/*
+ * A foreign exporter without the pages operation but with vmap (vgem):
+ * BIND says bounce, every I/O goes through the module's own pages and a
+ * CPU copy through the buffer's vmap (path bounce); the bytes checked on
+ * the namespace and in the buffer, at an offset inside a page; an
+ * asynchronous read's fence signals after the copy.
+ */
+static int bounce(void)
+{
+	const uint64_t len = 1 * MiB, at = 20 * MiB, boff = 8 * KiB;
+	uint32_t h = 0, p2p = 0, path = 0, gem = 0;
+	int vg, nv, blk, dmabuf, out;
+	uint8_t *cpu = NULL, *back;
+	long off;
+
+	NEED_NVME();
+	vg = vgem_open();
+	SKIP_UNLESS(vg >= 0, "no vgem");
+	CHECK_RET(vgem_create(vg, 2 * MiB, &gem, (void **)&cpu), 0);
+	dmabuf = export_bo(vg, gem);
+	CHECK(dmabuf >= 0, "export vgem: %s", strerror(-dmabuf));
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	back = malloc(len);
+	CHECK(nv >= 0 && blk >= 0 && back, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, dmabuf, blk, 0, &h, &p2p), 0);
+	CHECK(p2p == P2PBUF_NVME_BOUNCE, "BIND said %u, want bounce", p2p);
+
+	fill_pattern(cpu + boff, len, 97);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, boff, len, at, &path), 0);
+	CHECK(path == P2PBUF_NVME_PATH_BOUNCE, "write: path %u", path);
+	CHECK_RET(read_direct(ns_path, at, back, len), 0);
+	off = check_pattern(back, len, 97);
+	CHECK(off < 0, "the namespace differs at byte %ld", off);
+
+	memset(cpu, 0, 2 * MiB);
+	out = nv_async(nv, h, P2PBUF_NVME_READ, boff, len, at, -1);
+	CHECK(out >= 0, "async read: %s", strerror(-out));
+	CHECK(!fence_wait(out, 20000), "the read did not finish");
+	CHECK(fence_status(out) == 1, "read: fence status %d",
+	      fence_status(out));
+	close(out);
+	off = check_pattern(cpu + boff, len, 97);
+	CHECK(off < 0, "the buffer differs at byte %ld", off);
+	CHECK(check_zero(cpu, boff) < 0 &&
+	      check_zero(cpu + boff + len, 2 * MiB - boff - len) < 0,
+	      "the read wrote outside its range");
+
+	free(back);
+	close(blk);
+	close(nv);
+	close(dmabuf);
+	munmap(cpu, 2 * MiB);
+	close(vg);
+	return 0;
+}
+
 /* ---- uring ---- */
 
 /* Queue one P2PBUF_NVME_URING_IO; @cmd_op and @cmd as given. */
@@ -1480,6 +1541,7 @@ static const struct subtest tests[] = {
 	{ "close-cancels", close_cancels },
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
+	{ "bounce", bounce },
 	{ "uring", uring },
 	{ "dm-linear", dm_linear },
 	{ "dma-trace", dma_trace },

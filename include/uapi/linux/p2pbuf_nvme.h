@@ -28,14 +28,16 @@
 /* struct p2pbuf_nvme_bind.p2p: what the block device's queue can do */
 #define P2PBUF_NVME_QUEUE_NO_P2P	0	/* system memory only */
 #define P2PBUF_NVME_QUEUE_P2P		1	/* QUEUE_FLAG_PCI_P2PDMA */
+/* The exporter gives no pages but has vmap: the binding's own pages and a copy */
+#define P2PBUF_NVME_BOUNCE		2
 
 /**
  * struct p2pbuf_nvme_bind - P2PBUF_NVME_IOC_BIND
  * @dmabuf_fd: in: the dma-buf; an I/O into it needs the dma-buf's file
  *	open for writing (a PRIME export with DRM_RDWR; DRM gives every
  *	later export of a buffer the same file, so its first export counts);
- *	its exporter must give importers its pages, as p2pgem does
- *	(EOPNOTSUPP otherwise)
+ *	its exporter gives importers its pages (as p2pgem does), or has a
+ *	CPU mapping (vmap) for the bounce path (EOPNOTSUPP otherwise)
  * @fd: in: a block device, or a regular file on a filesystem with direct
  *	I/O on a block device (ext4, xfs, ...); opened for reading to read it
  *	into the buffer and for writing to write the buffer to it
@@ -43,7 +45,9 @@
  * @handle: out: the binding, for P2PBUF_NVME_IOC_IO and _UNBIND
  * @p2p: out: P2PBUF_NVME_QUEUE_*; with P2PBUF_NVME_QUEUE_P2P the dma-buf
  *	is attached for the PCI function behind the device, allowing
- *	peer-to-peer
+ *	peer-to-peer; P2PBUF_NVME_BOUNCE when the exporter gives no pages:
+ *	the buffer is not attached, each I/O goes through pages of the
+ *	module's own and a CPU copy through the buffer's vmap
  * @pad: must be zero
  * @reserved: must be zero
  */
@@ -70,6 +74,7 @@ struct p2pbuf_nvme_bind {
 /* struct p2pbuf_nvme_io.path: how the device's DMA reached the buffer */
 #define P2PBUF_NVME_PATH_P2P		1	/* the exporter's device memory */
 #define P2PBUF_NVME_PATH_DIRECT_SYSTEM	2	/* the buffer's system pages */
+#define P2PBUF_NVME_PATH_BOUNCE		3	/* pages of the module's, CPU copy */
 
 /**
  * struct p2pbuf_nvme_io - P2PBUF_NVME_IOC_IO
