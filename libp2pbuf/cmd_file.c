@@ -84,24 +84,6 @@ static int take_buffer(const char *cmd, const char *ref, int *fd)
 	return ret;
 }
 
-static int file_size(int fd, uint64_t *size)
-{
-	struct stat st;
-	off_t end;
-
-	if (fstat(fd, &st))
-		return -errno;
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-		return 0;
-	}
-	end = lseek(fd, 0, SEEK_END);
-	if (end < 0)
-		return -errno;
-	*size = (uint64_t)end;
-	return 0;
-}
-
 static int file_cmd(int argc, char **argv, int write)
 {
 	const char *cmd = write ? "write" : "read", *pos[2], *name = "?";
@@ -142,7 +124,8 @@ static int file_cmd(int argc, char **argv, int write)
 	}
 	ret = p2pbuf_dmabuf_size(buf, &bsize);
 	if (!ret)
-		ret = file_size(fd, &fsize);
+		/* Regular files by their size, block devices by seeking. */
+		ret = p2pbuf_dmabuf_size(fd, &fsize);
 	if (ret)
 		goto out;
 	if (o.offset > bsize || (!write && o.file_offset > fsize)) {

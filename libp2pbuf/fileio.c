@@ -506,7 +506,7 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 			/* p2pgem gives its pages: then it was the file. */
 			snprintf(e->reason, sizeof(e->reason),
 				 "exporter-without-pages");
-			why = "the buffer's exporter gives importers neither its pages nor a CPU mapping";
+			why = "the buffer's exporter gives importers neither its pages nor a CPU mapping the kernel can use";
 		} else if (i == -EOPNOTSUPP || i == -ENOTBLK) {
 			snprintf(e->reason, sizeof(e->reason), "no-direct-io");
 			why = "the file's filesystem has no direct I/O on a block device";

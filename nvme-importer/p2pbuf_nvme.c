@@ -120,8 +120,10 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @work: the worker that starts I/Os in order
  * @buf_writable: the dma-buf fd was open for writing
  * @p2p: peer2peer was allowed (the queue has QUEUE_FLAG_PCI_P2PDMA)
- * @bounce: the exporter gives no pages but has vmap: not attached; each
- *	I/O goes through pages of its own and a CPU copy (the bounce path)
+ * @bounce: the exporter gives no pages but has vmap: @imp is not attached;
+ *	each I/O goes through pages of its own and a CPU copy (bounce path)
+ * @bounce_attach: for the bounce path, a static attachment for the
+ *	module's own device, which pins the buffer
  * @implicit: P2PBUF_NVME_BIND_IMPLICIT_SYNC (what @imp does otherwise)
  */
 struct p2pbuf_nvme_binding {
@@ -146,6 +148,7 @@ struct p2pbuf_nvme_binding {
 	bool buf_writable;
 	bool p2p;
 	bool bounce;
+	struct dma_buf_attachment *bounce_attach;
 	bool implicit;
 };
 
@@ -218,7 +221,9 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 	 */
 	mutex_lock(&p2pbuf_nvme_bindings_lock);
 	list_del(&b->node);
-	if (!b->bounce)
+	if (b->bounce)
+		dma_buf_detach(b->dmabuf, b->bounce_attach);
+	else
 		p2pbuf_importer_detach(&b->imp);
 	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	dma_buf_put(b->dmabuf);
@@ -258,30 +263,26 @@ static void p2pbuf_nvme_bounce_free(struct p2pbuf_nvme_req *io)
 }
 
 /*
- * The bounce path's CPU copy between the buffer (its vmap, inside the
- * exporter's CPU access bracket) and the I/O's own pages; process context.
- * The exporter's begin/end_cpu_access are called, not the dma-buf core's:
- * the core's begin also waits for the buffer's fences, this I/O's own
- * among them, which signals only after this copy. What the I/O must wait
- * for it has waited for already (its dependencies). In 6.1 dma_buf_vmap()
- * takes the dma-buf's own mutex, not the reservation lock.
+ * The bounce path's CPU copy between the buffer (its vmap) and the I/O's
+ * own pages; process context. Only exporters without begin_cpu_access
+ * take this path (BIND): their CPU mapping needs no cache maintenance, and
+ * no bracket could be used anyway, since the dma-buf core's (and
+ * exporters' own, such as i915's) waits for the buffer's fences, this
+ * I/O's own among them, which signals only after this copy. What the I/O
+ * must wait for it has waited for already (its dependencies). In 6.1
+ * dma_buf_vmap() takes the dma-buf's own mutex, not the reservation lock.
  */
 static int p2pbuf_nvme_bounce_copy(struct p2pbuf_nvme_req *io, bool to_buf)
 {
 	struct dma_buf *dmabuf = io->b->dmabuf;
-	enum dma_data_direction dir = to_buf ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 	unsigned int offset = io->first_offset;
 	struct iosys_map map;
 	u64 done = 0;
-	int ret = 0;
+	int ret;
 
-	if (dmabuf->ops->begin_cpu_access)
-		ret = dmabuf->ops->begin_cpu_access(dmabuf, dir);
-	if (ret)
-		return ret;
 	ret = dma_buf_vmap(dmabuf, &map);
 	if (ret)
-		goto out_end;
+		return ret;
 	for (; done < io->length; offset = 0) {
 		struct page *page = io->pages[(io->first_offset + done) >> PAGE_SHIFT];
 		unsigned int len = min_t(u64, PAGE_SIZE - offset,
@@ -298,10 +299,7 @@ static int p2pbuf_nvme_bounce_copy(struct p2pbuf_nvme_req *io, bool to_buf)
 		done += len;
 	}
 	dma_buf_vunmap(dmabuf, &map);
-out_end:
-	if (dmabuf->ops->end_cpu_access)
-		dmabuf->ops->end_cpu_access(dmabuf, dir);
-	return ret;
+	return 0;
 }
 
 /* After the device read into the bounce pages: into the buffer, then done. */
@@ -755,9 +753,21 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	 * stay, cached by the dma-buf core, until the detach.
 	 */
 	if (!p2pbuf_exporter_ops_of(b->dmabuf)) {
-		/* The bounce path needs a CPU mapping instead. */
-		if (!b->dmabuf->ops->vmap) {
+		/*
+		 * The bounce path needs a CPU mapping, and one without a CPU
+		 * access bracket (see p2pbuf_nvme_bounce_copy()). A static
+		 * attachment for the module's own device pins the buffer
+		 * (drm_gem_map_attach(), or the core for a dynamic exporter),
+		 * so that its vmap keeps naming its memory (TTM exporters).
+		 */
+		if (!b->dmabuf->ops->vmap || b->dmabuf->ops->begin_cpu_access) {
 			ret = -EOPNOTSUPP;
+			goto err_dmabuf;
+		}
+		b->bounce_attach = dma_buf_attach(b->dmabuf,
+						  &p2pbuf_nvme_pdev->dev);
+		if (IS_ERR(b->bounce_attach)) {
+			ret = PTR_ERR(b->bounce_attach);
 			goto err_dmabuf;
 		}
 		b->bounce = true;
@@ -838,6 +848,8 @@ err_tl:
 err_dev:
 	put_device(b->dma_dev);
 err_dmabuf:
+	if (b->bounce)
+		dma_buf_detach(b->dmabuf, b->bounce_attach);
 	dma_buf_put(b->dmabuf);
 err_free:
 	kfree(b);
@@ -1106,7 +1118,8 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 		/* Zeroed: kvmalloc_array() is not; bounce_free() stops at NULL. */
 		memset(io->pages, 0, n * sizeof(*io->pages));
 		for (i = 0; i < n; i++) {
-			io->pages[i] = alloc_page(GFP_KERNEL);
+			/* Charged to the caller's memory cgroup. */
+			io->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT);
 			if (!io->pages[i]) {
 				ret = -ENOMEM;
 				goto out_free;
@@ -1267,10 +1280,13 @@ static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
 	ret = dma_fence_add_callback(fence, &pdu->cb,
 				     p2pbuf_nvme_uring_signalled);
 	if (ret) {
-		/* Signalled already. */
-		ret = fence->error ?: (int)pdu->path;
-		dma_fence_put(fence);
-		return ret;
+		/*
+		 * Signalled already. Complete as the callback would: 6.1's
+		 * io_uring completes a command here only for 0 or -errno, and
+		 * the path is positive.
+		 */
+		pdu->res = fence->error ?: (int)pdu->path;
+		io_uring_cmd_complete_in_task(ioucmd, p2pbuf_nvme_uring_done);
 	}
 	dma_fence_put(fence);
 	return -EIOCBQUEUED;

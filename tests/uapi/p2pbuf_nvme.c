@@ -1404,6 +1404,21 @@ static void reader_stop(struct reader *r)
 	       r->issued, r->ok, r->failed, r->ioctl_err);
 }
 
+/*
+ * Pull something away under the reader: write @text to the sysfs file
+ * @path, let the reader run into its first failing ioctl, stop it. The
+ * write's result; the reader's counts are in @rd.
+ */
+static int reader_pull(struct reader *rd, const char *path, const char *text)
+{
+	int ret = write_file(path, text);
+
+	while (!rd->ioctl_err && !ret)
+		usleep(1000);
+	reader_stop(rd);
+	return ret;
+}
+
 static int wait_for_namespace(void)
 {
 	int i;
@@ -1442,12 +1457,7 @@ static int controller_remove(void)
 	CHECK_RET(reader_start(&rd, r.nv, h), 0);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", ns_pci);
-	ret = write_file(path, "1");
-	/* The reader stops at the first ioctl that fails. */
-	while (!rd.ioctl_err && !ret)
-		usleep(1000);
-	reader_stop(&rd);
-	CHECK_RET(ret, 0);
+	CHECK_RET(reader_pull(&rd, path, "1"), 0);
 	CHECK(!rd.hung, "%d reads did not end", rd.hung);
 	CHECK_RET(rd.ioctl_err, -ENODEV);
 	CHECK(!fence_wait(r.out, 2000), "the held read did not end");
@@ -1497,11 +1507,8 @@ static int exporter_unbind(void)
 	CHECK_RET(reader_start(&rd, nv, h), 0);
 
 	start = now();
-	ret = write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev);
+	ret = reader_pull(&rd, "/sys/bus/pci/drivers/p2pgem/unbind", dev);
 	printf("# unbind with reads in flight took %.2f s\n", now() - start);
-	while (!rd.ioctl_err && !ret)
-		usleep(1000);
-	reader_stop(&rd);
 	CHECK_RET(ret, 0);
 	CHECK(!rd.hung, "%d reads did not end", rd.hung);
 	CHECK_RET(rd.ioctl_err, -ENODEV);

@@ -37,7 +37,8 @@
  *	open for writing (a PRIME export with DRM_RDWR; DRM gives every
  *	later export of a buffer the same file, so its first export counts);
  *	its exporter gives importers its pages (as p2pgem does), or has a
- *	CPU mapping (vmap) for the bounce path (EOPNOTSUPP otherwise)
+ *	CPU mapping (vmap) that needs no CPU access bracket, for the bounce
+ *	path (EOPNOTSUPP otherwise)
  * @fd: in: a block device, or a regular file on a filesystem with direct
  *	I/O on a block device (ext4, xfs, ...); opened for reading to read it
  *	into the buffer and for writing to write the buffer to it
@@ -143,7 +144,9 @@ struct p2pbuf_nvme_unbind {
  * P2PBUF_NVME_URING_IO, in the SQE's command area: the ring must be set up
  * with IORING_SETUP_SQE128 (EINVAL otherwise). The same checks and the
  * same fence as P2PBUF_NVME_IOC_IO; the completion comes when the fence
- * signals, with res the path (P2PBUF_NVME_PATH_*, > 0) or -errno.
+ * signals, with res the path (P2PBUF_NVME_PATH_*, > 0) or -errno. The
+ * command is queued from io_uring's workers, so in_fence_fd is looked up
+ * there: keep it open until the completion.
  */
 struct p2pbuf_nvme_uring_io {
 	__u32 handle;
