@@ -196,6 +196,10 @@ int cli_parse_options(int argc, char **argv, const char *accept,
 			o->device = NULL;
 			continue;
 		}
+		if (!strcmp(a, "--create")) {
+			o->create = 1;
+			continue;
+		}
 		if (!strcmp(a, "--compat") || !strcmp(a, "--no-compat")) {
 			unsigned int fl = a[2] == 'c' ? P2PBUF_FILE_COMPAT :
 					  P2PBUF_FILE_NO_COMPAT;

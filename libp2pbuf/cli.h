@@ -72,6 +72,7 @@ struct opts {
 	uint64_t file_offset;	/* --file-offset */
 	uint64_t length;	/* --length; 0: as much as fits */
 	unsigned int file_flags; /* --compat, --no-compat: P2PBUF_FILE_* */
+	int create;		/* --create */
 };
 
 /*

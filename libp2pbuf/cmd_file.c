@@ -41,7 +41,9 @@ static void file_text(FILE *out)
 		"device memory, p2pbuf_nvme.ko), direct-system (it DMAs into the\n"
 		"buffer's system pages), or compat (O_DIRECT through RAM here and a\n"
 		"CPU copy into the buffer); --no-compat fails instead of compat,\n"
-		"--compat forces it. A progress line goes to stderr on a terminal;\n"
+		"--compat forces it. write needs --create to make FILE; a write to a\n"
+		"block device stays within it. A progress line goes to stderr on a\n"
+		"terminal;\n"
 		"the path(s) taken are printed at the end. 'p2pbuf explain FILE\n"
 		"PID:FD' says which path an I/O would take, and why.\n"
 		"Exit 0 when every byte moved, 1 on an error, 3 when the buffer or\n"
@@ -60,7 +62,8 @@ static void write_help(FILE *out)
 {
 	fprintf(out,
 		"usage: p2pbuf write FILE PID:FD [--offset N] [--file-offset N]\n"
-		"                    [--length N] [--compat | --no-compat] [--json]\n");
+		"                    [--length N] [--compat | --no-compat] [--create]\n"
+		"                    [--json]\n");
 	file_text(out);
 }
 
@@ -72,16 +75,20 @@ static int take_buffer(const char *cmd, const char *ref, int *fd)
 
 	if (cli_parse_buffer_ref(ref, &pid, &rfd))
 		return -EINVAL;
+	/* Checks that it is a dma-buf; *fd is set only on success. */
 	ret = p2pbuf_pidfd_getfd(pid, rfd, 0, fd);
-	if (!ret)
-		ret = p2pbuf_dmabuf_check(*fd);
-	if (ret) {
+	if (ret)
 		fprintf(stderr, "p2pbuf %s: cannot take %s: %s\n", cmd, ref,
 			ret == -EBADFD ? "not a dma-buf" : strerror(-ret));
-		if (ret == -EBADFD)
-			close(*fd);
-	}
 	return ret;
+}
+
+/* Exit code for taking the buffer: a missing process or kernel feature is 3. */
+static int take_exit(int err)
+{
+	return err == -EINVAL ? EXIT_USAGE :
+	       err == -ENOSYS || err == -ESRCH || err == -EBADF ?
+	       EXIT_UNAVAILABLE : EXIT_FAILED;
 }
 
 static int file_cmd(int argc, char **argv, int write)
@@ -92,12 +99,14 @@ static int file_cmd(int argc, char **argv, int write)
 	unsigned int path, paths = 0, p;
 	struct p2pbuf_file *file;
 	struct opts o = { 0 };
-	int npos, ret, fd, buf;
+	int npos, ret, fd, buf, limited;
 	char total[32], now[32];
+	struct stat st;
 	double start, took;
 
 	ret = cli_parse_options(argc, argv,
-				"--offset --file-offset --length --compat --no-compat --json",
+				write ? "--offset --file-offset --length --compat --no-compat --create --json" :
+					"--offset --file-offset --length --compat --no-compat --json",
 				&o, pos, 2, &npos, help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -106,16 +115,13 @@ static int file_cmd(int argc, char **argv, int write)
 		return EXIT_USAGE;
 	}
 	ret = take_buffer(cmd, pos[1], &buf);
-	if (ret == -EINVAL) {
+	if (ret == -EINVAL)
 		help(stderr);
-		return EXIT_USAGE;
-	}
 	if (ret)
-		return ret == -ENOSYS || ret == -ESRCH ? EXIT_UNAVAILABLE :
-		       EXIT_FAILED;
-	/* A file written to may be new. */
-	fd = open(pos[0], (write ? O_WRONLY | O_CREAT : O_RDONLY) | O_CLOEXEC,
-		  0644);
+		return take_exit(ret);
+	/* Only --create makes a file: a mistyped device would become one. */
+	fd = open(pos[0], (write ? O_WRONLY : O_RDONLY) |
+		  (o.create ? O_CREAT : 0) | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		fprintf(stderr, "p2pbuf %s: %s: %s\n", cmd, pos[0],
 			strerror(errno));
@@ -123,17 +129,21 @@ static int file_cmd(int argc, char **argv, int write)
 		return EXIT_FAILED;
 	}
 	ret = p2pbuf_dmabuf_size(buf, &bsize);
+	if (!ret && fstat(fd, &st))
+		ret = -errno;
 	if (!ret)
 		/* Regular files by their size, block devices by seeking. */
 		ret = p2pbuf_dmabuf_size(fd, &fsize);
 	if (ret)
 		goto out;
-	if (o.offset > bsize || (!write && o.file_offset > fsize)) {
+	/* A read stays within the file, a write within a device. */
+	limited = !write || S_ISBLK(st.st_mode);
+	if (o.offset > bsize || (limited && o.file_offset > fsize)) {
 		ret = -EINVAL;
 		goto out;
 	}
 	length = bsize - o.offset;
-	if (!write && fsize - o.file_offset < length)
+	if (limited && fsize - o.file_offset < length)
 		length = fsize - o.file_offset;
 	if (o.length) {
 		if (o.length > length) {
@@ -269,7 +279,7 @@ int cmd_explain_file(int argc, char **argv)
 	}
 	ret = take_buffer("explain", pos[1], &buf);
 	if (ret)
-		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		return take_exit(ret);
 	fd = open(pos[0], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "p2pbuf explain: %s: %s\n", pos[0],

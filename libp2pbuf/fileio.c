@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 
 #include <linux/p2pbuf_nvme.h>
+#include <linux/sync_file.h>
 
 #include "p2pbuf/p2pbuf.h"
 #include "internal.h"
@@ -58,11 +60,13 @@ struct p2pbuf_file_binding {
 struct p2pbuf_file {
 	int fd;			/* our duplicate of the caller's */
 	int direct_fd;		/* the same file with O_DIRECT, or -1 */
+	int plain_fd;		/* without O_DIRECT: @fd, or a reopen */
 	int nv;			/* /dev/p2pbuf_nvme, or -1 */
 	int nv_errno;		/* why @nv is -1 */
 	unsigned int flags;
 	unsigned int lbs;	/* logical block size, 512 if unknown */
 	int accmode;
+	int append;		/* O_APPEND: no write at an offset */
 	pthread_mutex_t lock;	/* @nbind and @bind: threads may share a file */
 	unsigned int nbind;
 	struct p2pbuf_file_binding bind[MAX_BINDINGS];
@@ -126,18 +130,25 @@ int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **out)
 	pthread_mutex_init(&f->lock, NULL);
 	f->flags = flags;
 	f->accmode = fl & O_ACCMODE;
+	f->append = !!(fl & O_APPEND);
 	f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (f->fd < 0) {
 		free(f);
 		return -errno;
 	}
 	f->lbs = file_lbs(file_bdev(&st));
-	f->direct_fd = file_reopen(fd, (f->accmode == O_RDONLY ? O_RDONLY :
-					f->accmode == O_WRONLY ? O_WRONLY :
-					O_RDWR) | O_DIRECT);
+	f->direct_fd = file_reopen(fd, f->accmode | O_DIRECT);
+	/* The compat path's buffered fallback, whatever the caller opened. */
+	f->plain_fd = f->fd;
+	if (fl & O_DIRECT) {
+		f->plain_fd = file_reopen(fd, f->accmode);
+		if (f->plain_fd < 0)
+			f->plain_fd = f->fd;
+	}
 	f->nv = -1;
 	f->nv_errno = ENODEV;
 	if (!(flags & P2PBUF_FILE_COMPAT)) {
+		/* Not there, or not ours to open: compat, not an error. */
 		f->nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
 		if (f->nv < 0)
 			f->nv_errno = errno;
@@ -159,6 +170,8 @@ int p2pbuf_file_close(struct p2pbuf_file *f)
 		close(f->bind[i].dmabuf);
 	if (f->direct_fd >= 0)
 		close(f->direct_fd);
+	if (f->plain_fd != f->fd)
+		close(f->plain_fd);
 	close(f->fd);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
@@ -182,7 +195,7 @@ static int file_binding_locked(struct p2pbuf_file *f, int dmabuf)
 		if (f->bind[i].dev == st.st_dev && f->bind[i].ino == st.st_ino)
 			return (int)i;
 	if (f->nbind == MAX_BINDINGS)
-		return -ENOSPC;
+		return -ENOBUFS;	/* the table is full: compat */
 	b.dmabuf_fd = dmabuf;
 	b.fd = f->fd;
 	if (ioctl(f->nv, P2PBUF_NVME_IOC_BIND, &b))
@@ -229,6 +242,25 @@ static unsigned int path_of(uint32_t nvme_path)
 	       P2PBUF_IO_PATH_DIRECT_SYSTEM;
 }
 
+/* Wait for a sync_file, close it, and give its error. */
+static int fence_wait_close(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct sync_file_info info = { 0 };
+	int ret;
+
+	while ((ret = poll(&p, 1, -1)) < 0 && errno == EINTR)
+		;
+	if (ret < 0)
+		ret = -errno;
+	else if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
+		ret = -errno;
+	else
+		ret = info.status < 0 ? info.status : 0;
+	close(fd);
+	return ret;
+}
+
 /* The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back. */
 static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			  uint64_t buf_offset, uint64_t length,
@@ -249,28 +281,69 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		io.flags |= P2PBUF_NVME_IO_IN_FENCE;
 		io.in_fence_fd = in_fence;
 	}
-	if (out_fence)
-		io.flags |= P2PBUF_NVME_IO_ASYNC;
+	/*
+	 * Always asynchronous: a signal must not end the wait while the
+	 * device still writes the buffer (the module's synchronous wait
+	 * returns EINTR then, and the I/O goes on).
+	 */
+	io.flags |= P2PBUF_NVME_IO_ASYNC;
 	while (ioctl(f->nv, P2PBUF_NVME_IOC_IO, &io)) {
 		/* A full queue: wait for room, as a blocking write would. */
-		if (errno == EAGAIN && out_fence) {
+		if (errno == EAGAIN || errno == EINTR) {
 			usleep(1000);
 			continue;
 		}
 		return -errno;
 	}
-	if (out_fence)
-		*out_fence = io.out_fence_fd;
 	if (path)
 		*path = path_of(io.path);
-	return 0;
+	if (out_fence) {
+		*out_fence = io.out_fence_fd;
+		return 0;
+	}
+	return fence_wait_close(io.out_fence_fd);
 }
 
 /* Errors after which the compat path can still do the I/O. */
 static int module_declined(int err)
 {
 	return err == -ENOENT || err == -ENODEV || err == -ENXIO ||
-	       err == -EOPNOTSUPP || err == -ENOTBLK || err == -ENOSPC;
+	       err == -EOPNOTSUPP || err == -ENOTBLK || err == -ENOBUFS;
+}
+
+/*
+ * Move @n bytes between the file at @off and @buf, whole: partial
+ * transfers go on; the end of the file is -EINVAL for a read (the range
+ * lies outside it). O_DIRECT while *@direct; an O_DIRECT refusal
+ * (EINVAL: the device or filesystem wants another alignment) falls back
+ * to buffered I/O for the rest.
+ */
+static int compat_xfer(struct p2pbuf_file *f, int *direct, int write,
+		       uint8_t *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t got;
+
+	while (done < n) {
+		int fd = *direct ? f->direct_fd : f->plain_fd;
+
+		if (write)
+			got = pwrite(fd, buf + done, n - done, (off_t)(off + done));
+		else
+			got = pread(fd, buf + done, n - done, (off_t)(off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EINVAL && *direct) {
+			*direct = 0;
+			continue;
+		}
+		if (got < 0)
+			return -errno;
+		if (!got)
+			return write ? -EIO : -EINVAL;
+		done += (size_t)got;
+	}
+	return 0;
 }
 
 /*
@@ -286,7 +359,7 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 	long page = sysconf(_SC_PAGESIZE);
 	struct p2pbuf_mapping map;
 	uint64_t map_off, done = 0;
-	int ret, use_direct, io_fd;
+	int ret, use_direct;
 	void *bounce = NULL;
 	uint8_t *dst;
 
@@ -304,11 +377,9 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 	dst = (uint8_t *)map.addr + (buf_offset - map_off);
 	use_direct = f->direct_fd >= 0 &&
 		     !((file_offset | length) % COMPAT_ALIGN);
-	io_fd = use_direct ? f->direct_fd : f->fd;
 	while (!ret && done < length) {
 		size_t n = length - done < COMPAT_CHUNK ?
 			   (size_t)(length - done) : COMPAT_CHUNK;
-		ssize_t got;
 
 		if (write) {
 			ret = p2pbuf_cpu_access_begin(dmabuf, access);
@@ -318,18 +389,11 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 			ret = p2pbuf_cpu_access_end(dmabuf, access);
 			if (ret)
 				break;
-			got = pwrite(io_fd, bounce, n, (off_t)(file_offset + done));
-		} else {
-			got = pread(io_fd, bounce, n, (off_t)(file_offset + done));
 		}
-		if (got < 0) {
-			ret = -errno;
+		ret = compat_xfer(f, &use_direct, write, bounce, n,
+				  file_offset + done);
+		if (ret)
 			break;
-		}
-		if ((size_t)got != n) {
-			ret = -EIO;	/* the file ended, or the device */
-			break;
-		}
 		if (!write) {
 			ret = p2pbuf_cpu_access_begin(dmabuf, access);
 			if (ret)
@@ -358,10 +422,16 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 		return ret;
 	if (buf_offset > size || length > size - buf_offset)
 		return -EINVAL;
+	if (file_offset > (uint64_t)INT64_MAX - length)
+		return write ? -EFBIG : -EINVAL;
 	if (write ? f->accmode == O_RDONLY : f->accmode == O_WRONLY)
 		return -EBADF;
-	if (!(f->flags & P2PBUF_FILE_COMPAT) &&
-	    !((buf_offset | length | file_offset) % f->lbs)) {
+	/* pwrite(2) ignores the offset of an O_APPEND file. */
+	if (write && f->append)
+		return -EPERM;
+	if (f->nv < 0 && f->flags & P2PBUF_FILE_NO_COMPAT)
+		return -f->nv_errno;
+	if (f->nv >= 0 && !((buf_offset | length | file_offset) % f->lbs)) {
 		ret = file_module_io(f, dmabuf, write ? P2PBUF_NVME_WRITE :
 					     P2PBUF_NVME_READ, buf_offset,
 				     length, file_offset, -1, NULL, path);
@@ -467,7 +537,7 @@ static void file_say(struct p2pbuf_file_explanation *e, const char *why)
 	snprintf(e->text, sizeof(e->text), "%s: %s", path, why);
 }
 
-int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
+static int file_explain(struct p2pbuf_file *f, int dmabuf,
 			struct p2pbuf_file_explanation *e)
 {
 	char exporter[32] = "";
@@ -502,8 +572,12 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 		if (f->nv < 0) {
 			snprintf(e->reason, sizeof(e->reason), "no-p2pbuf-nvme");
 			why = "p2pbuf_nvme.ko is not loaded (" NVME_DEV " is missing)";
-		} else if (i == -EOPNOTSUPP && !p2pgem_export(dmabuf)) {
-			/* p2pgem gives its pages: then it was the file. */
+		} else if (i == -EOPNOTSUPP && e->block_device[0] &&
+			   f->direct_fd >= 0 && !p2pgem_export(dmabuf)) {
+			/*
+			 * The file has direct I/O on a block device and
+			 * p2pgem gives its pages: then it was the exporter.
+			 */
 			snprintf(e->reason, sizeof(e->reason),
 				 "exporter-without-pages");
 			why = "the buffer's exporter gives importers neither its pages nor a CPU mapping the kernel can use";
@@ -548,6 +622,21 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 	snprintf(e->text, sizeof(e->text), "p2p: %.15s DMAs into %.31s's memory: %s",
 		 e->pci, exporter, e->exporter.text);
 	return 0;
+}
+
+int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
+			struct p2pbuf_file_explanation *e)
+{
+	struct p2pbuf_file_explanation x;
+	int ret;
+
+	if (!f || !e)
+		return -EINVAL;
+	/* @e stays untouched on failure. */
+	ret = file_explain(f, dmabuf, &x);
+	if (!ret)
+		*e = x;
+	return ret;
 }
 
 int p2pbuf_io_path_name(unsigned int path, const char **name)

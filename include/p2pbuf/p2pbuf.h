@@ -798,7 +798,13 @@ struct p2pbuf_file;
  */
 int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **file);
 
-/** p2pbuf_file_close() - wait for its I/Os in flight, let go of the file */
+/**
+ * p2pbuf_file_close() - let go of the file and its bindings
+ *
+ * Waits for the I/Os the storage device has started; asynchronous I/Os
+ * that have not started (held back by an in-fence) are cancelled, their
+ * fences signal with -ECANCELED.
+ */
 int p2pbuf_file_close(struct p2pbuf_file *file);
 
 /**
@@ -816,8 +822,10 @@ int p2pbuf_file_close(struct p2pbuf_file *file);
  * device's logical block size and the module takes the file and the
  * buffer; through the compat path otherwise (unless
  * %P2PBUF_FILE_NO_COMPAT). Returns when the bytes are in the buffer.
- * Return: 0; -EINVAL for a range outside the buffer; -EBADF for a file
- * not open for reading; the I/O's error (-EIO, ...).
+ * Return: 0; -EINVAL for a range outside the buffer (or, reading a
+ * regular file, outside the file); -EBADF for a file not open for
+ * reading; -EPERM for a write to an O_APPEND file; the I/O's error (-EIO,
+ * ...).
  */
 int p2pbuf_file_read(struct p2pbuf_file *file, int dmabuf,
 		     uint64_t buf_offset, uint64_t length,

@@ -131,6 +131,15 @@ p2pbuf read $ns 1:99 > /dev/null 2>&1
 [ $? != 0 ] || bad "a buffer that is not there: exit 0"
 p2pbuf read $ns "${hold_ref[dst]}" --compat --no-compat > /dev/null 2>&1
 [ $? = 2 ] || bad "--compat --no-compat: not exit 2"
+# write makes no file without --create (a mistyped device name)...
+p2pbuf write "$tmp/no-such-file" "${hold_ref[src]}" > /dev/null 2>&1
+[ $? = 1 ] || bad "write to a missing file without --create: not exit 1"
+[ ! -e "$tmp/no-such-file" ] || bad "write without --create made a file"
+# ... and stays within a block device: 2 MiB fit at 62 MiB of 64.
+out=$(p2pbuf write $ns "${hold_ref[src]}" --file-offset 62M --json) ||
+	bad "write at the device's end: exit $?"
+jq -e '.length == 2097152 and .ok' <<< "$out" > /dev/null ||
+	bad "write at the device's end: $out"
 for c in read write; do
 	out=$(p2pbuf $c --help) || bad "p2pbuf $c --help exit $?"
 	grep -q "^usage: p2pbuf $c" <<< "$out" || bad "p2pbuf $c --help: no usage line"
@@ -138,7 +147,7 @@ done
 good "bad input"
 
 # --- a file on tmpfs: no direct I/O, compat ---
-io write "$tmp/file.bin" "${hold_ref[src]}" compat
+io write "$tmp/file.bin" "${hold_ref[src]}" compat --create
 explain "$tmp/file.bin" "${hold_ref[src]}" compat no-direct-io
 hold tfs --device p2pgem --placement vram --size 8M
 io read "$tmp/file.bin" "${hold_ref[tfs]}" compat
@@ -164,7 +173,7 @@ fi
 # --- a file on ext4 on the namespace ---
 if command -v mkfs.ext4 > /dev/null && mkfs.ext4 -q -F $ns && mkdir -p "$mnt" &&
 	mount -t ext4 $ns "$mnt"; then
-	io write $mnt/data "${hold_ref[src]}" $want
+	io write $mnt/data "${hold_ref[src]}" $want --create
 	explain $mnt/data "${hold_ref[src]}" $want
 	hold e4 --device p2pgem --placement vram --size 8M
 	io read $mnt/data "${hold_ref[e4]}" $want
