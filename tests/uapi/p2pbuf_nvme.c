@@ -1493,15 +1493,22 @@ static int exporter_unbind(void)
 	double start;
 
 	NEED_NVME();
-	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	/* The reader uses the first 4 MiB; the kept reads the fifth. */
+	CHECK_RET(buf_new(&buf, 5 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
 	CHECK_RET(pci_name_of(buf.fd, dev, sizeof(dev)), 0);
 	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
 	blk = open(ns_path, O_RDWR | O_CLOEXEC);
 	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
 	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
-	/* Two fences to hold across the unbind and rmmod. */
+	/*
+	 * Two fences to hold across the unbind and rmmod, from reads into
+	 * bytes no other read in flight writes (two DMAs into the same
+	 * system memory at once make DMA-API debugging report overlapping
+	 * mappings, on topologies where the buffer is in system memory).
+	 */
 	for (i = 0; i < 2; i++) {
-		kept[i] = nv_async(nv, h, P2PBUF_NVME_READ, 0, 64 * KiB, 0, -1);
+		kept[i] = nv_async(nv, h, P2PBUF_NVME_READ, 4 * MiB + i * 64 * KiB,
+				   64 * KiB, 0, -1);
 		CHECK(kept[i] >= 0, "read: %s", strerror(-kept[i]));
 	}
 	CHECK_RET(reader_start(&rd, nv, h), 0);
