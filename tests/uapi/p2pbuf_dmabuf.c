@@ -742,6 +742,7 @@ static int p2p_query(struct bo *b, const char *pci, uint32_t *reason);
 /* The attachment line of @importer in device @fd's p2pgem_attachments. */
 static int attachment_line(int fd, const char *importer, char *line,
 			   size_t len);
+static int read_attachments(int fd, char *buf, size_t len);
 
 /*
  * With ACS redirect on, the map of the attachment: the DMA API refuses the
@@ -1048,13 +1049,12 @@ static int vmap(void)
 
 static int debugfs_attachments(void)
 {
-	char edu[EDU_NAME_LEN], path[128], buf[8192], want[192];
+	char edu[EDU_NAME_LEN], buf[8192], want[192];
 	int p2p = topo_p2p_kind() != K_SYSTEM, pinned = pins_on_map();
 	const char *reason = p2p ? "p2p" : topo_no_p2p_reason();
 	static struct mapping m;
 	struct bo b, s;
-	int ti, ti2, fd, ret;
-	ssize_t n;
+	int ti, ti2, ret;
 
 	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
 	if (ret)
@@ -1066,20 +1066,8 @@ static int debugfs_attachments(void)
 	/* A static importer of another buffer object, pinned by the core. */
 	ti2 = ti_open();
 	CHECK_RET(ti_attach(ti2, s.dmabuf, P2PBUF_TI_STATIC, 0, edu), 0);
-	{
-		struct stat st;
-
-		CHECK(!fstat(b.fd, &st), "fstat");
-		snprintf(path, sizeof(path),
-			 "/sys/kernel/debug/dri/%u/p2pgem_attachments",
-			 minor(st.st_rdev));
-	}
-	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0, "%s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	CHECK(n > 0, "read %s", path);
-	buf[n] = '\0';
+	CHECK(!read_attachments(b.fd, buf, sizeof(buf)),
+	      "read p2pgem_attachments");
 	CHECK(!strncmp(buf, "bo importer kind peer2peer decision mapped pins mappings pinned-in pin-cause\n",
 		       strlen("bo importer kind peer2peer decision mapped pins mappings pinned-in pin-cause\n")),
 	      "header: %.100s", buf);
@@ -1219,13 +1207,17 @@ static int copy_local(void)
 }
 
 /* The attachment line of @importer in device @fd's p2pgem_attachments. */
-static int attachment_line(int fd, const char *importer, char *line,
-			   size_t len)
+/*
+ * Device @fd's p2pgem_attachments, read whole into @buf. A buffer object
+ * whose reservation lock someone holds at that moment (the copy engine's
+ * cleanup letting go of an import, a move) is listed as "ID busy", without
+ * its attachments: read again until no line says so, for 10 s at most.
+ */
+static int read_attachments(int fd, char *buf, size_t len)
 {
-	char path[128], buf[8192];
+	char path[128];
 	struct stat st;
 	ssize_t n;
-	char *p;
 	int f;
 
 	if (fstat(fd, &st))
@@ -1233,19 +1225,36 @@ static int attachment_line(int fd, const char *importer, char *line,
 	snprintf(path, sizeof(path),
 		 "/sys/kernel/debug/dri/%u/p2pgem_attachments",
 		 minor(st.st_rdev));
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	for (int i = 0; i < 1000; i++) {
+		f = open(path, O_RDONLY | O_CLOEXEC);
+		if (f < 0)
+			return -1;
+		n = read(f, buf, len - 1);
+		close(f);
+		if (n <= 0)
+			return -1;
+		buf[n] = '\0';
+		if (!strstr(buf, " busy\n"))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int attachment_line(int fd, const char *importer, char *line,
+			   size_t len)
+{
+	char buf[8192];
+	char *p;
+	int n;
+
+	if (read_attachments(fd, buf, sizeof(buf)))
 		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	p = strstr(buf, importer);
 	if (!p)
 		return -1;
 	n = strcspn(p, "\n");
-	snprintf(line, len, "%.*s", (int)n, p);
+	snprintf(line, len, "%.*s", n, p);
 	return 0;
 }
 
