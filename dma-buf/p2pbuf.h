@@ -210,11 +210,14 @@ struct p2pbuf_timeline;
  * @base: the fence
  * @lock: its lock
  * @timeline: a reference to its timeline
+ * @data: a result of the owner's work, for those who waited for the fence
+ *	(p2pbuf_fence_set_data())
  */
 struct p2pbuf_fence {
 	struct dma_fence base;
 	spinlock_t lock; /* the fence's lock */
 	struct p2pbuf_timeline *timeline;
+	u64 data;
 };
 
 struct p2pbuf_timeline *p2pbuf_timeline_create(const char *driver,
@@ -227,5 +230,7 @@ void p2pbuf_timeline_put(struct p2pbuf_timeline *tl);
 struct p2pbuf_fence *p2pbuf_fence_alloc(struct p2pbuf_timeline *tl);
 void p2pbuf_fence_free(struct p2pbuf_fence *f);
 struct dma_fence *p2pbuf_fence_init(struct p2pbuf_fence *f);
+void p2pbuf_fence_set_data(struct dma_fence *fence, u64 data);
+bool p2pbuf_fence_get_data(struct dma_fence *fence, u64 *data);
 
 #endif /* _P2PBUF_H_ */

@@ -231,6 +231,43 @@ struct dma_fence *p2pbuf_fence_init(struct p2pbuf_fence *f)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_init, P2PBUF);
 
+/**
+ * p2pbuf_fence_set_data() - leave a result in a p2pbuf fence
+ * @fence: a fence from p2pbuf_fence_init(), not signalled yet
+ * @data: the result of the work the fence stands for
+ *
+ * For its owner, before dma_fence_signal(): whoever waited for the fence,
+ * or runs as its callback, reads @data with p2pbuf_fence_get_data().
+ * Does nothing for a fence that is not a p2pbuf fence. Any context.
+ */
+void p2pbuf_fence_set_data(struct dma_fence *fence, u64 data)
+{
+	if (fence->ops == &p2pbuf_fence_ops)
+		WRITE_ONCE(to_p2pbuf_fence(fence)->data, data);
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_set_data, P2PBUF);
+
+/**
+ * p2pbuf_fence_get_data() - the result a signalled p2pbuf fence carries
+ * @fence: any fence
+ * @data: out: what p2pbuf_fence_set_data() left, 0 if nothing
+ *
+ * Any context.
+ *
+ * Return: true for a signalled p2pbuf fence; false, with @data untouched,
+ * for another fence or one not signalled yet.
+ */
+bool p2pbuf_fence_get_data(struct dma_fence *fence, u64 *data)
+{
+	if (fence->ops != &p2pbuf_fence_ops || !dma_fence_is_signaled(fence))
+		return false;
+	/* The signal's atomic bit operation ordered the data before it. */
+	smp_rmb();
+	*data = READ_ONCE(to_p2pbuf_fence(fence)->data);
+	return true;
+}
+EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_get_data, P2PBUF);
+
 /* The last fences' RCU callbacks hold this module until they return. */
 static void __exit p2pbuf_fence_exit(void)
 {

@@ -95,8 +95,9 @@ static int file_cmd(int argc, char **argv, int write)
 {
 	const char *cmd = write ? "write" : "read", *pos[2], *name = "?";
 	void (*help)(FILE *out) = write ? write_help : read_help;
-	uint64_t bsize = 0, fsize = 0, length, done = 0;
-	unsigned int path, paths = 0, p;
+	uint64_t bsize = 0, fsize = 0, length, done = 0, cpu = 0;
+	struct p2pbuf_io_info info;
+	unsigned int paths = 0, p;
 	struct p2pbuf_file *file;
 	struct opts o = { 0 };
 	int npos, ret, fd, buf, limited;
@@ -167,19 +168,20 @@ static int file_cmd(int argc, char **argv, int write)
 	while (!ret && done < length) {
 		uint64_t n = length - done < STEP ? length - done : STEP;
 
-		path = P2PBUF_IO_PATH_NONE;
+		memset(&info, 0, sizeof(info));
 		if (write)
 			ret = p2pbuf_file_write(file, buf, o.offset + done, n,
-						o.file_offset + done, &path);
+						o.file_offset + done, &info);
 		else
 			ret = p2pbuf_file_read(file, buf, o.offset + done, n,
-					       o.file_offset + done, &path);
+					       o.file_offset + done, &info);
 		if (ret)
 			break;
-		paths |= 1u << path;
+		paths |= 1u << info.path;
+		cpu += info.cpu_bytes;
 		done += n;
 		if (isatty(STDERR_FILENO) && !o.json) {
-			p2pbuf_io_path_name(path, &name);
+			p2pbuf_io_path_name(info.path, &name);
 			cli_human_size(done, now, sizeof(now));
 			fprintf(stderr, "\r%s %s of %s (%3.0f%%), %s   ", cmd, now,
 				total, 100.0 * (double)done / (double)length,
@@ -204,7 +206,8 @@ static int file_cmd(int argc, char **argv, int write)
 			p2pbuf_io_path_name(p, &name);
 			printf("%s\"%s\"", npos++ ? "," : "", name);
 		}
-		printf("],\"ok\":%s", ret ? "false" : "true");
+		printf("],\"cpu_bytes\":%llu,\"ok\":%s",
+		       (unsigned long long)cpu, ret ? "false" : "true");
 		if (ret) {
 			printf(",\"error\":");
 			cli_json_string(stdout, strerror(-ret));
@@ -222,6 +225,10 @@ static int file_cmd(int argc, char **argv, int write)
 				continue;
 			p2pbuf_io_path_name(p, &name);
 			printf(" %s", name);
+		}
+		if (cpu) {
+			cli_human_size(cpu, now, sizeof(now));
+			printf(" (%s of it by the CPU)", now);
 		}
 		printf("\n");
 	}

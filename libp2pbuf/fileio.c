@@ -265,7 +265,7 @@ static int fence_wait_close(int fd)
 static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			  uint64_t buf_offset, uint64_t length,
 			  uint64_t file_offset, int in_fence, int *out_fence,
-			  unsigned int *path)
+			  struct p2pbuf_io_info *info)
 {
 	struct p2pbuf_nvme_io io = { 0 };
 	int i, queue_p2p, bounce;
@@ -295,8 +295,11 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		}
 		return -errno;
 	}
-	if (path)
-		*path = path_of(io.path);
+	if (info) {
+		info->path = path_of(io.path);
+		info->pad = 0;
+		info->cpu_bytes = io.cpu_bytes;
+	}
 	if (out_fence) {
 		*out_fence = io.out_fence_fd;
 		return 0;
@@ -410,7 +413,7 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 
 static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 		   uint64_t buf_offset, uint64_t length, uint64_t file_offset,
-		   unsigned int *path)
+		   struct p2pbuf_io_info *info)
 {
 	uint64_t size;
 	int ret;
@@ -434,7 +437,7 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 	if (f->nv >= 0 && !((buf_offset | length | file_offset) % f->lbs)) {
 		ret = file_module_io(f, dmabuf, write ? P2PBUF_NVME_WRITE :
 					     P2PBUF_NVME_READ, buf_offset,
-				     length, file_offset, -1, NULL, path);
+				     length, file_offset, -1, NULL, info);
 		if (!ret || !module_declined(ret) ||
 		    f->flags & P2PBUF_FILE_NO_COMPAT)
 			return ret;
@@ -442,53 +445,57 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 		return -EINVAL;	/* unaligned for the device */
 	}
 	ret = file_compat_io(f, dmabuf, write, buf_offset, length, file_offset);
-	if (!ret && path)
-		*path = P2PBUF_IO_PATH_COMPAT;
+	if (!ret && info) {
+		info->path = P2PBUF_IO_PATH_COMPAT;
+		info->pad = 0;
+		info->cpu_bytes = length;
+	}
 	return ret;
 }
 
 int p2pbuf_file_read(struct p2pbuf_file *f, int dmabuf, uint64_t buf_offset,
-		     uint64_t length, uint64_t file_offset, unsigned int *path)
+		     uint64_t length, uint64_t file_offset,
+		     struct p2pbuf_io_info *info)
 {
-	return file_io(f, dmabuf, 0, buf_offset, length, file_offset, path);
+	return file_io(f, dmabuf, 0, buf_offset, length, file_offset, info);
 }
 
 int p2pbuf_file_write(struct p2pbuf_file *f, int dmabuf, uint64_t buf_offset,
 		      uint64_t length, uint64_t file_offset,
-		      unsigned int *path)
+		      struct p2pbuf_io_info *info)
 {
-	return file_io(f, dmabuf, 1, buf_offset, length, file_offset, path);
+	return file_io(f, dmabuf, 1, buf_offset, length, file_offset, info);
 }
 
 static int file_io_async(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			 uint64_t buf_offset, uint64_t length,
 			 uint64_t file_offset, int in_fence, int *out_fence,
-			 unsigned int *path)
+			 struct p2pbuf_io_info *info)
 {
 	if (!f || !out_fence || !length || f->flags & P2PBUF_FILE_COMPAT)
 		return -EINVAL;
 	if ((buf_offset | length | file_offset) % f->lbs)
 		return -EINVAL;
 	return file_module_io(f, dmabuf, op, buf_offset, length, file_offset,
-			      in_fence, out_fence, path);
+			      in_fence, out_fence, info);
 }
 
 int p2pbuf_file_read_async(struct p2pbuf_file *f, int dmabuf,
 			   uint64_t buf_offset, uint64_t length,
 			   uint64_t file_offset, int in_fence, int *out_fence,
-			   unsigned int *path)
+			   struct p2pbuf_io_info *info)
 {
 	return file_io_async(f, dmabuf, P2PBUF_NVME_READ, buf_offset, length,
-			     file_offset, in_fence, out_fence, path);
+			     file_offset, in_fence, out_fence, info);
 }
 
 int p2pbuf_file_write_async(struct p2pbuf_file *f, int dmabuf,
 			    uint64_t buf_offset, uint64_t length,
 			    uint64_t file_offset, int in_fence, int *out_fence,
-			    unsigned int *path)
+			    struct p2pbuf_io_info *info)
 {
 	return file_io_async(f, dmabuf, P2PBUF_NVME_WRITE, buf_offset, length,
-			     file_offset, in_fence, out_fence, path);
+			     file_offset, in_fence, out_fence, info);
 }
 
 /*

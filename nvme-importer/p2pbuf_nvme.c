@@ -105,6 +105,9 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @bdev: the block device, or the one the file's filesystem is on
  * @is_file: @file is a regular file, read and written through its
  *	filesystem's direct I/O
+ * @seek_file: for a regular file opened for reading, the module's own
+ *	open file of it, whose position SEEK_DATA and SEEK_HOLE may move
+ *	(p2pbuf_nvme_holes()); NULL otherwise, or when it could not be opened
  * @dma_dev: the device the dma-buf is attached for, referenced
  * @tl: the fence timeline
  * @lock: protects @pending, @to_submit, @count, @closing and @dead
@@ -133,6 +136,7 @@ struct p2pbuf_nvme_binding {
 	struct file *file;
 	struct block_device *bdev;
 	bool is_file;
+	struct file *seek_file;
 	struct device *dma_dev;
 	struct p2pbuf_timeline *tl;
 	spinlock_t lock; /* see above */
@@ -175,6 +179,9 @@ struct p2pbuf_nvme_binding {
  * @free_work: frees it, in process context
  * @bounce_work: the bounce path's copy into the buffer after a read
  * @buf_offset: byte offset in the buffer (the bounce path's copies)
+ * @cpu_bytes: bytes of it the CPU moves rather than the device's DMA
+ *	(p2pbuf_nvme_cpu_bytes(), plus a file write's page-cache fallback);
+ *	left in the fence when it signals (p2pbuf_fence_set_data())
  */
 struct p2pbuf_nvme_req {
 	struct p2pbuf_nvme_binding *b;
@@ -196,6 +203,7 @@ struct p2pbuf_nvme_req {
 	struct work_struct free_work;
 	struct work_struct bounce_work;
 	u64 buf_offset;
+	u64 cpu_bytes;
 };
 
 /**
@@ -227,6 +235,8 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 		p2pbuf_importer_detach(&b->imp);
 	mutex_unlock(&p2pbuf_nvme_bindings_lock);
 	dma_buf_put(b->dmabuf);
+	if (b->seek_file)
+		fput(b->seek_file);
 	fput(b->file);
 	put_device(b->dma_dev);
 	p2pbuf_timeline_put(b->tl);
@@ -370,6 +380,7 @@ static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 		b->count--;
 		if (head->error)
 			dma_fence_set_error(head->fence, head->error);
+		p2pbuf_fence_set_data(head->fence, head->cpu_bytes);
 		dma_fence_signal(head->fence);
 		queue_work(p2pbuf_nvme_wq, &head->free_work);
 	}
@@ -512,6 +523,66 @@ static void p2pbuf_nvme_kiocb_done(struct kiocb *iocb, long ret)
 }
 
 /*
+ * The bytes of [@pos, @end) of a file in holes and unwritten extents,
+ * which a direct read gives as zeros written by the CPU. SEEK_DATA and
+ * SEEK_HOLE move the position of @f, the binding's own open file. A
+ * filesystem without them has no holes (generic_file_llseek()); an error
+ * stops the count where it is.
+ */
+static u64 p2pbuf_nvme_holes(struct file *f, loff_t pos, loff_t end)
+{
+	loff_t data, hole;
+	u64 holes = 0;
+
+	while (pos < end) {
+		data = vfs_llseek(f, pos, SEEK_DATA);
+		if (data == -ENXIO)
+			data = end;	/* nothing but hole to the end */
+		else if (data < 0)
+			break;
+		if (data > pos) {
+			holes += min(data, end) - pos;
+			pos = data;
+			if (pos >= end)
+				break;
+		}
+		hole = vfs_llseek(f, pos, SEEK_HOLE);
+		if (hole <= pos)
+			break;
+		pos = hole;
+	}
+	return holes;
+}
+
+/*
+ * The bytes of an I/O the CPU will move instead of the device's DMA, as
+ * far as the file says before it starts: everything on the bounce path
+ * (the copy) and for a file its filesystem cannot do direct I/O on
+ * (STATX_DIOALIGN of 0: ext4 with data journalling, inline data or
+ * verity, which goes through the page cache); for a direct read, the
+ * holes and unwritten extents of the range. Counted when the I/O is
+ * queued, and again just before it starts (the I/Os before it may have
+ * filled holes).
+ */
+static u64 p2pbuf_nvme_cpu_bytes(struct p2pbuf_nvme_binding *b, bool write,
+				 u64 pos, u64 length)
+{
+	struct kstat st;
+
+	if (b->bounce)
+		return length;
+	if (!b->is_file)
+		return 0;
+	if (!vfs_getattr(&b->file->f_path, &st, STATX_DIOALIGN,
+			 AT_STATX_SYNC_AS_STAT) &&
+	    (st.result_mask & STATX_DIOALIGN) && !st.dio_offset_align)
+		return length;
+	if (write || !b->seek_file)
+		return 0;
+	return p2pbuf_nvme_holes(b->seek_file, pos, pos + length);
+}
+
+/*
  * Worker: a file's I/O, through its filesystem's direct I/O with a bvec
  * iterator over the pages, as loop and nvmet's file backend drive the VFS.
  * The filesystem builds and submits the bios (iomap takes a bvec
@@ -550,9 +621,25 @@ static void p2pbuf_nvme_file_submit(struct p2pbuf_nvme_req *io)
 	io->iocb.ki_complete = p2pbuf_nvme_kiocb_done;
 	atomic_set(&io->bios, 2);
 	noio = memalloc_noio_save();
+	io->cpu_bytes = p2pbuf_nvme_cpu_bytes(io->b, io->write, io->dev_offset,
+					      io->length);
 	if (io->write) {
+		int dirtied = current->nr_dirtied;
+
 		kiocb_start_write(&io->iocb);
 		ret = call_write_iter(file, &io->iocb, &iter);
+		/*
+		 * A direct write the filesystem finished through the page
+		 * cache (ext4 when it cannot drop cached pages of the range)
+		 * dirtied pages in this task; balance_dirty_pages() may
+		 * have reset the count: then say all of it.
+		 */
+		dirtied = current->nr_dirtied - dirtied;
+		if (dirtied)
+			io->cpu_bytes = dirtied < 0 ? io->length :
+				min_t(u64, io->length,
+				      max_t(u64, io->cpu_bytes,
+					    (u64)dirtied << PAGE_SHIFT));
 	} else {
 		ret = call_read_iter(file, &io->iocb, &iter);
 	}
@@ -736,6 +823,13 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	b->is_file = S_ISREG(inode->i_mode);
 	b->bdev = b->is_file ? inode->i_sb->s_bdev :
 			       I_BDEV(file->f_mapping->host);
+	if (b->is_file && (file->f_mode & FMODE_READ)) {
+		/* With the opener's rights; without it, no hole is counted. */
+		b->seek_file = dentry_open(&file->f_path,
+					   O_RDONLY | O_LARGEFILE, file->f_cred);
+		if (IS_ERR(b->seek_file))
+			b->seek_file = NULL;
+	}
 
 	b->dmabuf = dma_buf_get(arg.dmabuf_fd);
 	if (IS_ERR(b->dmabuf)) {
@@ -852,6 +946,8 @@ err_dmabuf:
 		dma_buf_detach(b->dmabuf, b->bounce_attach);
 	dma_buf_put(b->dmabuf);
 err_free:
+	if (b->seek_file)
+		fput(b->seek_file);
 	kfree(b);
 err_fput:
 	fput(file);
@@ -885,8 +981,7 @@ static int p2pbuf_nvme_io_check(struct p2pbuf_nvme_binding *b,
 
 	if (arg->op > P2PBUF_NVME_WRITE ||
 	    arg->flags & ~(P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE) ||
-	    arg->out_fence_fd || arg->path || arg->reserved[0] ||
-	    arg->reserved[1])
+	    arg->out_fence_fd || arg->path || arg->cpu_bytes || arg->reserved)
 		return -EINVAL;
 	if (arg->flags & P2PBUF_NVME_IO_IN_FENCE ? arg->in_fence_fd < 0 :
 						   arg->in_fence_fd)
@@ -1064,12 +1159,14 @@ static int p2pbuf_nvme_sync_cache(struct p2pbuf_nvme_binding *b,
 }
 
 /*
- * Check an I/O, queue it, and give back its fence (a reference) and path:
- * what IO and the uring command share. On error nothing is queued.
+ * Check an I/O, queue it, and give back its fence (a reference), path and
+ * the bytes the CPU is expected to move: what IO and the uring command
+ * share. On error nothing is queued.
  */
 static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 				const struct p2pbuf_nvme_io *arg,
-				struct dma_fence **fence, u32 *path)
+				struct dma_fence **fence, u32 *path,
+				u64 *cpu_bytes)
 {
 	struct p2pbuf_fence *pfence = NULL;
 	struct p2pbuf_nvme_binding *b;
@@ -1110,6 +1207,9 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 	io->buf_offset = arg->buf_offset;
 	io->dev_offset = arg->dev_offset;
 	io->length = arg->length;
+	io->cpu_bytes = p2pbuf_nvme_cpu_bytes(b, io->write, arg->dev_offset,
+					      arg->length);
+	*cpu_bytes = io->cpu_bytes;
 	INIT_WORK(&io->free_work, p2pbuf_nvme_io_free_work);
 	INIT_WORK(&io->bounce_work, p2pbuf_nvme_bounce_work);
 	if (b->bounce) {
@@ -1161,6 +1261,7 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 	struct p2pbuf_nvme_io arg;
 	struct dma_fence *fence;
 	int ret, fd = -1;
+	u64 cpu_bytes;
 	u32 path = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -1173,7 +1274,7 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 		if (fd < 0)
 			return fd;
 	}
-	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &path);
+	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &path, &cpu_bytes);
 	if (ret) {
 		if (fd >= 0)
 			put_unused_fd(fd);
@@ -1194,11 +1295,15 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 			ret = -EINTR; /* not restarted: it was queued */
 		if (!ret)
 			ret = fence->error;
+		/* Done: what the CPU moved in the end. */
+		if (!ret)
+			p2pbuf_fence_get_data(fence, &cpu_bytes);
 	}
 	dma_fence_put(fence);
 
 	arg.out_fence_fd = fd;
 	arg.path = path;
+	arg.cpu_bytes = cpu_bytes;
 	if (copy_to_user(uarg, &arg, sizeof(arg)) && !ret)
 		ret = -EFAULT;
 	if (sync_file) {
@@ -1215,10 +1320,16 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 /*
  * io_uring: IORING_OP_URING_CMD with cmd_op P2PBUF_NVME_URING_IO and a
  * struct p2pbuf_nvme_uring_io in the SQE (a ring with SQE128). The command
- * completes when the I/O's fence signals: res is the path, or -errno.
+ * completes when the I/O's fence signals: res is the path, with
+ * P2PBUF_NVME_PATH_CPU when the CPU moved some bytes, or -errno; the
+ * second result (a ring with CQE32 has it) is the count of those bytes.
+ * The fence callback's room holds that count once the callback ran.
  */
 struct p2pbuf_nvme_uring_pdu {
-	struct dma_fence_cb cb;
+	union {
+		struct dma_fence_cb cb;
+		u64 cpu_bytes;
+	};
 	u32 path;
 	int res;
 };
@@ -1228,7 +1339,19 @@ static void p2pbuf_nvme_uring_done(struct io_uring_cmd *ioucmd,
 {
 	struct p2pbuf_nvme_uring_pdu *pdu = (void *)ioucmd->pdu;
 
-	io_uring_cmd_done(ioucmd, pdu->res, 0, issue_flags);
+	io_uring_cmd_done(ioucmd, pdu->res, pdu->cpu_bytes, issue_flags);
+}
+
+/* The fence signalled, its callback done with: the command's results. */
+static void p2pbuf_nvme_uring_result(struct p2pbuf_nvme_uring_pdu *pdu,
+				     struct dma_fence *fence)
+{
+	u64 cpu_bytes = 0;
+
+	p2pbuf_fence_get_data(fence, &cpu_bytes);
+	pdu->cpu_bytes = cpu_bytes;
+	pdu->res = fence->error ?:
+		   (int)(pdu->path | (cpu_bytes ? P2PBUF_NVME_PATH_CPU : 0));
 }
 
 /* The fence signalled (any context, its lock held): finish in the task. */
@@ -1240,7 +1363,7 @@ static void p2pbuf_nvme_uring_signalled(struct dma_fence *fence,
 	struct io_uring_cmd *ioucmd =
 		container_of((void *)pdu, struct io_uring_cmd, pdu);
 
-	pdu->res = fence->error ?: (int)pdu->path;
+	p2pbuf_nvme_uring_result(pdu, fence);
 	io_uring_cmd_complete_in_task(ioucmd, p2pbuf_nvme_uring_done);
 }
 
@@ -1252,6 +1375,7 @@ static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
 	struct p2pbuf_nvme_uring_io cmd;
 	struct p2pbuf_nvme_io arg = { 0 };
 	struct dma_fence *fence;
+	u64 cpu_bytes;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(*pdu) > sizeof_field(struct io_uring_cmd, pdu));
@@ -1274,7 +1398,7 @@ static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
 	arg.dev_offset = cmd.dev_offset;
 	arg.in_fence_fd = cmd.in_fence_fd;
 	arg.flags = cmd.flags;
-	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &pdu->path);
+	ret = p2pbuf_nvme_io_start(pf, &arg, &fence, &pdu->path, &cpu_bytes);
 	if (ret)
 		return ret;
 	ret = dma_fence_add_callback(fence, &pdu->cb,
@@ -1285,7 +1409,7 @@ static int p2pbuf_nvme_uring_cmd(struct io_uring_cmd *ioucmd,
 		 * io_uring completes a command here only for 0 or -errno, and
 		 * the path is positive.
 		 */
-		pdu->res = fence->error ?: (int)pdu->path;
+		p2pbuf_nvme_uring_result(pdu, fence);
 		io_uring_cmd_complete_in_task(ioucmd, p2pbuf_nvme_uring_done);
 	}
 	dma_fence_put(fence);

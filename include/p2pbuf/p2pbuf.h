@@ -777,6 +777,24 @@ enum p2pbuf_io_path {
 	P2PBUF_IO_PATH_COMPAT,
 };
 
+/**
+ * struct p2pbuf_io_info - what a file I/O did
+ * @path: enum p2pbuf_io_path
+ * @pad: zero
+ * @cpu_bytes: how many of the bytes the CPU moved rather than the storage
+ *	device's DMA: on the p2p and direct-system paths, what the
+ *	filesystem did with the CPU (holes and unwritten extents a read
+ *	gives as zeros; a file without direct I/O, such as ext4 with
+ *	data=journal, through the page cache: everything); on the bounce
+ *	and compat paths, everything (the copy). Counted by the kernel when
+ *	the I/O was queued (the file as it was then)
+ */
+struct p2pbuf_io_info {
+	unsigned int path;
+	unsigned int pad;
+	uint64_t cpu_bytes;
+};
+
 /* Fail (the module's error, or -EINVAL when unaligned) instead of compat. */
 #define P2PBUF_FILE_NO_COMPAT	(1u << 0)
 /* Always the compat path (to compare, or to avoid the module). */
@@ -816,7 +834,8 @@ int p2pbuf_file_close(struct p2pbuf_file *file);
  * @length: bytes; the whole range must lie in the buffer, and, for a
  *	regular file, in the file
  * @file_offset: where in the file or device
- * @path: the path taken, may be NULL
+ * @info: what the I/O did (the path taken, and what the CPU moved), may
+ *	be NULL
  *
  * Through p2pbuf_nvme.ko when the offsets and length are multiples of the
  * device's logical block size and the module takes the file and the
@@ -829,12 +848,12 @@ int p2pbuf_file_close(struct p2pbuf_file *file);
  */
 int p2pbuf_file_read(struct p2pbuf_file *file, int dmabuf,
 		     uint64_t buf_offset, uint64_t length,
-		     uint64_t file_offset, unsigned int *path);
+		     uint64_t file_offset, struct p2pbuf_io_info *info);
 
 /** p2pbuf_file_write() - p2pbuf_file_read() the other way: buffer to file */
 int p2pbuf_file_write(struct p2pbuf_file *file, int dmabuf,
 		      uint64_t buf_offset, uint64_t length,
-		      uint64_t file_offset, unsigned int *path);
+		      uint64_t file_offset, struct p2pbuf_io_info *info);
 
 /**
  * p2pbuf_file_read_async() - queue a read, get its fence
@@ -852,13 +871,13 @@ int p2pbuf_file_write(struct p2pbuf_file *file, int dmabuf,
 int p2pbuf_file_read_async(struct p2pbuf_file *file, int dmabuf,
 			   uint64_t buf_offset, uint64_t length,
 			   uint64_t file_offset, int in_fence, int *out_fence,
-			   unsigned int *path);
+			   struct p2pbuf_io_info *info);
 
 /** p2pbuf_file_write_async() - p2pbuf_file_read_async() the other way */
 int p2pbuf_file_write_async(struct p2pbuf_file *file, int dmabuf,
 			    uint64_t buf_offset, uint64_t length,
 			    uint64_t file_offset, int in_fence, int *out_fence,
-			    unsigned int *path);
+			    struct p2pbuf_io_info *info);
 
 /**
  * struct p2pbuf_file_explanation - which path an I/O would take, and why

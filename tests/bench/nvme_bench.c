@@ -108,7 +108,8 @@ static void *job_run(void *arg)
 	struct ctx *c = j->c;
 	uint64_t slots = DEV_SPAN / j->size;
 	uint64_t buf_off = (j->t * j->size) % BUF_SIZE;
-	unsigned int k, path;
+	struct p2pbuf_io_info info;
+	unsigned int k;
 	ssize_t n;
 
 	if (buf_off + j->size > BUF_SIZE)
@@ -116,7 +117,7 @@ static void *job_run(void *arg)
 	for (k = 0; !stop_jobs && !j->err; k++) {
 		uint64_t off = ((k * j->qd + j->t) % slots) * j->size;
 
-		path = 0;
+		info.path = 0;
 		switch (j->mode) {
 		case RAM:
 			n = j->write ? pwrite(c->direct_fd, c->ram[j->t], j->size, (off_t)off) :
@@ -128,10 +129,10 @@ static void *job_run(void *arg)
 		case COMPAT:
 			j->err = j->write ?
 				p2pbuf_file_write(j->mode == P2P ? c->file : c->compat,
-						  c->dmabuf, buf_off, j->size, off, &path) :
+						  c->dmabuf, buf_off, j->size, off, &info) :
 				p2pbuf_file_read(j->mode == P2P ? c->file : c->compat,
-						 c->dmabuf, buf_off, j->size, off, &path);
-			j->paths |= 1u << path;
+						 c->dmabuf, buf_off, j->size, off, &info);
+			j->paths |= 1u << info.path;
 			break;
 		default:
 			j->err = -EINVAL;

@@ -48,16 +48,21 @@ if ! kconfig_on PCI_P2PDMA || [ "$P2PBUF_TOPO" = blocked ]; then
 	want=direct-system
 fi
 
-# io CMD FILE REF WANT-PATH [ARGS]: p2pbuf read/write, exit 0, the path.
+# io CMD FILE REF WANT-PATH [ARGS]: p2pbuf read/write, exit 0, the path,
+# and what the CPU moved: nothing by DMA into or out of the buffer's own
+# memory (no holes here), everything through a copy.
 io() {
-	local cmd=$1 file=$2 ref=$3 path=$4 out
+	local cmd=$1 file=$2 ref=$3 path=$4 out cpu='.cpu_bytes == .done'
 	shift 4
 	if ! out=$(p2pbuf "$cmd" "$file" "$ref" --json "$@"); then
 		bad "p2pbuf $cmd $file $ref $*: exit $? ($out)"
 		return
 	fi
+	case $path in p2p|direct-system) cpu='.cpu_bytes == 0' ;; esac
 	jq -e --arg p "$path" '.ok and .paths == [$p]' <<< "$out" > /dev/null ||
 		bad "p2pbuf $cmd $file $* took $(jq -c .paths <<< "$out"), want [\"$path\"]"
+	jq -e "$cpu" <<< "$out" > /dev/null ||
+		bad "p2pbuf $cmd $file $*: cpu_bytes $(jq .cpu_bytes <<< "$out"), want $cpu"
 }
 
 # verify REF SEED: the buffer holds the pattern.
@@ -179,8 +184,24 @@ if command -v mkfs.ext4 > /dev/null && mkfs.ext4 -q -F $ns && mkdir -p "$mnt" &&
 	io read $mnt/data "${hold_ref[e4]}" $want
 	verify "${hold_ref[e4]}" 7 "ext4 file"
 	release e4
+	# A hole reads as zeros, which the filesystem writes with the CPU:
+	# the tool says so.
+	truncate -s 16M $mnt/data
+	hold e4h --device p2pgem --placement vram --size 8M --pattern 9
+	if out=$(p2pbuf read $mnt/data "${hold_ref[e4h]}" --file-offset 8M --json); then
+		jq -e --arg p $want '.ok and .paths == [$p] and .cpu_bytes == 8388608' \
+			<<< "$out" > /dev/null ||
+			bad "a hole: $(jq -c '{paths, cpu_bytes}' <<< "$out"), want [$want], 8 MiB by the CPU"
+	else
+		bad "p2pbuf read of a hole: exit $?"
+	fi
+	p2pbuf read $mnt/data "${hold_ref[e4h]}" --file-offset 4M | grep "by the CPU" ||
+		bad "a read of half data, half hole: no word of the CPU"
+	io write $mnt/zeros "${hold_ref[e4h]}" $want --create --offset 4M --length 4M
+	cmp -s -n 4194304 $mnt/zeros /dev/zero || bad "a hole did not read as zeros"
+	release e4h
 	umount "$mnt"
-	good "ext4 file: $want"
+	good "ext4 file: $want, a hole by the CPU"
 else
 	bad "could not make and mount ext4 on $ns"
 fi

@@ -118,9 +118,13 @@ static int nv_io(int nv, struct p2pbuf_nvme_io *io)
 	return ioctl(nv, P2PBUF_NVME_IOC_IO, io) ? -errno : 0;
 }
 
-/* A synchronous I/O; the path it took in *path when not NULL. */
-static int nv_rw(int nv, uint32_t handle, uint32_t op, uint64_t buf_offset,
-		 uint64_t length, uint64_t dev_offset, uint32_t *path)
+/*
+ * A synchronous I/O; the path it took in *path and the bytes the CPU moved
+ * in *cpu, each when not NULL.
+ */
+static int nv_rw_cpu(int nv, uint32_t handle, uint32_t op,
+		     uint64_t buf_offset, uint64_t length, uint64_t dev_offset,
+		     uint32_t *path, uint64_t *cpu)
 {
 	struct p2pbuf_nvme_io io = { .handle = handle, .op = op,
 				     .buf_offset = buf_offset,
@@ -130,7 +134,16 @@ static int nv_rw(int nv, uint32_t handle, uint32_t op, uint64_t buf_offset,
 
 	if (!ret && path)
 		*path = io.path;
+	if (!ret && cpu)
+		*cpu = io.cpu_bytes;
 	return ret;
+}
+
+static int nv_rw(int nv, uint32_t handle, uint32_t op, uint64_t buf_offset,
+		 uint64_t length, uint64_t dev_offset, uint32_t *path)
+{
+	return nv_rw_cpu(nv, handle, op, buf_offset, length, dev_offset, path,
+			 NULL);
 }
 
 /* An asynchronous I/O: its out-fence, or -errno. */
@@ -370,8 +383,8 @@ static int io_bad(void)
 	IO_EXPECT(in_fence_fd, 3, EINVAL);
 	IO_EXPECT(out_fence_fd, 3, EINVAL);
 	IO_EXPECT(path, 1, EINVAL);
-	IO_EXPECT(reserved[0], 1, EINVAL);
-	IO_EXPECT(reserved[1], 1, EINVAL);
+	IO_EXPECT(cpu_bytes, 1, EINVAL);
+	IO_EXPECT(reserved, 1, EINVAL);
 	io = good;
 	io.flags = P2PBUF_NVME_IO_IN_FENCE;
 	io.in_fence_fd = -1;
@@ -804,16 +817,102 @@ static int io_error(void)
 #define MNT "/tmp/p2pbuf-nvme-ext4"
 
 /*
+ * ext4 mounted with data=journal, which does no direct I/O: reads and
+ * writes go through the page cache, every byte by the CPU, and cpu_bytes
+ * says so; the bytes are right all the same. Mounts it so.
+ */
+static int file_ext4_journalled(struct buf *buf, uint8_t *tmp)
+{
+	const char *file = MNT "/journalled";
+	uint64_t cpu = 0;
+	uint32_t h = 0;
+	int nv, fd, ret;
+
+	ret = system("mount -t ext4 -o data=journal /dev/nvme0n1 " MNT);
+	CHECK(ret == 0, "mount -o data=journal: %d", ret);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0, "open: %s", strerror(errno));
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "create: %s", strerror(errno));
+	fill_pattern(tmp, 1 * MiB, 93);
+	CHECK(write(fd, tmp, 1 * MiB) == (ssize_t)(1 * MiB) && !fsync(fd),
+	      "write the file: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf->dmabuf, fd, 0, &h, NULL), 0);
+	memset(buf->cpu, 0, 1 * MiB);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 0, NULL, &cpu),
+		  0);
+	CHECK(cpu == 1 * MiB, "journalled read: cpu_bytes %llu, want %llu",
+	      (unsigned long long)cpu, (unsigned long long)(1 * MiB));
+	CHECK(check_pattern(buf->cpu, 1 * MiB, 93) < 0,
+	      "journalled read: the buffer differs from the file");
+	fill_pattern(buf->cpu, 512 * KiB, 94);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_WRITE, 0, 512 * KiB, 256 * KiB,
+			    NULL, &cpu), 0);
+	CHECK(cpu == 512 * KiB, "journalled write: cpu_bytes %llu",
+	      (unsigned long long)cpu);
+	CHECK(pread(fd, tmp, 512 * KiB, 256 * KiB) == (ssize_t)(512 * KiB),
+	      "read back: %s", strerror(errno));
+	CHECK(check_pattern(tmp, 512 * KiB, 94) < 0,
+	      "journalled write: the file differs");
+	close(nv);
+	close(fd);
+	printf("# data=journal: read and write by the CPU, bytes right\n");
+	return 0;
+}
+
+static void uring_prep(struct io_uring *ring, int nv, uint32_t cmd_op,
+		       const struct p2pbuf_nvme_uring_io *cmd, uint64_t data);
+
+/*
+ * Reads of holes by io_uring on a ring with CQE32: res carries
+ * P2PBUF_NVME_PATH_CPU, big_cqe[0] the count.
+ */
+static int file_ext4_uring(int nv, uint32_t h, uint32_t want_path)
+{
+	struct io_uring_params params = { .flags = IORING_SETUP_SQE128 |
+						   IORING_SETUP_CQE32 };
+	struct p2pbuf_nvme_uring_io cmd = { .handle = h,
+					    .op = P2PBUF_NVME_READ,
+					    .length = 1 * MiB,
+					    .dev_offset = 7 * MiB + 512 * KiB };
+	struct __kernel_timespec ts = { .tv_sec = 30 };
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int ret, res;
+	uint64_t extra;
+
+	ret = io_uring_queue_init_params(4, &ring, &params);
+	CHECK(ret == 0, "io_uring with SQE128 and CQE32: %s", strerror(-ret));
+	uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+	ret = io_uring_submit(&ring);
+	CHECK(ret == 1, "io_uring_submit: %d", ret);
+	ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	CHECK(!ret, "no completion: %s", strerror(-ret));
+	res = cqe->res;
+	extra = cqe->big_cqe[0];
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	/* The file has data up to 8 MiB, a hole after: half and half. */
+	CHECK(res == (int)(want_path | P2PBUF_NVME_PATH_CPU),
+	      "uring res %d, want %u", res, want_path | P2PBUF_NVME_PATH_CPU);
+	CHECK(extra == 512 * KiB, "uring big_cqe[0] %llu, want %llu",
+	      (unsigned long long)extra, (unsigned long long)(512 * KiB));
+	return 0;
+}
+
+/*
  * A file on ext4 on the NVMe namespace (made here, over what the other
  * subtests wrote): read into VRAM and written from it through ext4's
  * direct I/O, a hole read as zeros, a write that extends the file, and the
- * file's own bad input.
+ * file's own bad input. What ext4 does with the CPU is reported
+ * (cpu_bytes): the holes of a read, and everything with data=journal.
  */
 static int file_ext4(void)
 {
-	uint32_t h = 0, hro = 0, path = 0;
+	uint32_t h = 0, hro = 0, path = 0, path2 = 0;
 	const char *file = MNT "/data";
 	int nv, fd, fdro, ret;
+	uint64_t cpu = 1;
 	struct buf buf;
 	uint8_t *tmp;
 	long off;
@@ -844,10 +943,12 @@ static int file_ext4(void)
 
 	/* File -> VRAM. */
 	memset(buf.cpu, 0, 4 * MiB);
-	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 4096, 1 * MiB + 4096,
-			512 * KiB, &path), 0);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_READ, 4096, 1 * MiB + 4096,
+			    512 * KiB, &path, &cpu), 0);
 	off = memcmp(buf.cpu + 4096, tmp + 512 * KiB, 1 * MiB + 4096);
 	CHECK(!off, "the buffer differs from the file");
+	CHECK(cpu == 0, "a read of data: cpu_bytes %llu",
+	      (unsigned long long)cpu);
 	printf("# file read: path %s\n",
 	       path == P2PBUF_NVME_PATH_P2P ? "p2p" : "direct-system");
 
@@ -862,9 +963,25 @@ static int file_ext4(void)
 	/* A hole reads as zeros; a write past the end extends the file. */
 	CHECK(!ftruncate(fd, 10 * MiB), "ftruncate: %s", strerror(errno));
 	memset(buf.cpu, 0xa5, 1 * MiB);
-	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 9 * MiB, NULL),
-		  0);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB, 9 * MiB,
+			    &path2, &cpu), 0);
 	CHECK(check_zero(buf.cpu, 1 * MiB) < 0, "a hole did not read as zeros");
+	CHECK(cpu == 1 * MiB && path2 == path,
+	      "a hole: cpu_bytes %llu, path %u", (unsigned long long)cpu,
+	      path2);
+	/* Half data, half hole: the data by DMA, the zeros by the CPU. */
+	memset(buf.cpu, 0xa5, 1 * MiB);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_READ, 0, 1 * MiB,
+			    7 * MiB + 512 * KiB, NULL, &cpu), 0);
+	CHECK(!memcmp(buf.cpu, tmp + 7 * MiB + 512 * KiB, 512 * KiB) &&
+	      check_zero(buf.cpu + 512 * KiB, 512 * KiB) < 0,
+	      "data then hole: other bytes");
+	CHECK(cpu == 512 * KiB, "data then hole: cpu_bytes %llu",
+	      (unsigned long long)cpu);
+	printf("# holes: reported as moved by the CPU\n");
+	ret = file_ext4_uring(nv, h, path);
+	if (ret)
+		return ret;
 	fill_pattern(buf.cpu, 1 * MiB, 92);
 	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 12 * MiB, NULL),
 		  0);
@@ -884,6 +1001,11 @@ static int file_ext4(void)
 	close(nv);
 	close(fdro);
 	close(fd);
+	ret = system("umount " MNT);
+	CHECK(ret == 0, "umount: %d", ret);
+	ret = file_ext4_journalled(&buf, tmp);
+	if (ret)
+		return ret;
 	free(tmp);
 	buf_free(&buf);
 	ret = system("umount " MNT);
@@ -1023,6 +1145,7 @@ static int bounce(void)
 {
 	const uint64_t len = 1 * MiB, at = 20 * MiB, boff = 8 * KiB;
 	uint32_t h = 0, p2p = 0, path = 0, gem = 0;
+	uint64_t cpu_bytes = 0;
 	int vg, nv, blk, dmabuf, out;
 	uint8_t *cpu = NULL, *back;
 	long off;
@@ -1041,8 +1164,11 @@ static int bounce(void)
 	CHECK(p2p == P2PBUF_NVME_BOUNCE, "BIND said %u, want bounce", p2p);
 
 	fill_pattern(cpu + boff, len, 97);
-	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, boff, len, at, &path), 0);
+	CHECK_RET(nv_rw_cpu(nv, h, P2PBUF_NVME_WRITE, boff, len, at, &path,
+			    &cpu_bytes), 0);
 	CHECK(path == P2PBUF_NVME_PATH_BOUNCE, "write: path %u", path);
+	CHECK(cpu_bytes == len, "write: the CPU copied %llu bytes, not %llu",
+	      (unsigned long long)cpu_bytes, (unsigned long long)len);
 	CHECK_RET(read_direct(ns_path, at, back, len), 0);
 	off = check_pattern(back, len, 97);
 	CHECK(off < 0, "the namespace differs at byte %ld", off);

@@ -76,6 +76,11 @@ struct p2pbuf_nvme_bind {
 #define P2PBUF_NVME_PATH_P2P		1	/* the exporter's device memory */
 #define P2PBUF_NVME_PATH_DIRECT_SYSTEM	2	/* the buffer's system pages */
 #define P2PBUF_NVME_PATH_BOUNCE		3	/* pages of the module's, CPU copy */
+/*
+ * In the res of an io_uring command only, with the path: the CPU moved
+ * some of the bytes (struct p2pbuf_nvme_io.cpu_bytes).
+ */
+#define P2PBUF_NVME_PATH_CPU		(1u << 8)
 
 /**
  * struct p2pbuf_nvme_io - P2PBUF_NVME_IOC_IO
@@ -91,6 +96,15 @@ struct p2pbuf_nvme_bind {
  *	the I/O's fence (close it when done), else -1
  * @flags: in: P2PBUF_NVME_IO_*
  * @path: in: zero; out: P2PBUF_NVME_PATH_*
+ * @cpu_bytes: in: zero; out: how many of the bytes the CPU moved instead
+ *	of the device's DMA. For a file: the holes and unwritten extents of
+ *	a read's range, which the filesystem gives as zeros; everything on a
+ *	file the filesystem cannot do direct I/O on (ext4 with data
+ *	journalling, as after chattr +j, inline data or verity), which goes
+ *	through the page cache; what a direct write finished through the page
+ *	cache (ext4 when it cannot drop cached pages). On the bounce path,
+ *	everything (the copy). With P2PBUF_NVME_IO_ASYNC it is counted when
+ *	the I/O is queued (the file as it is then); without, when it is done
  * @reserved: must be zero
  *
  * @buf_offset, @length and @dev_offset are multiples of the device's
@@ -115,7 +129,8 @@ struct p2pbuf_nvme_io {
 	__s32 out_fence_fd;
 	__u32 flags;
 	__u32 path;
-	__u64 reserved[2];
+	__u64 cpu_bytes;
+	__u64 reserved;
 };
 
 /**
@@ -144,7 +159,10 @@ struct p2pbuf_nvme_unbind {
  * P2PBUF_NVME_URING_IO, in the SQE's command area: the ring must be set up
  * with IORING_SETUP_SQE128 (EINVAL otherwise). The same checks and the
  * same fence as P2PBUF_NVME_IOC_IO; the completion comes when the fence
- * signals, with res the path (P2PBUF_NVME_PATH_*, > 0) or -errno. The
+ * signals, with res the path (P2PBUF_NVME_PATH_*, > 0, with
+ * P2PBUF_NVME_PATH_CPU when cpu_bytes of struct p2pbuf_nvme_io would not
+ * be 0) or -errno; a ring set up with IORING_SETUP_CQE32 gets that count
+ * in the CQE's big_cqe[0]. The
  * command is queued from io_uring's workers, so in_fence_fd is looked up
  * there: keep it open until the completion.
  */
