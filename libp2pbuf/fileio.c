@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,6 @@
 #include <unistd.h>
 
 #include <linux/p2pbuf_nvme.h>
-#include <linux/sync_file.h>
 
 #include "p2pbuf/p2pbuf.h"
 #include "internal.h"
@@ -242,25 +240,6 @@ static unsigned int path_of(uint32_t nvme_path)
 	       P2PBUF_IO_PATH_DIRECT_SYSTEM;
 }
 
-/* Wait for a sync_file, close it, and give its error. */
-static int fence_wait_close(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct sync_file_info info = { 0 };
-	int ret;
-
-	while ((ret = poll(&p, 1, -1)) < 0 && errno == EINTR)
-		;
-	if (ret < 0)
-		ret = -errno;
-	else if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
-		ret = -errno;
-	else
-		ret = info.status < 0 ? info.status : 0;
-	close(fd);
-	return ret;
-}
-
 /* The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back. */
 static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			  uint64_t buf_offset, uint64_t length,
@@ -282,13 +261,17 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		io.in_fence_fd = in_fence;
 	}
 	/*
-	 * Always asynchronous: a signal must not end the wait while the
-	 * device still writes the buffer (the module's synchronous wait
-	 * returns EINTR then, and the I/O goes on).
+	 * Synchronous I/O waits in the module: no sync_file to make, poll
+	 * and close, and the count of what the CPU moved is the final one.
+	 * Only a fatal signal ends that wait (EINTR, the I/O going on).
 	 */
-	io.flags |= P2PBUF_NVME_IO_ASYNC;
+	if (out_fence)
+		io.flags |= P2PBUF_NVME_IO_ASYNC;
 	while (ioctl(f->nv, P2PBUF_NVME_IOC_IO, &io)) {
-		/* A full queue: wait for room, as a blocking write would. */
+		/*
+		 * A full queue: wait for room, as a blocking write would.
+		 * EINTR comes before anything was queued (or when killed).
+		 */
 		if (errno == EAGAIN || errno == EINTR) {
 			usleep(1000);
 			continue;
@@ -300,11 +283,9 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		info->pad = 0;
 		info->cpu_bytes = io.cpu_bytes;
 	}
-	if (out_fence) {
+	if (out_fence)
 		*out_fence = io.out_fence_fd;
-		return 0;
-	}
-	return fence_wait_close(io.out_fence_fd);
+	return 0;
 }
 
 /* Errors after which the compat path can still do the I/O. */

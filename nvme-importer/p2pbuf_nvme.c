@@ -557,15 +557,17 @@ static u64 p2pbuf_nvme_holes(struct file *f, loff_t pos, loff_t end)
 /*
  * The bytes of an I/O the CPU will move instead of the device's DMA, as
  * far as the file says before it starts: everything on the bounce path
- * (the copy) and for a file its filesystem cannot do direct I/O on
- * (STATX_DIOALIGN of 0: ext4 with data journalling, inline data or
- * verity, which goes through the page cache); for a direct read, the
- * holes and unwritten extents of the range. Counted when the I/O is
- * queued, and again just before it starts (the I/Os before it may have
- * filled holes).
+ * (the copy), and for a file its filesystem will not do direct I/O on:
+ * STATX_DIOALIGN of 0 (ext4 with data journalling, inline data or
+ * verity), or an I/O not aligned to its alignment (ext4's encrypted
+ * files), which go through the page cache; for a direct read, the holes
+ * and unwritten extents of the range. Counted just before the I/O starts
+ * (the I/Os before it may have filled holes), and for an asynchronous
+ * ioctl also when it is queued. Finding the holes costs a walk of the
+ * file's extents from @pos on, under its inode lock shared.
  */
 static u64 p2pbuf_nvme_cpu_bytes(struct p2pbuf_nvme_binding *b, bool write,
-				 u64 pos, u64 length)
+				 u64 pos, u64 length, unsigned int mem_offset)
 {
 	struct kstat st;
 
@@ -575,7 +577,10 @@ static u64 p2pbuf_nvme_cpu_bytes(struct p2pbuf_nvme_binding *b, bool write,
 		return 0;
 	if (!vfs_getattr(&b->file->f_path, &st, STATX_DIOALIGN,
 			 AT_STATX_SYNC_AS_STAT) &&
-	    (st.result_mask & STATX_DIOALIGN) && !st.dio_offset_align)
+	    (st.result_mask & STATX_DIOALIGN) &&
+	    (!st.dio_offset_align ||
+	     !IS_ALIGNED(pos | length, st.dio_offset_align) ||
+	     (st.dio_mem_align && !IS_ALIGNED(mem_offset, st.dio_mem_align))))
 		return length;
 	if (write || !b->seek_file)
 		return 0;
@@ -622,24 +627,26 @@ static void p2pbuf_nvme_file_submit(struct p2pbuf_nvme_req *io)
 	atomic_set(&io->bios, 2);
 	noio = memalloc_noio_save();
 	io->cpu_bytes = p2pbuf_nvme_cpu_bytes(io->b, io->write, io->dev_offset,
-					      io->length);
+					      io->length, io->first_offset);
 	if (io->write) {
+		unsigned long paused = current->dirty_paused_when;
 		int dirtied = current->nr_dirtied;
+		bool cached;
 
+		cached = filemap_range_has_page(file->f_mapping, io->dev_offset,
+						io->dev_offset + io->length - 1);
 		kiocb_start_write(&io->iocb);
 		ret = call_write_iter(file, &io->iocb, &iter);
 		/*
-		 * A direct write the filesystem finished through the page
-		 * cache (ext4 when it cannot drop cached pages of the range)
-		 * dirtied pages in this task; balance_dirty_pages() may
-		 * have reset the count: then say all of it.
+		 * ext4 finishes a direct write through its page cache when
+		 * it cannot drop the range's cached pages. With pages cached
+		 * before, a page this task dirtied says it went that way
+		 * (balance_dirty_pages() resets the count, and stamps the
+		 * pause): count all of it, as near as one can tell.
 		 */
-		dirtied = current->nr_dirtied - dirtied;
-		if (dirtied)
-			io->cpu_bytes = dirtied < 0 ? io->length :
-				min_t(u64, io->length,
-				      max_t(u64, io->cpu_bytes,
-					    (u64)dirtied << PAGE_SHIFT));
+		if (cached && (current->nr_dirtied != dirtied ||
+			       current->dirty_paused_when != paused))
+			io->cpu_bytes = io->length;
 	} else {
 		ret = call_read_iter(file, &io->iocb, &iter);
 	}
@@ -824,9 +831,13 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	b->bdev = b->is_file ? inode->i_sb->s_bdev :
 			       I_BDEV(file->f_mapping->host);
 	if (b->is_file && (file->f_mode & FMODE_READ)) {
-		/* With the opener's rights; without it, no hole is counted. */
+		/*
+		 * With the opener's rights, and without waiting for a lease
+		 * to break; when it cannot be had, no hole is counted.
+		 */
 		b->seek_file = dentry_open(&file->f_path,
-					   O_RDONLY | O_LARGEFILE, file->f_cred);
+					   O_RDONLY | O_LARGEFILE | O_NONBLOCK,
+					   file->f_cred);
 		if (IS_ERR(b->seek_file))
 			b->seek_file = NULL;
 	}
@@ -1207,8 +1218,15 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 	io->buf_offset = arg->buf_offset;
 	io->dev_offset = arg->dev_offset;
 	io->length = arg->length;
-	io->cpu_bytes = p2pbuf_nvme_cpu_bytes(b, io->write, arg->dev_offset,
-					      arg->length);
+	/*
+	 * Asynchronous: the count the caller gets is the one from now. A
+	 * file's worker counts again; a block device's bounce is all copy.
+	 */
+	if (b->bounce || arg->flags & P2PBUF_NVME_IO_ASYNC)
+		io->cpu_bytes = p2pbuf_nvme_cpu_bytes(b, io->write,
+						      arg->dev_offset,
+						      arg->length,
+						      io->first_offset);
 	*cpu_bytes = io->cpu_bytes;
 	INIT_WORK(&io->free_work, p2pbuf_nvme_io_free_work);
 	INIT_WORK(&io->bounce_work, p2pbuf_nvme_bounce_work);
@@ -1254,6 +1272,42 @@ out_put:
 	return ret;
 }
 
+struct p2pbuf_nvme_sync_wait {
+	struct dma_fence_cb cb;
+	struct completion done;
+};
+
+static void p2pbuf_nvme_sync_wake(struct dma_fence *fence,
+				  struct dma_fence_cb *cb)
+{
+	complete(&container_of(cb, struct p2pbuf_nvme_sync_wait, cb)->done);
+}
+
+/*
+ * A synchronous I/O's wait, as for a read(2) of a disk: only a fatal
+ * signal ends it early. Any other signal would turn into EINTR for an I/O
+ * that goes on, and io_uring's task work interrupts interruptible waits of
+ * every task that uses a ring (TIF_NOTIFY_SIGNAL). The I/O is bounded:
+ * dep_timeout_ms for its dependencies, then the device's own timeouts.
+ * Return: 0 or -EINTR.
+ */
+static int p2pbuf_nvme_wait_killable(struct dma_fence *fence)
+{
+	struct p2pbuf_nvme_sync_wait w;
+
+	init_completion(&w.done);
+	if (dma_fence_add_callback(fence, &w.cb, p2pbuf_nvme_sync_wake))
+		return 0;
+	if (!wait_for_completion_killable(&w.done))
+		return 0;
+	/*
+	 * The callback runs under the fence's lock, which removing it takes:
+	 * once this returns, nothing touches @w any more.
+	 */
+	dma_fence_remove_callback(fence, &w.cb);
+	return dma_fence_is_signaled(fence) ? 0 : -EINTR;
+}
+
 static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 			  struct p2pbuf_nvme_io __user *uarg)
 {
@@ -1290,9 +1344,8 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 			ret = -ENOMEM;
 		}
 	} else {
-		ret = dma_fence_wait(fence, true);
-		if (ret == -ERESTARTSYS)
-			ret = -EINTR; /* not restarted: it was queued */
+		/* Not restarted when killed: it was queued. */
+		ret = p2pbuf_nvme_wait_killable(fence);
 		if (!ret)
 			ret = fence->error;
 		/* Done: what the CPU moved in the end. */
@@ -1320,9 +1373,9 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 /*
  * io_uring: IORING_OP_URING_CMD with cmd_op P2PBUF_NVME_URING_IO and a
  * struct p2pbuf_nvme_uring_io in the SQE (a ring with SQE128). The command
- * completes when the I/O's fence signals: res is the path, with
- * P2PBUF_NVME_PATH_CPU when the CPU moved some bytes, or -errno; the
- * second result (a ring with CQE32 has it) is the count of those bytes.
+ * completes when the I/O's fence signals: res is the path or -errno; the
+ * second result (a ring with CQE32 has it) is the count of bytes the CPU
+ * moved (0 on error).
  * The fence callback's room holds that count once the callback ran.
  */
 struct p2pbuf_nvme_uring_pdu {
@@ -1348,10 +1401,10 @@ static void p2pbuf_nvme_uring_result(struct p2pbuf_nvme_uring_pdu *pdu,
 {
 	u64 cpu_bytes = 0;
 
-	p2pbuf_fence_get_data(fence, &cpu_bytes);
+	if (fence->error || !p2pbuf_fence_get_data(fence, &cpu_bytes))
+		cpu_bytes = 0;
 	pdu->cpu_bytes = cpu_bytes;
-	pdu->res = fence->error ?:
-		   (int)(pdu->path | (cpu_bytes ? P2PBUF_NVME_PATH_CPU : 0));
+	pdu->res = fence->error ?: (int)pdu->path;
 }
 
 /* The fence signalled (any context, its lock held): finish in the task. */

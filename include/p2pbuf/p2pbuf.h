@@ -786,8 +786,9 @@ enum p2pbuf_io_path {
  *	filesystem did with the CPU (holes and unwritten extents a read
  *	gives as zeros; a file without direct I/O, such as ext4 with
  *	data=journal, through the page cache: everything); on the bounce
- *	and compat paths, everything (the copy). Counted by the kernel when
- *	the I/O was queued (the file as it was then)
+ *	and compat paths, everything (the copy). Counted by the kernel as
+ *	the I/O starts; for the _async functions, when it was queued (the
+ *	file as it was then)
  */
 struct p2pbuf_io_info {
 	unsigned int path;

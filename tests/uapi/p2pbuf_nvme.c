@@ -13,6 +13,7 @@
  *   fences          an in-fence holds an I/O back; its fence is in the
  *                   buffer before it starts and signals when the data is
  *                   there; eight asynchronous I/Os at once
+ *   sync-signals    a synchronous I/O is not ended by a pending SIGALRM
  *   dep-timeout     an in-fence that never signals fails the I/O with
  *                   ETIMEDOUT after dep_timeout_ms
  *   close-cancels   closing the file, or UNBIND, cancels an I/O that has
@@ -22,7 +23,8 @@
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
  *   bounce          a vgem buffer (no pages, but vmap): through the
- *                   module's own pages and a CPU copy, path bounce
+ *                   module's own pages and a CPU copy, path bounce,
+ *                   every byte counted in cpu_bytes
  *   uring           the same I/O through io_uring (IORING_OP_URING_CMD):
  *                   batches, the path as res, an in-fence, bad commands
  *   dm-linear       through dm-linear on the namespace: no P2P in the
@@ -33,10 +35,13 @@
  *                   the BAR for p2p, in RAM for direct-system
  *   file-ext4       a file on ext4 on the namespace (made here): read
  *                   into VRAM and written from it by ext4's direct I/O,
- *                   holes, extension, the file's limits and rights
+ *                   holes, extension, the file's limits and rights;
+ *                   cpu_bytes for holes (ioctl and io_uring CQE32) and
+ *                   for ext4 mounted data=journal
  *   controller-remove  the NVMe function removed with reads in flight and
  *                   one held back: ENODEV, nothing left mapped; rescan
- *   exporter-unbind p2pgem unbound with reads in flight, then rmmod of
+ *   exporter-unbind p2pgem unbound with reads in flight and an io_uring
+ *                   read held by an in-fence (ETIMEDOUT), then rmmod of
  *                   p2pbuf_nvme with their sync_files held (last: the
  *                   script loads the module again)
  *
@@ -49,11 +54,14 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -582,6 +590,85 @@ static int fences(void)
 	return 0;
 }
 
+/* ---- sync-signals ---- */
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/*
+ * Signals that do not kill do not end a synchronous I/O: with SIGALRM
+ * every millisecond, caught by a handler without SA_RESTART, a read held
+ * back for 300 ms by an in-fence (a child signals it) returns 0 with its
+ * bytes, not EINTR for an I/O that goes on.
+ */
+static int sync_signals(void)
+{
+	struct itimerval it = { .it_interval = { 0, 1000 },
+				.it_value = { 0, 1000 } };
+	struct itimerval off_timer = { 0 };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct p2pbuf_nvme_io io;
+	int nv, blk, tl, in, ret, status;
+	double start, took;
+	struct buf buf;
+	uint32_t h = 0;
+	pid_t pid;
+
+	NEED_NVME();
+	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(tl >= 0, "no sw_sync");
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	fill_pattern(buf.cpu, 1 * MiB, 78);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 0, NULL), 0);
+	memset(buf.cpu, 0, 1 * MiB);
+
+	in = sw_fence(tl, 1);
+	CHECK(in >= 0, "sw_fence: %s", strerror(-in));
+	pid = fork();
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
+	if (!pid) {
+		usleep(300000);
+		_exit(ioctl(tl, SW_SYNC_IOC_INC, &(uint32_t){ 1 }) ? 1 : 0);
+	}
+	alarms = 0;
+	sigemptyset(&sa.sa_mask);
+	CHECK(!sigaction(SIGALRM, &sa, &old), "sigaction");
+	start = now();
+	CHECK(!setitimer(ITIMER_REAL, &it, NULL), "setitimer");
+	io = (struct p2pbuf_nvme_io){ .handle = h, .op = P2PBUF_NVME_READ,
+				      .length = 1 * MiB,
+				      .flags = P2PBUF_NVME_IO_IN_FENCE,
+				      .in_fence_fd = in };
+	ret = nv_io(nv, &io);
+	took = now() - start;
+	setitimer(ITIMER_REAL, &off_timer, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "the child did not signal the in-fence");
+	printf("# a read held %.2f s with SIGALRM pending\n", took);
+	CHECK_RET(ret, 0);
+	/* Pending from the first millisecond on, delivered after the read. */
+	CHECK(alarms >= 1 && took >= 0.25,
+	      "%d signals, the read took %.2f s", (int)alarms, took);
+	CHECK(check_pattern(buf.cpu, 1 * MiB, 78) < 0,
+	      "the buffer differs after the read");
+	close(in);
+	close(tl);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
 /* ---- dep-timeout, close-cancels ---- */
 
 /* A read held back by an in-fence that nobody signals. */
@@ -864,8 +951,8 @@ static void uring_prep(struct io_uring *ring, int nv, uint32_t cmd_op,
 		       const struct p2pbuf_nvme_uring_io *cmd, uint64_t data);
 
 /*
- * Reads of holes by io_uring on a ring with CQE32: res carries
- * P2PBUF_NVME_PATH_CPU, big_cqe[0] the count.
+ * A read of data and a hole by io_uring on a ring with CQE32: res is the
+ * path, big_cqe[0] the bytes the CPU moved.
  */
 static int file_ext4_uring(int nv, uint32_t h, uint32_t want_path)
 {
@@ -893,8 +980,7 @@ static int file_ext4_uring(int nv, uint32_t h, uint32_t want_path)
 	io_uring_cqe_seen(&ring, cqe);
 	io_uring_queue_exit(&ring);
 	/* The file has data up to 8 MiB, a hole after: half and half. */
-	CHECK(res == (int)(want_path | P2PBUF_NVME_PATH_CPU),
-	      "uring res %d, want %u", res, want_path | P2PBUF_NVME_PATH_CPU);
+	CHECK(res == (int)want_path, "uring res %d, want %u", res, want_path);
 	CHECK(extra == 512 * KiB, "uring big_cqe[0] %llu, want %llu",
 	      (unsigned long long)extra, (unsigned long long)(512 * KiB));
 	return 0;
@@ -1611,11 +1697,16 @@ static int controller_remove(void)
  */
 static int exporter_unbind(void)
 {
+	struct io_uring_params params = { .flags = IORING_SETUP_SQE128 };
+	struct __kernel_timespec ts = { .tv_sec = 30 };
 	char dev[64], driver[32], timeline[32];
-	int nv, blk, kept[2], i, st, ret;
+	int nv, blk, kept[2], i, st, ret, tl, in = -1, res = 0;
+	struct p2pbuf_nvme_uring_io cmd;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
 	struct reader rd;
 	struct buf buf;
-	uint32_t h = 0;
+	uint32_t h = 0, h2 = 0;
 	double start;
 
 	NEED_NVME();
@@ -1637,6 +1728,28 @@ static int exporter_unbind(void)
 				   64 * KiB, 0, -1);
 		CHECK(kept[i] >= 0, "read: %s", strerror(-kept[i]));
 	}
+	/*
+	 * An io_uring read held back by an in-fence that never signals, on a
+	 * binding of its own (a binding starts its I/Os in order: the
+	 * reader's must not wait behind it). Its fence is in the buffer, so
+	 * the unbind, which moves every buffer out, waits for it: as long as
+	 * dep_timeout_ms (2 s here), then it fails with ETIMEDOUT.
+	 */
+	CHECK_RET(io_uring_queue_init_params(4, &ring, &params), 0);
+	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (tl >= 0) {
+		CHECK_RET(param_set("dep_timeout_ms", "2000"), 0);
+		CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h2, NULL), 0);
+		in = sw_fence(tl, 1);
+		CHECK(in >= 0, "sw_sync fence");
+		cmd = (struct p2pbuf_nvme_uring_io){
+			.handle = h2, .op = P2PBUF_NVME_READ,
+			.buf_offset = 4 * MiB + 128 * KiB, .length = 64 * KiB,
+			.flags = P2PBUF_NVME_IO_IN_FENCE, .in_fence_fd = in,
+		};
+		uring_prep(&ring, nv, P2PBUF_NVME_URING_IO, &cmd, 0);
+		CHECK(io_uring_submit(&ring) == 1, "submit");
+	}
 	CHECK_RET(reader_start(&rd, nv, h), 0);
 
 	start = now();
@@ -1650,7 +1763,21 @@ static int exporter_unbind(void)
 	buf.cpu = NULL;
 	buf_free(&buf);
 	close(blk);
+	/* The ring's command holds the file now. */
 	close(nv);
+	if (tl >= 0) {
+		param_set("dep_timeout_ms", "10000");
+		ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		CHECK(!ret, "the held io_uring read never completed: %s",
+		      strerror(-ret));
+		res = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		CHECK(res == -ETIMEDOUT, "held io_uring read: res %d, want %d",
+		      res, -ETIMEDOUT);
+		close(in);
+		close(tl);
+	}
+	io_uring_queue_exit(&ring);
 	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
 	i = open_pci(dev);
 	CHECK(i >= 0, "p2pgem is not back on %s", dev);
@@ -1677,6 +1804,7 @@ static const struct subtest tests[] = {
 	{ "roundtrip-vram", roundtrip_vram },
 	{ "roundtrip-system", roundtrip_system },
 	{ "fences", fences },
+	{ "sync-signals", sync_signals },
 	{ "dep-timeout", dep_timeout },
 	{ "close-cancels", close_cancels },
 	{ "evict-race", evict_race },

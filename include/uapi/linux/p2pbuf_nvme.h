@@ -76,11 +76,6 @@ struct p2pbuf_nvme_bind {
 #define P2PBUF_NVME_PATH_P2P		1	/* the exporter's device memory */
 #define P2PBUF_NVME_PATH_DIRECT_SYSTEM	2	/* the buffer's system pages */
 #define P2PBUF_NVME_PATH_BOUNCE		3	/* pages of the module's, CPU copy */
-/*
- * In the res of an io_uring command only, with the path: the CPU moved
- * some of the bytes (struct p2pbuf_nvme_io.cpu_bytes).
- */
-#define P2PBUF_NVME_PATH_CPU		(1u << 8)
 
 /**
  * struct p2pbuf_nvme_io - P2PBUF_NVME_IOC_IO
@@ -98,13 +93,17 @@ struct p2pbuf_nvme_bind {
  * @path: in: zero; out: P2PBUF_NVME_PATH_*
  * @cpu_bytes: in: zero; out: how many of the bytes the CPU moved instead
  *	of the device's DMA. For a file: the holes and unwritten extents of
- *	a read's range, which the filesystem gives as zeros; everything on a
- *	file the filesystem cannot do direct I/O on (ext4 with data
- *	journalling, as after chattr +j, inline data or verity), which goes
- *	through the page cache; what a direct write finished through the page
- *	cache (ext4 when it cannot drop cached pages). On the bounce path,
- *	everything (the copy). With P2PBUF_NVME_IO_ASYNC it is counted when
- *	the I/O is queued (the file as it is then); without, when it is done
+ *	a read's range, which the filesystem gives as zeros (counted with
+ *	SEEK_DATA and SEEK_HOLE on a file the module opens again for reading
+ *	at BIND; when it cannot, no hole is counted); everything when the
+ *	filesystem does no direct I/O on the file (ext4 with data=journal,
+ *	inline data or verity) or not with this alignment (ext4's encrypted
+ *	files), which goes through the page cache; a direct write ext4
+ *	finished through its page cache (it could not drop cached pages of
+ *	the range), all of it, as near as the module can tell. On the bounce
+ *	path, everything (the copy). Without P2PBUF_NVME_IO_ASYNC it is
+ *	counted as the I/O starts; with it, when it is queued (the file as it
+ *	is then, without the page-cache fallback of writes). 0 on error
  * @reserved: must be zero
  *
  * @buf_offset, @length and @dev_offset are multiples of the device's
@@ -116,7 +115,8 @@ struct p2pbuf_nvme_bind {
  * with the binding's other I/Os, once the device is done; with the error
  * of a failed I/O. Without
  * P2PBUF_NVME_IO_ASYNC the ioctl waits for it and returns that error
- * (EINTR when a signal ends the wait: the I/O goes on). A binding has at
+ * (only a fatal signal ends the wait early, with EINTR: the I/O goes on;
+ * the wait is bounded by dep_timeout_ms and the device). A binding has at
  * most the module's queue_depth I/Os unfinished; then EAGAIN.
  */
 struct p2pbuf_nvme_io {
@@ -159,10 +159,10 @@ struct p2pbuf_nvme_unbind {
  * P2PBUF_NVME_URING_IO, in the SQE's command area: the ring must be set up
  * with IORING_SETUP_SQE128 (EINVAL otherwise). The same checks and the
  * same fence as P2PBUF_NVME_IOC_IO; the completion comes when the fence
- * signals, with res the path (P2PBUF_NVME_PATH_*, > 0, with
- * P2PBUF_NVME_PATH_CPU when cpu_bytes of struct p2pbuf_nvme_io would not
- * be 0) or -errno; a ring set up with IORING_SETUP_CQE32 gets that count
- * in the CQE's big_cqe[0]. The
+ * signals, with res the path (P2PBUF_NVME_PATH_*, > 0) or -errno; a ring
+ * set up with IORING_SETUP_CQE32 gets the cpu_bytes of struct
+ * p2pbuf_nvme_io, as counted for a synchronous I/O, in the CQE's
+ * big_cqe[0]. The
  * command is queued from io_uring's workers, so in_fence_fd is looked up
  * there: keep it open until the completion.
  */
