@@ -22,7 +22,8 @@
  * writes the buffer, a read when it reads it); then, without the lock,
  * the binding's worker waits for the I/O's in-fence (and, with implicit
  * sync, the buffer's other users), bounded by dep_timeout_ms, and
- * submits bios of those pages, REQ_NOMERGE (6.1 would merge P2P and
+ * submits bios of those pages (an I/O with nothing to wait for, first in
+ * line, is submitted by its ioctl's task instead), REQ_NOMERGE (6.1 would merge P2P and
  * ordinary pages across requests) and sized to the queue's limits so
  * that the block layer never splits them. The fences signal in order:
  * one whose bios are done waits for the ones before it. move_notify waits
@@ -110,9 +111,13 @@ static struct platform_device *p2pbuf_nvme_pdev;
  *	(p2pbuf_nvme_holes()); NULL otherwise, or when it could not be opened
  * @dma_dev: the device the dma-buf is attached for, referenced
  * @tl: the fence timeline
- * @lock: protects @pending, @to_submit, @count, @closing and @dead
+ * @lock: protects @pending, @to_submit, @submitting, @count, @closing and
+ *	@dead
  * @pending: unsignalled I/Os, in fence order
  * @to_submit: I/Os the worker has not started yet, in fence order
+ * @submitting: an I/O is being started, by the worker (which holds it
+ *	while the I/O waits for its dependencies) or by its own ioctl
+ *	(p2pbuf_nvme_start_now()): no other may start before it is
  * @count: I/Os on @pending
  * @closing: UNBIND or close: cancel what has not started
  * @dead: the DMA device's driver unbound (the NVMe controller went away):
@@ -142,6 +147,7 @@ struct p2pbuf_nvme_binding {
 	spinlock_t lock; /* see above */
 	struct list_head pending;
 	struct list_head to_submit;
+	bool submitting;
 	unsigned int count;
 	bool closing;
 	bool dead;
@@ -444,7 +450,7 @@ static u64 p2pbuf_nvme_bio_len(struct block_device *bdev, sector_t sector,
 	return len;
 }
 
-/* Worker: submit the bios of an I/O, from its pages. */
+/* The worker or the ioctl: submit the bios of an I/O, from its pages. */
 static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
 {
 	struct p2pbuf_nvme_binding *b = io->b;
@@ -588,7 +594,8 @@ static u64 p2pbuf_nvme_cpu_bytes(struct p2pbuf_nvme_binding *b, bool write,
 }
 
 /*
- * Worker: a file's I/O, through its filesystem's direct I/O with a bvec
+ * The worker or the ioctl: a file's I/O, through its filesystem's direct
+ * I/O with a bvec
  * iterator over the pages, as loop and nvmet's file backend drive the VFS.
  * The filesystem builds and submits the bios (iomap takes a bvec
  * iterator's pages as they are, without references) and may do part of
@@ -715,11 +722,15 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 
 	for (;;) {
 		spin_lock_irq(&b->lock);
-		io = list_first_entry_or_null(&b->to_submit,
+		/* One started by its ioctl kicks the worker when it is. */
+		io = b->submitting ? NULL :
+		     list_first_entry_or_null(&b->to_submit,
 					      struct p2pbuf_nvme_req,
 					      submit_link);
-		if (io)
+		if (io) {
 			list_del(&io->submit_link);
+			b->submitting = true;
+		}
 		spin_unlock_irq(&b->lock);
 		if (!io)
 			return;
@@ -737,7 +748,39 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 			p2pbuf_nvme_file_submit(io);
 		else
 			p2pbuf_nvme_io_submit(io);
+		spin_lock_irq(&b->lock);
+		b->submitting = false;
+		spin_unlock_irq(&b->lock);
 	}
+}
+
+/*
+ * An I/O with nothing to wait for, queued when no other was waiting to
+ * start: its ioctl starts it (the ioctl's task submits the bios, or calls
+ * the filesystem, with the task's limits, cgroup and I/O priority, and may
+ * block as a direct I/O system call does), saving the worker's wake-up
+ * for every small I/O. The caller holds a binding reference; @io may be
+ * freed once started.
+ */
+static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
+				  struct p2pbuf_nvme_req *io)
+{
+	int ret = p2pbuf_nvme_stopped(b);
+	bool kick;
+
+	/* Closed or dead since it was queued: as the worker would. */
+	if (ret)
+		p2pbuf_nvme_io_done(io, ret);
+	else if (b->is_file)
+		p2pbuf_nvme_file_submit(io);
+	else
+		p2pbuf_nvme_io_submit(io);
+	spin_lock_irq(&b->lock);
+	b->submitting = false;
+	kick = !list_empty(&b->to_submit);
+	spin_unlock_irq(&b->lock);
+	if (kick)
+		queue_work(p2pbuf_nvme_wq, &b->work);
 }
 
 static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
@@ -1081,6 +1124,7 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 				       arg->length, PAGE_SIZE);
 	struct dma_resv *resv = b->dmabuf->resv;
 	struct sg_table *sgt;
+	bool now = false;
 	unsigned int count;
 	int ret;
 
@@ -1118,7 +1162,7 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 
 	/*
 	 * Seqnos in queue order: queuers hold the reservation lock. Published
-	 * and referenced before the worker can see the I/O (and free it).
+	 * and referenced before the I/O can start (and be freed).
 	 */
 	io->fence = p2pbuf_fence_init(pfence);
 	*fence = dma_fence_get(io->fence);
@@ -1130,10 +1174,17 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 	kref_get(&b->ref);
 	spin_lock_irq(&b->lock);
 	list_add_tail(&io->pending_link, &b->pending);
-	list_add_tail(&io->submit_link, &b->to_submit);
+	/* Nothing to wait for, and first in line: started below. */
+	now = !io->deps[0] && !io->deps[1] && !b->bounce &&
+	      !b->submitting && list_empty(&b->to_submit);
+	if (now)
+		b->submitting = true;
+	else
+		list_add_tail(&io->submit_link, &b->to_submit);
 	b->count++;
 	spin_unlock_irq(&b->lock);
-	queue_work(p2pbuf_nvme_wq, &b->work);
+	if (!now)
+		queue_work(p2pbuf_nvme_wq, &b->work);
 out_unlock:
 	/* A failed map may have pinned (no move_notify): let go of it. */
 	if (ret && !count && !b->bounce)
@@ -1143,6 +1194,8 @@ out_unlock:
 		dma_fence_put(io->deps[1]);
 		io->deps[1] = NULL;
 	}
+	if (now)
+		p2pbuf_nvme_start_now(b, io);
 	return ret;
 }
 
@@ -1220,7 +1273,8 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 	io->length = arg->length;
 	/*
 	 * Asynchronous: the count the caller gets is the one from now. A
-	 * file's worker counts again; a block device's bounce is all copy.
+	 * file's I/O counts again as it starts; a block device's bounce is
+	 * all copy.
 	 */
 	if (b->bounce || arg->flags & P2PBUF_NVME_IO_ASYNC)
 		io->cpu_bytes = p2pbuf_nvme_cpu_bytes(b, io->write,
