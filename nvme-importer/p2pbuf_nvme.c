@@ -712,6 +712,28 @@ static int p2pbuf_nvme_wait_dep(struct p2pbuf_nvme_binding *b,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Start @io, or end it with @error; then let the next start. Return
+ * whether more I/Os wait to start.
+ */
+static bool p2pbuf_nvme_start(struct p2pbuf_nvme_binding *b,
+			      struct p2pbuf_nvme_req *io, int error)
+{
+	bool more;
+
+	if (error)
+		p2pbuf_nvme_io_done(io, error);
+	else if (b->is_file)
+		p2pbuf_nvme_file_submit(io);
+	else
+		p2pbuf_nvme_io_submit(io);
+	spin_lock_irq(&b->lock);
+	b->submitting = false;
+	more = !list_empty(&b->to_submit);
+	spin_unlock_irq(&b->lock);
+	return more;
+}
+
 /* Start the binding's I/Os in order, once their dependencies are met. */
 static void p2pbuf_nvme_work(struct work_struct *work)
 {
@@ -742,15 +764,7 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 		/* The bounce path: the buffer's bytes into the I/O's pages. */
 		if (!ret && b->bounce && io->write)
 			ret = p2pbuf_nvme_bounce_copy(io, false);
-		if (ret)
-			p2pbuf_nvme_io_done(io, ret);
-		else if (b->is_file)
-			p2pbuf_nvme_file_submit(io);
-		else
-			p2pbuf_nvme_io_submit(io);
-		spin_lock_irq(&b->lock);
-		b->submitting = false;
-		spin_unlock_irq(&b->lock);
+		p2pbuf_nvme_start(b, io, ret);
 	}
 }
 
@@ -765,21 +779,8 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
 				  struct p2pbuf_nvme_req *io)
 {
-	int ret = p2pbuf_nvme_stopped(b);
-	bool kick;
-
 	/* Closed or dead since it was queued: as the worker would. */
-	if (ret)
-		p2pbuf_nvme_io_done(io, ret);
-	else if (b->is_file)
-		p2pbuf_nvme_file_submit(io);
-	else
-		p2pbuf_nvme_io_submit(io);
-	spin_lock_irq(&b->lock);
-	b->submitting = false;
-	kick = !list_empty(&b->to_submit);
-	spin_unlock_irq(&b->lock);
-	if (kick)
+	if (p2pbuf_nvme_start(b, io, p2pbuf_nvme_stopped(b)))
 		queue_work(p2pbuf_nvme_wq, &b->work);
 }
 
