@@ -42,8 +42,9 @@
  *                   one held back: ENODEV, nothing left mapped; rescan
  *   exporter-unbind p2pgem unbound with reads in flight and an io_uring
  *                   read held by an in-fence (ETIMEDOUT), then rmmod of
- *                   p2pbuf_nvme with their sync_files held (last: the
- *                   script loads the module again)
+ *                   p2pbuf_nvme with their sync_files held, and a vgem
+ *                   buffer a bounce read went into with its sync_file
+ *                   (last: the script loads the module again)
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -622,7 +623,13 @@ static int sync_signals(void)
 	NEED_NVME();
 	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
 	SKIP_UNLESS(tl >= 0, "no sw_sync");
-	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	/*
+	 * In system memory: a VRAM buffer the NVMe function cannot reach
+	 * (blocked) moves at each map after a CPU fault moved it back, and
+	 * the map's interruptible wait for that move ends, before anything
+	 * is queued, with EINTR, as any system call's wait may.
+	 */
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_SYSTEM), 0);
 	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
 	blk = open(ns_path, O_RDWR | O_CLOEXEC);
 	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
@@ -1701,6 +1708,9 @@ static int exporter_unbind(void)
 	struct __kernel_timespec ts = { .tv_sec = 30 };
 	char dev[64], driver[32], timeline[32];
 	int nv, blk, kept[2], i, st, ret, tl, in = -1, res = 0;
+	int vg, vbuf = -1, vkept = -1;
+	uint32_t gem = 0, hv = 0, p2p = 0;
+	uint8_t *vcpu = NULL;
 	struct p2pbuf_nvme_uring_io cmd;
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
@@ -1783,6 +1793,35 @@ static int exporter_unbind(void)
 	CHECK(i >= 0, "p2pgem is not back on %s", dev);
 	close(i);
 
+	/*
+	 * The bounce path across the rmmod: a vgem buffer (the module's
+	 * static attachment for its own device pins it, its vmap copies),
+	 * read into, the binding closed, the buffer and the read's sync_file
+	 * kept.
+	 */
+	vg = vgem_open();
+	if (vg >= 0) {
+		CHECK_RET(vgem_create(vg, 1 * MiB, &gem, (void **)&vcpu), 0);
+		vbuf = export_bo(vg, gem);
+		CHECK(vbuf >= 0, "export vgem: %s", strerror(-vbuf));
+		nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+		blk = open(ns_path, O_RDWR | O_CLOEXEC);
+		CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+		CHECK_RET(nv_bind(nv, vbuf, blk, 0, &hv, &p2p), 0);
+		CHECK(p2p == P2PBUF_NVME_BOUNCE, "BIND said %u, want bounce",
+		      p2p);
+		fill_pattern(vcpu, 1 * MiB, 79);
+		CHECK_RET(nv_rw(nv, hv, P2PBUF_NVME_WRITE, 0, 1 * MiB, 24 * MiB,
+				NULL), 0);
+		memset(vcpu, 0, 1 * MiB);
+		vkept = nv_async(nv, hv, P2PBUF_NVME_READ, 0, 1 * MiB, 24 * MiB,
+				 -1);
+		CHECK(vkept >= 0, "bounce read: %s", strerror(-vkept));
+		CHECK(!fence_wait(vkept, 20000), "the bounce read did not end");
+		close(blk);
+		close(nv);
+	}
+
 	/* Only the sync_files hold the importer's fences now. */
 	CHECK(system("rmmod p2pbuf_nvme") == 0,
 	      "rmmod p2pbuf_nvme failed with its fences held");
@@ -1795,6 +1834,17 @@ static int exporter_unbind(void)
 		close(kept[i]);
 	}
 	CHECK_RET(read_all("/sys/kernel/debug/dma_buf/bufinfo"), 0);
+	if (vg >= 0) {
+		CHECK_RET(fence_names(vkept, driver, timeline), 0);
+		CHECK(fence_status(vkept) == 1, "bounce fence after rmmod: %d",
+		      fence_status(vkept));
+		CHECK(check_pattern(vcpu, 1 * MiB, 79) < 0,
+		      "the vgem buffer lost the bounce read's bytes");
+		close(vkept);
+		munmap(vcpu, 1 * MiB);
+		close(vbuf);
+		close(vg);
+	}
 	return 0;
 }
 

@@ -114,9 +114,11 @@ struct p2pbuf_nvme_bind {
  * P2PBUF_NVME_READ, a read for P2PBUF_NVME_WRITE) and signals, in order
  * with the binding's other I/Os, once the device is done; with the error
  * of a failed I/O. Without
- * P2PBUF_NVME_IO_ASYNC the ioctl waits for it and returns that error
- * (only a fatal signal ends the wait early, with EINTR: the I/O goes on;
- * the wait is bounded by dep_timeout_ms and the device). A binding has at
+ * P2PBUF_NVME_IO_ASYNC the ioctl waits for it and returns that error;
+ * once the I/O is queued only a fatal signal ends that wait early (EINTR,
+ * the I/O goes on), and it is bounded by dep_timeout_ms and the device.
+ * Before (the reservation lock, a move of the buffer the map waits for)
+ * a signal ends the ioctl with EINTR and nothing queued. A binding has at
  * most the module's queue_depth I/Os unfinished; then EAGAIN.
  */
 struct p2pbuf_nvme_io {
