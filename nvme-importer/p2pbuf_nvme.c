@@ -89,6 +89,11 @@ module_param_named(queue_depth, p2pbuf_nvme_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,
 		 "I/Os a binding may have unfinished before the next one gets EAGAIN (default 64)");
 
+static unsigned int p2pbuf_nvme_pin_linger_ms = 10;
+module_param_named(pin_linger_ms, p2pbuf_nvme_pin_linger_ms, uint, 0644);
+MODULE_PARM_DESC(pin_linger_ms,
+		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10; 0: let go at once)");
+
 static struct workqueue_struct *p2pbuf_nvme_wq;
 /* Every binding, for the DMA devices' driver unbind. */
 static DEFINE_MUTEX(p2pbuf_nvme_bindings_lock);
@@ -126,6 +131,8 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @dying: on the bus notifier's list of bindings to kill
  * @wq: woken when an I/O signals, a dependency signals, or on @closing
  * @work: the worker that starts I/Os in order
+ * @unmap_work: on a kernel without move_notify, lets go of the mapping,
+ *	and so of the pin, pin_linger_ms after the binding went idle
  * @buf_writable: the dma-buf fd was open for writing
  * @p2p: peer2peer was allowed (the queue has QUEUE_FLAG_PCI_P2PDMA)
  * @bounce: the exporter gives no pages but has vmap: @imp is not attached;
@@ -155,6 +162,7 @@ struct p2pbuf_nvme_binding {
 	struct list_head dying;
 	wait_queue_head_t wq;
 	struct work_struct work;
+	struct delayed_work unmap_work;
 	bool buf_writable;
 	bool p2p;
 	bool bounce;
@@ -229,6 +237,7 @@ static void p2pbuf_nvme_binding_free(struct kref *ref)
 
 	/* The worker may still be looking for more to do. */
 	cancel_work_sync(&b->work);
+	cancel_delayed_work_sync(&b->unmap_work);
 	/*
 	 * Detached under the list's lock: a driver unbind that does not find
 	 * the binding on the list any more must find its mapping gone.
@@ -330,24 +339,57 @@ static void p2pbuf_nvme_bounce_work(struct work_struct *work)
 	p2pbuf_nvme_io_done(io, ret);
 }
 
+static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
+{
+	bool idle;
+
+	spin_lock_irq(&b->lock);
+	idle = list_empty(&b->pending);
+	spin_unlock_irq(&b->lock);
+	return idle;
+}
+
+/*
+ * With no I/O left, let go of a mapping that pins the buffer (kernels
+ * without move_notify), so that the exporter may move it again. An I/O
+ * queued since keeps it: p2pbuf_importer_unmap_idle_locked() sees its
+ * fence, published under the lock taken here.
+ */
+static void p2pbuf_nvme_unmap_work(struct work_struct *work)
+{
+	struct p2pbuf_nvme_binding *b =
+		container_of(to_delayed_work(work), struct p2pbuf_nvme_binding,
+			     unmap_work);
+
+	if (!p2pbuf_nvme_idle(b))
+		return;
+	dma_resv_lock(b->dmabuf->resv, NULL);
+	p2pbuf_importer_unmap_idle_locked(&b->imp);
+	dma_resv_unlock(b->dmabuf->resv);
+}
+
 /*
  * Process context, after the fence signalled: with no I/O left, let go of
- * a mapping that pins the buffer (kernels without move_notify), then free.
+ * a mapping that pins the buffer (kernels without move_notify) after
+ * pin_linger_ms, unless the next I/O comes first: mapping and pinning
+ * again for every I/O of a sequential reader would cost more than its
+ * I/O. Then free.
  */
 static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 {
 	struct p2pbuf_nvme_req *io = container_of(work, struct p2pbuf_nvme_req,
 						 free_work);
 	struct p2pbuf_nvme_binding *b = io->b;
-	bool idle;
 
-	spin_lock_irq(&b->lock);
-	idle = !b->count;
-	spin_unlock_irq(&b->lock);
-	if (idle && !b->bounce && p2pbuf_importer_pins_on_map(&b->imp)) {
-		dma_resv_lock(b->dmabuf->resv, NULL);
-		p2pbuf_importer_unmap_idle_locked(&b->imp);
-		dma_resv_unlock(b->dmabuf->resv);
+	if (!b->bounce && p2pbuf_importer_pins_on_map(&b->imp) &&
+	    p2pbuf_nvme_idle(b)) {
+		unsigned int linger = READ_ONCE(p2pbuf_nvme_pin_linger_ms);
+
+		if (linger)
+			mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work,
+					 msecs_to_jiffies(linger));
+		else
+			p2pbuf_nvme_unmap_work(&b->unmap_work.work);
 	}
 	/* What a buffered reader cached during the write is stale. */
 	if (io->write && !b->is_file)
@@ -459,10 +501,10 @@ static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
 	unsigned int offset = io->first_offset;
 	unsigned long page = 0;
 	struct blk_plug plug;
+	bool plugged = false;
 	u64 done = 0;
 
 	atomic_set(&io->bios, 1);
-	blk_start_plug(&plug);
 	while (done < io->length) {
 		u64 this = p2pbuf_nvme_bio_len(b->bdev,
 					       b->bdev->bd_start_sect + sector,
@@ -473,6 +515,14 @@ static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
 
 		if (WARN_ON_ONCE(!this))
 			break;
+		/*
+		 * Several bios go to the driver together; one alone is
+		 * issued directly, as a read(2) of the same size would be.
+		 */
+		if (!plugged && this < io->length - done) {
+			blk_start_plug(&plug);
+			plugged = true;
+		}
 		/* No reclaim into I/O: the fence is published already. */
 		bio = bio_alloc(b->bdev, nr, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = sector;
@@ -501,7 +551,8 @@ static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
 		sector += this >> SECTOR_SHIFT;
 	}
 out:
-	blk_finish_plug(&plug);
+	if (plugged)
+		blk_finish_plug(&plug);
 	if (done < io->length)
 		cmpxchg(&io->error, 0, -EIO);
 	if (atomic_dec_and_test(&io->bios))
@@ -784,16 +835,6 @@ static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
 		queue_work(p2pbuf_nvme_wq, &b->work);
 }
 
-static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
-{
-	bool idle;
-
-	spin_lock_irq(&b->lock);
-	idle = list_empty(&b->pending);
-	spin_unlock_irq(&b->lock);
-	return idle;
-}
-
 /*
  * Cancel what has not started, wait for the rest and for every other
  * reference (the I/Os' free works, other ioctls), then free the binding
@@ -870,6 +911,7 @@ static int p2pbuf_nvme_bind(struct p2pbuf_nvme_file *pf,
 	INIT_LIST_HEAD(&b->to_submit);
 	init_waitqueue_head(&b->wq);
 	INIT_WORK(&b->work, p2pbuf_nvme_work);
+	INIT_DELAYED_WORK(&b->unmap_work, p2pbuf_nvme_unmap_work);
 	b->file = file;
 	b->is_file = S_ISREG(inode->i_mode);
 	b->bdev = b->is_file ? inode->i_sb->s_bdev :

@@ -18,6 +18,8 @@
  *                   ETIMEDOUT after dep_timeout_ms
  *   close-cancels   closing the file, or UNBIND, cancels an I/O that has
  *                   not started and detaches: the buffer moves at once
+ *   pin-linger      without move_notify, a binding keeps the buffer
+ *                   pinned pin_linger_ms after its last I/O, then lets go
  *   evict-race      eight reads in flight while the buffer is evicted
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
@@ -777,6 +779,85 @@ static int close_cancels(void)
 		CHECK_RET(p2p_evict(r.buf.fd, r.buf.handle), 0);
 		held_free(&r);
 	}
+	return 0;
+}
+
+/* ---- pin-linger ---- */
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Evict until it works or @ms pass: the milliseconds it took, or -1. */
+static double evict_within(struct buf *buf, double ms)
+{
+	double t0 = mono_ms();
+
+	while (p2p_evict(buf->fd, buf->handle)) {
+		if (errno != EBUSY || mono_ms() - t0 > ms)
+			return -1;
+		usleep(5000);
+	}
+	return mono_ms() - t0;
+}
+
+/*
+ * Without move_notify a mapping pins the buffer: the binding keeps it
+ * pin_linger_ms after its last I/O (for the next I/O), then lets go, and
+ * the buffer moves again. With move_notify, nothing is pinned.
+ */
+static int pin_linger(void)
+{
+	int nv, blk, ret = 0;
+	struct buf buf;
+	uint32_t h = 0;
+	double t, t0;
+
+	NEED_NVME();
+	CHECK_RET(buf_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM), 0);
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	if (!pins_on_map()) {
+		CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL), 0);
+		CHECK_RET(p2p_evict(buf.fd, buf.handle), 0);
+		printf("# move_notify: the mapping pins nothing\n");
+		goto out;
+	}
+	CHECK_RET(param_set("pin_linger_ms", "1500"), 0);
+	ret = nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL);
+	/* At once, and again after the I/O's own clean-up ran: pinned. */
+	if (!ret && (!p2p_evict(buf.fd, buf.handle) || errno != EBUSY))
+		ret = -EPROTO;
+	usleep(200 * 1000);
+	if (!ret && (!p2p_evict(buf.fd, buf.handle) || errno != EBUSY))
+		ret = -EPROTO;
+	/* The next I/O within the time keeps the mapping it finds. */
+	if (!ret)
+		ret = nv_rw(nv, h, P2PBUF_NVME_READ, 4096, 4096, 4096, NULL);
+	t = ret ? -1 : evict_within(&buf, 10000);
+	/* With no time to linger, it lets go as soon as the I/O is freed. */
+	if (!ret) {
+		param_set("pin_linger_ms", "0");
+		ret = nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 4096, 8192, NULL);
+	}
+	t0 = ret ? -1 : evict_within(&buf, 2000);
+	param_set("pin_linger_ms", "10");
+	CHECK_RET(ret, 0);
+	CHECK(t >= 1000 && t < 10000,
+	      "the buffer moved after %.0f ms, want about 1500", t);
+	CHECK(t0 >= 0, "still pinned 2 s after the last I/O (linger 0)");
+	printf("# pinned %.0f ms after the last I/O (linger 1500), %.0f ms (linger 0)\n",
+	       t, t0);
+out:
+	close(blk);
+	close(nv);
+	buf_free(&buf);
 	return 0;
 }
 
@@ -1857,6 +1938,7 @@ static const struct subtest tests[] = {
 	{ "sync-signals", sync_signals },
 	{ "dep-timeout", dep_timeout },
 	{ "close-cancels", close_cancels },
+	{ "pin-linger", pin_linger },
 	{ "evict-race", evict_race },
 	{ "io-error", io_error },
 	{ "bounce", bounce },
