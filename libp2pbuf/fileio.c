@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct p2pbuf_file_binding {
 	uint32_t handle;
 	int queue_p2p;
 	int bounce;		/* the exporter gives no pages: the kernel copies */
+	uint64_t size;		/* the dma-buf's, which never changes */
 };
 
 struct p2pbuf_file {
@@ -177,23 +179,42 @@ int p2pbuf_file_close(struct p2pbuf_file *f)
 }
 
 /* The binding of @dmabuf, made on first use; its index, or -errno. */
-static int file_binding_locked(struct p2pbuf_file *f, int dmabuf)
+/*
+ * fstat(2) by its own system call: glibc's goes through fstatat(2) with an
+ * empty path, which costs a path walk on 6.1, once per I/O here.
+ */
+static int fd_stat(int fd, struct stat *st)
+{
+#ifdef SYS_fstat
+	if (syscall(SYS_fstat, fd, st))
+		return -errno;
+#else
+	if (fstat(fd, st))
+		return -errno;
+#endif
+	return 0;
+}
+
+/* @dmabuf's binding (@st is its stat), made on first use: its index. */
+static int file_binding_locked(struct p2pbuf_file *f, int dmabuf,
+			       const struct stat *st)
 {
 	struct p2pbuf_nvme_bind b = { 0 };
 	struct p2pbuf_file_binding *fb;
-	struct stat st;
 	unsigned int i;
-	int dup_fd;
+	uint64_t size;
+	int dup_fd, ret;
 
 	if (f->nv < 0)
 		return -f->nv_errno;
-	if (fstat(dmabuf, &st))
-		return -errno;
 	for (i = 0; i < f->nbind; i++)
-		if (f->bind[i].dev == st.st_dev && f->bind[i].ino == st.st_ino)
+		if (f->bind[i].dev == st->st_dev && f->bind[i].ino == st->st_ino)
 			return (int)i;
 	if (f->nbind == MAX_BINDINGS)
 		return -ENOBUFS;	/* the table is full: compat */
+	ret = p2pbuf_dmabuf_size(dmabuf, &size);
+	if (ret)
+		return ret;
 	b.dmabuf_fd = dmabuf;
 	b.fd = f->fd;
 	if (ioctl(f->nv, P2PBUF_NVME_IOC_BIND, &b))
@@ -207,30 +228,64 @@ static int file_binding_locked(struct p2pbuf_file *f, int dmabuf)
 		return -err;
 	}
 	fb = &f->bind[f->nbind];
-	fb->dev = st.st_dev;
-	fb->ino = st.st_ino;
+	fb->dev = st->st_dev;
+	fb->ino = st->st_ino;
 	fb->dmabuf = dup_fd;
 	fb->handle = b.handle;
 	fb->queue_p2p = b.p2p == P2PBUF_NVME_QUEUE_P2P;
 	fb->bounce = b.p2p == P2PBUF_NVME_BOUNCE;
+	fb->size = size;
 	return (int)f->nbind++;
 }
 
-/* The index of @dmabuf's binding, and its handle, queue_p2p and bounce. */
-static int file_binding(struct p2pbuf_file *f, int dmabuf, uint32_t *handle,
+/*
+ * The index of @dmabuf's binding, and its handle, and when asked its
+ * queue_p2p and bounce; @st is @dmabuf's stat, or NULL.
+ */
+static int file_binding(struct p2pbuf_file *f, int dmabuf,
+			const struct stat *st, uint32_t *handle,
 			int *queue_p2p, int *bounce)
 {
+	struct stat own;
 	int i;
 
+	if (!st) {
+		i = fd_stat(dmabuf, &own);
+		if (i)
+			return i;
+		st = &own;
+	}
 	pthread_mutex_lock(&f->lock);
-	i = file_binding_locked(f, dmabuf);
+	i = file_binding_locked(f, dmabuf, st);
 	if (i >= 0) {
 		*handle = f->bind[i].handle;
-		*queue_p2p = f->bind[i].queue_p2p;
-		*bounce = f->bind[i].bounce;
+		if (queue_p2p)
+			*queue_p2p = f->bind[i].queue_p2p;
+		if (bounce)
+			*bounce = f->bind[i].bounce;
 	}
 	pthread_mutex_unlock(&f->lock);
 	return i;
+}
+
+/*
+ * The size of @dmabuf, whose stat is @st: that of its binding when it has
+ * one (no system call), else asked.
+ */
+static int file_dmabuf_size(struct p2pbuf_file *f, int dmabuf,
+			    const struct stat *st, uint64_t *size)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < f->nbind; i++)
+		if (f->bind[i].dev == st->st_dev && f->bind[i].ino == st->st_ino) {
+			*size = f->bind[i].size;
+			pthread_mutex_unlock(&f->lock);
+			return 0;
+		}
+	pthread_mutex_unlock(&f->lock);
+	return p2pbuf_dmabuf_size(dmabuf, size);
 }
 
 static unsigned int path_of(uint32_t nvme_path)
@@ -241,15 +296,16 @@ static unsigned int path_of(uint32_t nvme_path)
 }
 
 /* The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back. */
-static int file_module_io(struct p2pbuf_file *f, int dmabuf, uint32_t op,
+static int file_module_io(struct p2pbuf_file *f, int dmabuf,
+			  const struct stat *st, uint32_t op,
 			  uint64_t buf_offset, uint64_t length,
 			  uint64_t file_offset, int in_fence, int *out_fence,
 			  struct p2pbuf_io_info *info)
 {
 	struct p2pbuf_nvme_io io = { 0 };
-	int i, queue_p2p, bounce;
+	int i;
 
-	i = file_binding(f, dmabuf, &io.handle, &queue_p2p, &bounce);
+	i = file_binding(f, dmabuf, st, &io.handle, NULL, NULL);
 	if (i < 0)
 		return i;
 	io.op = op;
@@ -396,12 +452,15 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 		   uint64_t buf_offset, uint64_t length, uint64_t file_offset,
 		   struct p2pbuf_io_info *info)
 {
+	struct stat st;
 	uint64_t size;
 	int ret;
 
 	if (!f || !length)
 		return -EINVAL;
-	ret = p2pbuf_dmabuf_size(dmabuf, &size);
+	ret = fd_stat(dmabuf, &st);
+	if (!ret)
+		ret = file_dmabuf_size(f, dmabuf, &st, &size);
 	if (ret)
 		return ret;
 	if (buf_offset > size || length > size - buf_offset)
@@ -416,7 +475,7 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 	if (f->nv < 0 && f->flags & P2PBUF_FILE_NO_COMPAT)
 		return -f->nv_errno;
 	if (f->nv >= 0 && !((buf_offset | length | file_offset) % f->lbs)) {
-		ret = file_module_io(f, dmabuf, write ? P2PBUF_NVME_WRITE :
+		ret = file_module_io(f, dmabuf, &st, write ? P2PBUF_NVME_WRITE :
 					     P2PBUF_NVME_READ, buf_offset,
 				     length, file_offset, -1, NULL, info);
 		if (!ret || !module_declined(ret) ||
@@ -457,8 +516,8 @@ static int file_io_async(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		return -EINVAL;
 	if ((buf_offset | length | file_offset) % f->lbs)
 		return -EINVAL;
-	return file_module_io(f, dmabuf, op, buf_offset, length, file_offset,
-			      in_fence, out_fence, info);
+	return file_module_io(f, dmabuf, NULL, op, buf_offset, length,
+			      file_offset, in_fence, out_fence, info);
 }
 
 int p2pbuf_file_read_async(struct p2pbuf_file *f, int dmabuf,
@@ -553,7 +612,7 @@ static int file_explain(struct p2pbuf_file *f, int dmabuf,
 		file_say(e, "the file was opened for the compat path");
 		return 0;
 	}
-	i = file_binding(f, dmabuf, &handle, &e->queue_p2p, &bounce);
+	i = file_binding(f, dmabuf, NULL, &handle, &e->queue_p2p, &bounce);
 	if (i < 0) {
 		const char *why = "the kernel module refused the binding";
 
