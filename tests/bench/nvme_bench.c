@@ -5,7 +5,7 @@
  *
  * For each operation (read: namespace -> buffer, write: buffer ->
  * namespace), size (4 KiB to 16 MiB) and queue depth (1 and 8: that many
- * threads, each doing synchronous I/O), three modes:
+ * threads, each doing synchronous I/O), four modes:
  *
  *   ram     O_DIRECT between the namespace and an aligned buffer in RAM:
  *           what any application's I/O costs, the baseline
@@ -13,12 +13,18 @@
  *           (libp2pbuf's p2pbuf_file_read/write; the path each took)
  *   compat  between the namespace and the same VRAM buffer through RAM
  *           and a CPU copy (the same calls, P2PBUF_FILE_COMPAT)
+ *   system  between the namespace and a p2pgem buffer in system memory,
+ *           through p2pbuf_nvme (the direct-system path): the module's
+ *           own cost per I/O, without P2P; p2p/system near 1 says the
+ *           P2P DMA itself costs the CPU nothing more
  *
  * Each run lasts at least a second (the threads go on until told to stop,
- * and finish the I/O they are in); the three modes take turns, REPS times, so that drift on a shared, noisy machine hits them alike; the
+ * and finish the I/O they are in); the four modes take turns, REPS times,
+ * so that drift on a shared, noisy machine hits them alike; the
  * median is reported with the spread. Measured per MiB: guest CPU time
- * (every CPU, from /proc/stat: user, system, interrupts, so that bio
- * completions and workqueues count, not only this process) and wall
+ * (every CPU's time not idle, to the nanosecond, from the tick code's idle
+ * accounting in /proc/timer_list: process, interrupt and workqueue time
+ * alike, so that bio completions count, not only this process) and wall
  * time. The bytes the CPU copied are those libp2pbuf reports for each
  * I/O (struct p2pbuf_io_info.cpu_bytes: the compat path copies every byte
  * once; the raw namespace has no holes, so p2p none). Under TCG absolute
@@ -27,14 +33,18 @@
  *   p2p CPU / ram CPU       goal <= 1.0  (P2P costs no more than RAM)
  *   compat CPU / p2p CPU    goal >= 1.5  (and clearly less than compat)
  *
- * usage: nvme_bench NAMESPACE [--json FILE] [--quick]
+ * usage: nvme_bench [--json FILE] [--quick] [--seconds S] [--op read|write]
+ *                   [--size BYTES] [--qd N] [--mode ram|p2p|compat] NAMESPACE
+ * (--op, --size, --qd and --mode pick a part of the table, for a profile)
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +61,8 @@
 #define BUF_SIZE (16 * MiB)
 #define DEV_SPAN (48 * MiB)	/* the namespace's first 48 MiB */
 
-enum mode { RAM, P2P, COMPAT, NMODES };
-static const char *const mode_names[NMODES] = { "ram", "p2p", "compat" };
+enum mode { RAM, P2P, COMPAT, SYS, NMODES };
+static const char *const mode_names[NMODES] = { "ram", "p2p", "compat", "system" };
 
 static double min_seconds = 1.0;
 static volatile int stop_jobs;
@@ -62,6 +72,7 @@ struct ctx {
 	struct p2pbuf_file *file;	/* through the module */
 	struct p2pbuf_file *compat;	/* always compat */
 	int dmabuf;			/* the VRAM buffer */
+	int sys_dmabuf;			/* a buffer in system memory */
 	void *ram[MAX_QD];		/* RAM buffers, one per thread */
 };
 
@@ -86,22 +97,71 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Busy time of every CPU, in seconds, from /proc/stat's "cpu" line. */
+/*
+ * One CPU's time not idle, in seconds since boot, from /proc/timer_list,
+ * read on that CPU: the tick code's idle_sleeptime and iowait_sleeptime,
+ * in nanoseconds, account each idle period exactly (an interrupt ends
+ * it); a CPU reading the file is not idle, so its figures are up to
+ * date ("now at"). /proc/stat's columns would be either sampled by the
+ * tick (user, system: biased when the work is short and in step with the
+ * device's completions) or in steps of 10 ms (idle).
+ */
+static int cpu_busy_one(int cpu, double *busy)
+{
+	unsigned long long now = 0, idle = 0, iowait = 0, v;
+	char line[256];
+	int this = -1, found = 0;
+	cpu_set_t set;
+	FILE *f;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	f = fopen("/proc/timer_list", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "now at %llu nsecs", &v) == 1)
+			now = v;
+		else if (sscanf(line, "cpu: %d", &this) == 1)
+			continue;
+		else if (this == cpu &&
+			 sscanf(line, " .idle_sleeptime : %llu nsecs", &v) == 1) {
+			idle = v;
+			found |= 1;
+		} else if (this == cpu &&
+			   sscanf(line, " .iowait_sleeptime: %llu nsecs", &v) == 1) {
+			iowait = v;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	if (!now || found != 3)
+		return -ENOENT;	/* no NO_HZ tick accounting */
+	*busy = (double)(now - idle - iowait) / 1e9;
+	return 0;
+}
+
+/* The busy time of every CPU, summed; 0 if it cannot be had. */
 static double cpu_busy(void)
 {
-	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
-	FILE *f = fopen("/proc/stat", "r");
-	long hz = sysconf(_SC_CLK_TCK);
-	int n;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	double sum = 0, one = 0;
+	cpu_set_t saved;
+	int cpu;
 
-	if (!f)
+	if (sched_getaffinity(0, sizeof(saved), &saved))
 		return 0;
-	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user,
-		   &nice, &sys, &idle, &iowait, &irq, &softirq, &steal);
-	fclose(f);
-	if (n != 8 || hz <= 0)
-		return 0;
-	return (double)(user + nice + sys + irq + softirq + steal) / (double)hz;
+	for (cpu = 0; cpu < n; cpu++) {
+		if (cpu_busy_one(cpu, &one)) {
+			sum = 0;
+			break;
+		}
+		sum += one;
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return sum;
 }
 
 static void *job_run(void *arg)
@@ -129,11 +189,14 @@ static void *job_run(void *arg)
 			break;
 		case P2P:
 		case COMPAT:
+		case SYS:
 			j->err = j->write ?
-				p2pbuf_file_write(j->mode == P2P ? c->file : c->compat,
-						  c->dmabuf, buf_off, j->size, off, &info) :
-				p2pbuf_file_read(j->mode == P2P ? c->file : c->compat,
-						 c->dmabuf, buf_off, j->size, off, &info);
+				p2pbuf_file_write(j->mode == COMPAT ? c->compat : c->file,
+						  j->mode == SYS ? c->sys_dmabuf : c->dmabuf,
+						  buf_off, j->size, off, &info) :
+				p2pbuf_file_read(j->mode == COMPAT ? c->compat : c->file,
+						 j->mode == SYS ? c->sys_dmabuf : c->dmabuf,
+						 buf_off, j->size, off, &info);
 			j->paths |= 1u << info.path;
 			if (!j->err)
 				j->cpu_bytes += info.cpu_bytes;
@@ -259,6 +322,12 @@ static int setup(struct ctx *c, const char *ns)
 		ret = p2pbuf_buffer_export(buf, &c->dmabuf);
 	if (ret)
 		return ret;
+	ret = p2pbuf_buffer_alloc(dev, BUF_SIZE, P2PBUF_PLACEMENT_SYSTEM, 0,
+				  &buf);
+	if (!ret)
+		ret = p2pbuf_buffer_export(buf, &c->sys_dmabuf);
+	if (ret)
+		return ret;
 	/* The dma-buf keeps the buffer; the device stays open. */
 	for (t = 0; t < MAX_QD; t++) {
 		if (posix_memalign(&c->ram[t], 4096, BUF_SIZE))
@@ -268,33 +337,103 @@ static int setup(struct ctx *c, const char *ns)
 	return 0;
 }
 
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: nvme_bench [--json FILE] [--quick] [--seconds S] [--op read|write]\n"
+		"                  [--size BYTES] [--qd N] [--mode ram|p2p|compat] NAMESPACE\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	static const uint64_t sizes[] = { 4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB };
-	static const unsigned int qds[] = { 1, 8 };
+	static const struct option long_opts[] = {
+		{ "json", required_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "op", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "qd", required_argument, NULL, 'Q' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ 0 }
+	};
+	int only_op = -1, only_mode = -1;
+	uint64_t only_size = 0;
+	unsigned int only_qd = 0;
+	static const uint64_t all_sizes[] = { 4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB };
+	static const unsigned int all_qds[] = { 1, 8 };
+	const uint64_t *sizes = all_sizes;
+	const unsigned int *qds = all_qds;
+	unsigned int n_sizes = 4, n_qds = 2;
 	const char *ns = NULL, *json_path = NULL;
 	struct sample s[NMODES][REPS];
-	int ret, i, op, r, m, noisy, fail = 0;
+	int ret, op, r, m, noisy, fail = 0;
 	unsigned int qi, si;
 	FILE *json = NULL;
 	struct ctx c = { 0 };
 	char pathbuf[64];
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json") && i + 1 < argc)
-			json_path = argv[++i];
-		else if (!strcmp(argv[i], "--quick"))
+	for (;;) {
+		int opt = getopt_long(argc, argv, "", long_opts, NULL);
+
+		if (opt == -1)
+			break;
+		switch (opt) {
+		case 'j':
+			json_path = optarg;
+			break;
+		case 'q':
 			min_seconds = 0.2;
-		else if (!ns && argv[i][0] != '-')
-			ns = argv[i];
-		else {
-			fprintf(stderr, "usage: nvme_bench NAMESPACE [--json FILE] [--quick]\n");
-			return 2;
+			break;
+		case 's':
+			min_seconds = strtod(optarg, NULL);
+			if (min_seconds <= 0)
+				return usage();
+			break;
+		case 'o':
+			if (!strcmp(optarg, "read"))
+				only_op = 0;
+			else if (!strcmp(optarg, "write"))
+				only_op = 1;
+			else
+				return usage();
+			break;
+		case 'S':
+			only_size = strtoull(optarg, NULL, 0);
+			if (!only_size || only_size > BUF_SIZE || only_size % 4096)
+				return usage();
+			break;
+		case 'Q':
+			only_qd = (unsigned int)strtoul(optarg, NULL, 0);
+			if (!only_qd || only_qd > MAX_QD)
+				return usage();
+			break;
+		case 'm':
+			for (m = 0; m < NMODES; m++)
+				if (!strcmp(optarg, mode_names[m]))
+					break;
+			if (m == NMODES)
+				return usage();
+			only_mode = m;
+			break;
+		default:
+			return usage();
 		}
 	}
-	if (!ns) {
-		fprintf(stderr, "usage: nvme_bench NAMESPACE [--json FILE] [--quick]\n");
-		return 2;
+	if (optind != argc - 1)
+		return usage();
+	ns = argv[optind];
+	if (only_size) {
+		sizes = &only_size;
+		n_sizes = 1;
+	}
+	if (only_qd) {
+		qds = &only_qd;
+		n_qds = 1;
+	}
+	if (cpu_busy() <= 0) {
+		fprintf(stderr, "nvme_bench: no idle accounting in /proc/timer_list (NO_HZ and root needed)\n");
+		return 1;
 	}
 	ret = setup(&c, ns);
 	if (ret) {
@@ -310,20 +449,22 @@ int main(int argc, char **argv)
 		fprintf(json, "{\"benchmark\":\"nvme\",\"namespace\":\"%s\",\"reps\":%d,\"seconds_per_run\":%.1f,\"results\":[",
 			ns, REPS, min_seconds);
 	}
-	printf("NVMe importer: guest CPU time (all CPUs, /proc/stat) and wall time\n"
+	printf("NVMe importer: guest CPU time (all CPUs, not idle) and wall time\n"
 	       "per MiB, medians of %d runs of %.1f s each; a row whose runs spread\n"
 	       "by more than half its median says so. The ratios are the result;\n"
 	       "absolute figures under TCG mean nothing.\n"
 	       "Goals: p2p/ram CPU <= 1.0, compat/p2p CPU >= 1.5.\n\n",
 	       REPS, min_seconds);
-	printf("%-5s %6s %2s | %-23s | %-17s | %-17s | %s\n", "", "", "",
+	printf("%-5s %6s %2s | %-31s | %-26s | %-17s | %s\n", "", "", "",
 	       "CPU ms/MiB", "CPU ratio", "wall ratio", "");
-	printf("%-5s %6s %2s | %7s %7s %7s | %8s %8s | %8s %8s | %s\n", "op",
-	       "size", "qd", "ram", "p2p", "compat", "p2p/ram", "cmp/p2p",
-	       "p2p/ram", "cmp/p2p", "p2p path");
+	printf("%-5s %6s %2s | %7s %7s %7s %7s | %8s %8s %8s | %8s %8s | %s\n",
+	       "op", "size", "qd", "ram", "p2p", "system", "compat", "p2p/ram",
+	       "cmp/p2p", "p2p/sys", "p2p/ram", "cmp/p2p", "p2p path");
 	for (op = 0; op < 2; op++) {
-		for (si = 0; si < sizeof(sizes) / sizeof(*sizes); si++) {
-			for (qi = 0; qi < sizeof(qds) / sizeof(*qds); qi++) {
+		if (only_op >= 0 && op != only_op)
+			continue;
+		for (si = 0; si < n_sizes; si++) {
+			for (qi = 0; qi < n_qds; qi++) {
 				double cpu[NMODES], wall[NMODES], spread[NMODES];
 				double v[REPS], w[REPS], lo, hi, med;
 				unsigned int paths = 0;
@@ -331,6 +472,10 @@ int main(int argc, char **argv)
 
 				for (r = 0; r < REPS; r++)
 					for (m = 0; m < NMODES; m++) {
+						if (only_mode >= 0 && m != only_mode) {
+							s[m][r] = (struct sample){ 0 };
+							continue;
+						}
 						ret = run(&c, (enum mode)m, op, sizes[si],
 							  qds[qi], &s[m][r]);
 						if (ret) {
@@ -359,17 +504,20 @@ int main(int argc, char **argv)
 				paths_text(paths, pathbuf, sizeof(pathbuf));
 				snprintf(size_txt, sizeof(size_txt), "%lluK",
 					 (unsigned long long)(sizes[si] / KiB));
-				printf("%-5s %6s %2u | %7.2f %7.2f %7.2f | %5.2f%s %5.2f%s | %8.2f %8.2f | %s%s\n",
+				printf("%-5s %6s %2u | %7.2f %7.2f %7.2f %7.2f | %5.2f%s %5.2f%s %8.2f | %8.2f %8.2f | %s%s\n",
 				       op ? "write" : "read", size_txt, qds[qi],
-				       cpu[RAM] * 1e3, cpu[P2P] * 1e3, cpu[COMPAT] * 1e3,
+				       cpu[RAM] * 1e3, cpu[P2P] * 1e3, cpu[SYS] * 1e3,
+				       cpu[COMPAT] * 1e3,
 				       cpu[RAM] > 0 ? cpu[P2P] / cpu[RAM] : 0,
 				       cpu[P2P] <= cpu[RAM] ? " ok" : "   ",
 				       cpu[P2P] > 0 ? cpu[COMPAT] / cpu[P2P] : 0,
 				       cpu[COMPAT] >= 1.5 * cpu[P2P] ? " ok" : "   ",
+				       cpu[SYS] > 0 ? cpu[P2P] / cpu[SYS] : 0,
 				       wall[RAM] > 0 ? wall[P2P] / wall[RAM] : 0,
 				       wall[P2P] > 0 ? wall[COMPAT] / wall[P2P] : 0,
 				       pathbuf, noisy ? "  (noisy: spread > 50%)" : "");
-				if (!(paths & (1u << P2PBUF_IO_PATH_P2P |
+				if ((only_mode < 0 || only_mode == P2P) &&
+				    !(paths & (1u << P2PBUF_IO_PATH_P2P |
 					       1u << P2PBUF_IO_PATH_DIRECT_SYSTEM)))
 					fail = 1;
 				if (json) {
@@ -401,8 +549,9 @@ int main(int argc, char **argv)
 		fclose(json);
 	}
 	printf("\nBytes the CPU moved per byte moved, as libp2pbuf reports them:\n"
-	       "ram 0 (by construction), p2p %.3f, compat %.3f.\n",
+	       "ram 0 (by construction), p2p %.3f, system %.3f, compat %.3f.\n",
 	       moved[P2P] ? (double)cpu_moved[P2P] / (double)moved[P2P] : 0,
+	       moved[SYS] ? (double)cpu_moved[SYS] / (double)moved[SYS] : 0,
 	       moved[COMPAT] ? (double)cpu_moved[COMPAT] / (double)moved[COMPAT] : 0);
 	return fail;
 }
