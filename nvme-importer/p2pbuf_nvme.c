@@ -92,7 +92,14 @@ MODULE_PARM_DESC(queue_depth,
 static unsigned int p2pbuf_nvme_pin_linger_ms = 10;
 module_param_named(pin_linger_ms, p2pbuf_nvme_pin_linger_ms, uint, 0644);
 MODULE_PARM_DESC(pin_linger_ms,
-		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10; 0: let go at once)");
+		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10, at most 1000; 0: let go at once)");
+
+/* pin_linger_ms, bounded: a pin nobody uses must not last. */
+static unsigned long p2pbuf_nvme_linger(void)
+{
+	return msecs_to_jiffies(min(READ_ONCE(p2pbuf_nvme_pin_linger_ms),
+				    1000U));
+}
 
 static struct workqueue_struct *p2pbuf_nvme_wq;
 /* Every binding, for the DMA devices' driver unbind. */
@@ -369,6 +376,25 @@ static void p2pbuf_nvme_unmap_work(struct work_struct *work)
 }
 
 /*
+ * The last of an I/O, after its fence signalled: in any context when
+ * p2pbuf_nvme_free_now_ok() said so, else in process context. The
+ * binding's reference goes last.
+ */
+static void p2pbuf_nvme_io_release(struct p2pbuf_nvme_req *io)
+{
+	struct p2pbuf_nvme_binding *b = io->b;
+
+	dma_fence_put(io->deps[0]);
+	dma_fence_put(io->deps[1]);
+	dma_fence_put(io->fence);
+	p2pbuf_nvme_bounce_free(io);
+	kvfree(io->pages);
+	kvfree(io->bvecs);
+	kfree(io);
+	p2pbuf_nvme_binding_put(b);
+}
+
+/*
  * Process context, after the fence signalled: with no I/O left, let go of
  * a mapping that pins the buffer (kernels without move_notify) after
  * pin_linger_ms, unless the next I/O comes first: mapping and pinning
@@ -383,11 +409,11 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 
 	if (!b->bounce && p2pbuf_importer_pins_on_map(&b->imp) &&
 	    p2pbuf_nvme_idle(b)) {
-		unsigned int linger = READ_ONCE(p2pbuf_nvme_pin_linger_ms);
+		unsigned long linger = p2pbuf_nvme_linger();
 
 		if (linger)
 			mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work,
-					 msecs_to_jiffies(linger));
+					 linger);
 		else
 			p2pbuf_nvme_unmap_work(&b->unmap_work.work);
 	}
@@ -397,25 +423,39 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 					      io->dev_offset >> PAGE_SHIFT,
 					      (io->dev_offset + io->length - 1) >>
 					      PAGE_SHIFT);
-	dma_fence_put(io->deps[0]);
-	dma_fence_put(io->deps[1]);
-	dma_fence_put(io->fence);
-	p2pbuf_nvme_bounce_free(io);
-	kvfree(io->pages);
-	kvfree(io->bvecs);
-	kfree(io);
-	p2pbuf_nvme_binding_put(b);
+	p2pbuf_nvme_io_release(io);
+}
+
+/*
+ * Whether @io's clean-up may run where it finished, whatever the context,
+ * without a work item (and the worker's wake-up, per I/O): nothing of it
+ * sleeps unless the bounce path's pages, vmalloc'ed arrays, or a
+ * block device's page cache to invalidate after a write are involved.
+ * The page cache is seldom there: a write finding none has nothing to
+ * make stale; one cached later is read after the write.
+ */
+static bool p2pbuf_nvme_free_now_ok(struct p2pbuf_nvme_req *io)
+{
+	struct p2pbuf_nvme_binding *b = io->b;
+
+	if (b->bounce || is_vmalloc_addr(io->pages) ||
+	    is_vmalloc_addr(io->bvecs))
+		return false;
+	return !io->write || b->is_file ||
+	       !READ_ONCE(b->file->f_mapping->nrpages);
 }
 
 /*
  * An I/O is finished (any context): signal every finished I/O at the head
- * of the binding's queue, in order, and free them later.
+ * of the binding's queue, in order, and free them, here when that cannot
+ * sleep, else from the workqueue.
  */
 static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 {
 	struct p2pbuf_nvme_binding *b = io->b;
-	struct p2pbuf_nvme_req *head;
-	unsigned long flags;
+	struct p2pbuf_nvme_req *head, *next;
+	unsigned long flags, linger = 0;
+	LIST_HEAD(reap);
 
 	spin_lock_irqsave(&b->lock, flags);
 	if (error && !io->error)
@@ -430,11 +470,36 @@ static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 			dma_fence_set_error(head->fence, head->error);
 		p2pbuf_fence_set_data(head->fence, head->cpu_bytes);
 		dma_fence_signal(head->fence);
-		queue_work(p2pbuf_nvme_wq, &head->free_work);
+		if (p2pbuf_nvme_free_now_ok(head))
+			list_add_tail(&head->pending_link, &reap);
+		else
+			queue_work(p2pbuf_nvme_wq, &head->free_work);
 	}
-	/* Under the lock: once it is dropped, a free work may free @b. */
+	/*
+	 * Idle, with a mapping that pins: let go of it later (the free work
+	 * does that for the I/Os it frees). Unmapping at once sleeps: the
+	 * last I/O's clean-up goes to the workqueue then.
+	 */
+	if (!list_empty(&reap) && list_empty(&b->pending) &&
+	    p2pbuf_importer_pins_on_map(&b->imp)) {
+		linger = p2pbuf_nvme_linger();
+		if (!linger) {
+			head = list_last_entry(&reap, struct p2pbuf_nvme_req,
+					       pending_link);
+			list_del(&head->pending_link);
+			queue_work(p2pbuf_nvme_wq, &head->free_work);
+		}
+	}
+	/*
+	 * Under the lock: once it is dropped, a free work may free @b. The
+	 * I/Os on @reap hold it until their release.
+	 */
 	wake_up_all(&b->wq);
 	spin_unlock_irqrestore(&b->lock, flags);
+	if (linger)
+		mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work, linger);
+	list_for_each_entry_safe(head, next, &reap, pending_link)
+		p2pbuf_nvme_io_release(head);
 }
 
 /* Every bio (or the filesystem) is done: a bounce read copies first. */
@@ -496,7 +561,9 @@ static u64 p2pbuf_nvme_bio_len(struct block_device *bdev, sector_t sector,
 static void p2pbuf_nvme_io_submit(struct p2pbuf_nvme_req *io)
 {
 	struct p2pbuf_nvme_binding *b = io->b;
-	blk_opf_t opf = (io->write ? REQ_OP_WRITE : REQ_OP_READ) | REQ_NOMERGE;
+	/* As direct I/O's: a write is not background writeback. */
+	blk_opf_t opf = (io->write ? REQ_OP_WRITE | REQ_SYNC | REQ_IDLE :
+				     REQ_OP_READ) | REQ_NOMERGE;
 	sector_t sector = io->dev_offset >> SECTOR_SHIFT;
 	unsigned int offset = io->first_offset;
 	unsigned long page = 0;
@@ -1587,6 +1654,15 @@ static void p2pbuf_nvme_binding_kill(struct p2pbuf_nvme_binding *b,
 		b->dead = true;
 		spin_unlock_irq(&b->lock);
 		wake_up_all(&b->wq);
+		/*
+		 * A mapping kept for the next I/O (pin_linger_ms): none comes
+		 * now. Dropped before the driver's remove, while the device
+		 * still has its DMA ops.
+		 */
+		if (!b->bounce && p2pbuf_importer_pins_on_map(&b->imp)) {
+			cancel_delayed_work_sync(&b->unmap_work);
+			p2pbuf_nvme_unmap_work(&b->unmap_work.work);
+		}
 		return;
 	}
 	wait_event(b->wq, p2pbuf_nvme_idle(b));
