@@ -223,6 +223,24 @@ static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
 	return b->dmabuf < 0 ? b->dmabuf : 0;
 }
 
+/*
+ * A new p2pgem buffer of @size in @placement, /dev/p2pbuf_nvme and the
+ * namespace opened, and the buffer bound to the namespace: 0 or -errno.
+ */
+static int bound_new(struct buf *buf, uint64_t size, uint32_t placement,
+		     int *nv, int *blk, uint32_t *h, uint32_t *qp2p)
+{
+	int ret = buf_new(buf, size, placement);
+
+	if (ret)
+		return ret;
+	*nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	*blk = open(ns_path, O_RDWR | O_CLOEXEC);
+	if (*nv < 0 || *blk < 0)
+		return -errno;
+	return nv_bind(*nv, buf->dmabuf, *blk, 0, h, qp2p);
+}
+
 static void buf_free(struct buf *b)
 {
 	if (b->cpu)
@@ -453,11 +471,7 @@ static int roundtrip(uint32_t placement)
 	long off;
 
 	NEED_NVME();
-	CHECK_RET(buf_new(&buf, size, placement), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, &qp2p), 0);
+	CHECK_RET(bound_new(&buf, size, placement, &nv, &blk, &h, &qp2p), 0);
 	back = malloc(4 * MiB);
 	CHECK(back, "malloc");
 
@@ -524,11 +538,8 @@ static int fences(void)
 	NEED_NVME();
 	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
 	SKIP_UNLESS(tl >= 0, "no sw_sync");
-	CHECK_RET(buf_new(&buf, 2 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(bound_new(&buf, 2 * MiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
 
 	/* Put a pattern on the device, then read it behind an in-fence. */
 	fill_pattern(buf.cpu, 1 * MiB, 77);
@@ -631,11 +642,8 @@ static int sync_signals(void)
 	 * the map's interruptible wait for that move ends, before anything
 	 * is queued, with EINTR, as any system call's wait may.
 	 */
-	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_SYSTEM), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(bound_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_SYSTEM,
+			    &nv, &blk, &h, NULL), 0);
 	fill_pattern(buf.cpu, 1 * MiB, 78);
 	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 1 * MiB, 0, NULL), 0);
 	memset(buf.cpu, 0, 1 * MiB);
@@ -696,14 +704,8 @@ static int held_read(struct held *r)
 	r->tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
 	if (r->tl < 0)
 		return SKIP;
-	ret = buf_new(&r->buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM);
-	if (ret)
-		return ret;
-	r->nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	r->blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	if (r->nv < 0 || r->blk < 0)
-		return -errno;
-	ret = nv_bind(r->nv, r->buf.dmabuf, r->blk, 0, &r->handle, NULL);
+	ret = bound_new(&r->buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM, &r->nv,
+			&r->blk, &r->handle, NULL);
 	if (ret)
 		return ret;
 	r->in = sw_fence(r->tl, 1);
@@ -840,11 +842,8 @@ static int pin_linger(void)
 	long linger;
 
 	NEED_NVME();
-	CHECK_RET(buf_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(bound_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
 	if (!pins_on_map()) {
 		CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4096, 0, NULL), 0);
 		CHECK_RET(p2p_evict(buf.fd, buf.handle), 0);
@@ -940,11 +939,8 @@ static int evict_race(void)
 	long off;
 
 	NEED_NVME();
-	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(bound_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
 	fill_pattern(buf.cpu, 4 * MiB, 79);
 	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 0, 4 * MiB, 32 * MiB, NULL),
 		  0);
@@ -994,11 +990,8 @@ static int io_error(void)
 	NEED_NVME();
 	SKIP_UNLESS(!access("/sys/kernel/debug/fail_make_request", F_OK),
 		    "kernel without CONFIG_FAIL_MAKE_REQUEST");
-	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
-	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
-	blk = open(ns_path, O_RDWR | O_CLOEXEC);
-	CHECK(nv >= 0 && blk >= 0, "open: %s", strerror(errno));
-	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h, NULL), 0);
+	CHECK_RET(bound_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
 	CHECK_RET(write_file("/sys/kernel/debug/fail_make_request/probability",
 			     "100"), 0);
 	CHECK_RET(write_file("/sys/kernel/debug/fail_make_request/times",
