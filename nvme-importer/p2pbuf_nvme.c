@@ -94,13 +94,6 @@ module_param_named(pin_linger_ms, p2pbuf_nvme_pin_linger_ms, uint, 0644);
 MODULE_PARM_DESC(pin_linger_ms,
 		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10, at most 1000; 0: let go at once)");
 
-/* pin_linger_ms, bounded: a pin nobody uses must not last. */
-static unsigned long p2pbuf_nvme_linger(void)
-{
-	return msecs_to_jiffies(min(READ_ONCE(p2pbuf_nvme_pin_linger_ms),
-				    1000U));
-}
-
 static struct workqueue_struct *p2pbuf_nvme_wq;
 /* Every binding, for the DMA devices' driver unbind. */
 static DEFINE_MUTEX(p2pbuf_nvme_bindings_lock);
@@ -346,6 +339,19 @@ static void p2pbuf_nvme_bounce_work(struct work_struct *work)
 	p2pbuf_nvme_io_done(io, ret);
 }
 
+/*
+ * pin_linger_ms, bounded: a pin nobody uses must not last. None once the
+ * NVMe controller's driver is unbinding (@b dead): the mapping goes with
+ * the last I/O, while the device may still have its DMA ops.
+ */
+static unsigned long p2pbuf_nvme_linger(struct p2pbuf_nvme_binding *b)
+{
+	if (READ_ONCE(b->dead))
+		return 0;
+	return msecs_to_jiffies(min(READ_ONCE(p2pbuf_nvme_pin_linger_ms),
+				    1000U));
+}
+
 static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
 {
 	bool idle;
@@ -409,7 +415,7 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 
 	if (!b->bounce && p2pbuf_importer_pins_on_map(&b->imp) &&
 	    p2pbuf_nvme_idle(b)) {
-		unsigned long linger = p2pbuf_nvme_linger();
+		unsigned long linger = p2pbuf_nvme_linger(b);
 
 		if (linger)
 			mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work,
@@ -482,7 +488,7 @@ static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 	 */
 	if (!list_empty(&reap) && list_empty(&b->pending) &&
 	    p2pbuf_importer_pins_on_map(&b->imp)) {
-		linger = p2pbuf_nvme_linger();
+		linger = p2pbuf_nvme_linger(b);
 		if (!linger) {
 			head = list_last_entry(&reap, struct p2pbuf_nvme_req,
 					       pending_link);
@@ -511,16 +517,25 @@ static void p2pbuf_nvme_io_finish(struct p2pbuf_nvme_req *io)
 		p2pbuf_nvme_io_done(io, 0);
 }
 
+/*
+ * Completions may run in process context (threaded interrupts, stacked
+ * block drivers, a filesystem's workqueue), where the last I/O's release
+ * wakes a closer that may let the module go: the RCU read-side section
+ * makes the module's exit (synchronize_rcu()) wait until this code has
+ * returned, whatever the context. Nothing in it sleeps.
+ */
 static void p2pbuf_nvme_bio_end(struct bio *bio)
 {
 	struct p2pbuf_nvme_req *io = bio->bi_private;
 	int error = blk_status_to_errno(bio->bi_status);
 
+	rcu_read_lock();
 	if (error)
 		cmpxchg(&io->error, 0, error);
 	bio_put(bio);
 	if (atomic_dec_and_test(&io->bios))
 		p2pbuf_nvme_io_finish(io);
+	rcu_read_unlock();
 }
 
 /*
@@ -638,12 +653,15 @@ static void p2pbuf_nvme_kiocb_done(struct kiocb *iocb, long ret)
 	struct p2pbuf_nvme_req *io = container_of(iocb, struct p2pbuf_nvme_req,
 						  iocb);
 
+	/* As in p2pbuf_nvme_bio_end(): the module's exit waits for this. */
+	rcu_read_lock();
 	/* A short transfer (the file ended) is an error too. */
 	if (ret < 0 || ret != io->length)
 		cmpxchg(&io->error, 0, ret < 0 ? (int)ret : -EIO);
 	if (io->write)
 		kiocb_end_write(iocb);
 	p2pbuf_nvme_file_put(io);
+	rcu_read_unlock();
 }
 
 /*
@@ -1809,7 +1827,10 @@ static void __exit p2pbuf_nvme_exit(void)
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_nvme_bus_nb);
 	/* No file is open: what is left are the I/Os' free works. */
 	destroy_workqueue(p2pbuf_nvme_wq);
-	/* And bio completions returning from p2pbuf_nvme_io_done(). */
+	/*
+	 * And completions still returning from the last I/Os' release, in
+	 * RCU read-side sections (p2pbuf_nvme_bio_end()).
+	 */
 	synchronize_rcu();
 	platform_device_unregister(p2pbuf_nvme_pdev);
 }
