@@ -178,7 +178,6 @@ int p2pbuf_file_close(struct p2pbuf_file *f)
 	return 0;
 }
 
-/* The binding of @dmabuf, made on first use; its index, or -errno. */
 /*
  * fstat(2) by its own system call: glibc's goes through fstatat(2) with an
  * empty path, which costs a path walk on 6.1, once per I/O here.
@@ -195,21 +194,35 @@ static int fd_stat(int fd, struct stat *st)
 	return 0;
 }
 
-/* @dmabuf's binding (@st is its stat), made on first use: its index. */
+/* The index of the binding of the dma-buf whose stat is @st, or -1. */
+static int file_binding_find_locked(struct p2pbuf_file *f,
+				    const struct stat *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nbind; i++)
+		if (f->bind[i].dev == st->st_dev && f->bind[i].ino == st->st_ino)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The binding of @dmabuf (@st is its stat), made on first use; its index,
+ * or -errno.
+ */
 static int file_binding_locked(struct p2pbuf_file *f, int dmabuf,
 			       const struct stat *st)
 {
 	struct p2pbuf_nvme_bind b = { 0 };
 	struct p2pbuf_file_binding *fb;
-	unsigned int i;
 	uint64_t size;
 	int dup_fd, ret;
 
 	if (f->nv < 0)
 		return -f->nv_errno;
-	for (i = 0; i < f->nbind; i++)
-		if (f->bind[i].dev == st->st_dev && f->bind[i].ino == st->st_ino)
-			return (int)i;
+	ret = file_binding_find_locked(f, st);
+	if (ret >= 0)
+		return ret;
 	if (f->nbind == MAX_BINDINGS)
 		return -ENOBUFS;	/* the table is full: compat */
 	ret = p2pbuf_dmabuf_size(dmabuf, &size);
@@ -275,17 +288,14 @@ static int file_binding(struct p2pbuf_file *f, int dmabuf,
 static int file_dmabuf_size(struct p2pbuf_file *f, int dmabuf,
 			    const struct stat *st, uint64_t *size)
 {
-	unsigned int i;
+	int i;
 
 	pthread_mutex_lock(&f->lock);
-	for (i = 0; i < f->nbind; i++)
-		if (f->bind[i].dev == st->st_dev && f->bind[i].ino == st->st_ino) {
-			*size = f->bind[i].size;
-			pthread_mutex_unlock(&f->lock);
-			return 0;
-		}
+	i = file_binding_find_locked(f, st);
+	if (i >= 0)
+		*size = f->bind[i].size;
 	pthread_mutex_unlock(&f->lock);
-	return p2pbuf_dmabuf_size(dmabuf, size);
+	return i >= 0 ? 0 : p2pbuf_dmabuf_size(dmabuf, size);
 }
 
 static unsigned int path_of(uint32_t nvme_path)
