@@ -133,6 +133,8 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @work: the worker that starts I/Os in order
  * @unmap_work: on a kernel without move_notify, lets go of the mapping,
  *	and so of the pin, pin_linger_ms after the binding went idle
+ * @idle_since: jiffies when the binding last went idle (@unmap_work waits
+ *	on until pin_linger_ms after it)
  * @buf_writable: the dma-buf fd was open for writing
  * @p2p: peer2peer was allowed (the queue has QUEUE_FLAG_PCI_P2PDMA)
  * @bounce: the exporter gives no pages but has vmap: @imp is not attached;
@@ -163,6 +165,7 @@ struct p2pbuf_nvme_binding {
 	wait_queue_head_t wq;
 	struct work_struct work;
 	struct delayed_work unmap_work;
+	unsigned long idle_since;
 	bool buf_writable;
 	bool p2p;
 	bool bounce;
@@ -364,21 +367,38 @@ static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)
 
 /*
  * With no I/O left, let go of a mapping that pins the buffer (kernels
- * without move_notify), so that the exporter may move it again. An I/O
- * queued since keeps it: p2pbuf_importer_unmap_idle_locked() sees its
- * fence, published under the lock taken here.
+ * without move_notify), so that the exporter may move it again, once
+ * pin_linger_ms passed since the binding went idle: armed once by the
+ * first idle moment, the work waits on for a later one (no timer to move
+ * per I/O). An I/O queued since keeps the mapping:
+ * p2pbuf_importer_unmap_idle_locked() sees its fence, published under the
+ * lock taken here; its completion arms the work again.
  */
 static void p2pbuf_nvme_unmap_work(struct work_struct *work)
 {
 	struct p2pbuf_nvme_binding *b =
 		container_of(to_delayed_work(work), struct p2pbuf_nvme_binding,
 			     unmap_work);
+	unsigned long due = READ_ONCE(b->idle_since) + p2pbuf_nvme_linger(b);
 
 	if (!p2pbuf_nvme_idle(b))
 		return;
+	if (time_before(jiffies, due)) {
+		queue_delayed_work(p2pbuf_nvme_wq, &b->unmap_work,
+				   due - jiffies);
+		return;
+	}
 	dma_resv_lock(b->dmabuf->resv, NULL);
 	p2pbuf_importer_unmap_idle_locked(&b->imp);
 	dma_resv_unlock(b->dmabuf->resv);
+}
+
+/* The binding went idle: its mapping goes @linger jiffies from now. */
+static void p2pbuf_nvme_linger_arm(struct p2pbuf_nvme_binding *b,
+				   unsigned long linger)
+{
+	WRITE_ONCE(b->idle_since, jiffies);
+	queue_delayed_work(p2pbuf_nvme_wq, &b->unmap_work, linger);
 }
 
 /*
@@ -418,8 +438,7 @@ static void p2pbuf_nvme_io_free_work(struct work_struct *work)
 		unsigned long linger = p2pbuf_nvme_linger(b);
 
 		if (linger)
-			mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work,
-					 linger);
+			p2pbuf_nvme_linger_arm(b, linger);
 		else
 			p2pbuf_nvme_unmap_work(&b->unmap_work.work);
 	}
@@ -503,7 +522,7 @@ static void p2pbuf_nvme_io_done(struct p2pbuf_nvme_req *io, int error)
 	wake_up_all(&b->wq);
 	spin_unlock_irqrestore(&b->lock, flags);
 	if (linger)
-		mod_delayed_work(p2pbuf_nvme_wq, &b->unmap_work, linger);
+		p2pbuf_nvme_linger_arm(b, linger);
 	list_for_each_entry_safe(head, next, &reap, pending_link)
 		p2pbuf_nvme_io_release(head);
 }
