@@ -19,7 +19,12 @@
  *
  * Bindings are made on first use, one per dma-buf (by inode), and kept
  * until p2pbuf_file_close(); the file holds a duplicate of each dma-buf
- * descriptor it bound, so the caller may close its own.
+ * descriptor it bound, so the caller may close its own. Each binding also
+ * remembers the caller's descriptor number it was last used with: the
+ * next I/O through that number skips fstat(2), and the module checks
+ * that the number still names the binding's dma-buf
+ * (P2PBUF_NVME_IO_DMABUF_FD), so a number closed and reused for another
+ * dma-buf is caught (ESTALE) and looked up again.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -55,6 +60,7 @@ struct p2pbuf_file_binding {
 	int queue_p2p;
 	int bounce;		/* the exporter gives no pages: the kernel copies */
 	uint64_t size;		/* the dma-buf's, which never changes */
+	int user_fd;		/* the caller's number for it, last seen, or -1 */
 };
 
 struct p2pbuf_file {
@@ -63,6 +69,7 @@ struct p2pbuf_file {
 	int plain_fd;		/* without O_DIRECT: @fd, or a reopen */
 	int nv;			/* /dev/p2pbuf_nvme, or -1 */
 	int nv_errno;		/* why @nv is -1 */
+	int fd_check;		/* @nv takes P2PBUF_NVME_IO_DMABUF_FD */
 	unsigned int flags;
 	unsigned int lbs;	/* logical block size, 512 if unknown */
 	int accmode;
@@ -106,6 +113,20 @@ static unsigned int file_lbs(dev_t dev)
 			return 512;
 	}
 	return lbs;
+}
+
+/*
+ * Whether the module takes P2PBUF_NVME_IO_DMABUF_FD (an older one refuses
+ * the flag with EINVAL): on a file with no binding yet, an I/O with it
+ * gets as far as the handle (ENOENT).
+ */
+static int module_checks_fd(int nv)
+{
+	struct p2pbuf_nvme_io io = {
+		.flags = P2PBUF_NVME_IO_DMABUF_FD, .dmabuf_fd = -1,
+	};
+
+	return ioctl(nv, P2PBUF_NVME_IOC_IO, &io) && errno == ENOENT;
 }
 
 int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **out)
@@ -152,6 +173,8 @@ int p2pbuf_file_open(int fd, unsigned int flags, struct p2pbuf_file **out)
 		f->nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
 		if (f->nv < 0)
 			f->nv_errno = errno;
+		else
+			f->fd_check = module_checks_fd(f->nv);
 	}
 	*out = f;
 	return 0;
@@ -206,6 +229,54 @@ static int file_binding_find_locked(struct p2pbuf_file *f,
 	return -1;
 }
 
+/* Binding @i is the one the caller's @fd names now; no other is. */
+static void file_binding_user_fd_locked(struct p2pbuf_file *f, int i, int fd)
+{
+	unsigned int j;
+
+	for (j = 0; j < f->nbind; j++)
+		if (f->bind[j].user_fd == fd)
+			f->bind[j].user_fd = -1;
+	f->bind[i].user_fd = fd;
+}
+
+/*
+ * Without a system call: the binding the caller's @fd named at its last
+ * I/O, when the module checks that it still does. Its handle in @handle
+ * and its dma-buf's size in @size; 1, or 0 when there is none.
+ */
+static int file_binding_by_fd(struct p2pbuf_file *f, int fd,
+			      uint32_t *handle, uint64_t *size)
+{
+	unsigned int i;
+	int found = 0;
+
+	if (!f->fd_check || fd < 0)
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < f->nbind && !found; i++) {
+		if (f->bind[i].user_fd == fd) {
+			*handle = f->bind[i].handle;
+			*size = f->bind[i].size;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	return found;
+}
+
+/* The module said the caller's @fd names another dma-buf now. */
+static void file_forget_user_fd(struct p2pbuf_file *f, int fd)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; i < f->nbind; i++)
+		if (f->bind[i].user_fd == fd)
+			f->bind[i].user_fd = -1;
+	pthread_mutex_unlock(&f->lock);
+}
+
 /*
  * The binding of @dmabuf (@st is its stat), made on first use; its index,
  * or -errno.
@@ -221,8 +292,10 @@ static int file_binding_locked(struct p2pbuf_file *f, int dmabuf,
 	if (f->nv < 0)
 		return -f->nv_errno;
 	ret = file_binding_find_locked(f, st);
-	if (ret >= 0)
+	if (ret >= 0) {
+		file_binding_user_fd_locked(f, ret, dmabuf);
 		return ret;
+	}
 	if (f->nbind == MAX_BINDINGS)
 		return -ENOBUFS;	/* the table is full: compat */
 	ret = p2pbuf_dmabuf_size(dmabuf, &size);
@@ -248,6 +321,7 @@ static int file_binding_locked(struct p2pbuf_file *f, int dmabuf,
 	fb->queue_p2p = b.p2p == P2PBUF_NVME_QUEUE_P2P;
 	fb->bounce = b.p2p == P2PBUF_NVME_BOUNCE;
 	fb->size = size;
+	file_binding_user_fd_locked(f, (int)f->nbind, dmabuf);
 	return (int)f->nbind++;
 }
 
@@ -305,19 +379,33 @@ static unsigned int path_of(uint32_t nvme_path)
 	       P2PBUF_IO_PATH_DIRECT_SYSTEM;
 }
 
-/* The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back. */
+/*
+ * The module's I/O; -EOPNOTSUPP and friends tell the caller to fall back.
+ * @st is @dmabuf's stat; without it (NULL), the binding @dmabuf named at
+ * its last I/O, or one looked up again. @handle, when not NULL, is that
+ * binding's, found by the caller.
+ */
 static int file_module_io(struct p2pbuf_file *f, int dmabuf,
-			  const struct stat *st, uint32_t op,
-			  uint64_t buf_offset, uint64_t length,
+			  const struct stat *st, const uint32_t *handle,
+			  uint32_t op, uint64_t buf_offset, uint64_t length,
 			  uint64_t file_offset, int in_fence, int *out_fence,
 			  struct p2pbuf_io_info *info)
 {
-	struct p2pbuf_nvme_io io = { 0 };
-	int i;
+	struct p2pbuf_nvme_io io;
+	uint64_t size;
+	int i, known;
 
-	i = file_binding(f, dmabuf, st, &io.handle, NULL, NULL);
-	if (i < 0)
-		return i;
+again:
+	memset(&io, 0, sizeof(io));
+	known = !st && (handle ||
+			file_binding_by_fd(f, dmabuf, &io.handle, &size));
+	if (handle)
+		io.handle = *handle;
+	if (!known) {
+		i = file_binding(f, dmabuf, st, &io.handle, NULL, NULL);
+		if (i < 0)
+			return i;
+	}
 	io.op = op;
 	io.buf_offset = buf_offset;
 	io.length = length;
@@ -325,6 +413,10 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf,
 	if (in_fence >= 0) {
 		io.flags |= P2PBUF_NVME_IO_IN_FENCE;
 		io.in_fence_fd = in_fence;
+	}
+	if (f->fd_check) {
+		io.flags |= P2PBUF_NVME_IO_DMABUF_FD;
+		io.dmabuf_fd = dmabuf;
 	}
 	/*
 	 * Synchronous I/O waits in the module: no sync_file to make, poll
@@ -341,6 +433,12 @@ static int file_module_io(struct p2pbuf_file *f, int dmabuf,
 		if (errno == EAGAIN || errno == EINTR) {
 			usleep(1000);
 			continue;
+		}
+		/* The number was closed and reused: look it up again. */
+		if (errno == ESTALE && known) {
+			file_forget_user_fd(f, dmabuf);
+			handle = NULL;
+			goto again;
 		}
 		return -errno;
 	}
@@ -463,18 +561,27 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 		   struct p2pbuf_io_info *info)
 {
 	struct stat st;
+	uint32_t handle;
 	uint64_t size;
-	int ret;
+	int ret, known;
 
 	if (!f || !length)
 		return -EINVAL;
-	ret = fd_stat(dmabuf, &st);
-	if (!ret)
-		ret = file_dmabuf_size(f, dmabuf, &st, &size);
-	if (ret)
-		return ret;
-	if (buf_offset > size || length > size - buf_offset)
-		return -EINVAL;
+	/*
+	 * The binding @dmabuf named last time, if the range fits its
+	 * buffer; the module checks that it still names it.
+	 */
+	known = file_binding_by_fd(f, dmabuf, &handle, &size) &&
+		buf_offset <= size && length <= size - buf_offset;
+	if (!known) {
+		ret = fd_stat(dmabuf, &st);
+		if (!ret)
+			ret = file_dmabuf_size(f, dmabuf, &st, &size);
+		if (ret)
+			return ret;
+		if (buf_offset > size || length > size - buf_offset)
+			return -EINVAL;
+	}
 	if (file_offset > (uint64_t)INT64_MAX - length)
 		return write ? -EFBIG : -EINVAL;
 	if (write ? f->accmode == O_RDONLY : f->accmode == O_WRONLY)
@@ -485,7 +592,9 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 	if (f->nv < 0 && f->flags & P2PBUF_FILE_NO_COMPAT)
 		return -f->nv_errno;
 	if (f->nv >= 0 && !((buf_offset | length | file_offset) % f->lbs)) {
-		ret = file_module_io(f, dmabuf, &st, write ? P2PBUF_NVME_WRITE :
+		ret = file_module_io(f, dmabuf, known ? NULL : &st,
+				     known ? &handle : NULL,
+				     write ? P2PBUF_NVME_WRITE :
 					     P2PBUF_NVME_READ, buf_offset,
 				     length, file_offset, -1, NULL, info);
 		if (!ret || !module_declined(ret) ||
@@ -526,7 +635,7 @@ static int file_io_async(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 		return -EINVAL;
 	if ((buf_offset | length | file_offset) % f->lbs)
 		return -EINVAL;
-	return file_module_io(f, dmabuf, NULL, op, buf_offset, length,
+	return file_module_io(f, dmabuf, NULL, NULL, op, buf_offset, length,
 			      file_offset, in_fence, out_fence, info);
 }
 

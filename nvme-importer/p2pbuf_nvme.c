@@ -1174,18 +1174,38 @@ static int p2pbuf_nvme_unbind(struct p2pbuf_nvme_file *pf,
 	return 0;
 }
 
+#define P2PBUF_NVME_IO_FLAGS (P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE | \
+			      P2PBUF_NVME_IO_DMABUF_FD)
+
+/*
+ * P2PBUF_NVME_IO_DMABUF_FD: whether @fd is open on @b's dma-buf. No
+ * reference is kept: the binding holds the dma-buf.
+ */
+static int p2pbuf_nvme_same_dmabuf(struct p2pbuf_nvme_binding *b, int fd)
+{
+	struct fd f = fdget(fd);
+	int ret;
+
+	if (!f.file)
+		return -EBADF;
+	ret = f.file == b->dmabuf->file ? 0 : -ESTALE;
+	fdput(f);
+	return ret;
+}
+
 /* Validate an I/O against its binding; 0 or the errno. */
 static int p2pbuf_nvme_io_check(struct p2pbuf_nvme_binding *b,
 				const struct p2pbuf_nvme_io *arg)
 {
 	unsigned int lbs = bdev_logical_block_size(b->bdev);
 
-	if (arg->op > P2PBUF_NVME_WRITE ||
-	    arg->flags & ~(P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE) ||
+	if (arg->op > P2PBUF_NVME_WRITE || arg->flags & ~P2PBUF_NVME_IO_FLAGS ||
 	    arg->out_fence_fd || arg->path || arg->cpu_bytes || arg->reserved)
 		return -EINVAL;
 	if (arg->flags & P2PBUF_NVME_IO_IN_FENCE ? arg->in_fence_fd < 0 :
 						   arg->in_fence_fd)
+		return -EINVAL;
+	if (!(arg->flags & P2PBUF_NVME_IO_DMABUF_FD) && arg->dmabuf_fd)
 		return -EINVAL;
 	if (!arg->length || !IS_ALIGNED(arg->buf_offset | arg->length |
 					arg->dev_offset, lbs))
@@ -1393,6 +1413,8 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 	if (!b)
 		return -ENOENT;
 	ret = READ_ONCE(b->dead) ? -ENODEV : p2pbuf_nvme_io_check(b, arg);
+	if (!ret && arg->flags & P2PBUF_NVME_IO_DMABUF_FD)
+		ret = p2pbuf_nvme_same_dmabuf(b, arg->dmabuf_fd);
 	if (!ret)
 		ret = p2pbuf_nvme_sync_cache(b, arg);
 	if (ret)
@@ -1522,7 +1544,7 @@ static int p2pbuf_nvme_io(struct p2pbuf_nvme_file *pf,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	/* Checked here too: the fd is reserved before anything is queued. */
-	if (arg.flags & ~(P2PBUF_NVME_IO_ASYNC | P2PBUF_NVME_IO_IN_FENCE))
+	if (arg.flags & ~P2PBUF_NVME_IO_FLAGS)
 		return -EINVAL;
 	if (arg.flags & P2PBUF_NVME_IO_ASYNC) {
 		fd = get_unused_fd_flags(O_CLOEXEC);

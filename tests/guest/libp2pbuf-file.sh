@@ -105,6 +105,14 @@ p2pbuf read $ns "${hold_ref[part]}" --length 1000 --no-compat > /dev/null 2>&1 &
 	bad "an unaligned read with --no-compat did not fail"
 release part
 good "raw namespace: $want, compat, unaligned"
+# A dma-buf fd number closed and reused for another buffer.
+if out=$(p2pbuf-test-peer file-reuse $ns); then
+	echo "$out"
+	[ "$want" = compat ] || grep -q "path [12])$" <<< "$out" ||
+		bad "file-reuse did not take the module's path: $out"
+else
+	bad "file-reuse: $out"
+fi
 
 # --- exporters without pages: vgem (bounce in the kernel, or compat) and
 # udmabuf (compat). Only explained for udmabuf: 6.1's udmabuf maps its

@@ -1207,6 +1207,95 @@ static int rdma(const char *ibdev, const char *kind_name)
 }
 #endif
 
+/* Fill @len bytes of dma-buf @fd with @byte, or check that they hold it. */
+static int fill_or_check(int fd, size_t len, uint8_t byte, int check)
+{
+	struct p2pbuf_mapping map;
+	const uint8_t *q;
+	int bad = 0;
+	size_t i;
+
+	TRY(p2pbuf_mmap(fd, 0, len, P2PBUF_ACCESS_RW, &map));
+	TRY(p2pbuf_cpu_access_begin(fd, P2PBUF_ACCESS_RW));
+	if (check) {
+		q = map.addr;
+		for (i = 0; i < len && !bad; i++)
+			bad = q[i] != byte;
+	} else {
+		memset(map.addr, byte, len);
+	}
+	TRY(p2pbuf_cpu_access_end(fd, P2PBUF_ACCESS_RW));
+	TRY(p2pbuf_munmap(&map));
+	return bad;
+}
+
+/*
+ * libp2pbuf keeps a file's bindings by the caller's dma-buf fd number and
+ * skips fstat(2) for a number it knows. Close the number and reuse it for
+ * another buffer: the next read must land in the new buffer (the module
+ * says ESTALE, the library looks the number up again), never in the old.
+ */
+static int file_reuse(const char *path)
+{
+	const size_t len = 64 * 1024;
+	struct p2pbuf_io_info info;
+	struct p2pbuf_file *f;
+	int a, b, dev, num;
+	struct kind k;
+	uint8_t *want;
+
+	role = "file-reuse";
+	if (kind_open(&k, "p2pgem")) {
+		printf("SKIP file-reuse: no p2pgem device that can share\n");
+		return SKIP;
+	}
+	/* The device's bytes, read apart from the library and its cache. */
+	dev = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (dev < 0 || posix_memalign((void **)&want, 4096, len) ||
+	    pread(dev, want, len, 0) != (ssize_t)len)
+		fail("reading %s: %s", path, strerror(errno));
+	close(dev);
+	dev = open(path, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		fail("%s: %s", path, strerror(errno));
+	TRY(p2pbuf_file_open(dev, 0, &f));
+	TRY(kind_alloc(&k, len, &a));
+	TRY(kind_alloc(&k, len, &b));
+	num = a;
+	TRY(p2pbuf_file_read(f, num, 0, len, 0, &info));
+	TRY(fill_or_check(a, len, 0x5a, 0));
+	/* @num now names @b; the library keeps its own duplicate of @a. */
+	TRY(fill_or_check(b, len, 0xa5, 0));
+	if (dup2(b, num) != num)
+		fail("dup2: %s", strerror(errno));
+	TRY(p2pbuf_file_read(f, num, 0, len, 0, &info));
+	if (fill_or_check(b, len, 0xa5, 1) == 0)
+		fail("the read after the reuse did not reach the new buffer");
+	{
+		struct p2pbuf_mapping map;
+
+		TRY(p2pbuf_mmap(b, 0, len, P2PBUF_ACCESS_READ, &map));
+		TRY(p2pbuf_cpu_access_begin(b, P2PBUF_ACCESS_READ));
+		if (memcmp(map.addr, want, len))
+			fail("the new buffer does not hold the device's bytes");
+		TRY(p2pbuf_cpu_access_end(b, P2PBUF_ACCESS_READ));
+		TRY(p2pbuf_munmap(&map));
+	}
+	/* The old buffer, exported again from its handle, is untouched. */
+	TRY(p2pbuf_buffer_export(k.bufs[0], &a));
+	if (fill_or_check(a, len, 0x5a, 1))
+		fail("the old buffer was written after its number was reused");
+	close(a);
+	TRY(p2pbuf_file_close(f));
+	free(want);
+	close(b);
+	close(dev);
+	kind_close(&k);
+	ok("a reused dma-buf fd number reads into its new buffer (path %u)",
+	   info.path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	self_path = argv[0];
@@ -1231,6 +1320,8 @@ int main(int argc, char **argv)
 		return device(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rdma"))
 		return rdma(argv[2], argv[3]);
-	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device DRIVER | explain-buffer | rdma IBDEV KIND\n");
+	if (argc >= 3 && !strcmp(argv[1], "file-reuse"))
+		return file_reuse(argv[2]);
+	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device DRIVER | explain-buffer | rdma IBDEV KIND | file-reuse BLOCKDEV\n");
 	return 2;
 }

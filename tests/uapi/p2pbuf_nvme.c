@@ -398,7 +398,7 @@ static int io_bad(void)
 } while (0)
 	IO_EXPECT(handle, 12345, ENOENT);
 	IO_EXPECT(op, 2, EINVAL);
-	IO_EXPECT(flags, 4, EINVAL);
+	IO_EXPECT(flags, 8, EINVAL);
 	IO_EXPECT(flags, 0x80000000u, EINVAL);
 	IO_EXPECT(length, 0, EINVAL);
 	IO_EXPECT(length, 100, EINVAL);
@@ -420,6 +420,19 @@ static int io_bad(void)
 	CHECK_RET(nv_io(nv, &io), -EINVAL);
 	io.in_fence_fd = blk; /* not a sync_file */
 	CHECK_RET(nv_io(nv, &io), -EINVAL);
+	/* P2PBUF_NVME_IO_DMABUF_FD: zero without it; the binding's buffer. */
+	IO_EXPECT(dmabuf_fd, buf.dmabuf, EINVAL);
+	io = good;
+	io.flags = P2PBUF_NVME_IO_DMABUF_FD;
+	io.dmabuf_fd = -1;
+	CHECK_RET(nv_io(nv, &io), -EBADF);
+	io.dmabuf_fd = blk;		/* open, but not the buffer */
+	CHECK_RET(nv_io(nv, &io), -ESTALE);
+	io.dmabuf_fd = bufro;		/* another buffer */
+	CHECK_RET(nv_io(nv, &io), -ESTALE);
+	io.dmabuf_fd = buf.dmabuf;
+	CHECK_RET(nv_io(nv, &io), 0);
+	CHECK(!io.cpu_bytes && io.path, "DMABUF_FD: path %u", io.path);
 #undef IO_EXPECT
 	/* Rights: the block device's fd, and the dma-buf's. */
 	CHECK_RET(nv_rw(nv, hro, P2PBUF_NVME_WRITE, 0, 4096, 0, NULL), -EBADF);

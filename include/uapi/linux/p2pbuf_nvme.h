@@ -71,6 +71,8 @@ struct p2pbuf_nvme_bind {
 #define P2PBUF_NVME_IO_ASYNC	(1u << 0)
 /* in_fence_fd is a sync_file to wait for; without the flag it must be 0. */
 #define P2PBUF_NVME_IO_IN_FENCE	(1u << 1)
+/* dmabuf_fd names the binding's dma-buf; without the flag it must be 0. */
+#define P2PBUF_NVME_IO_DMABUF_FD	(1u << 2)
 
 /* struct p2pbuf_nvme_io.path: how the device's DMA reached the buffer */
 #define P2PBUF_NVME_PATH_P2P		1	/* the exporter's device memory */
@@ -104,6 +106,12 @@ struct p2pbuf_nvme_bind {
  *	path, everything (the copy). Without P2PBUF_NVME_IO_ASYNC it is
  *	counted as the I/O starts; with it, when it is queued (the file as it
  *	is then, without the page-cache fallback of writes). 0 on error
+ * @dmabuf_fd: in: with P2PBUF_NVME_IO_DMABUF_FD, a file descriptor the
+ *	caller takes for the binding's dma-buf. When it is open on another
+ *	file the I/O fails with ESTALE, when it is not open with EBADF, and
+ *	nothing is queued. For a caller that keeps its bindings by fd number
+ *	(libp2pbuf): it learns that the number was closed and reused without
+ *	an fstat(2) per I/O. Without the flag, zero
  * @reserved: must be zero
  *
  * @buf_offset, @length and @dev_offset are multiples of the device's
@@ -132,7 +140,8 @@ struct p2pbuf_nvme_io {
 	__u32 flags;
 	__u32 path;
 	__u64 cpu_bytes;
-	__u64 reserved;
+	__s32 dmabuf_fd;
+	__u32 reserved;
 };
 
 /**
