@@ -89,10 +89,23 @@ module_param_named(queue_depth, p2pbuf_nvme_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,
 		 "I/Os a binding may have unfinished before the next one gets EAGAIN (default 64)");
 
+/* A pin nobody uses must not last: more than a second is refused. */
+static int p2pbuf_nvme_set_linger(const char *val,
+				  const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, 1000);
+}
+
+static const struct kernel_param_ops p2pbuf_nvme_linger_ops = {
+	.set = p2pbuf_nvme_set_linger,
+	.get = param_get_uint,
+};
+
 static unsigned int p2pbuf_nvme_pin_linger_ms = 10;
-module_param_named(pin_linger_ms, p2pbuf_nvme_pin_linger_ms, uint, 0644);
+module_param_cb(pin_linger_ms, &p2pbuf_nvme_linger_ops,
+		&p2pbuf_nvme_pin_linger_ms, 0644);
 MODULE_PARM_DESC(pin_linger_ms,
-		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10, at most 1000; 0: let go at once)");
+		 "On a kernel without move_notify, how long a binding keeps its mapping (and with it the buffer pinned) after its last I/O, for the next one (default 10, at most 1000, EINVAL above; 0: let go at once)");
 
 static struct workqueue_struct *p2pbuf_nvme_wq;
 /* Every binding, for the DMA devices' driver unbind. */
@@ -343,16 +356,15 @@ static void p2pbuf_nvme_bounce_work(struct work_struct *work)
 }
 
 /*
- * pin_linger_ms, bounded: a pin nobody uses must not last. None once the
- * NVMe controller's driver is unbinding (@b dead): the mapping goes with
- * the last I/O, while the device may still have its DMA ops.
+ * pin_linger_ms, in jiffies. None once the NVMe controller's driver is
+ * unbinding (@b dead): the mapping goes with the last I/O, while the
+ * device may still have its DMA ops.
  */
 static unsigned long p2pbuf_nvme_linger(struct p2pbuf_nvme_binding *b)
 {
 	if (READ_ONCE(b->dead))
 		return 0;
-	return msecs_to_jiffies(min(READ_ONCE(p2pbuf_nvme_pin_linger_ms),
-				    1000U));
+	return msecs_to_jiffies(READ_ONCE(p2pbuf_nvme_pin_linger_ms));
 }
 
 static bool p2pbuf_nvme_idle(struct p2pbuf_nvme_binding *b)

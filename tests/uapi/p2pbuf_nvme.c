@@ -19,7 +19,8 @@
  *   close-cancels   closing the file, or UNBIND, cancels an I/O that has
  *                   not started and detaches: the buffer moves at once
  *   pin-linger      without move_notify, a binding keeps the buffer
- *                   pinned pin_linger_ms after its last I/O, then lets go
+ *                   pinned pin_linger_ms after its last I/O, then lets go;
+ *                   more than 1000 ms is refused (EINVAL)
  *   evict-race      eight reads in flight while the buffer is evicted
  *                   again and again: not one byte wrong
  *   io-error        failed requests (fail_make_request) give EIO, on the
@@ -855,6 +856,12 @@ static int pin_linger(void)
 	long linger;
 
 	NEED_NVME();
+	/* More than a second is refused, and changes nothing. */
+	linger = param_get("pin_linger_ms");
+	CHECK(linger >= 0, "pin_linger_ms cannot be read");
+	CHECK_RET(param_set("pin_linger_ms", "1001"), -EINVAL);
+	CHECK(param_get("pin_linger_ms") == linger,
+	      "pin_linger_ms changed by a refused write");
 	CHECK_RET(bound_new(&buf, 64 * KiB, P2PGEM_PLACEMENT_VRAM,
 			    &nv, &blk, &h, NULL), 0);
 	if (!pins_on_map()) {
@@ -863,8 +870,6 @@ static int pin_linger(void)
 		printf("# move_notify: the mapping pins nothing\n");
 		goto out;
 	}
-	linger = param_get("pin_linger_ms");
-	CHECK(linger >= 0, "pin_linger_ms cannot be read");
 	snprintf(old, sizeof(old), "%ld", linger);
 	/* The most the module allows. */
 	CHECK_RET(param_set("pin_linger_ms", "1000"), 0);
