@@ -4,23 +4,46 @@
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "p2pbuf/p2pbuf.h"
 #include "cli.h"
+
+/*
+ * The number at the start of @s: decimal, or hexadecimal after "0x". Not
+ * octal (strtoull's base 0 takes "010" for 8), no sign, no space. -EINVAL,
+ * or 0 and the first character after it in *@end.
+ */
+static int parse_number(const char *s, unsigned long long *v, char **end)
+{
+	int base = 10;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		if (!isxdigit((unsigned char)*s))
+			return -EINVAL;
+	}
+	errno = 0;
+	*v = strtoull(s, end, base);
+	return errno ? -EINVAL : 0;
+}
 
 int cli_parse_u64(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
 
-	if (!s || !out || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
+	if (!out || parse_number(s, &v, &end) || *end)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -34,11 +57,7 @@ int cli_parse_size(const char *s, uint64_t *out)
 	char *end;
 	int shift = 0;
 
-	if (!s || !out || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno)
+	if (!out || parse_number(s, &v, &end))
 		return -EINVAL;
 	if (*end) {
 		u = strchr(units, end[0] & ~0x20);
@@ -119,6 +138,81 @@ void cli_json_string(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+void cli_escape(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char one[5];
+
+		if (c == '\\')
+			snprintf(one, sizeof(one), "\\\\");
+		else if (c == '\n')
+			snprintf(one, sizeof(one), "\\n");
+		else if (c == '\t')
+			snprintf(one, sizeof(one), "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(one, sizeof(one), "\\x%02x", c);
+		else
+			snprintf(one, sizeof(one), "%c", c);
+		/* Whole escapes only: a cut one could read as something else. */
+		if (o + strlen(one) >= len)
+			break;
+		memcpy(buf + o, one, strlen(one));
+		o += strlen(one);
+	}
+	buf[o] = '\0';
+}
+
+int cli_listen(const char *path, int *fd, struct cli_bound *bound)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int sock, err;
+
+	if (!path || !fd || !bound)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, path, strlen(path));
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	/* A path that is there (a file, another's socket) stays: EADDRINUSE. */
+	if (bind(sock, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = errno;
+		close(sock);
+		return -err;
+	}
+	/* From here on the path is ours: what we made, and only that, goes. */
+	bound->made = !stat(path, &st);
+	bound->dev = st.st_dev;
+	bound->ino = st.st_ino;
+	if (listen(sock, 1)) {
+		err = errno;
+		cli_unlisten(path, sock, bound);
+		return -err;
+	}
+	*fd = sock;
+	return 0;
+}
+
+void cli_unlisten(const char *path, int fd, struct cli_bound *bound)
+{
+	struct stat st;
+
+	if (fd >= 0)
+		close(fd);
+	/* Unless another process replaced it meanwhile. */
+	if (bound->made && !lstat(path, &st) && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == bound->dev && st.st_ino == bound->ino)
+		unlink(path);
+	bound->made = 0;
 }
 
 void cli_human_size(uint64_t size, char *buf, size_t len)

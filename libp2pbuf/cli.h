@@ -48,6 +48,25 @@ int cli_parse_buffer_ref(const char *s, pid_t *pid, int *fd);
 int cli_parse_placement(const char *s, unsigned int *placement);
 /* Print @s as a JSON string, quotes included. */
 void cli_json_string(FILE *out, const char *s);
+/*
+ * @s for a terminal, into @buf (truncated at a whole escape): printable
+ * ASCII as it is, backslash, newline and tab as \\, \n and \t, other
+ * bytes as \xHH. For names other processes choose (dma-buf names).
+ */
+void cli_escape(const char *s, char *buf, size_t len);
+/* What cli_listen() bound, to remove it and nothing else. */
+struct cli_bound {
+	int made;
+	dev_t dev;
+	ino_t ino;
+};
+/*
+ * Listen on a new SOCK_SEQPACKET UNIX socket at @path. A path that exists
+ * is left alone (-EADDRINUSE); on success @bound says what to remove.
+ */
+int cli_listen(const char *path, int *fd, struct cli_bound *bound);
+/* Close @fd (if >= 0) and remove @path if it is still the socket bound. */
+void cli_unlisten(const char *path, int fd, struct cli_bound *bound);
 /* "4 MiB", "12 KiB", "100 B" into @buf. */
 void cli_human_size(uint64_t size, char *buf, size_t len);
 /* An importer kind: "p2p", "dynamic" or "static" (enum p2pbuf_importer). */

@@ -321,14 +321,16 @@ int cmd_ls(int argc, char **argv)
 		printf("%-5s %-10s %-12s %-5s %-12s %s\n", "fd", "inode", "size",
 		       "count", "exporter", "name");
 		for (unsigned int i = 0; i < n; i++) {
-			char size[32];
+			char size[32], exporter[4 * 64], name[4 * P2PBUF_NAME_LEN];
 
 			cli_human_size(infos[i].size, size, sizeof(size));
+			/* Names are anyone's: no raw control bytes to the terminal. */
+			cli_escape(infos[i].exporter, exporter, sizeof(exporter));
+			cli_escape(infos[i].name, name, sizeof(name));
 			printf("%-5d %-10llu %-12s %-5llu %-12s %s\n", infos[i].fd,
 			       (unsigned long long)infos[i].inode, size,
 			       (unsigned long long)infos[i].count,
-			       infos[i].exporter,
-			       infos[i].name[0] ? infos[i].name : "-");
+			       exporter, name[0] ? name : "-");
 		}
 	}
 	free(infos);
@@ -361,7 +363,7 @@ static int make_buffer(const struct opts *o, struct made *m)
 	ret = p2pbuf_device_open(o->device, &m->dev);
 	if (ret)
 		return ret;
-	p2pbuf_device_info(m->dev, &info);
+	p2pbuf_device_query(m->dev, &info);
 	snprintf(m->exporter, sizeof(m->exporter), "%s", info.driver);
 	ret = p2pbuf_buffer_alloc(m->dev, o->size, o->placement, 0, &m->buf);
 	if (ret)
@@ -633,6 +635,7 @@ int cmd_share(int argc, char **argv)
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
 	int fds[P2PBUF_MAX_BUFFERS];
 	struct sockaddr_un sun;
+	struct cli_bound bound = { 0 };
 	unsigned int made = 0;
 	const char *pos[1];
 	uint64_t bad;
@@ -675,10 +678,10 @@ int cmd_share(int argc, char **argv)
 		}
 	}
 
-	lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (lsock < 0 || bind(lsock, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    listen(lsock, 1)) {
-		fprintf(stderr, "p2pbuf share: %s: %s\n", pos[0], strerror(errno));
+	/* An existing file or socket at SOCKET is left alone, and not removed. */
+	ret = cli_listen(pos[0], &lsock, &bound);
+	if (ret) {
+		fprintf(stderr, "p2pbuf share: %s: %s\n", pos[0], strerror(-ret));
 		goto out;
 	}
 	if (!o.json) {
@@ -713,10 +716,8 @@ int cmd_share(int argc, char **argv)
 out:
 	if (sock >= 0)
 		close(sock);
-	if (lsock >= 0) {
-		close(lsock);
-		unlink(pos[0]);
-	}
+	if (lsock >= 0)
+		cli_unlisten(pos[0], lsock, &bound);
 	while (made--)
 		free_buffer(&m[made]);
 	return rc;
@@ -786,13 +787,16 @@ int cmd_attach(int argc, char **argv)
 				printf(",\"pattern_ok\":%s", r ? "false" : "true");
 			printf("}");
 		} else {
-			char hs[32];
+			char hs[32], exporter[4 * 64], name[4 * P2PBUF_NAME_LEN];
 
 			cli_human_size(meta[i].size, hs, sizeof(hs));
+			/* The peer chose the name: escaped for the terminal. */
+			cli_escape(info.exporter, exporter, sizeof(exporter));
+			cli_escape(meta[i].name, name, sizeof(name));
 			printf("buffer %u: %s from %s, placement %s, cookie %llu, name %s%s\n",
-			       i, hs, info.exporter, pl,
+			       i, hs, exporter, pl,
 			       (unsigned long long)meta[i].cookie,
-			       meta[i].name[0] ? meta[i].name : "-",
+			       name[0] ? name : "-",
 			       !o.have_pattern ? "" :
 			       r == -EILSEQ ? ", PATTERN MISMATCH" :
 			       r ? ", cannot read" : ", pattern ok");
@@ -903,7 +907,7 @@ int cmd_explain(int argc, char **argv)
 				strerror(-ret));
 			return errno_exit(ret);
 		}
-		p2pbuf_device_info(dev, &info);
+		p2pbuf_device_query(dev, &info);
 		p2pbuf_device_close(dev);
 		if (!info.pci_address[0]) {
 			if (!o.json) {

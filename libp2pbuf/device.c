@@ -2,18 +2,22 @@
 /*
  * libp2pbuf: DRM devices and the buffers they export.
  *
- * Devices are found in /sys/class/drm and named by their DRM driver name
- * (DRM_IOCTL_VERSION); ioctls go through libdrm. p2pgem buffers are
- * created with its own uAPI (include/uapi/drm/p2pgem_drm.h) with a
- * placement; every other driver is driven through dumb buffers, which live
- * in system memory (vgem in the tests).
+ * Devices are found with libdrm's drmGetDevices2(), which reads sysfs and
+ * opens nothing, and named by their kernel driver (sysfs), or by their DRM
+ * driver name (DRM_IOCTL_VERSION on the render node) when no driver is
+ * bound; ioctls go through libdrm. Only render nodes are opened, and only
+ * the one of the device wanted, except for a dumb buffer's allocation
+ * (dumb_create()). p2pgem buffers are created with its own uAPI
+ * (include/uapi/drm/p2pgem_drm.h) with a placement; every other driver is
+ * driven through dumb buffers, which live in system memory (vgem in the
+ * tests).
  *
  * Locking: struct p2pbuf_device.lock protects the device's buffer list and
  * every buffer's reference count. Nothing else is shared.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
-#include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -31,11 +36,11 @@
 #include "p2pbuf/p2pbuf.h"
 #include "internal.h"
 
-#define SYSFS_DRM "/sys/class/drm"
 #define MAX_DEVICES 64
 
 struct p2pbuf_device {
 	int fd;
+	int render;	/* @fd is the render node */
 	int p2pgem;
 	struct p2pbuf_device_info info;
 	pthread_mutex_t lock;
@@ -51,39 +56,69 @@ struct p2pbuf_buffer {
 	struct p2pbuf_buffer *next;
 };
 
+/* Exactly @min to @max hex digits at @s, then @end: their value, or -1. */
+static long hex_field(const char *s, size_t min, size_t max, char end,
+		      const char **next)
+{
+	long v = 0;
+	size_t n;
+
+	for (n = 0; n < max && isxdigit((unsigned char)s[n]); n++)
+		v = v * 16 + (isdigit((unsigned char)s[n]) ? s[n] - '0' :
+			      (s[n] | 0x20) - 'a' + 10);
+	if (n < min || s[n] != end)
+		return -1;
+	*next = s + n + (end ? 1 : 0);
+	return v;
+}
+
 int p2pbuf__pci_address(const char *s, char out[16])
 {
-	unsigned int d, b, dev, f;
-	char tail;
+	long d = 0, b, dev, f;
+	const char *p;
 
 	if (!s)
 		return -EINVAL;
-	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) == 4 &&
-	    strlen(s) == 12) {
-		/* full form */
-	} else if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) == 3 &&
-		   strlen(s) == 7) {
-		d = 0;
-	} else {
-		return -EINVAL;
+	/*
+	 * "DOMAIN:BB:DD.F" or "BB:DD.F", hex digits only: no sign, space or
+	 * 0x. Domains have 4 digits, or 5 and 6 beyond 0xffff (Intel VMD
+	 * puts its NVMe drives at 10000:e1:00.0).
+	 */
+	p = s;
+	if (strchr(s, ':') != strrchr(s, ':')) {
+		d = hex_field(p, 4, 6, ':', &p);
+		if (d < 0 || (p - s > 5 && s[0] == '0'))
+			return -EINVAL;
 	}
-	if (dev > 0x1f || f > 7)
+	b = hex_field(p, 2, 2, ':', &p);
+	dev = b < 0 ? -1 : hex_field(p, 2, 2, '.', &p);
+	f = dev < 0 ? -1 : hex_field(p, 1, 1, '\0', &p);
+	if (f < 0 || dev > 0x1f || f > 7)
 		return -EINVAL;
-	snprintf(out, 16, "%04x:%02x:%02x.%x", d, b, dev, f);
+	snprintf(out, 16, "%04x:%02x:%02x.%x", (unsigned int)d & 0xffffff,
+		 (unsigned int)b & 0xff, (unsigned int)dev & 0x1f,
+		 (unsigned int)f & 7);
 	return 0;
 }
 
-/* The sysfs device directory behind a DRM minor, and what it says. */
-static int describe_minor(const char *minor, char *devpath, size_t len,
-			  struct p2pbuf_device_info *info)
+/*
+ * What sysfs says of the device behind DRM node @node
+ * (/sys/dev/char/MAJOR:MINOR/device): the kernel driver bound to it, and
+ * for a PCI device its address, which libdrm keeps in 16 bits of domain.
+ * Fields sysfs has nothing for (no driver bound: vgem; @node not a device
+ * node) are left alone.
+ */
+static void sysfs_describe(const char *node, int pci,
+			   struct p2pbuf_device_info *info)
 {
-	char path[PATH_MAX], link[PATH_MAX], *base;
+	char path[64], link[PATH_MAX], *base;
+	struct stat st;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device", minor);
-	if (!realpath(path, devpath) || strlen(devpath) >= len)
-		return -ENOENT;
-	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device/driver", minor);
+	if (stat(node, &st) || !S_ISCHR(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device/driver",
+		 major(st.st_rdev), minor(st.st_rdev));
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n > 0) {
 		link[n] = '\0';
@@ -91,43 +126,35 @@ static int describe_minor(const char *minor, char *devpath, size_t len,
 		p2pbuf__strlcpy(info->driver, base ? base + 1 : link,
 				sizeof(info->driver));
 	}
-	base = strrchr(devpath, '/');
-	snprintf(path, sizeof(path), SYSFS_DRM "/%s/device/subsystem", minor);
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0 && base) {
+	if (pci && n > 0) {
 		link[n] = '\0';
-		if (strstr(link, "/pci"))
-			p2pbuf__pci_address(base + 1, info->pci_address);
+		base = strrchr(link, '/');
+		p2pbuf__pci_address(base ? base + 1 : link, info->pci_address);
 	}
-	return 0;
 }
 
-static int minor_order(const struct dirent **a, const struct dirent **b)
+/*
+ * Whether to ask the driver itself, through the render node only (opening
+ * one never makes the caller DRM master): for its DRM name when sysfs has
+ * none, and for its VRAM when it is p2pgem. Devices sysfs names another
+ * driver for are not opened at all, so that listing wakes no
+ * runtime-suspended GPU.
+ */
+static int needs_query(const struct p2pbuf_device_info *info)
 {
-	return strverscmp((*a)->d_name, (*b)->d_name);
+	return info->render_node[0] &&
+	       (!info->driver[0] || !strcmp(info->driver, "p2pgem"));
 }
 
-static int is_minor(const struct dirent *de)
+/* The asking itself, on @fd, the device's render node. */
+static void query_fd(int fd, struct p2pbuf_device_info *info)
 {
-	unsigned int n;
-	char tail;
-
-	return sscanf(de->d_name, "card%u%c", &n, &tail) == 1 ||
-	       sscanf(de->d_name, "renderD%u%c", &n, &tail) == 1;
-}
-
-/* Ask the driver itself: its DRM name, and its VRAM when it is p2pgem. */
-static void query_driver(struct p2pbuf_device_info *info)
-{
-	const char *node = info->render_node[0] ? info->render_node :
-						  info->primary_node;
 	struct drm_p2pgem_device_info vram = { 0 };
 	drmVersionPtr version;
-	int fd;
 
-	fd = open(node, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return;
 	version = drmGetVersion(fd);
 	if (version) {
 		if (version->name && version->name[0])
@@ -140,56 +167,90 @@ static void query_driver(struct p2pbuf_device_info *info)
 		info->vram_size = vram.vram_size;
 		info->visible_vram_size = vram.visible_size;
 	}
+}
+
+static void query_driver(struct p2pbuf_device_info *info)
+{
+	int fd;
+
+	if (!needs_query(info))
+		return;
+	fd = open(info->render_node, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	query_fd(fd, info);
 	close(fd);
+}
+
+/* What libdrm says of one device, without opening any of its nodes. */
+static void describe_device(const drmDevice *d, struct p2pbuf_device_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if ((d->available_nodes & (1 << DRM_NODE_PRIMARY)) &&
+	    d->nodes[DRM_NODE_PRIMARY])
+		p2pbuf__strlcpy(info->primary_node, d->nodes[DRM_NODE_PRIMARY],
+				sizeof(info->primary_node));
+	if ((d->available_nodes & (1 << DRM_NODE_RENDER)) &&
+	    d->nodes[DRM_NODE_RENDER])
+		p2pbuf__strlcpy(info->render_node, d->nodes[DRM_NODE_RENDER],
+				sizeof(info->render_node));
+	if (d->bustype == DRM_BUS_PCI && d->businfo.pci)
+		snprintf(info->pci_address, sizeof(info->pci_address),
+			 "%04x:%02x:%02x.%x", d->businfo.pci->domain,
+			 d->businfo.pci->bus, d->businfo.pci->dev,
+			 d->businfo.pci->func);
+	sysfs_describe(info->render_node[0] ? info->render_node :
+		       info->primary_node, d->bustype == DRM_BUS_PCI, info);
+}
+
+/* Order devices as their first node: card0 before card1 before card10. */
+static int device_order(const void *a, const void *b)
+{
+	const struct p2pbuf_device_info *x = a, *y = b;
+
+	return strverscmp(x->primary_node[0] ? x->primary_node : x->render_node,
+			  y->primary_node[0] ? y->primary_node : y->render_node);
+}
+
+/* The devices, in node order, as libdrm and sysfs describe them. */
+static int enumerate(struct p2pbuf_device_info found[MAX_DEVICES],
+		     unsigned int *count)
+{
+	drmDevicePtr drm[MAX_DEVICES];
+	unsigned int n = 0;
+	int total;
+
+	/* libdrm reads sysfs: no device node is opened to enumerate. */
+	total = drmGetDevices2(0, drm, MAX_DEVICES);
+	if (total < 0)
+		return total == -ENOENT ? -ENODEV : total;
+	if (total > MAX_DEVICES)
+		total = MAX_DEVICES;
+	for (int i = 0; i < total; i++) {
+		if (drm[i]->available_nodes &
+		    (1 << DRM_NODE_PRIMARY | 1 << DRM_NODE_RENDER))
+			describe_device(drm[i], &found[n++]);
+	}
+	drmFreeDevices(drm, total);
+	if (!n)
+		return -ENODEV;
+	qsort(found, n, sizeof(found[0]), device_order);
+	*count = n;
+	return 0;
 }
 
 int p2pbuf_device_list(struct p2pbuf_device_info *devs, unsigned int max,
 		       unsigned int *count)
 {
 	struct p2pbuf_device_info found[MAX_DEVICES];
-	char paths[MAX_DEVICES][256];
-	struct dirent **names;
-	unsigned int n = 0;
-	int entries;
+	unsigned int n;
+	int ret;
 
 	if (!count || (max && !devs))
 		return -EINVAL;
-	entries = scandir(SYSFS_DRM, &names, is_minor, minor_order);
-	if (entries < 0)
-		return errno == ENOENT ? -ENODEV : -errno;
-	memset(found, 0, sizeof(found));
-	for (int i = 0; i < entries; i++) {
-		struct p2pbuf_device_info info = { 0 };
-		char devpath[256], node[32];
-		unsigned int j;
-
-		if (describe_minor(names[i]->d_name, devpath, sizeof(devpath),
-				   &info))
-			continue;
-		for (j = 0; j < n; j++)
-			if (!strcmp(paths[j], devpath))
-				break;
-		if (j == n) {
-			if (n == MAX_DEVICES)
-				continue;
-			found[n] = info;
-			p2pbuf__strlcpy(paths[n], devpath, sizeof(paths[n]));
-			n++;
-		}
-		/* is_minor() keeps names short: "renderD" and a number. */
-		snprintf(node, sizeof(node), "/dev/dri/%.20s", names[i]->d_name);
-		if (!strncmp(names[i]->d_name, "card", 4))
-			p2pbuf__strlcpy(found[j].primary_node, node,
-					sizeof(found[j].primary_node));
-		else
-			p2pbuf__strlcpy(found[j].render_node, node,
-					sizeof(found[j].render_node));
-	}
-	for (int i = 0; i < entries; i++)
-		free(names[i]);
-	free(names);
-	if (!n)
-		return -ENODEV;
+	ret = enumerate(found, &n);
+	if (ret)
+		return ret;
 	for (unsigned int i = 0; i < n && i < max; i++) {
 		query_driver(&found[i]);
 		devs[i] = found[i];
@@ -215,20 +276,24 @@ int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
 	struct p2pbuf_device *dev;
 	unsigned int n, i;
 	char pci[16] = "";
-	const char *node;
 	int ret;
 
 	if (!name || !devp)
 		return -EINVAL;
 	p2pbuf__pci_address(name, pci);
-	ret = p2pbuf_device_list(infos, MAX_DEVICES, &n);
+	ret = enumerate(infos, &n);
 	if (ret)
 		return ret;
-	if (n > MAX_DEVICES)
-		n = MAX_DEVICES;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/*
+		 * A device is asked its name only when it is wanted by name
+		 * and sysfs does not say it (vgem).
+		 */
+		if (!pci[0] && name[0] != '/' && !infos[i].driver[0])
+			query_driver(&infos[i]);
 		if (matches(&infos[i], name, pci))
 			break;
+	}
 	if (i == n)
 		return -ENODEV;
 
@@ -236,17 +301,23 @@ int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
 	if (!dev)
 		return -ENOMEM;
 	dev->info = infos[i];
-	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
-	/* Dumb buffers need the primary node; p2pgem works on render nodes. */
-	node = dev->info.primary_node[0] ? dev->info.primary_node :
-					   dev->info.render_node;
-	if (dev->p2pgem && dev->info.render_node[0])
-		node = dev->info.render_node;
-	dev->fd = open(node, O_RDWR | O_CLOEXEC);
+	/*
+	 * The render node of the device wanted, and only that: it never
+	 * makes us DRM master. A device without one has only its primary
+	 * node. Dumb buffers need the primary node: dumb_create() opens it
+	 * for the allocation alone.
+	 */
+	dev->render = dev->info.render_node[0] != '\0';
+	dev->fd = open(dev->render ? dev->info.render_node :
+		       dev->info.primary_node, O_RDWR | O_CLOEXEC);
 	if (dev->fd < 0) {
 		ret = -errno;
 		goto err_free;
 	}
+	/* As p2pbuf_device_list() would say, on the descriptor just opened. */
+	if (dev->render && needs_query(&dev->info))
+		query_fd(dev->fd, &dev->info);
+	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
 	ret = pthread_mutex_init(&dev->lock, NULL);
 	if (ret) {
 		ret = -ret;
@@ -279,13 +350,17 @@ int p2pbuf_device_close(struct p2pbuf_device *dev)
 	return 0;
 }
 
-int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
+int p2pbuf_device_query(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
 {
 	if (!dev || !info)
 		return -EINVAL;
 	*info = dev->info;
 	return 0;
 }
+
+/* The name before 0.3, where C++ saw it hide the structure: the same code. */
+int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
+	__attribute__((alias("p2pbuf_device_query")));
 
 static void gem_close(int fd, uint32_t handle)
 {
@@ -358,12 +433,56 @@ static int p2pgem_alloc(struct p2pbuf_device *dev, uint64_t size,
 	return ret;
 }
 
+/*
+ * A dumb buffer, as a handle on @dev->fd. The kernel allows
+ * DRM_IOCTL_MODE_CREATE_DUMB on primary nodes only: with a render node open,
+ * the primary node is opened for this allocation alone (giving up DRM
+ * master at once if opening it made us master), the buffer made there and
+ * passed to the render node through a dma-buf.
+ */
+static int dumb_create(struct p2pbuf_device *dev,
+		       struct drm_mode_create_dumb *create, uint32_t *handle)
+{
+	int primary, prime, ret = 0;
+
+	if (!dev->render) {
+		if (drmIoctl(dev->fd, DRM_IOCTL_MODE_CREATE_DUMB, create))
+			return -errno;
+		*handle = create->handle;
+		return 0;
+	}
+	if (!dev->info.primary_node[0])
+		return -EOPNOTSUPP;
+	primary = open(dev->info.primary_node, O_RDWR | O_CLOEXEC);
+	if (primary < 0)
+		return -errno;
+	if (drmIsMaster(primary))
+		drmDropMaster(primary);
+	if (drmIoctl(primary, DRM_IOCTL_MODE_CREATE_DUMB, create)) {
+		ret = -errno;
+		goto out;
+	}
+	if (drmPrimeHandleToFD(primary, create->handle, DRM_CLOEXEC | DRM_RDWR,
+			       &prime)) {
+		ret = -errno;
+	} else {
+		if (drmPrimeFDToHandle(dev->fd, prime, handle))
+			ret = -errno;
+		close(prime);
+	}
+	gem_close(primary, create->handle);
+out:
+	close(primary);
+	return ret;
+}
+
 int p2pbuf_buffer_alloc(struct p2pbuf_device *dev, uint64_t size,
 			unsigned int placement, unsigned int flags,
 			struct p2pbuf_buffer **bufp)
 {
 	struct drm_mode_create_dumb create = { 0 };
 	long page = sysconf(_SC_PAGESIZE);
+	uint32_t handle;
 	int ret;
 
 	if (!dev || !bufp || !size || placement > P2PBUF_PLACEMENT_SYSTEM ||
@@ -385,15 +504,16 @@ int p2pbuf_buffer_alloc(struct p2pbuf_device *dev, uint64_t size,
 	create.width = (uint32_t)page;
 	create.height = (uint32_t)size;
 	create.bpp = 8;
-	if (drmIoctl(dev->fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
-		return -errno;
+	ret = dumb_create(dev, &create, &handle);
+	if (ret)
+		return ret;
 
 	pthread_mutex_lock(&dev->lock);
-	ret = buffer_lookup(dev, create.handle, create.size,
+	ret = buffer_lookup(dev, handle, create.size,
 			    P2PBUF_PLACEMENT_SYSTEM, bufp);
 	pthread_mutex_unlock(&dev->lock);
 	if (ret)
-		gem_close(dev->fd, create.handle);
+		gem_close(dev->fd, handle);
 	return ret;
 }
 

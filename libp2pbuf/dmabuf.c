@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -171,6 +173,7 @@ int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
 		struct p2pbuf_mapping *map)
 {
 	long page = sysconf(_SC_PAGESIZE);
+	uint64_t range = length;
 	int prot = 0, ret;
 	void *addr;
 
@@ -178,9 +181,13 @@ int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
 		return -EINVAL;
 	if (page <= 0 || offset % (uint64_t)page)
 		return -EINVAL;
-	ret = p2pbuf_dmabuf_range(fd, offset, &length);
+	ret = p2pbuf_dmabuf_range(fd, offset, &range);
 	if (ret)
 		return ret;
+	/* "To the end" of a large buffer need not fit a 32-bit size_t. */
+	if (range > SIZE_MAX || offset > (uint64_t)INT64_MAX)
+		return -EOVERFLOW;
+	length = (size_t)range;
 	if (access & P2PBUF_ACCESS_READ)
 		prot |= PROT_READ;
 	if (access & P2PBUF_ACCESS_WRITE)
@@ -239,9 +246,19 @@ int p2pbuf_fence_import(int fd, int sync_file, unsigned int access)
 	return 0;
 }
 
+/* Now on CLOCK_MONOTONIC, in milliseconds. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int p2pbuf_fence_wait(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	int ret;
 
 	/*
@@ -250,9 +267,14 @@ int p2pbuf_fence_wait(int fd, int timeout_ms)
 	 */
 	if (!p2pbuf_dmabuf_check(fd))
 		pfd.events = POLLOUT;
-	do {
-		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
+	ret = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
+	if (ret < 0 && errno == EINTR)
+		/*
+		 * A signal handler ran: the caller decides whether to wait on
+		 * (as liburing's waits do); once the deadline has passed the
+		 * wait is over all the same.
+		 */
+		return timeout_ms >= 0 && now_ms() >= deadline ? -ETIME : -EINTR;
 	if (ret < 0)
 		return -errno;
 	if (!ret)

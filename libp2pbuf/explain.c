@@ -10,6 +10,7 @@
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -91,23 +92,44 @@ int p2pbuf_placement_name(unsigned int placement, const char **name)
 static int find_config(const struct p2pbuf_explain_source *src, char *path,
 		       size_t len);
 
+/* An option name as Kconfig has them: letters, digits, '_'; not too long. */
+static int valid_option(const char *opt)
+{
+	size_t n = strspn(opt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789_");
+
+	return n && !opt[n] && n <= 100;
+}
+
 /* 1 if CONFIG_@opt=y or =m, 0 if "is not set" or absent, -1 no config. */
 static int config_option(const char *path, const char *opt)
 {
 	char line[512], want[128];
+	int ret = 0, fd, start = 1;
 	size_t n;
-	int ret = 0;
 	gzFile f;
 
-	f = gzopen(path, "rb");	/* also reads uncompressed files */
-	if (!f)
-		return -1;
+	if (!valid_option(opt))
+		return 0;
 	n = (size_t)snprintf(want, sizeof(want), "CONFIG_%s=", opt);
+	/* gzdopen() of our own close-on-exec descriptor: gzopen() has none. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	f = gzdopen(fd, "rb");	/* also reads uncompressed files */
+	if (!f) {
+		close(fd);
+		return -1;
+	}
 	while (gzgets(f, line, sizeof(line))) {
-		if (!strncmp(line, want, n)) {
+		size_t len = strlen(line);
+
+		/* Only at the start of a line: a long line comes in pieces. */
+		if (start && len >= n && !strncmp(line, want, n)) {
 			ret = line[n] == 'y' || line[n] == 'm';
 			break;
 		}
+		start = len && line[len - 1] == '\n';
 	}
 	gzclose(f);
 	return ret;
@@ -119,7 +141,7 @@ int p2pbuf_kernel_config(const char *path, const char *option, int *state)
 	char file[PATH_MAX];
 	int ret;
 
-	if (!option || !state)
+	if (!option || !state || !valid_option(option))
 		return -EINVAL;
 	if (find_config(path ? &src : NULL, file, sizeof(file)))
 		return -ENOENT;

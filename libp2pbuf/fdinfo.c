@@ -108,7 +108,24 @@ int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info)
 			copy_value(out.exporter, sizeof(out.exporter), v);
 			have_exp = 1;
 		} else if (klen == 4 && !strncmp(line, "name", 4)) {
-			copy_value(out.name, sizeof(out.name), v);
+			/*
+			 * The kernel prints the name last, as the owner set
+			 * it: newlines included. All that follows is the name
+			 * (but its final newline); nothing in it is a key.
+			 */
+			size_t n;
+
+			v = colon + 1;
+			if (*v == '\t')
+				v++;
+			n = strlen(v);
+			if (n && v[n - 1] == '\n')
+				n--;
+			if (n > sizeof(out.name) - 1)
+				n = sizeof(out.name) - 1;
+			memcpy(out.name, v, n);
+			out.name[n] = '\0';
+			break;
 		} else if (klen == 4 && !strncmp(line, "size", 4)) {
 			ret = parse_u64(v, 10, &out.size) ? -EBADMSG : ret;
 			have_size = 1;
@@ -145,25 +162,32 @@ static int fd_order(const void *a, const void *b)
 int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 		       unsigned int max, unsigned int *count)
 {
-	char path[64], text[4096];
+	char dir_path[48], path[72], text[4096];
 	unsigned int n = 0, filled = 0;
 	struct p2pbuf_dmabuf_info *found = NULL;
 	struct dirent *de;
 	DIR *dir;
-	int ret;
+	int ret, self;
 
 	if (!count || (max && !infos) || pid < 0)
 		return -EINVAL;
-	if (!pid)
-		pid = getpid();
+	self = !pid || pid == getpid();
 	/* Gathered aside: @infos stays as it was if anything fails. */
 	if (max) {
 		found = calloc(max, sizeof(*found));
 		if (!found)
 			return -ENOMEM;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	dir = opendir(path);
+	/*
+	 * The caller: the calling thread's descriptor table (thread-self),
+	 * which need not be the main thread's (unshare(CLONE_FILES), or a
+	 * main thread that has exited).
+	 */
+	if (self)
+		snprintf(dir_path, sizeof(dir_path), "/proc/thread-self/fdinfo");
+	else
+		snprintf(dir_path, sizeof(dir_path), "/proc/%d/fdinfo", (int)pid);
+	dir = opendir(dir_path);
 	if (!dir) {
 		ret = errno == ENOENT ? -ESRCH : -errno;
 		free(found);
@@ -180,9 +204,9 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 		if (*end || fd < 0 || fd > INT32_MAX)
 			continue;
 		/* Our own directory descriptor is not one of the process's. */
-		if (pid == getpid() && fd == dirfd(dir))
+		if (self && fd == dirfd(dir))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%ld", (int)pid, fd);
+		snprintf(path, sizeof(path), "%s/%ld", dir_path, fd);
 		ret = p2pbuf__read_file(path, text, sizeof(text));
 		if (ret == -ENOENT)
 			continue;	/* closed meanwhile */

@@ -12,6 +12,12 @@
 
 #define P2PBUF_EXPORT __attribute__((visibility("default")))
 
+/*
+ * The largest wire entry p2pbuf_meta_decode() and p2pbuf_recv() accept: a
+ * later revision of the format may append fields up to this size.
+ */
+#define P2PBUF__WIRE_ENTRY_MAX 4096
+
 /* Read a whole (small) file into @buf, NUL-terminated. */
 int p2pbuf__read_file(const char *path, char *buf, size_t len);
 

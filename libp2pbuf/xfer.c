@@ -6,6 +6,7 @@
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -165,8 +166,8 @@ int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
 	if (!n || n > P2PBUF_MAX_BUFFERS || get32(p + 12))
 		return -EBADMSG;
 	/* Later revisions may append fields to an entry, never remove any. */
-	if (entry_size < P2PBUF_WIRE_ENTRY_SIZE || entry_size > 4096 ||
-	    entry_size % 8)
+	if (entry_size < P2PBUF_WIRE_ENTRY_SIZE ||
+	    entry_size > P2PBUF__WIRE_ENTRY_MAX || entry_size % 8)
 		return -EBADMSG;
 	if (len != P2PBUF_WIRE_HEADER_SIZE + (size_t)n * entry_size)
 		return -EBADMSG;
@@ -260,10 +261,9 @@ int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * count);
 	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * count);
 
-	do {
-		sent = sendmsg(sock, &msg, MSG_NOSIGNAL |
-			       (flags & P2PBUF_XFER_NONBLOCK ? MSG_DONTWAIT : 0));
-	} while (sent < 0 && errno == EINTR);
+	/* Interrupted by a signal handler: -EINTR, nothing sent. */
+	sent = sendmsg(sock, &msg, MSG_NOSIGNAL |
+		       (flags & P2PBUF_XFER_NONBLOCK ? MSG_DONTWAIT : 0));
 	if (sent < 0)
 		return -errno;
 	return (size_t)sent == used ? 0 : -EMSGSIZE;
@@ -286,8 +286,14 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 		/* Room for more than a valid message, to see extra fds. */
 		char buf[CMSG_SPACE(sizeof(int) * (P2PBUF_MAX_BUFFERS + 1))];
 	} control;
-	/* One byte more than the largest message, to see an oversized one. */
-	uint8_t wire[P2PBUF_WIRE_MAX_SIZE + 1];
+	/*
+	 * Room for the largest message p2pbuf_meta_decode() accepts (a later
+	 * revision's larger entries), and one byte more to see an oversized
+	 * one; on the heap, it is 128 KiB.
+	 */
+	const size_t wire_len = P2PBUF_WIRE_HEADER_SIZE +
+		(size_t)P2PBUF_MAX_BUFFERS * P2PBUF__WIRE_ENTRY_MAX + 1;
+	uint8_t *wire;
 	struct p2pbuf_meta got[P2PBUF_MAX_BUFFERS];
 	int received[P2PBUF_MAX_BUFFERS + 1];
 	unsigned int nfds = 0, n = 0;
@@ -303,19 +309,24 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 	ret = check_socket(sock);
 	if (ret)
 		return ret;
+	wire = malloc(wire_len);
+	if (!wire)
+		return -ENOMEM;
 
 	iov.iov_base = wire;
-	iov.iov_len = sizeof(wire);
+	iov.iov_len = wire_len;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = control.buf;
 	msg.msg_controllen = sizeof(control.buf);
-	do {
-		len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC |
-			      (flags & P2PBUF_XFER_NONBLOCK ? MSG_DONTWAIT : 0));
-	} while (len < 0 && errno == EINTR);
-	if (len < 0)
-		return -errno;
+	/* Interrupted by a signal handler: -EINTR, nothing consumed. */
+	len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC |
+		      (flags & P2PBUF_XFER_NONBLOCK ? MSG_DONTWAIT : 0));
+	if (len < 0) {
+		ret = -errno;
+		free(wire);
+		return ret;
+	}
 
 	/* First collect every descriptor that arrived, whatever else is wrong. */
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
@@ -363,10 +374,12 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 	memcpy(fds, received, sizeof(int) * n);
 	memcpy(meta, got, sizeof(got[0]) * n);
 	*count = n;
+	free(wire);
 	return 0;
 
 err:
 	close_all(received, nfds);
+	free(wire);
 	return ret;
 }
 

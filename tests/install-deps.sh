@@ -19,6 +19,9 @@ packages=(
 	qemu-system-x86
 	# userspace
 	pkg-config libdrm-dev zlib1g-dev valgrind liburing-dev
+	# libp2pbuf's make check: Debian's build flags (dpkg-buildflags), the
+	# i386 build (gcc -m32; no foreign architecture needed) and C++
+	dpkg-dev gcc-multilib g++
 	# clients that run in the guest
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
 	nvme-cli fio pciutils jq dmsetup

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define P2PBUF_VERSION_MAJOR 0
-#define P2PBUF_VERSION_MINOR 2
+#define P2PBUF_VERSION_MINOR 3
 
 /** P2PBUF_NAME_LEN - bytes of a dma-buf name, with its NUL (DMA_BUF_NAME_LEN). */
 #define P2PBUF_NAME_LEN 32
@@ -87,10 +87,12 @@ int p2pbuf_udmabuf_create(uint64_t size, int *fd);
  * p2pbuf_kernel_config() - a kernel configuration option
  * @path: a config file (plain or gzip), or NULL for the running kernel's
  *        (/proc/config.gz, then /boot/config-$(uname -r))
- * @option: the name without "CONFIG_", e.g. "PCI_P2PDMA"
+ * @option: the name without "CONFIG_", e.g. "PCI_P2PDMA": letters, digits
+ *          and '_', at most 100 of them
  * @state: 1 when =y or =m, 0 when not set
  *
- * Return: -ENOENT when no configuration can be found.
+ * Return: -ENOENT when no configuration can be found, -EINVAL for an
+ * option that is not a name.
  */
 int p2pbuf_kernel_config(const char *path, const char *option, int *state);
 
@@ -142,7 +144,8 @@ struct p2pbuf_mapping {
  * @map: the mapping, on success
  *
  * The mapping does not open a CPU access bracket; see p2pbuf_cpu_access_begin().
- * Return: -EINVAL for a misaligned offset or a range outside the buffer.
+ * Return: -EINVAL for a misaligned offset or a range outside the buffer,
+ * -EOVERFLOW when the range does not fit this machine's size_t (32-bit).
  */
 int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
 		struct p2pbuf_mapping *map);
@@ -181,7 +184,13 @@ int p2pbuf_fence_import(int fd, int sync_file, unsigned int access);
  * @fd: a sync_file, or a dma-buf (then all its fences are waited for)
  * @timeout_ms: milliseconds to wait, 0 to poll once, negative for ever
  *
- * Return: 0 once signalled, -ETIME on timeout.
+ * The wait ends at a deadline @timeout_ms after the call. It is not
+ * restarted after a signal handler runs, as liburing's waits are not: the
+ * caller sees -EINTR and decides (call again with what is left of its own
+ * deadline, or give up), so a periodic signal cannot keep it waiting past
+ * its timeout.
+ * Return: 0 once signalled, -ETIME on timeout (also when a signal arrives
+ * after the deadline), -EINTR when a signal handler ran before it.
  */
 int p2pbuf_fence_wait(int fd, int timeout_ms);
 
@@ -211,7 +220,9 @@ struct p2pbuf_meta {
 
 /*
  * The wire format (version 1): a 16-byte header, then one 72-byte entry per
- * buffer, little-endian; see Documentation/libp2pbuf.rst.
+ * buffer, little-endian; see Documentation/libp2pbuf.rst. This version
+ * sends at most P2PBUF_WIRE_MAX_SIZE bytes; it receives entries of later
+ * minor revisions too, up to 4096 bytes each.
  */
 #define P2PBUF_WIRE_MAGIC	0x42503250u	/* "P2PB" */
 #define P2PBUF_WIRE_VERSION	1
@@ -256,8 +267,8 @@ int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
  * @max: capacity of @meta
  * @count: entries decoded, on success
  *
- * A message of a later minor revision (larger entries) is accepted, its
- * extra bytes ignored. Return: -EBADMSG for a bad magic, version, length,
+ * A message of a later minor revision (larger entries, up to 4096 bytes
+ * and a multiple of 8) is accepted, its extra bytes ignored. Return: -EBADMSG for a bad magic, version, length,
  * count or entry; -ENOSPC if more than @max entries.
  */
 int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
@@ -278,11 +289,13 @@ int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
  * @flags: P2PBUF_XFER_*
  *
  * One message carries the header and every descriptor (SCM_RIGHTS), so the
- * peer gets all of them or none. Never raises SIGPIPE.
+ * peer gets all of them or none. Never raises SIGPIPE. A blocking send is
+ * not restarted after a signal handler runs: it fails with -EINTR and
+ * nothing was sent, so a caller can stop waiting for a full socket.
  *
  * Return: -EBADFD if a descriptor is not a dma-buf, -EINVAL if an entry
  * does not match its buffer, -EPIPE if the peer is gone,
- * -ESOCKTNOSUPPORT for a stream socket.
+ * -ESOCKTNOSUPPORT for a stream socket, -EINTR if interrupted.
  */
 int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
 		unsigned int count, unsigned int flags);
@@ -297,9 +310,14 @@ int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
  * @flags: P2PBUF_XFER_*
  *
  * On any error every descriptor that arrived is closed, so nothing leaks:
- * a message that is consumed but rejected is gone.
+ * a message that is consumed but rejected is gone. A message of a later
+ * minor revision of the wire format (entries up to 4096 bytes) is
+ * accepted, as p2pbuf_meta_decode() accepts it. A blocking receive is not
+ * restarted after a signal handler runs: it fails with -EINTR and no
+ * message was consumed.
  *
- * Return: -ECONNRESET when the peer closed the connection without sending,
+ * Return: -EINTR if interrupted,
+ * -ECONNRESET when the peer closed the connection without sending,
  * -EMSGSIZE when the message or its control data was truncated,
  * -EBADMSG for a bad header or a header that does not match the descriptors
  * (their number or sizes), -EBADFD if a descriptor is not a dma-buf,
@@ -397,6 +415,13 @@ struct p2pbuf_device_info {
  * @max: capacity of @devs
  * @count: devices present (may be more than @max; only @max are filled)
  *
+ * Found with libdrm's drmGetDevices2() and sysfs, which open no device.
+ * Only a render node is ever opened, to ask the driver: of a device with
+ * no kernel driver bound in sysfs (its DRM driver name), and of a p2pgem
+ * device (its VRAM). Primary nodes are never opened: listing never makes
+ * the caller DRM master, nor wakes a runtime-suspended GPU that sysfs
+ * describes.
+ *
  * Return: -ENODEV if the machine has no DRM devices.
  */
 int p2pbuf_device_list(struct p2pbuf_device_info *devs, unsigned int max,
@@ -411,6 +436,11 @@ struct p2pbuf_buffer;
  *        "01:00.0") or a driver name ("vgem"); the first match is taken
  * @dev: the device, on success; close with p2pbuf_device_close()
  *
+ * Opens the render node of the device wanted and no other node (the
+ * primary node of a device that has no render node). A dumb buffer
+ * (p2pbuf_buffer_alloc() on drivers other than p2pgem) can only be created
+ * on the primary node: that one allocation opens it, and gives up DRM
+ * master at once if opening it made the caller master.
  * Return: -ENODEV if nothing matches.
  */
 int p2pbuf_device_open(const char *name, struct p2pbuf_device **dev);
@@ -418,8 +448,25 @@ int p2pbuf_device_open(const char *name, struct p2pbuf_device **dev);
 /** p2pbuf_device_close() - close @dev; its buffers must be released first (-EBUSY). */
 int p2pbuf_device_close(struct p2pbuf_device *dev);
 
-/** p2pbuf_device_info() - what p2pbuf_device_list() says about @dev. */
+/**
+ * p2pbuf_device_query() - what p2pbuf_device_list() says about @dev
+ * @dev: an open device
+ * @info: filled on success
+ *
+ * Since 0.3. Named apart from struct p2pbuf_device_info, so that C++ code
+ * can name the structure without "struct".
+ */
+int p2pbuf_device_query(struct p2pbuf_device *dev, struct p2pbuf_device_info *info);
+
+#ifndef __cplusplus
+/**
+ * p2pbuf_device_info() - the name p2pbuf_device_query() had before 0.3
+ *
+ * The same function, kept for C programs and the ABI. Not declared for
+ * C++, where it would hide struct p2pbuf_device_info.
+ */
 int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info);
+#endif
 
 /* Flags of p2pbuf_buffer_alloc() (p2pgem only; VRAM placements only). */
 /* One physically contiguous range of VRAM. */
@@ -538,6 +585,11 @@ struct p2pbuf_dmabuf_info {
  * @text: the file's contents, NUL-terminated
  * @info: filled on success (@info->fd is left alone)
  *
+ * The kernel prints the buffer's name last, as its owner set it (newlines
+ * included): everything after "name:" is the name (less its final
+ * newline), and nothing in it is taken for another line's key. Escape it
+ * before showing it on a terminal.
+ *
  * Return: -ENOENT if the text does not describe a dma-buf (no exp_name),
  * -EBADMSG if a dma-buf line is malformed.
  */
@@ -545,7 +597,9 @@ int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info);
 
 /**
  * p2pbuf_dmabuf_list() - the dma-bufs process @pid holds
- * @pid: the process; 0 for the caller
+ * @pid: the process; 0 (or the caller's pid) for the calling thread's
+ *       descriptor table (/proc/thread-self), which is the process's
+ *       unless the thread unshared it
  * @infos: room for @max entries, in descriptor order
  * @max: capacity of @infos
  * @count: dma-bufs found (may exceed @max; only @max are filled)

@@ -5,8 +5,14 @@
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "p2pbuf/p2pbuf.h"
 #include "cli.h"
@@ -53,6 +59,102 @@ static int numbers(void)
 	CHECK_EQ(pid, 1234);
 	CHECK_EQ(cli_parse_pid("0", &pid), -EINVAL);
 	CHECK_EQ(cli_parse_pid("4294967297", &pid), -EINVAL);
+	return 0;
+}
+
+/* Decimal, or hexadecimal after 0x, as the help says: never octal. */
+static int no_octal(void)
+{
+	uint64_t v;
+	pid_t pid;
+
+	CHECK_EQ(cli_parse_u64("010", &v), 0);
+	CHECK_EQ(v, 10);
+	CHECK_EQ(cli_parse_u64("08", &v), 0);
+	CHECK_EQ(v, 8);
+	CHECK_EQ(cli_parse_u64("0x10", &v), 0);
+	CHECK_EQ(v, 16);
+	CHECK_EQ(cli_parse_u64("0XfF", &v), 0);
+	CHECK_EQ(v, 255);
+	CHECK_EQ(cli_parse_u64("0", &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(cli_parse_u64("0x", &v), -EINVAL);
+	CHECK_EQ(cli_parse_u64("0x-1", &v), -EINVAL);
+	CHECK_EQ(cli_parse_u64("0x 1", &v), -EINVAL);
+	CHECK_EQ(cli_parse_u64("0x+1", &v), -EINVAL);
+	CHECK_EQ(cli_parse_u64("0b1", &v), -EINVAL);
+	CHECK_EQ(cli_parse_pid("010", &pid), 0);
+	CHECK_EQ(pid, 10);
+	CHECK_EQ(cli_parse_size("010K", &v), 0);
+	CHECK_EQ(v, 10 << 10);
+	CHECK_EQ(cli_parse_size("0x10K", &v), 0);
+	CHECK_EQ(v, 16 << 10);
+	CHECK_EQ(cli_parse_size("0xK", &v), -EINVAL);
+	return 0;
+}
+
+/* Names other processes choose reach the terminal escaped. */
+static int escapes(void)
+{
+	char buf[64];
+
+	cli_escape("frame 0: \"left\"", buf, sizeof(buf));
+	CHECK(!strcmp(buf, "frame 0: \"left\""));
+	cli_escape("x\nexp_name:\tudmabuf", buf, sizeof(buf));
+	CHECK(!strcmp(buf, "x\\nexp_name:\\tudmabuf"));
+	cli_escape("\x1b[2J\\\x7f\xc3\xa9", buf, sizeof(buf));
+	CHECK(!strcmp(buf, "\\x1b[2J\\\\\\x7f\\xc3\\xa9"));
+	/* Cut at a whole escape, always terminated. */
+	cli_escape("ab\n", buf, 4);
+	CHECK(!strcmp(buf, "ab"));
+	cli_escape("\x01", buf, 4);
+	CHECK(!strcmp(buf, ""));
+	return 0;
+}
+
+/* share's socket: what was there before stays; only its own socket goes. */
+static int listen_unlink(void)
+{
+	char dir[] = "/tmp/p2pbuf-test-args.XXXXXX", path[64];
+	struct cli_bound a = { 0 }, b = { 0 };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, fa, fb, c;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	/* An ordinary file given by mistake. */
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(cli_listen(path, &fa, &a), -EADDRINUSE);
+	cli_unlisten(path, -1, &a);
+	CHECK(!stat(path, &st) && S_ISREG(st.st_mode));
+	CHECK_EQ(unlink(path), 0);
+
+	/* A second listener leaves the first one's live socket alone. */
+	CHECK_EQ(cli_listen(path, &fa, &a), 0);
+	CHECK_EQ(cli_listen(path, &fb, &b), -EADDRINUSE);
+	cli_unlisten(path, -1, &b);
+	memcpy(sun.sun_path, path, strlen(path));
+	c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(c >= 0);
+	CHECK_EQ(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(c);
+	/* Its own goes. */
+	cli_unlisten(path, fa, &a);
+	CHECK(stat(path, &st) && errno == ENOENT);
+
+	/* Replaced meanwhile by someone else: theirs stays. */
+	CHECK_EQ(cli_listen(path, &fa, &a), 0);
+	CHECK_EQ(unlink(path), 0);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	cli_unlisten(path, fa, &a);
+	CHECK(!stat(path, &st) && S_ISREG(st.st_mode));
+	unlink(path);
+	rmdir(dir);
 	return 0;
 }
 
@@ -228,6 +330,9 @@ static int options(void)
 static const struct test tests[] = {
 	TEST(sizes),
 	TEST(numbers),
+	TEST(no_octal),
+	TEST(escapes),
+	TEST(listen_unlink),
 	TEST(buffer_refs),
 	TEST(placements),
 	TEST(json_strings),

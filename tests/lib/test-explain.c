@@ -12,7 +12,9 @@
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -296,6 +298,92 @@ static int config_files(void)
 	return 0;
 }
 
+/* Long option names and long lines: nothing read past a buffer. */
+static int config_long_names(void)
+{
+	char path[PATH_MAX + 32], opt[700], text[1200];
+	int state = -1;
+
+	snprintf(path, sizeof(path), "%s/config-long", root);
+	/* A last line without newline that is all of a long option's prefix. */
+	memset(opt, 'A', sizeof(opt) - 1);
+	opt[sizeof(opt) - 1] = '\0';
+	snprintf(text, sizeof(text), "CONFIG_%.120s", opt);
+	CHECK_EQ(write_text(path, text), 0);
+	CHECK_EQ(p2pbuf_kernel_config(path, opt, &state), -EINVAL);
+	CHECK_EQ(state, -1);
+	CHECK_EQ(p2pbuf_kernel_config(path, "A=y", &state), -EINVAL);
+	CHECK_EQ(p2pbuf_kernel_config(path, "", &state), -EINVAL);
+	/* The rest of a line longer than the reader's buffer is no new line. */
+	snprintf(text, sizeof(text), "# %.509s%s", opt,
+		 "CONFIG_HIDDEN=y\nCONFIG_SEEN=m\n");
+	CHECK_EQ(write_text(path, text), 0);
+	CHECK_EQ(p2pbuf_kernel_config(path, "HIDDEN", &state), 0);
+	CHECK_EQ(state, 0);
+	CHECK_EQ(p2pbuf_kernel_config(path, "SEEN", &state), 0);
+	CHECK_EQ(state, 1);
+	unlink(path);
+	return 0;
+}
+
+struct config_reader {
+	const char *path;
+	int ret, state;
+};
+
+static void *read_config(void *arg)
+{
+	struct config_reader *r = arg;
+
+	r->ret = p2pbuf_kernel_config(r->path, "FIFO", &r->state);
+	return NULL;
+}
+
+/*
+ * The configuration is read through a close-on-exec descriptor: read from
+ * a FIFO, so that the reader's descriptor can be seen while it is open.
+ */
+static int config_cloexec(void)
+{
+	struct config_reader r = { .ret = 1 };
+	char path[PATH_MAX + 32], link[64], target[PATH_MAX + 32];
+	int w, found = -1;
+	pthread_t t;
+
+	snprintf(path, sizeof(path), "%s/config-fifo", root);
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	r.path = path;
+	CHECK_EQ(pthread_create(&t, NULL, read_config, &r), 0);
+	w = open(path, O_WRONLY | O_CLOEXEC);	/* waits for the reader */
+	CHECK(w >= 0);
+	for (int tries = 0; found < 0 && tries < 2000; tries++) {
+		for (int fd = 0; fd < 1024; fd++) {
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (fd == w || n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strcmp(target, path)) {
+				found = fd;
+				break;
+			}
+		}
+		if (found < 0)
+			usleep(1000);
+	}
+	CHECK(found >= 0);
+	CHECK(fcntl(found, F_GETFD) & FD_CLOEXEC);
+	CHECK_EQ(write(w, "CONFIG_FIFO=y\n", 14), 14);
+	close(w);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	unlink(path);
+	CHECK_EQ(r.ret, 0);
+	CHECK_EQ(r.state, 1);
+	return 0;
+}
+
 static const struct test tests[] = {
 	TEST(kernel_verdict),
 	TEST(derived_switch),
@@ -306,6 +394,8 @@ static const struct test tests[] = {
 	TEST(kernel_without_p2pdma),
 	TEST(kernel_without_move_notify),
 	TEST(config_files),
+	TEST(config_long_names),
+	TEST(config_cloexec),
 };
 
 int main(void)

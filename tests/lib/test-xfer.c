@@ -8,10 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p2pbuf/p2pbuf.h"
@@ -222,9 +225,9 @@ static int bad_headers_rejected(void)
 	CHECK(!raw_send(sv[0], wire, len, NULL, 0));
 	CHECK_EQ(p2pbuf_recv(sv[1], rfds, meta, 2, &n, ANY), -EBADMSG);
 
-	/* More data than any valid message. */
+	/* More data than any valid message, of any revision (4096-byte entries). */
 	{
-		static uint8_t big[P2PBUF_WIRE_MAX_SIZE + 100];
+		static uint8_t big[16 + P2PBUF_MAX_BUFFERS * 4096 + 100];
 
 		memcpy(big, wire, len);
 		CHECK(!raw_send(sv[0], big, sizeof(big), fds, 1));
@@ -401,6 +404,238 @@ static int fence_wait_timeout(void)
 	return 0;
 }
 
+/*
+ * A message from a later minor revision of the wire format: @count entries
+ * of @entry_size bytes, today's fields first, then fields this library
+ * does not know.
+ */
+static int send_newer(int sock, int fd, unsigned int count, size_t entry_size)
+{
+	static uint8_t wire[16 + 32 * 4096];
+	struct p2pbuf_meta meta;
+	uint8_t one[256];
+	int fds[32];
+	size_t len;
+
+	if (p2pbuf_meta_init(fd, &meta) ||
+	    p2pbuf_meta_encode(&meta, 1, one, sizeof(one), &len))
+		return -1;
+	memset(wire, 0xa5, sizeof(wire));
+	memcpy(wire, one, 16);
+	wire[6] = (uint8_t)count;
+	wire[8] = (uint8_t)entry_size;
+	wire[9] = (uint8_t)(entry_size >> 8);
+	for (unsigned int i = 0; i < count; i++) {
+		memcpy(wire + 16 + i * entry_size, one + 16, 72);
+		fds[i] = fd;
+	}
+	return raw_send(sock, wire, 16 + count * entry_size, fds, count);
+}
+
+/* Larger entries from a newer sender arrive, as p2pbuf_meta_decode() says. */
+static int newer_sender_entries(void)
+{
+	static const size_t sizes[][2] = { { 1, 80 }, { 32, 128 }, { 32, 4096 } };
+	struct p2pbuf_meta meta[32];
+	int sv[2], fds[32], fd = make_memfd(8192, 3);
+	unsigned int n;
+
+	CHECK(fd >= 0);
+	CHECK(!pair(sv, SOCK_SEQPACKET));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		CHECK_EQ(send_newer(sv[0], fd, (unsigned int)sizes[k][0], sizes[k][1]), 0);
+		CHECK_EQ(p2pbuf_recv(sv[1], fds, meta, 32, &n, ANY), 0);
+		CHECK_EQ(n, sizes[k][0]);
+		for (unsigned int i = 0; i < n; i++) {
+			CHECK_EQ(meta[i].size, 8192);
+			CHECK_EQ(meta[i].length, 8192);
+			CHECK_EQ(check_memfd(fds[i], 8192, 3), 0);
+			close(fds[i]);
+		}
+	}
+	/* Beyond what the format allows: rejected, nothing leaks. */
+	CHECK_EQ(send_newer(sv[0], fd, 2, 4104), 0);
+	CHECK_EQ(p2pbuf_recv(sv[1], fds, meta, 32, &n, ANY), -EBADMSG);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/*
+ * A periodic signal, every 20 ms, whose handler does not ask for restarts;
+ * after 40 of them it stops, and @unblock (if set) is done once, to end a
+ * wait that would otherwise go on.
+ */
+static volatile sig_atomic_t ticks;
+static int tick_sock = -1, tick_drain;
+
+static void on_tick(int sig)
+{
+	static const struct itimerval off;
+	char buf[4096];
+
+	(void)sig;
+	if (++ticks < 40)
+		return;
+	setitimer(ITIMER_REAL, &off, NULL);
+	if (tick_sock >= 0 && tick_drain)
+		recv(tick_sock, buf, sizeof(buf), MSG_DONTWAIT);
+	else if (tick_sock >= 0)
+		send(tick_sock, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void ticking(int on, struct sigaction *old)
+{
+	struct itimerval every = { { 0, 20000 }, { 0, 20000 } };
+	static const struct itimerval off;
+	struct sigaction sa = { .sa_handler = on_tick };
+
+	if (on) {
+		ticks = 0;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, old);
+		setitimer(ITIMER_REAL, &every, NULL);
+	} else {
+		setitimer(ITIMER_REAL, &off, NULL);
+		sigaction(SIGALRM, old, NULL);
+		tick_sock = -1;
+		tick_drain = 0;
+	}
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A periodic signal cannot keep a fence wait going: -EINTR at the first. */
+static int fence_wait_interrupted(void)
+{
+	struct sigaction old;
+	struct timespec t0;
+	int p[2], ret;
+	long ms;
+
+	CHECK(!pipe2(p, O_CLOEXEC));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ticking(1, &old);
+	ret = p2pbuf_fence_wait(p[0], 300);
+	ms = elapsed_ms(&t0);
+	ticking(0, &old);
+	CHECK_EQ(ret, -EINTR);
+	CHECK(ms < 250);
+	/* Nor one waiting for ever. */
+	tick_sock = p[1];
+	ticking(1, &old);
+	ret = p2pbuf_fence_wait(p[0], -1);
+	ticking(0, &old);
+	CHECK_EQ(ret, -EINTR);
+	/* Without signals the timeout holds, and 0 polls once. */
+	CHECK_EQ(p2pbuf_fence_wait(p[0], 0), -ETIME);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	CHECK_EQ(p2pbuf_fence_wait(p[0], 0), 0);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+/* A blocking receive is interrupted by a signal: -EINTR, nothing lost. */
+static int recv_interrupted(void)
+{
+	struct p2pbuf_meta meta;
+	struct sigaction old;
+	int sv[2], fd, got;
+	unsigned int n;
+	int ret;
+
+	CHECK(!pair(sv, SOCK_SEQPACKET));
+	tick_sock = sv[0];	/* ends the wait if not interrupted */
+	ticking(1, &old);
+	ret = p2pbuf_recv(sv[1], &got, &meta, 1, &n, ANY);
+	ticking(0, &old);
+	CHECK_EQ(ret, -EINTR);
+	/* The socket is as it was: a message sent now is received. */
+	fd = make_memfd(4096, 4);
+	CHECK_EQ(p2pbuf_meta_init(fd, &meta), 0);
+	CHECK_EQ(p2pbuf_send(sv[0], &fd, &meta, 1, ANY), 0);
+	CHECK_EQ(p2pbuf_recv(sv[1], &got, &meta, 1, &n, ANY), 0);
+	CHECK_EQ(check_memfd(got, 4096, 4), 0);
+	close(got);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* A blocking send to a full socket is interrupted too. */
+static int send_interrupted(void)
+{
+	struct p2pbuf_meta meta;
+	struct sigaction old;
+	int sv[2], fd = make_memfd(4096, 5), ret, sent = 0;
+
+	CHECK(fd >= 0);
+	CHECK(!pair(sv, SOCK_SEQPACKET));
+	/* A small send buffer fills with a few messages (and descriptors). */
+	CHECK_EQ(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){ 4096 },
+			    sizeof(int)), 0);
+	CHECK_EQ(p2pbuf_meta_init(fd, &meta), 0);
+	for (int i = 0; i < 1000; i++) {
+		ret = p2pbuf_send(sv[0], &fd, &meta, 1, ANY | P2PBUF_XFER_NONBLOCK);
+		if (ret)
+			break;
+		sent++;
+	}
+	CHECK_EQ(ret, -EAGAIN);
+	CHECK(sent > 0);
+	tick_sock = sv[1];	/* makes room if not interrupted */
+	tick_drain = 1;
+	ticking(1, &old);
+	ret = p2pbuf_send(sv[0], &fd, &meta, 1, ANY);
+	ticking(0, &old);
+	CHECK_EQ(ret, -EINTR);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);	/* the queued descriptors go with it */
+	return 0;
+}
+
+/*
+ * Sizes and offsets past 4 GiB, on 32-bit machines too (64-bit off_t):
+ * a sparse memfd of 5 GiB, a page mapped beyond 4 GiB.
+ */
+static int beyond_4gib(void)
+{
+	const uint64_t big = 5ull << 30, at = (4ull << 30) + 4096;
+	struct p2pbuf_mapping map;
+	uint64_t size;
+	uint8_t byte = 0;
+	int fd = memfd_create("p2pbuf-test-big", MFD_CLOEXEC);
+
+	CHECK_EQ(sizeof(off_t), 8);
+	CHECK(fd >= 0);
+	CHECK_EQ(ftruncate(fd, (off_t)big), 0);
+	CHECK_EQ(p2pbuf_dmabuf_size(fd, &size), 0);
+	CHECK(size == big);
+	CHECK_EQ(p2pbuf_mmap(fd, at, 4096, P2PBUF_ACCESS_RW, &map), 0);
+	CHECK_EQ(map.length, 4096);
+	((uint8_t *)map.addr)[1] = 0xab;
+	CHECK_EQ(p2pbuf_munmap(&map), 0);
+	CHECK_EQ(pread(fd, &byte, 1, (off_t)(at + 1)), 1);
+	CHECK_EQ(byte, 0xab);
+	CHECK_EQ(pread(fd, &byte, 1, (off_t)(at + 1 - (4ull << 30))), 1);
+	CHECK_EQ(byte, 0);
+	/* "To the end" of it does not fit a 32-bit size_t: said, not cut. */
+	if (SIZE_MAX < big)
+		CHECK_EQ(p2pbuf_mmap(fd, 0, 0, P2PBUF_ACCESS_READ, &map), -EOVERFLOW);
+	close(fd);
+	return 0;
+}
+
 static const struct test tests[] = {
 	TEST(one_buffer),
 	TEST(many_buffers),
@@ -417,6 +652,11 @@ static const struct test tests[] = {
 	TEST(descriptors),
 	TEST(mapping_and_ioctls),
 	TEST(fence_wait_timeout),
+	TEST(newer_sender_entries),
+	TEST(fence_wait_interrupted),
+	TEST(recv_interrupted),
+	TEST(send_interrupted),
+	TEST(beyond_4gib),
 };
 
 int main(void)
