@@ -24,6 +24,7 @@ packages=(
 	dpkg-dev gcc-multilib g++
 	# clients that run in the guest
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
+	rdmacm-utils librdmacm-dev
 	nvme-cli fio pciutils jq dmsetup
 )
 

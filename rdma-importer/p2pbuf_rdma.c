@@ -1,0 +1,1368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pbuf_rdma: remote peers read and write dma-bufs over RDMA (uAPI in
+ * include/uapi/linux/p2pbuf_rdma.h).
+ *
+ * A server is a wildcard rdma_cm listener (RDMA_PS_TCP) that speaks the
+ * server side of rdma-core's rping: per ping, the client advertises its
+ * source buffer (address, rkey, size; big-endian), the server RDMA READs
+ * it into the dma-buf at the connection's window and sends a 16-byte "go
+ * ahead"; the client advertises its sink, the server RDMA WRITEs the same
+ * bytes back from the dma-buf and sends another "go ahead". The window
+ * then advances by the ping's size and wraps inside the served range.
+ *
+ * One connection is one RC QP, one dynamic p2pbuf importer (attached, with
+ * peer2peer allowed, for the PCI function that does the DMA: the RDMA
+ * device's DMA device, or for a device with virtual DMA such as rxe the
+ * PCI function behind its netdev) and one fence timeline. A transfer, in
+ * the connection's worker: under the reservation lock, map, take the
+ * pages of the window, post the RDMA work request through rdma_rw over a
+ * table of those pages, and publish its fence (a write for a READ into
+ * the buffer, a read for a WRITE out of it); the completion signals the
+ * fence, with an error when the work request failed, and never takes the
+ * reservation lock. move_notify (p2pbuf_importer.c) waits for that fence
+ * and unmaps; the next transfer maps again. A connection has one transfer
+ * at a time, so its fences signal in publish order. Each transfer is
+ * bounded by op_timeout_ms: then the QP is disconnected, which flushes the
+ * work request and signals its fence with an error.
+ *
+ * On a kernel without CONFIG_DMABUF_MOVE_NOTIFY a mapping pins the buffer:
+ * an idle connection lets it go pin_linger_ms after its last transfer.
+ *
+ * Lifetimes: a connection is released once, by its release work, in
+ * process context: stop new work, disconnect, drain the QP (every fence
+ * is signalled then), detach, and destroy QP, CQ, cm id and PD in that
+ * order. Everything that ends a connection queues that work (a CM event,
+ * an error, STOP, close, the RDMA device's removal through the ib_client,
+ * the DMA device's driver unbind through a bus notifier) and the
+ * synchronous ones wait for it. A DEVICE_REMOVAL event that comes first
+ * (a connection made after the ib_client's remove) tears down in the
+ * handler and returns non-zero, so that the core destroys the id.
+ *
+ * Locking: the reservation lock, then &struct p2pbuf_rdma_conn.lock (a
+ * spinlock, also taken in completion context). &struct
+ * p2pbuf_rdma_server.lock protects a server's connections and counters;
+ * p2pbuf_rdma_conns_lock the list of every connection.
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+
+#include <linux/completion.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/kref.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_cm.h>
+#include <rdma/rw.h>
+
+#include <linux/p2pbuf_rdma.h>
+
+#include "../dma-buf/p2pbuf.h"
+
+MODULE_IMPORT_NS(P2PBUF);
+MODULE_IMPORT_NS(DMA_BUF);
+
+static unsigned int p2pbuf_rdma_op_timeout_ms = 10000;
+module_param_named(op_timeout_ms, p2pbuf_rdma_op_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(op_timeout_ms,
+		 "How long an RDMA READ or WRITE may take before its connection is disconnected and its fence fails (default 10000, at least 10)");
+
+/* A pin nobody uses must not last: more than a second is refused. */
+static int p2pbuf_rdma_set_linger(const char *val,
+				  const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, 1000);
+}
+
+static const struct kernel_param_ops p2pbuf_rdma_linger_ops = {
+	.set = p2pbuf_rdma_set_linger,
+	.get = param_get_uint,
+};
+
+static unsigned int p2pbuf_rdma_pin_linger_ms = 10;
+module_param_cb(pin_linger_ms, &p2pbuf_rdma_linger_ops,
+		&p2pbuf_rdma_pin_linger_ms, 0644);
+MODULE_PARM_DESC(pin_linger_ms,
+		 "On a kernel without move_notify, how long an idle connection keeps its mapping (and the buffer pinned) for the next ping (default 10, at most 1000, EINVAL above)");
+
+/* rping's message: every field big-endian. */
+struct p2pbuf_rdma_msg {
+	__be64 buf;
+	__be32 rkey;
+	__be32 size;
+};
+
+#define P2PBUF_RDMA_MSG_SIZE	sizeof(struct p2pbuf_rdma_msg)
+/* The largest ping: rdma_rw splits it at the device's SGE limits. */
+#define P2PBUF_RDMA_MAX_PING	(8U << 20)
+#define P2PBUF_RDMA_SQ_DEPTH	16
+#define P2PBUF_RDMA_RQ_DEPTH	2
+
+static struct workqueue_struct *p2pbuf_rdma_wq;
+/* Every connection: for the ib_client's remove and the bus notifier. */
+static DEFINE_MUTEX(p2pbuf_rdma_conns_lock);
+static LIST_HEAD(p2pbuf_rdma_conns);
+
+enum p2pbuf_rdma_kind {
+	P2PBUF_RDMA_SERVER,
+	P2PBUF_RDMA_CONN,
+};
+
+/**
+ * struct p2pbuf_rdma_server - a dma-buf range served to rping clients
+ * @kind: %P2PBUF_RDMA_SERVER (the cm handler tells ids apart by it)
+ * @ref: the file's reference and one per connection
+ * @listen_id: the wildcard listener
+ * @dmabuf: a reference to the dma-buf
+ * @offset: the range's byte offset in the buffer
+ * @length: the range's length
+ * @lock: protects @conns, @stopping and the counters
+ * @conns: the connections, on &p2pbuf_rdma_conn.srv_node
+ * @stopping: STOP or close: no new connection joins
+ * @seq: connections made, for their timelines' names
+ * @handle: the file's handle for it
+ * @q: the counters QUERY reports (maps and move_notifies of connections
+ *	already gone; the live ones are added at QUERY)
+ */
+struct p2pbuf_rdma_server {
+	enum p2pbuf_rdma_kind kind;
+	struct kref ref;
+	struct rdma_cm_id *listen_id;
+	struct dma_buf *dmabuf;
+	u64 offset;
+	u64 length;
+	spinlock_t lock; /* see above */
+	struct list_head conns;
+	bool stopping;
+	unsigned int seq;
+	u32 handle;
+	struct p2pbuf_rdma_query q;
+};
+
+enum p2pbuf_rdma_state {
+	P2PBUF_RDMA_WAIT_SOURCE,	/* next advert: the READ's source */
+	P2PBUF_RDMA_READING,
+	P2PBUF_RDMA_WAIT_SINK,		/* next advert: the WRITE's sink */
+	P2PBUF_RDMA_WRITING,
+};
+
+/**
+ * struct p2pbuf_rdma_conn - one client connection
+ * @kind: %P2PBUF_RDMA_CONN
+ * @ref: the connection's own (dropped by its teardown) and its waiters'
+ * @srv: its server, referenced
+ * @id: its cm id
+ * @ibdev: the RDMA device
+ * @port_num: the device's port
+ * @pd: protection domain
+ * @cq: the completion queue of both work queues
+ * @qp: the RC QP
+ * @dma_dev: the device the dma-buf is attached for, referenced
+ * @imp: the dma-buf attachment
+ * @tl: the fence timeline
+ * @recv_msg: the posted RECV's buffer
+ * @send_msg: the "go ahead" (zeros)
+ * @recv_dma: @recv_msg's DMA address
+ * @send_dma: @send_msg's DMA address
+ * @recv_cqe: RECV completions
+ * @send_cqe: SEND completions
+ * @rw_cqe: RDMA READ and WRITE completions
+ * @lock: protects @state, @adv, @adv_pending, @rw_done, @rw_status,
+ *	@dead and @release_queued
+ * @state: where the ping is
+ * @adv: the advert received and not yet acted on
+ * @adv_pending: @adv is valid
+ * @rw_done: the transfer in flight has completed
+ * @rw_status: its status
+ * @dead: ending: no new work request is posted
+ * @release_queued: @release_work was queued (or the DEVICE_REMOVAL
+ *	handler tears down): once
+ * @rw_active: a transfer is posted (@rw, @sgt, @pages, @fence valid)
+ * @rw: its rdma_rw context
+ * @sgt: its page table
+ * @pages: its pages
+ * @fence: its fence, referenced
+ * @rw_len: its bytes
+ * @window: byte offset of the current window in the range
+ * @setup_done: the CONNECT_REQUEST handler finished with the connection
+ * @done: torn down
+ * @work: the ping state machine
+ * @release_work: the teardown
+ * @timeout_work: op_timeout_ms after a transfer was posted
+ * @unmap_work: lets go of a mapping that pins (kernels without
+ *	move_notify)
+ * @srv_node: on &p2pbuf_rdma_server.conns
+ * @all_node: on p2pbuf_rdma_conns
+ */
+struct p2pbuf_rdma_conn {
+	enum p2pbuf_rdma_kind kind;
+	struct kref ref;
+	struct p2pbuf_rdma_server *srv;
+	struct rdma_cm_id *id;
+	struct ib_device *ibdev;
+	u32 port_num;
+	struct ib_pd *pd;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+	struct device *dma_dev;
+	struct p2pbuf_importer imp;
+	struct p2pbuf_timeline *tl;
+	struct p2pbuf_rdma_msg *recv_msg;
+	struct p2pbuf_rdma_msg *send_msg;
+	u64 recv_dma;
+	u64 send_dma;
+	struct ib_cqe recv_cqe;
+	struct ib_cqe send_cqe;
+	struct ib_cqe rw_cqe;
+	spinlock_t lock; /* see above */
+	enum p2pbuf_rdma_state state;
+	struct p2pbuf_rdma_msg adv;
+	bool adv_pending;
+	bool rw_done;
+	enum ib_wc_status rw_status;
+	bool dead;
+	bool release_queued;
+	bool rw_active;
+	struct rdma_rw_ctx rw;
+	struct sg_table sgt;
+	struct page **pages;
+	struct dma_fence *fence;
+	u32 rw_len;
+	u64 window;
+	struct completion setup_done;
+	struct completion done;
+	struct work_struct work;
+	struct work_struct release_work;
+	struct delayed_work timeout_work;
+	struct delayed_work unmap_work;
+	struct list_head srv_node;
+	struct list_head all_node;
+};
+
+/**
+ * struct p2pbuf_rdma_file - an open /dev/p2pbuf_rdma
+ * @lock: serialises SERVE, STOP and QUERY
+ * @servers: handle -> &struct p2pbuf_rdma_server
+ */
+struct p2pbuf_rdma_file {
+	struct mutex lock; /* see above */
+	struct xarray servers;
+};
+
+static void p2pbuf_rdma_server_free(struct kref *ref)
+{
+	struct p2pbuf_rdma_server *srv =
+		container_of(ref, struct p2pbuf_rdma_server, ref);
+
+	dma_buf_put(srv->dmabuf);
+	kfree(srv);
+}
+
+static void p2pbuf_rdma_conn_free(struct kref *ref)
+{
+	struct p2pbuf_rdma_conn *conn =
+		container_of(ref, struct p2pbuf_rdma_conn, ref);
+
+	kref_put(&conn->srv->ref, p2pbuf_rdma_server_free);
+	kfree(conn);
+}
+
+static void p2pbuf_rdma_conn_put(struct p2pbuf_rdma_conn *conn)
+{
+	kref_put(&conn->ref, p2pbuf_rdma_conn_free);
+}
+
+static void p2pbuf_rdma_count_error(struct p2pbuf_rdma_conn *conn)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&srv->lock, flags);
+	srv->q.errors++;
+	spin_unlock_irqrestore(&srv->lock, flags);
+}
+
+/* End the connection (once): its release work tears it down. */
+static void p2pbuf_rdma_conn_end(struct p2pbuf_rdma_conn *conn)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&conn->lock, flags);
+	conn->dead = true;
+	if (!conn->release_queued) {
+		conn->release_queued = true;
+		queue_work(p2pbuf_rdma_wq, &conn->release_work);
+	}
+	spin_unlock_irqrestore(&conn->lock, flags);
+}
+
+static void p2pbuf_rdma_conn_fail(struct p2pbuf_rdma_conn *conn)
+{
+	p2pbuf_rdma_count_error(conn);
+	p2pbuf_rdma_conn_end(conn);
+}
+
+static int p2pbuf_rdma_post_recv(struct p2pbuf_rdma_conn *conn)
+{
+	struct ib_sge sge = {
+		.addr = conn->recv_dma,
+		.length = P2PBUF_RDMA_MSG_SIZE,
+		.lkey = conn->pd->local_dma_lkey,
+	};
+	struct ib_recv_wr wr = {
+		.wr_cqe = &conn->recv_cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+	};
+
+	ib_dma_sync_single_for_device(conn->ibdev, conn->recv_dma,
+				      P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+	return ib_post_recv(conn->qp, &wr, NULL);
+}
+
+static int p2pbuf_rdma_post_go_ahead(struct p2pbuf_rdma_conn *conn)
+{
+	struct ib_sge sge = {
+		.addr = conn->send_dma,
+		.length = P2PBUF_RDMA_MSG_SIZE,
+		.lkey = conn->pd->local_dma_lkey,
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe = &conn->send_cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IB_WR_SEND,
+		.send_flags = IB_SEND_SIGNALED,
+	};
+
+	return ib_post_send(conn->qp, &wr, NULL);
+}
+
+/* Completion context: copy the advert out, repost, hand it to the worker. */
+static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct p2pbuf_rdma_conn *conn = cq->cq_context;
+	struct p2pbuf_rdma_msg msg;
+	unsigned long flags;
+	bool bad = false;
+
+	if (wc->status != IB_WC_SUCCESS) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+			pr_debug("p2pbuf_rdma: RECV failed: %s\n",
+				 ib_wc_status_msg(wc->status));
+			p2pbuf_rdma_conn_fail(conn);
+		} else {
+			p2pbuf_rdma_conn_end(conn);
+		}
+		return;
+	}
+	if (wc->byte_len != P2PBUF_RDMA_MSG_SIZE) {
+		p2pbuf_rdma_conn_fail(conn);
+		return;
+	}
+	ib_dma_sync_single_for_cpu(conn->ibdev, conn->recv_dma,
+				   P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+	memcpy(&msg, conn->recv_msg, sizeof(msg));
+	spin_lock_irqsave(&conn->lock, flags);
+	if (conn->dead) {
+		spin_unlock_irqrestore(&conn->lock, flags);
+		return;
+	}
+	if (conn->adv_pending) {
+		bad = true;
+	} else {
+		conn->adv = msg;
+		conn->adv_pending = true;
+		queue_work(p2pbuf_rdma_wq, &conn->work);
+	}
+	spin_unlock_irqrestore(&conn->lock, flags);
+	if (bad || p2pbuf_rdma_post_recv(conn))
+		p2pbuf_rdma_conn_fail(conn);
+}
+
+static void p2pbuf_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct p2pbuf_rdma_conn *conn = cq->cq_context;
+
+	if (wc->status == IB_WC_SUCCESS)
+		return;
+	if (wc->status == IB_WC_WR_FLUSH_ERR)
+		p2pbuf_rdma_conn_end(conn);
+	else
+		p2pbuf_rdma_conn_fail(conn);
+}
+
+/*
+ * Completion context: signal the transfer's fence (never the reservation
+ * lock here: move_notify waits for this fence with it held), then let the
+ * worker go on.
+ */
+static void p2pbuf_rdma_rw_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct p2pbuf_rdma_conn *conn = cq->cq_context;
+	unsigned long flags;
+	bool cookie;
+
+	cancel_delayed_work(&conn->timeout_work);
+	cookie = dma_fence_begin_signalling();
+	if (wc->status != IB_WC_SUCCESS)
+		dma_fence_set_error(conn->fence, wc->status ==
+				    IB_WC_WR_FLUSH_ERR ? -ECANCELED : -EIO);
+	dma_fence_signal(conn->fence);
+	dma_fence_end_signalling(cookie);
+
+	spin_lock_irqsave(&conn->lock, flags);
+	conn->rw_done = true;
+	conn->rw_status = wc->status;
+	queue_work(p2pbuf_rdma_wq, &conn->work);
+	spin_unlock_irqrestore(&conn->lock, flags);
+}
+
+/* A transfer took longer than op_timeout_ms: disconnect, which flushes it. */
+static void p2pbuf_rdma_timeout_work(struct work_struct *work)
+{
+	struct p2pbuf_rdma_conn *conn =
+		container_of(to_delayed_work(work), struct p2pbuf_rdma_conn,
+			     timeout_work);
+
+	pr_warn_ratelimited("p2pbuf_rdma: a transfer timed out after %u ms; disconnecting\n",
+			    READ_ONCE(p2pbuf_rdma_op_timeout_ms));
+	rdma_disconnect(conn->id);
+	p2pbuf_rdma_conn_fail(conn);
+}
+
+/* Kernels without move_notify: let go of an idle mapping, and its pin. */
+static void p2pbuf_rdma_unmap_work(struct work_struct *work)
+{
+	struct p2pbuf_rdma_conn *conn =
+		container_of(to_delayed_work(work), struct p2pbuf_rdma_conn,
+			     unmap_work);
+	struct dma_resv *resv = conn->srv->dmabuf->resv;
+
+	dma_resv_lock(resv, NULL);
+	p2pbuf_importer_unmap_idle_locked(&conn->imp);
+	dma_resv_unlock(resv);
+}
+
+/* Process context, after the transfer's completion or the drain. */
+static void p2pbuf_rdma_rw_cleanup(struct p2pbuf_rdma_conn *conn)
+{
+	enum dma_data_direction dir = conn->state == P2PBUF_RDMA_READING ?
+				      DMA_FROM_DEVICE : DMA_TO_DEVICE;
+
+	if (!conn->rw_active)
+		return;
+	if (!dma_fence_is_signaled(conn->fence)) {
+		dma_fence_set_error(conn->fence, -ECANCELED);
+		dma_fence_signal(conn->fence);
+	}
+	rdma_rw_ctx_destroy(&conn->rw, conn->qp, conn->port_num,
+			    conn->sgt.sgl, conn->sgt.orig_nents, dir);
+	sg_free_table(&conn->sgt);
+	kfree(conn->pages);
+	conn->pages = NULL;
+	dma_fence_put(conn->fence);
+	conn->fence = NULL;
+	conn->rw_active = false;
+}
+
+/*
+ * Post the RDMA READ (@read: remote source into the window) or WRITE (the
+ * window to the remote sink) of @len bytes, and publish its fence.
+ */
+static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
+				u64 raddr, u32 rkey, u32 len)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	struct dma_resv *resv = srv->dmabuf->resv;
+	enum dma_resv_usage usage = read ? DMA_RESV_USAGE_WRITE :
+					   DMA_RESV_USAGE_READ;
+	enum dma_data_direction dir = read ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	u64 pos = srv->offset + conn->window;
+	unsigned int off = offset_in_page(pos);
+	unsigned long npages = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	struct p2pbuf_fence *pfence;
+	struct dma_fence *dep;
+	struct sg_table *map;
+	bool p2p;
+	int ret;
+
+	conn->pages = kcalloc(npages, sizeof(*conn->pages), GFP_KERNEL);
+	pfence = p2pbuf_fence_alloc(conn->tl);
+	if (!conn->pages || !pfence) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	dma_resv_lock(resv, NULL);
+	map = p2pbuf_importer_map_access_locked(&conn->imp, usage, false, &dep);
+	if (IS_ERR(map)) {
+		ret = PTR_ERR(map);
+		goto err_unlock;
+	}
+	/* Attached without implicit sync: no dependency. */
+	WARN_ON_ONCE(dep);
+	ret = p2pbuf_importer_pages_locked(&conn->imp, pos >> PAGE_SHIFT,
+					   npages, conn->pages);
+	if (ret)
+		goto err_unlock;
+	p2p = is_pci_p2pdma_page(conn->pages[0]);
+	ret = sg_alloc_table_from_pages_segment(&conn->sgt, conn->pages, npages,
+						off, len,
+						ib_dma_max_seg_size(conn->ibdev),
+						GFP_KERNEL);
+	if (ret)
+		goto err_unlock;
+	ret = rdma_rw_ctx_init(&conn->rw, conn->qp, conn->port_num,
+			       conn->sgt.sgl, conn->sgt.orig_nents, 0, raddr,
+			       rkey, dir);
+	if (ret < 0)
+		goto err_sgt;
+
+	conn->fence = p2pbuf_fence_init(pfence);
+	pfence = NULL;
+	conn->rw_len = len;
+	conn->rw_done = false;
+	conn->rw_active = true;
+	/* Published before the post: its completion may come at once. */
+	p2pbuf_importer_publish_locked(&conn->imp, conn->fence, usage);
+	queue_delayed_work(p2pbuf_rdma_wq, &conn->timeout_work,
+			   msecs_to_jiffies(max(READ_ONCE(p2pbuf_rdma_op_timeout_ms),
+						10U)));
+	ret = rdma_rw_ctx_post(&conn->rw, conn->qp, conn->port_num,
+			       &conn->rw_cqe, NULL);
+	if (ret) {
+		/* Nothing was posted: the fence fails now. */
+		cancel_delayed_work(&conn->timeout_work);
+		dma_fence_set_error(conn->fence, ret);
+		dma_fence_signal(conn->fence);
+		dma_resv_unlock(resv);
+		return ret;
+	}
+	dma_resv_unlock(resv);
+
+	spin_lock_irq(&srv->lock);
+	srv->q.placement = p2p ? P2PBUF_RDMA_PLACEMENT_P2P :
+				 P2PBUF_RDMA_PLACEMENT_SYSTEM;
+	spin_unlock_irq(&srv->lock);
+	return 0;
+
+err_sgt:
+	sg_free_table(&conn->sgt);
+err_unlock:
+	dma_resv_unlock(resv);
+err_free:
+	if (pfence)
+		p2pbuf_fence_free(pfence);
+	kfree(conn->pages);
+	conn->pages = NULL;
+	return ret;
+}
+
+/* The transfer in flight completed: account for it, send "go ahead". */
+static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
+				 enum ib_wc_status status)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	bool read = conn->state == P2PBUF_RDMA_READING;
+	u32 len = conn->rw_len;
+
+	p2pbuf_rdma_rw_cleanup(conn);
+	if (p2pbuf_importer_pins_on_map(&conn->imp))
+		mod_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
+				 msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms)));
+	if (status != IB_WC_SUCCESS) {
+		pr_debug("p2pbuf_rdma: RDMA %s failed: %s\n",
+			 read ? "READ" : "WRITE", ib_wc_status_msg(status));
+		return -EIO;
+	}
+	spin_lock_irq(&srv->lock);
+	if (read) {
+		srv->q.bytes_read += len;
+	} else {
+		srv->q.bytes_written += len;
+		srv->q.pings++;
+	}
+	spin_unlock_irq(&srv->lock);
+	spin_lock_irq(&conn->lock);
+	if (read) {
+		conn->state = P2PBUF_RDMA_WAIT_SINK;
+	} else {
+		conn->state = P2PBUF_RDMA_WAIT_SOURCE;
+		conn->window += len;
+		if (conn->window >= srv->length)
+			conn->window = 0;
+	}
+	spin_unlock_irq(&conn->lock);
+	return p2pbuf_rdma_post_go_ahead(conn);
+}
+
+/* The ping state machine; one transfer at a time. */
+static void p2pbuf_rdma_work(struct work_struct *work)
+{
+	struct p2pbuf_rdma_conn *conn =
+		container_of(work, struct p2pbuf_rdma_conn, work);
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	enum ib_wc_status status;
+	struct p2pbuf_rdma_msg adv;
+	bool finish, start;
+	u32 len;
+	int ret = 0;
+
+	spin_lock_irq(&conn->lock);
+	if (conn->dead) {
+		spin_unlock_irq(&conn->lock);
+		return;
+	}
+	finish = conn->rw_active && conn->rw_done;
+	status = conn->rw_status;
+	spin_unlock_irq(&conn->lock);
+	if (finish) {
+		ret = p2pbuf_rdma_finish_rw(conn, status);
+		if (ret)
+			goto fail;
+	}
+
+	spin_lock_irq(&conn->lock);
+	start = !conn->rw_active && conn->adv_pending && !conn->dead;
+	adv = conn->adv;
+	if (start)
+		conn->adv_pending = false;
+	spin_unlock_irq(&conn->lock);
+	if (!start)
+		return;
+
+	len = be32_to_cpu(adv.size);
+	if (conn->state == P2PBUF_RDMA_WAIT_SOURCE) {
+		if (!len || len > srv->length || len > P2PBUF_RDMA_MAX_PING) {
+			pr_debug("p2pbuf_rdma: a ping of %u bytes does not fit\n",
+				 len);
+			ret = -EMSGSIZE;
+			goto fail;
+		}
+		if (conn->window + len > srv->length)
+			conn->window = 0;
+		conn->state = P2PBUF_RDMA_READING;
+	} else if (conn->state == P2PBUF_RDMA_WAIT_SINK) {
+		if (len < conn->rw_len) {
+			ret = -EPROTO;
+			goto fail;
+		}
+		len = conn->rw_len;
+		conn->state = P2PBUF_RDMA_WRITING;
+	} else {
+		ret = -EPROTO;
+		goto fail;
+	}
+	ret = p2pbuf_rdma_start_rw(conn, conn->state == P2PBUF_RDMA_READING,
+				   be64_to_cpu(adv.buf), be32_to_cpu(adv.rkey),
+				   len);
+	if (ret)
+		goto fail;
+	return;
+
+fail:
+	pr_debug("p2pbuf_rdma: connection fails: %d\n", ret);
+	p2pbuf_rdma_conn_fail(conn);
+}
+
+/*
+ * Tear the connection down, in process context, once. @destroy_id is
+ * false in the DEVICE_REMOVAL handler, whose non-zero return has the core
+ * destroy the id.
+ */
+static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
+				 bool destroy_id)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	unsigned long flags;
+
+	wait_for_completion(&conn->setup_done);
+	spin_lock_irq(&conn->lock);
+	conn->dead = true;
+	spin_unlock_irq(&conn->lock);
+	/* No poster may race the drain: the worker posts no more. */
+	flush_work(&conn->work);
+	rdma_disconnect(conn->id);
+	ib_drain_qp(conn->qp);
+	/* Every completion has run: the transfer's fence is signalled. */
+	cancel_delayed_work_sync(&conn->timeout_work);
+	flush_work(&conn->work);
+	p2pbuf_rdma_rw_cleanup(conn);
+	cancel_delayed_work_sync(&conn->unmap_work);
+
+	mutex_lock(&p2pbuf_rdma_conns_lock);
+	list_del(&conn->all_node);
+	p2pbuf_importer_detach(&conn->imp);
+	mutex_unlock(&p2pbuf_rdma_conns_lock);
+	spin_lock_irqsave(&srv->lock, flags);
+	list_del(&conn->srv_node);
+	srv->q.maps += atomic_read(&conn->imp.maps);
+	srv->q.move_notifies += atomic_read(&conn->imp.move_notifies);
+	srv->q.active--;
+	spin_unlock_irqrestore(&srv->lock, flags);
+
+	ib_dma_unmap_single(conn->ibdev, conn->recv_dma, P2PBUF_RDMA_MSG_SIZE,
+			    DMA_FROM_DEVICE);
+	ib_dma_unmap_single(conn->ibdev, conn->send_dma, P2PBUF_RDMA_MSG_SIZE,
+			    DMA_TO_DEVICE);
+	rdma_destroy_qp(conn->id);
+	ib_free_cq(conn->cq);
+	if (destroy_id)
+		rdma_destroy_id(conn->id);
+	ib_dealloc_pd(conn->pd);
+	kfree(conn->recv_msg);
+	kfree(conn->send_msg);
+	put_device(conn->dma_dev);
+	p2pbuf_timeline_put(conn->tl);
+	complete_all(&conn->done);
+	p2pbuf_rdma_conn_put(conn);
+}
+
+static void p2pbuf_rdma_release_work(struct work_struct *work)
+{
+	p2pbuf_rdma_teardown(container_of(work, struct p2pbuf_rdma_conn,
+					  release_work), true);
+}
+
+/* End @conn and wait until it is torn down; the caller holds a reference. */
+static void p2pbuf_rdma_conn_end_sync(struct p2pbuf_rdma_conn *conn)
+{
+	p2pbuf_rdma_conn_end(conn);
+	wait_for_completion(&conn->done);
+}
+
+/*
+ * The PCI function that does the connection's DMA, referenced: the RDMA
+ * device's DMA device, or for a device with virtual DMA (rxe, siw) the PCI
+ * function behind the netdev the route goes through.
+ */
+static struct device *p2pbuf_rdma_dma_device(struct rdma_cm_id *id)
+{
+	struct ib_device *ibdev = id->device;
+	struct net_device *ndev;
+	struct device *dev;
+
+	if (!ib_uses_virt_dma(ibdev))
+		return ibdev->dma_device ? get_device(ibdev->dma_device) : NULL;
+	ndev = dev_get_by_index(&init_net, id->route.addr.dev_addr.bound_dev_if);
+	if (!ndev)
+		return NULL;
+	for (dev = ndev->dev.parent; dev && !dev_is_pci(dev); dev = dev->parent)
+		;
+	dev = get_device(dev);
+	dev_put(ndev);
+	return dev;
+}
+
+static void p2pbuf_rdma_qp_event(struct ib_event *event, void *ctx)
+{
+	pr_debug("p2pbuf_rdma: QP event %s\n", ib_event_msg(event->event));
+}
+
+/* The QP and what it needs; undone by the teardown or the caller. */
+static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
+				  struct rdma_cm_id *id)
+{
+	struct ib_device *ibdev = id->device;
+	struct ib_qp_init_attr attr = {};
+	unsigned int ncqe;
+	int ret;
+
+	conn->recv_msg = kzalloc(P2PBUF_RDMA_MSG_SIZE, GFP_KERNEL);
+	conn->send_msg = kzalloc(P2PBUF_RDMA_MSG_SIZE, GFP_KERNEL);
+	if (!conn->recv_msg || !conn->send_msg)
+		return -ENOMEM;
+	conn->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(conn->pd)) {
+		ret = PTR_ERR(conn->pd);
+		conn->pd = NULL;
+		return ret;
+	}
+	conn->recv_dma = ib_dma_map_single(ibdev, conn->recv_msg,
+					   P2PBUF_RDMA_MSG_SIZE,
+					   DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(ibdev, conn->recv_dma))
+		return -ENOMEM;
+	conn->send_dma = ib_dma_map_single(ibdev, conn->send_msg,
+					   P2PBUF_RDMA_MSG_SIZE, DMA_TO_DEVICE);
+	if (ib_dma_mapping_error(ibdev, conn->send_dma)) {
+		ib_dma_unmap_single(ibdev, conn->recv_dma,
+				    P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+		return -ENOMEM;
+	}
+
+	/* SENDs and RDMA work requests, RECVs, the drain's two. */
+	ncqe = 4 * P2PBUF_RDMA_SQ_DEPTH + P2PBUF_RDMA_RQ_DEPTH + 2;
+	conn->cq = ib_alloc_cq(ibdev, conn, ncqe, 0, IB_POLL_WORKQUEUE);
+	if (IS_ERR(conn->cq)) {
+		ret = PTR_ERR(conn->cq);
+		conn->cq = NULL;
+		goto err_unmap;
+	}
+	attr.event_handler = p2pbuf_rdma_qp_event;
+	attr.qp_context = conn;
+	attr.send_cq = conn->cq;
+	attr.recv_cq = conn->cq;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.qp_type = IB_QPT_RC;
+	attr.port_num = id->port_num;
+	attr.cap.max_send_wr = P2PBUF_RDMA_SQ_DEPTH + 1;
+	attr.cap.max_recv_wr = P2PBUF_RDMA_RQ_DEPTH + 1;
+	attr.cap.max_send_sge = min_t(u32, ibdev->attrs.max_send_sge, 32);
+	attr.cap.max_recv_sge = 1;
+	attr.cap.max_rdma_ctxs = 1;
+	ret = rdma_create_qp(id, conn->pd, &attr);
+	if (ret)
+		goto err_cq;
+	conn->qp = id->qp;
+	return 0;
+
+err_cq:
+	ib_free_cq(conn->cq);
+	conn->cq = NULL;
+err_unmap:
+	ib_dma_unmap_single(ibdev, conn->recv_dma, P2PBUF_RDMA_MSG_SIZE,
+			    DMA_FROM_DEVICE);
+	ib_dma_unmap_single(ibdev, conn->send_dma, P2PBUF_RDMA_MSG_SIZE,
+			    DMA_TO_DEVICE);
+	return ret;
+}
+
+/* A connection that never became visible; the core destroys the id. */
+static void p2pbuf_rdma_conn_abort(struct p2pbuf_rdma_conn *conn)
+{
+	if (conn->qp) {
+		ib_dma_unmap_single(conn->ibdev, conn->recv_dma,
+				    P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+		ib_dma_unmap_single(conn->ibdev, conn->send_dma,
+				    P2PBUF_RDMA_MSG_SIZE, DMA_TO_DEVICE);
+		rdma_destroy_qp(conn->id);
+	}
+	if (conn->cq)
+		ib_free_cq(conn->cq);
+	if (conn->pd)
+		ib_dealloc_pd(conn->pd);
+	if (conn->imp.attach)
+		p2pbuf_importer_detach(&conn->imp);
+	if (conn->tl)
+		p2pbuf_timeline_put(conn->tl);
+	put_device(conn->dma_dev);
+	kfree(conn->recv_msg);
+	kfree(conn->send_msg);
+	p2pbuf_rdma_conn_put(conn);
+}
+
+static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
+				       struct p2pbuf_rdma_server *srv,
+				       struct rdma_cm_event *event)
+{
+	struct ib_device *ibdev = id->device;
+	struct rdma_conn_param param = {};
+	struct p2pbuf_rdma_conn *conn;
+	char name[32];
+	int ret;
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		return -ENOMEM;
+	conn->kind = P2PBUF_RDMA_CONN;
+	kref_init(&conn->ref);
+	kref_get(&srv->ref);
+	conn->srv = srv;
+	conn->id = id;
+	conn->ibdev = ibdev;
+	conn->port_num = id->port_num;
+	spin_lock_init(&conn->lock);
+	init_completion(&conn->setup_done);
+	init_completion(&conn->done);
+	INIT_WORK(&conn->work, p2pbuf_rdma_work);
+	INIT_WORK(&conn->release_work, p2pbuf_rdma_release_work);
+	INIT_DELAYED_WORK(&conn->timeout_work, p2pbuf_rdma_timeout_work);
+	INIT_DELAYED_WORK(&conn->unmap_work, p2pbuf_rdma_unmap_work);
+	conn->recv_cqe.done = p2pbuf_rdma_recv_done;
+	conn->send_cqe.done = p2pbuf_rdma_send_done;
+	conn->rw_cqe.done = p2pbuf_rdma_rw_done;
+	conn->state = P2PBUF_RDMA_WAIT_SOURCE;
+	INIT_LIST_HEAD(&conn->srv_node);
+	INIT_LIST_HEAD(&conn->all_node);
+
+	ret = -ENODEV;
+	conn->dma_dev = p2pbuf_rdma_dma_device(id);
+	if (!conn->dma_dev) {
+		pr_debug("p2pbuf_rdma: %s has no DMA device to attach for\n",
+			 dev_name(&ibdev->dev));
+		goto err;
+	}
+	spin_lock_irq(&srv->lock);
+	snprintf(name, sizeof(name), "server%u-conn%u", srv->handle,
+		 ++srv->seq);
+	spin_unlock_irq(&srv->lock);
+	ret = -ENOMEM;
+	conn->tl = p2pbuf_timeline_create("p2pbuf_rdma", name, 0);
+	if (!conn->tl)
+		goto err;
+	/* The mapping is never DMA'd to: see the NVMe importer. */
+	ret = p2pbuf_importer_attach(&conn->imp, srv->dmabuf, conn->dma_dev,
+				     P2PBUF_IMPORT_DYNAMIC |
+				     P2PBUF_IMPORT_PEER2PEER, DMA_TO_DEVICE);
+	if (ret)
+		goto err;
+	ret = p2pbuf_rdma_conn_setup(conn, id);
+	if (ret)
+		goto err;
+	id->context = conn;
+
+	/* Visible from here on: the teardown undoes the rest. */
+	mutex_lock(&p2pbuf_rdma_conns_lock);
+	spin_lock_irq(&srv->lock);
+	if (srv->stopping) {
+		spin_unlock_irq(&srv->lock);
+		mutex_unlock(&p2pbuf_rdma_conns_lock);
+		id->context = srv;
+		ret = -ESHUTDOWN;
+		goto err;
+	}
+	list_add_tail(&conn->srv_node, &srv->conns);
+	srv->q.connections++;
+	srv->q.active++;
+	spin_unlock_irq(&srv->lock);
+	list_add_tail(&conn->all_node, &p2pbuf_rdma_conns);
+	mutex_unlock(&p2pbuf_rdma_conns_lock);
+
+	ret = p2pbuf_rdma_post_recv(conn);
+	if (!ret) {
+		/* rping's client READs nothing; it needs our READ credit. */
+		param.initiator_depth =
+			max_t(u8, 1, min_t(u32, event->param.conn.initiator_depth,
+					   ibdev->attrs.max_qp_init_rd_atom));
+		param.responder_resources =
+			min_t(u32, event->param.conn.responder_resources,
+			      ibdev->attrs.max_qp_rd_atom);
+		param.rnr_retry_count = 7;
+		ret = rdma_accept(id, &param);
+	}
+	complete_all(&conn->setup_done);
+	if (ret) {
+		pr_debug("p2pbuf_rdma: accept failed: %d\n", ret);
+		p2pbuf_rdma_conn_fail(conn);
+	}
+	return 0;
+
+err:
+	p2pbuf_rdma_count_error(conn);
+	p2pbuf_rdma_conn_abort(conn);
+	return ret;
+}
+
+static int p2pbuf_rdma_cm_handler(struct rdma_cm_id *id,
+				  struct rdma_cm_event *event)
+{
+	enum p2pbuf_rdma_kind *kind = id->context;
+	struct p2pbuf_rdma_conn *conn;
+	bool mine;
+
+	if (*kind == P2PBUF_RDMA_SERVER) {
+		if (event->event == RDMA_CM_EVENT_CONNECT_REQUEST)
+			return p2pbuf_rdma_connect_request(id, id->context,
+							   event);
+		/*
+		 * A wildcard listener hears of no device removal; the core
+		 * listens on new devices by itself.
+		 */
+		pr_debug("p2pbuf_rdma: listener event %s\n",
+			 rdma_event_msg(event->event));
+		return 0;
+	}
+
+	conn = id->context;
+	switch (event->event) {
+	case RDMA_CM_EVENT_ESTABLISHED:
+		return 0;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		/*
+		 * The ib_client's remove normally ended the connection first.
+		 * A connection made after that is torn down here.
+		 */
+		spin_lock_irq(&conn->lock);
+		mine = !conn->release_queued;
+		conn->release_queued = true;
+		conn->dead = true;
+		spin_unlock_irq(&conn->lock);
+		if (!mine)
+			return 0;
+		kref_get(&conn->ref);
+		p2pbuf_rdma_count_error(conn);
+		p2pbuf_rdma_teardown(conn, false);
+		p2pbuf_rdma_conn_put(conn);
+		return 1;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		p2pbuf_rdma_conn_end(conn);
+		return 0;
+	default:
+		pr_debug("p2pbuf_rdma: connection event %s (%d)\n",
+			 rdma_event_msg(event->event), event->status);
+		p2pbuf_rdma_conn_fail(conn);
+		return 0;
+	}
+}
+
+/* Stop listening, end the connections and wait for them; drop the file's reference. */
+static void p2pbuf_rdma_server_stop(struct p2pbuf_rdma_server *srv)
+{
+	struct p2pbuf_rdma_conn *conn;
+
+	spin_lock_irq(&srv->lock);
+	srv->stopping = true;
+	spin_unlock_irq(&srv->lock);
+	rdma_destroy_id(srv->listen_id);
+	for (;;) {
+		spin_lock_irq(&srv->lock);
+		conn = list_first_entry_or_null(&srv->conns,
+						struct p2pbuf_rdma_conn,
+						srv_node);
+		if (conn)
+			kref_get(&conn->ref);
+		spin_unlock_irq(&srv->lock);
+		if (!conn)
+			break;
+		p2pbuf_rdma_conn_end_sync(conn);
+		p2pbuf_rdma_conn_put(conn);
+	}
+	kref_put(&srv->ref, p2pbuf_rdma_server_free);
+}
+
+/* End every connection matching @match(@conn, @data) and wait for them. */
+static void p2pbuf_rdma_end_matching(bool (*match)(struct p2pbuf_rdma_conn *,
+						   void *),
+				     void *data)
+{
+	struct p2pbuf_rdma_conn *conn, *found;
+
+	for (;;) {
+		found = NULL;
+		mutex_lock(&p2pbuf_rdma_conns_lock);
+		list_for_each_entry(conn, &p2pbuf_rdma_conns, all_node) {
+			if (match(conn, data) &&
+			    kref_get_unless_zero(&conn->ref)) {
+				found = conn;
+				break;
+			}
+		}
+		mutex_unlock(&p2pbuf_rdma_conns_lock);
+		if (!found)
+			return;
+		p2pbuf_rdma_conn_end_sync(found);
+		p2pbuf_rdma_conn_put(found);
+	}
+}
+
+static bool p2pbuf_rdma_on_ibdev(struct p2pbuf_rdma_conn *conn, void *data)
+{
+	return conn->ibdev == data;
+}
+
+static bool p2pbuf_rdma_on_dma_dev(struct p2pbuf_rdma_conn *conn, void *data)
+{
+	return conn->dma_dev == data;
+}
+
+static int p2pbuf_rdma_add_one(struct ib_device *ibdev)
+{
+	return 0;
+}
+
+/*
+ * The RDMA device goes away (rdma link delete, its netdev or driver gone):
+ * before rdma_cm's own remove, which waits for every id on it.
+ */
+static void p2pbuf_rdma_remove_one(struct ib_device *ibdev, void *data)
+{
+	p2pbuf_rdma_end_matching(p2pbuf_rdma_on_ibdev, ibdev);
+}
+
+static struct ib_client p2pbuf_rdma_client = {
+	.name = "p2pbuf_rdma",
+	.add = p2pbuf_rdma_add_one,
+	.remove = p2pbuf_rdma_remove_one,
+};
+
+/*
+ * The driver of a DMA device we are attached for unbinds (the NIC behind
+ * rxe, an HCA): end its connections before its remove, so that nothing
+ * stays mapped for a device without a driver (DMA-API debugging checks at
+ * BUS_NOTIFY_UNBOUND_DRIVER).
+ */
+static int p2pbuf_rdma_bus_notify(struct notifier_block *nb,
+				  unsigned long action, void *data)
+{
+	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+		return NOTIFY_DONE;
+	p2pbuf_rdma_end_matching(p2pbuf_rdma_on_dma_dev, data);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block p2pbuf_rdma_bus_nb = {
+	.notifier_call = p2pbuf_rdma_bus_notify,
+	.priority = 1,
+};
+
+static int p2pbuf_rdma_serve(struct p2pbuf_rdma_file *pf, void __user *uarg)
+{
+	struct p2pbuf_rdma_serve args;
+	struct p2pbuf_rdma_server *srv;
+	struct sockaddr_in sin = {};
+	struct dma_buf *dmabuf;
+	struct rdma_cm_id *id;
+	u32 handle;
+	int ret;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.pad || args.flags || args.handle || args.reserved[0] ||
+	    args.reserved[1] || !args.port || !args.length)
+		return -EINVAL;
+	/* As bind(2) of a TCP port: the low ones are privileged. */
+	if (args.port < PROT_SOCK && !capable(CAP_NET_BIND_SERVICE))
+		return -EACCES;
+	dmabuf = dma_buf_get(args.dmabuf_fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	ret = -EBADF;
+	if ((dmabuf->file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (FMODE_READ | FMODE_WRITE))
+		goto err_put;
+	ret = -EINVAL;
+	if (args.offset >= dmabuf->size ||
+	    args.length > dmabuf->size - args.offset)
+		goto err_put;
+	ret = -EOPNOTSUPP;
+	if (!p2pbuf_exporter_ops_of(dmabuf))
+		goto err_put;
+
+	ret = -ENOMEM;
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		goto err_put;
+	srv->kind = P2PBUF_RDMA_SERVER;
+	kref_init(&srv->ref);
+	spin_lock_init(&srv->lock);
+	INIT_LIST_HEAD(&srv->conns);
+	srv->dmabuf = dmabuf;
+	srv->offset = args.offset;
+	srv->length = args.length;
+
+	ret = xa_alloc(&pf->servers, &handle, srv, xa_limit_31b, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	srv->handle = handle;
+	id = rdma_create_id(&init_net, p2pbuf_rdma_cm_handler, srv,
+			    RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(id)) {
+		ret = PTR_ERR(id);
+		goto err_xa;
+	}
+	srv->listen_id = id;
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	sin.sin_port = htons(args.port);
+	ret = rdma_bind_addr(id, (struct sockaddr *)&sin);
+	/* rdma_cm says EADDRNOTAVAIL when a wildcard bind finds the port taken. */
+	if (ret == -EADDRNOTAVAIL)
+		ret = -EADDRINUSE;
+	if (ret)
+		goto err_id;
+	ret = rdma_listen(id, 16);
+	if (ret)
+		goto err_id;
+	args.handle = handle;
+	if (copy_to_user(uarg, &args, sizeof(args))) {
+		xa_erase(&pf->servers, handle);
+		p2pbuf_rdma_server_stop(srv);
+		return -EFAULT;
+	}
+	return 0;
+
+err_id:
+	rdma_destroy_id(id);
+err_xa:
+	xa_erase(&pf->servers, handle);
+err_free:
+	kfree(srv);
+err_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static int p2pbuf_rdma_stop(struct p2pbuf_rdma_file *pf, void __user *uarg)
+{
+	struct p2pbuf_rdma_server *srv;
+	struct p2pbuf_rdma_stop args;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.pad || args.reserved)
+		return -EINVAL;
+	srv = xa_erase(&pf->servers, args.handle);
+	if (!srv)
+		return -ENOENT;
+	p2pbuf_rdma_server_stop(srv);
+	return 0;
+}
+
+static int p2pbuf_rdma_query(struct p2pbuf_rdma_file *pf, void __user *uarg)
+{
+	struct p2pbuf_rdma_server *srv;
+	struct p2pbuf_rdma_query args;
+	struct p2pbuf_rdma_conn *conn;
+	u32 handle;
+
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.pad || args.pad2 || args.reserved[0] || args.reserved[1])
+		return -EINVAL;
+	handle = args.handle;
+	srv = xa_load(&pf->servers, handle);
+	if (!srv)
+		return -ENOENT;
+	spin_lock_irq(&srv->lock);
+	args = srv->q;
+	list_for_each_entry(conn, &srv->conns, srv_node) {
+		args.maps += atomic_read(&conn->imp.maps);
+		args.move_notifies += atomic_read(&conn->imp.move_notifies);
+	}
+	spin_unlock_irq(&srv->lock);
+	args.handle = handle;
+	if (copy_to_user(uarg, &args, sizeof(args)))
+		return -EFAULT;
+	return 0;
+}
+
+static long p2pbuf_rdma_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct p2pbuf_rdma_file *pf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	mutex_lock(&pf->lock);
+	switch (cmd) {
+	case P2PBUF_RDMA_IOC_SERVE:
+		ret = p2pbuf_rdma_serve(pf, uarg);
+		break;
+	case P2PBUF_RDMA_IOC_STOP:
+		ret = p2pbuf_rdma_stop(pf, uarg);
+		break;
+	case P2PBUF_RDMA_IOC_QUERY:
+		ret = p2pbuf_rdma_query(pf, uarg);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&pf->lock);
+	return ret;
+}
+
+static int p2pbuf_rdma_open(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_rdma_file *pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+
+	if (!pf)
+		return -ENOMEM;
+	mutex_init(&pf->lock);
+	xa_init_flags(&pf->servers, XA_FLAGS_ALLOC1);
+	file->private_data = pf;
+	return 0;
+}
+
+static int p2pbuf_rdma_release(struct inode *inode, struct file *file)
+{
+	struct p2pbuf_rdma_file *pf = file->private_data;
+	struct p2pbuf_rdma_server *srv;
+	unsigned long handle;
+
+	xa_for_each(&pf->servers, handle, srv) {
+		xa_erase(&pf->servers, handle);
+		p2pbuf_rdma_server_stop(srv);
+	}
+	xa_destroy(&pf->servers);
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+	return 0;
+}
+
+static const struct file_operations p2pbuf_rdma_fops = {
+	.owner = THIS_MODULE,
+	.open = p2pbuf_rdma_open,
+	.release = p2pbuf_rdma_release,
+	.unlocked_ioctl = p2pbuf_rdma_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice p2pbuf_rdma_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "p2pbuf_rdma",
+	.fops = &p2pbuf_rdma_fops,
+	.mode = 0666,
+};
+
+static int __init p2pbuf_rdma_init(void)
+{
+	int ret;
+
+	p2pbuf_rdma_wq = alloc_workqueue("p2pbuf_rdma", WQ_UNBOUND, 0);
+	if (!p2pbuf_rdma_wq)
+		return -ENOMEM;
+	ret = ib_register_client(&p2pbuf_rdma_client);
+	if (ret)
+		goto err_wq;
+	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
+	if (ret)
+		goto err_client;
+	ret = misc_register(&p2pbuf_rdma_misc);
+	if (ret)
+		goto err_nb;
+	return 0;
+
+err_nb:
+	bus_unregister_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
+err_client:
+	ib_unregister_client(&p2pbuf_rdma_client);
+err_wq:
+	destroy_workqueue(p2pbuf_rdma_wq);
+	return ret;
+}
+module_init(p2pbuf_rdma_init);
+
+static void __exit p2pbuf_rdma_exit(void)
+{
+	/* No file is open: every server stopped, every connection is gone. */
+	misc_deregister(&p2pbuf_rdma_misc);
+	bus_unregister_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
+	destroy_workqueue(p2pbuf_rdma_wq);
+	ib_unregister_client(&p2pbuf_rdma_client);
+}
+module_exit(p2pbuf_rdma_exit);
+
+MODULE_DESCRIPTION("p2pbuf: rping's server over RDMA, into and out of dma-bufs");
+MODULE_AUTHOR("The p2pbuf authors");
+MODULE_LICENSE("GPL");

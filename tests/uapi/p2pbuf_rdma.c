@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: MIT
+/*
+ * p2pbuf_rdma's uAPI and its rping server, against rdma-core's own rping
+ * client, over a soft-RoCE link the guest test set up
+ * (tests/guest/p2pbuf-rdma-rping.sh): the address to ping and the link's
+ * name come in P2PBUF_RDMA_ADDR, P2PBUF_RDMA_NETDEV and P2PBUF_RDMA_LINK.
+ *
+ *   serve-bad       bad input for every field of every ioctl
+ *   rping-evict     rping -V through a 16 MiB VRAM buffer, window after
+ *                   window, while the buffer is evicted in a loop; the
+ *                   counters, the placement per topology, the last payload
+ *   stopped         rping against a stopped server, and after close, fails
+ *   link-remove     the rxe link deleted mid-stream: the command returns,
+ *                   the server keeps listening and serves a re-added link
+ *   nic-unbind      the NIC's PCI driver unbound mid-stream: the unbind
+ *                   returns, the connection fails cleanly; bound again,
+ *                   with a new link, the server serves again
+ *   exporter-unbind p2pgem unbound from the buffer's device mid-stream:
+ *                   the unbind returns, the connection fails cleanly, the
+ *                   server serves another buffer; p2pgem bound again
+ *
+ * Copyright (c) 2026 The p2pbuf authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <xf86drm.h>
+#include <linux/p2pbuf_rdma.h>
+
+#include "p2pgem_test_lib.h"
+
+#define MiB (1024 * 1024)
+#define RDMA_DEV "/dev/p2pbuf_rdma"
+#define PORT 7174
+#define PING_SIZE 65535
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+#define NEED_RDMA() do {						\
+	SKIP_UNLESS(!access(RDMA_DEV, F_OK), "p2pbuf_rdma.ko is not loaded"); \
+	SKIP_UNLESS(getenv("P2PBUF_RDMA_ADDR"), "no rxe link set up");	\
+	SKIP_UNLESS(p2p_count() >= 1, "no p2pgem device");		\
+} while (0)
+
+static int rd_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int rd_serve(int fd, int dmabuf, uint16_t port, uint64_t off,
+		    uint64_t len, uint32_t *handle)
+{
+	struct p2pbuf_rdma_serve s = {
+		.dmabuf_fd = dmabuf, .port = port, .offset = off, .length = len,
+	};
+	int ret = rd_ioctl(fd, P2PBUF_RDMA_IOC_SERVE, &s);
+
+	if (!ret && handle)
+		*handle = s.handle;
+	return ret;
+}
+
+static int rd_stop(int fd, uint32_t handle)
+{
+	struct p2pbuf_rdma_stop s = { .handle = handle };
+
+	return rd_ioctl(fd, P2PBUF_RDMA_IOC_STOP, &s);
+}
+
+static int rd_query(int fd, uint32_t handle, struct p2pbuf_rdma_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	return rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, q);
+}
+
+struct buf {
+	int fd;
+	uint32_t handle;
+	int dmabuf;
+	uint64_t size;
+};
+
+static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->dmabuf = -1;
+	b->size = size;
+	b->fd = p2p_open(0);
+	if (b->fd < 0)
+		return b->fd;
+	ret = p2p_create(b->fd, size, placement,
+			 placement == P2PGEM_PLACEMENT_SYSTEM ? 0 :
+			 P2PGEM_CREATE_CPU_ACCESS, &b->handle);
+	if (ret)
+		return ret;
+	b->dmabuf = export_bo(b->fd, b->handle);
+	return b->dmabuf < 0 ? b->dmabuf : 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	if (b->dmabuf >= 0)
+		close(b->dmabuf);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	b->dmabuf = -1;
+}
+
+/*
+ * Run rping's client for @count pings of @size bytes: its exit status (-1
+ * when it could not run), and the number of "ping data:" it printed in
+ * *lines (counted in its stdout alone: its stderr, where it reports CM
+ * events, goes to a file and is shown here).
+ */
+static int rping(uint16_t port, int count, int size, int tmo, int *lines)
+{
+	const char *err = "/tmp/p2pbuf_rdma-rping.err";
+	char cmd[320], *line = NULL, *at;
+	size_t cap = 0;
+	FILE *p;
+	int st;
+
+	*lines = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "timeout %d rping -c -a %s -p %u -C %d -S %d -V -v 2>%s",
+		 tmo, env_or("P2PBUF_RDMA_ADDR", "192.168.77.1"), port, count,
+		 size, err);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (getline(&line, &cap, p) > 0) {
+		for (at = line; (at = strstr(at, "ping data: ")); at++)
+			(*lines)++;
+		if (!strstr(line, "ping data: "))
+			printf("# rping: %.200s%s", line,
+			       strchr(line, '\n') ? "" : "\n");
+	}
+	st = pclose(p);
+	p = fopen(err, "r");
+	while (p && getline(&line, &cap, p) > 0)
+		printf("# rping (stderr): %.200s%s", line,
+		       strchr(line, '\n') ? "" : "\n");
+	if (p)
+		fclose(p);
+	free(line);
+	if (st < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* rping's client payload for ping @ping of @size bytes. */
+static void rping_payload(char *dst, int ping, int size)
+{
+	int start = 65 + ping % 58, cc, i;
+	unsigned char c;
+
+	cc = snprintf(dst, size, "rdma-ping-%d: ", ping);
+	for (i = cc, c = start; i < size; i++) {
+		dst[i] = c;
+		if (++c > 122)
+			c = 65;
+	}
+	dst[size - 1] = 0;
+}
+
+/* Compare the buffer at @off with ping @ping's payload, through the dma-buf's mmap. */
+static int check_payload(struct buf *b, uint64_t off, int ping, int size)
+{
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	char *want = malloc(size);
+	uint8_t *cpu;
+	int ret = 0;
+
+	cpu = mmap(NULL, b->size, PROT_READ, MAP_SHARED, b->dmabuf, 0);
+	if (cpu == MAP_FAILED || !want) {
+		free(want);
+		return -errno;
+	}
+	ioctl(b->dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
+	rping_payload(want, ping, size);
+	if (memcmp(cpu + off, want, size)) {
+		printf("# at %llu: want \"%.40s\", have \"%.40s\"\n",
+		       (unsigned long long)off, want, (char *)cpu + off);
+		ret = -EILSEQ;
+	}
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	ioctl(b->dmabuf, DMA_BUF_IOCTL_SYNC, &sync);
+	munmap(cpu, b->size);
+	free(want);
+	return ret;
+}
+
+/* ---- serve-bad ---- */
+
+static int serve_bad(void)
+{
+	struct p2pbuf_rdma_serve s;
+	struct p2pbuf_rdma_stop st;
+	struct p2pbuf_rdma_query q;
+	struct buf buf, sys;
+	uint32_t h, h2;
+	int fd, ro, memfd, udma;
+	uint32_t roh;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+
+#define SERVE_BAD(field, value, want) do {				\
+	memset(&s, 0, sizeof(s));					\
+	s.dmabuf_fd = buf.dmabuf;					\
+	s.port = PORT;							\
+	s.length = buf.size;						\
+	s.field = value;						\
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_SERVE, &s), want);	\
+} while (0)
+	SERVE_BAD(dmabuf_fd, -1, -EBADF);
+	SERVE_BAD(dmabuf_fd, 1000, -EBADF);
+	SERVE_BAD(dmabuf_fd, fd, -EINVAL);
+	SERVE_BAD(port, 0, -EINVAL);
+	SERVE_BAD(pad, 1, -EINVAL);
+	SERVE_BAD(flags, 1, -EINVAL);
+	SERVE_BAD(flags, 0x80000000u, -EINVAL);
+	SERVE_BAD(handle, 1, -EINVAL);
+	SERVE_BAD(reserved[0], 1, -EINVAL);
+	SERVE_BAD(reserved[1], 1, -EINVAL);
+	SERVE_BAD(length, 0, -EINVAL);
+	SERVE_BAD(length, buf.size + 1, -EINVAL);
+	SERVE_BAD(offset, buf.size, -EINVAL);
+	SERVE_BAD(offset, 1, -EINVAL);		/* offset + whole length */
+	SERVE_BAD(offset, ~0ull, -EINVAL);
+	SERVE_BAD(length, ~0ull, -EINVAL);
+	/* A dma-buf open read-only (its first export): the READs write it. */
+	CHECK_RET(p2p_create(buf.fd, 64 * 1024, P2PGEM_PLACEMENT_VRAM, 0, &roh),
+		  0);
+	CHECK(!drmPrimeHandleToFD(buf.fd, roh, DRM_CLOEXEC, &ro),
+	      "read-only export: %s", strerror(errno));
+	memset(&s, 0, sizeof(s));
+	s.dmabuf_fd = ro;
+	s.port = PORT;
+	s.length = 4096;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_SERVE, &s), -EBADF);
+	close(ro);
+	memfd = -1;
+	udma = udmabuf_new(1 * MiB, &memfd);
+	if (udma >= 0) {
+		/* udmabuf gives importers no pages: not servable. */
+		memset(&s, 0, sizeof(s));
+		s.dmabuf_fd = udma;
+		s.port = PORT;
+		s.length = 4096;
+		CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_SERVE, &s), -EOPNOTSUPP);
+		close(udma);
+		close(memfd);
+	}
+
+	/*
+	 * A port below 1024 wants CAP_NET_BIND_SERVICE, as bind(2): a child
+	 * that gave up root gets EACCES there, and may serve a high port.
+	 */
+	{
+		pid_t pid = fork();
+		int status = 0;
+
+		CHECK(pid >= 0, "fork: %s", strerror(errno));
+		if (!pid) {
+			uint32_t ch;
+			int cfd;
+
+			if (setresgid(65534, 65534, 65534) ||
+			    setresuid(65534, 65534, 65534))
+				_exit(3);
+			cfd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+			if (cfd < 0)
+				_exit(4);
+			if (rd_serve(cfd, buf.dmabuf, 80, 0, 4096, &ch) != -EACCES)
+				_exit(5);
+			if (rd_serve(cfd, buf.dmabuf, PORT + 2, 0, 4096, &ch))
+				_exit(6);
+			_exit(0);
+		}
+		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      !WEXITSTATUS(status),
+		      "unprivileged SERVE: child status %#x (5: port 80 not EACCES, 6: a high port refused)",
+		      status);
+	}
+
+	/* A good one, then the same port again. */
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 4096, 8192, &h), 0);
+	CHECK(h != 0, "handle 0");
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, 4096, &h2), -EADDRINUSE);
+	CHECK_RET(buf_new(&sys, 64 * 1024, P2PGEM_PLACEMENT_SYSTEM), 0);
+	CHECK_RET(rd_serve(fd, sys.dmabuf, PORT + 1, 0, sys.size, &h2), 0);
+
+	memset(&q, 0, sizeof(q));
+	q.handle = h;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), 0);
+	CHECK(!q.connections && !q.pings && q.placement ==
+	      P2PBUF_RDMA_PLACEMENT_NONE, "fresh server: %llu connections, placement %u",
+	      (unsigned long long)q.connections, q.placement);
+	memset(&q, 0, sizeof(q));
+	q.handle = h;
+	q.pad = 1;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
+	memset(&q, 0, sizeof(q));
+	q.handle = h;
+	q.pad2 = 1;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
+	memset(&q, 0, sizeof(q));
+	q.handle = h;
+	q.reserved[1] = 1;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
+	CHECK_RET(rd_query(fd, 0, &q), -ENOENT);
+	CHECK_RET(rd_query(fd, h + 100, &q), -ENOENT);
+
+	memset(&st, 0, sizeof(st));
+	st.handle = h;
+	st.pad = 1;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_STOP, &st), -EINVAL);
+	st.pad = 0;
+	st.reserved = 1;
+	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_STOP, &st), -EINVAL);
+	CHECK_RET(rd_stop(fd, 0), -ENOENT);
+	CHECK_RET(rd_stop(fd, h + 100), -ENOENT);
+	CHECK_RET(rd_stop(fd, h), 0);
+	CHECK_RET(rd_stop(fd, h), -ENOENT);
+	CHECK_RET(rd_query(fd, h, &q), -ENOENT);
+	/* The port is free again. */
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, 4096, &h), 0);
+	CHECK_RET(rd_ioctl(fd, 0x1234, &q), -ENOTTY);
+	/* The buffers go first; the servers hold them. */
+	buf_free(&buf);
+	buf_free(&sys);
+	close(fd);
+	return 0;
+}
+
+/* ---- rping-evict ---- */
+
+struct evictor {
+	int fd;
+	uint32_t handle;
+	volatile uint8_t *cpu;
+	volatile int stop;
+	int evictions, refused;
+};
+
+/*
+ * Evict the buffer, then touch it through its CPU mapping: p2pgem's fault
+ * brings a buffer that wants VRAM back into the visible window. So it
+ * moves both ways even where the NIC's function cannot reach VRAM and
+ * every mapping for it puts the buffer in system memory (where an
+ * eviction alone would find it already).
+ */
+static void *evict_loop(void *arg)
+{
+	struct evictor *e = arg;
+
+	while (!e->stop) {
+		if (p2p_evict(e->fd, e->handle))
+			e->refused++;
+		else
+			e->evictions++;
+		usleep(10000);
+		(void)e->cpu[0];
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/* The PCI function behind the rxe link's netdev. */
+static int nic_pci(char *out, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/..",
+		 env_or("P2PBUF_RDMA_NETDEV", "eth0"));
+	if (!realpath(path, link))
+		return -errno;
+	base = strrchr(link, '/');
+	n = snprintf(out, len, "%s", base ? base + 1 : link);
+	return n > 0 ? 0 : -EINVAL;
+}
+
+/* What the NIC's function should get for a VRAM buffer: the P2P query. */
+static uint32_t expected_placement(struct buf *b)
+{
+	struct drm_p2pgem_gem_p2p_query q = { .handle = b->handle };
+	unsigned int dom, bus, dev, fn;
+	char pci[64];
+
+	if (nic_pci(pci, sizeof(pci)) ||
+	    sscanf(pci, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) != 4)
+		return 0;
+	printf("# NIC at %s\n", pci);
+	q.domain = dom;
+	q.bus = bus;
+	q.devfn = dev << 3 | fn;
+	if (p2p_ioctl(b->fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, &q))
+		return 0;
+	return q.reason == P2PGEM_P2P_OK ? P2PBUF_RDMA_PLACEMENT_P2P :
+		P2PBUF_RDMA_PLACEMENT_SYSTEM;
+}
+
+static int rping_evict(void)
+{
+	int pings = atoi(env_or("P2PBUF_RDMA_PINGS", "256"));
+	struct p2pbuf_rdma_query q;
+	struct evictor e = { 0 };
+	uint32_t h, want;
+	struct buf buf;
+	pthread_t th;
+	int fd, rc, lines;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 16 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	want = expected_placement(&buf);
+	CHECK(want, "no P2P answer for the NIC's function");
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+
+	e.fd = buf.fd;
+	e.handle = buf.handle;
+	e.cpu = p2p_map(buf.fd, buf.handle, buf.size);
+	CHECK(e.cpu, "mmap of the buffer object failed");
+	CHECK(!pthread_create(&th, NULL, evict_loop, &e), "pthread_create");
+	t = now();
+	rc = rping(PORT, pings, PING_SIZE,
+		   atoi(env_or("P2PBUF_RDMA_TIMEOUT", "120")), &lines);
+	e.stop = 1;
+	pthread_join(th, NULL);
+	printf("# %d pings of %d bytes in %.1f s; %d evictions, %d refused\n",
+	       lines, PING_SIZE, now() - t, e.evictions, e.refused);
+	munmap((void *)e.cpu, buf.size);
+	CHECK(rc == 0, "rping exited with %d", rc);
+	CHECK(lines == pings, "%d 'ping data:' lines, want %d", lines, pings);
+
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	printf("# connections %llu pings %llu read %llu written %llu maps %llu move_notifies %llu placement %u errors %llu\n",
+	       (unsigned long long)q.connections, (unsigned long long)q.pings,
+	       (unsigned long long)q.bytes_read,
+	       (unsigned long long)q.bytes_written,
+	       (unsigned long long)q.maps,
+	       (unsigned long long)q.move_notifies, q.placement,
+	       (unsigned long long)q.errors);
+	CHECK(q.connections == 1 && q.pings == (uint64_t)pings &&
+	      q.bytes_read == (uint64_t)pings * PING_SIZE &&
+	      q.bytes_written == q.bytes_read && !q.errors,
+	      "counters do not add up");
+	if (!pins_on_map()) {
+		CHECK(e.evictions > 0, "no eviction succeeded during the run");
+		CHECK(q.move_notifies > 0, "no move_notify");
+		CHECK(q.maps > 1, "not re-mapped (%llu maps)",
+		      (unsigned long long)q.maps);
+	}
+	/* The last ping's bytes, at the last window. */
+	CHECK_RET(check_payload(&buf, (uint64_t)(pings - 1) * PING_SIZE %
+				(buf.size - buf.size % PING_SIZE), pings - 1,
+				PING_SIZE), 0);
+
+	/* No eviction now: one ping maps where the topology says. */
+	rc = rping(PORT, 1, 4096, 60, &lines);
+	CHECK(rc == 0 && lines == 1, "single rping: exit %d, %d lines", rc,
+	      lines);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK(q.placement == want, "placement %u, want %u (%s)", q.placement,
+	      want, want == P2PBUF_RDMA_PLACEMENT_P2P ? "p2p" : "system");
+	CHECK(q.connections == 2 && q.pings == (uint64_t)pings + 1,
+	      "%llu connections, %llu pings", (unsigned long long)q.connections,
+	      (unsigned long long)q.pings);
+	CHECK_RET(check_payload(&buf, 0, 0, 4096), 0);
+	/* Closing the file stops the server; the buffer is free to move. */
+	close(fd);
+	CHECK_RET(p2p_evict(buf.fd, buf.handle), 0);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- stopped ---- */
+
+static int stopped(void)
+{
+	struct p2pbuf_rdma_query q;
+	struct buf buf;
+	int fd, rc, lines;
+	uint32_t h;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+	rc = rping(PORT, 3, 64, 60, &lines);
+	CHECK(rc == 0 && lines == 3, "rping: exit %d, %d lines", rc, lines);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK(q.pings == 3 && !q.active, "%llu pings, %llu active",
+	      (unsigned long long)q.pings, (unsigned long long)q.active);
+	/* A ping larger than the served range fails the connection. */
+	CHECK_RET(rd_stop(fd, h), 0);
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, 1024, &h), 0);
+	rc = rping(PORT, 1, 4096, 30, &lines);
+	CHECK(lines == 0 && rc != 124, "oversized ping: exit %d, %d lines",
+	      rc, lines);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK(q.errors >= 1, "oversized ping: no error counted");
+
+	CHECK_RET(rd_stop(fd, h), 0);
+	rc = rping(PORT, 1, 64, 30, &lines);
+	CHECK(rc != 0 && rc != 124 && lines == 0,
+	      "rping against a stopped server: exit %d, %d lines", rc, lines);
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+	close(fd);
+	rc = rping(PORT, 1, 64, 30, &lines);
+	CHECK(rc != 0 && rc != 124 && lines == 0,
+	      "rping after close: exit %d, %d lines", rc, lines);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- link-remove ---- */
+
+static int link_remove(void)
+{
+	const char *link = env_or("P2PBUF_RDMA_LINK", "p2pbuf_rxe0");
+	const char *ndev = env_or("P2PBUF_RDMA_NETDEV", "eth0");
+	struct p2pbuf_rdma_query q;
+	char cmd[256];
+	struct buf buf;
+	int fd, rc, lines, i;
+	uint32_t h;
+	pid_t pid;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
+		_exit(lines > 0 ? 0 : 1);
+	}
+	/* Wait until pings flow. */
+	for (i = 0; i < 300; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (q.pings >= 5)
+			break;
+		usleep(100000);
+	}
+	CHECK(q.pings >= 5, "no pings flowing (%llu)",
+	      (unsigned long long)q.pings);
+	t = now();
+	snprintf(cmd, sizeof(cmd), "timeout 60 rdma link delete %s", link);
+	rc = system(cmd);
+	printf("# rdma link delete took %.1f s\n", now() - t);
+	CHECK(rc == 0, "%s: %d", cmd, rc);
+	waitpid(pid, &rc, 0);
+	CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "the rping client did not get going");
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK(!q.active, "%llu connections still up",
+	      (unsigned long long)q.active);
+
+	snprintf(cmd, sizeof(cmd), "rdma link add %s type rxe netdev %s",
+		 link, ndev);
+	CHECK(system(cmd) == 0, "%s failed", cmd);
+	rc = rping(PORT, 5, 4096, 60, &lines);
+	CHECK(rc == 0 && lines == 5, "after re-add: exit %d, %d lines", rc,
+	      lines);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- nic-unbind ---- */
+
+static int nic_unbind(void)
+{
+	const char *link = env_or("P2PBUF_RDMA_LINK", "p2pbuf_rxe0");
+	const char *ndev = env_or("P2PBUF_RDMA_NETDEV", "eth0");
+	char pci[64], drv[PATH_MAX], path[PATH_MAX + 16], cmd[512];
+	struct p2pbuf_rdma_query q;
+	int fd, rc, lines, i;
+	struct buf buf;
+	uint32_t h;
+	pid_t pid;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(nic_pci(pci, sizeof(pci)), 0);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pci);
+	CHECK(realpath(path, drv), "%.200s: %s", path, strerror(errno));
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
+		_exit(lines > 0 ? 0 : 1);
+	}
+	for (i = 0; i < 300; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (q.pings >= 5)
+			break;
+		usleep(100000);
+	}
+	CHECK(q.pings >= 5, "no pings flowing (%llu)",
+	      (unsigned long long)q.pings);
+	t = now();
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	CHECK_RET(write_file(path, pci), 0);
+	printf("# unbind of %s from %s took %.1f s\n", pci, drv, now() - t);
+	waitpid(pid, &rc, 0);
+	CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "the rping client did not get going");
+	for (i = 0; i < 100; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (!q.active)
+			break;
+		usleep(100000);
+	}
+	CHECK(!q.active, "%llu connections still up",
+	      (unsigned long long)q.active);
+
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	CHECK_RET(write_file(path, pci), 0);
+	/* The netdev comes back under the same name (no udev renames it). */
+	for (i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s", ndev);
+		if (!access(path, F_OK))
+			break;
+		usleep(100000);
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "ip addr replace %s/24 dev %s && ip link set %s up && "
+		 "rdma link add %s type rxe netdev %s",
+		 env_or("P2PBUF_RDMA_ADDR", "192.168.77.1"), ndev, ndev, link,
+		 ndev);
+	CHECK(system(cmd) == 0, "%.300s failed", cmd);
+	rc = rping(PORT, 3, 4096, 60, &lines);
+	CHECK(rc == 0 && lines == 3, "after rebind: exit %d, %d lines", rc,
+	      lines);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- exporter-unbind ---- */
+
+static int exporter_unbind(void)
+{
+	struct p2pbuf_rdma_query q;
+	struct buf buf, other;
+	int fd, rc, lines, i;
+	char dev[64];
+	uint32_t h;
+	pid_t pid;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(pci_name_of(buf.fd, dev, sizeof(dev)), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
+		_exit(lines > 0 ? 0 : 1);
+	}
+	for (i = 0; i < 300; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (q.pings >= 5)
+			break;
+		usleep(100000);
+	}
+	CHECK(q.pings >= 5, "no pings flowing (%llu)",
+	      (unsigned long long)q.pings);
+	t = now();
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
+	printf("# unbind of p2pgem from %s took %.1f s\n", dev, now() - t);
+	waitpid(pid, &rc, 0);
+	CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+	      "the rping client did not get going");
+	for (i = 0; i < 100; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (!q.active)
+			break;
+		usleep(100000);
+	}
+	printf("# %llu pings, %llu errors\n", (unsigned long long)q.pings,
+	       (unsigned long long)q.errors);
+	CHECK(!q.active, "%llu connections still up",
+	      (unsigned long long)q.active);
+	CHECK_RET(rd_stop(fd, h), 0);
+	buf_free(&buf);
+	close(fd);
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
+	i = open_pci(dev);
+	CHECK(i >= 0, "p2pgem is not back on %s", dev);
+	close(i);
+
+	/* And a buffer of the device bound again is served. */
+	CHECK_RET(buf_new(&other, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, other.dmabuf, PORT, 0, other.size, &h), 0);
+	rc = rping(PORT, 3, 4096, 60, &lines);
+	CHECK(rc == 0 && lines == 3, "after rebind: exit %d, %d lines", rc,
+	      lines);
+	close(fd);
+	buf_free(&other);
+	return 0;
+}
+
+static const struct subtest tests[] = {
+	{ "serve-bad", serve_bad },
+	{ "rping-evict", rping_evict },
+	{ "stopped", stopped },
+	{ "link-remove", link_remove },
+	{ "nic-unbind", nic_unbind },
+	{ "exporter-unbind", exporter_unbind },
+};
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(*tests));
+}
