@@ -4,7 +4,8 @@
 # `make demo`'s guest side runs and says what it should, so that the demo
 # cannot rot between releases: the probe's matrix, the p2pgem and dma-buf
 # demos, the p2pbuf tool's VRAM buffer seen, explained and shared, and a
-# file on ext4 on the NVMe namespace read into VRAM.
+# file on ext4 on the NVMe namespace read into VRAM, and rdma-core's rping
+# client moving data into and out of a VRAM buffer over soft-RoCE.
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
@@ -24,7 +25,8 @@ fail=0
 for want in "(p2pbuf topology):" "p2pbuf alloc --device p2pgem" \
 	"of vram memory from p2pgem, named demo" ": holds pattern 7" \
 	"p2pbuf explain " "the peer received 2 buffers intact" \
-	"p2pbuf read " ": holds pattern 11" "path compat"; do
+	"p2pbuf read " ": holds pattern 11" "path compat" \
+	"the server: 16 pings, 65536 bytes RDMA READ into the buffer"; do
 	grep -qF -- "$want" <<< "$out" || { echo "FAIL: no '$want' in the demo"; fail=1; }
 done
 exit $fail
