@@ -78,10 +78,22 @@
 MODULE_IMPORT_NS(P2PBUF);
 MODULE_IMPORT_NS(DMA_BUF);
 
+static int p2pbuf_rdma_set_timeout(const char *val,
+				   const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 10, 600000);
+}
+
+static const struct kernel_param_ops p2pbuf_rdma_timeout_ops = {
+	.set = p2pbuf_rdma_set_timeout,
+	.get = param_get_uint,
+};
+
 static unsigned int p2pbuf_rdma_op_timeout_ms = 10000;
-module_param_named(op_timeout_ms, p2pbuf_rdma_op_timeout_ms, uint, 0644);
+module_param_cb(op_timeout_ms, &p2pbuf_rdma_timeout_ops,
+		&p2pbuf_rdma_op_timeout_ms, 0644);
 MODULE_PARM_DESC(op_timeout_ms,
-		 "How long an RDMA READ or WRITE may take before its connection is disconnected and its fence fails (default 10000, at least 10)");
+		 "How long an RDMA READ or WRITE may take before its connection is disconnected and its fence fails (default 10000, 10 to 600000, EINVAL outside)");
 
 /* A pin nobody uses must not last: more than a second is refused. */
 static int p2pbuf_rdma_set_linger(const char *val,
@@ -114,10 +126,33 @@ struct p2pbuf_rdma_msg {
 #define P2PBUF_RDMA_SQ_DEPTH	16
 #define P2PBUF_RDMA_RQ_DEPTH	2
 
+/*
+ * The ping state machine, the timeouts and the lingering unmaps; with a
+ * rescuer: a stuck transfer's timeout is what signals its fence, which
+ * reclaim may wait for through an eviction.
+ */
 static struct workqueue_struct *p2pbuf_rdma_wq;
+/* Teardowns, which wait for work on p2pbuf_rdma_wq. */
+static struct workqueue_struct *p2pbuf_rdma_release_wq;
+/* Connections not yet freed: module exit waits for none. */
+static atomic_t p2pbuf_rdma_nconns = ATOMIC_INIT(0);
+/* Servers one open file may have. */
+#define P2PBUF_RDMA_MAX_SERVERS	16
 /* Every connection: for the ib_client's remove and the bus notifier. */
 static DEFINE_MUTEX(p2pbuf_rdma_conns_lock);
 static LIST_HEAD(p2pbuf_rdma_conns);
+
+/*
+ * A PCI function whose driver is unbinding, between BUS_NOTIFY_UNBIND_DRIVER
+ * and BUS_NOTIFY_UNBOUND_DRIVER: no connection attaches for it. On
+ * p2pbuf_rdma_unbinding, under p2pbuf_rdma_conns_lock.
+ */
+struct p2pbuf_rdma_unbinding {
+	struct list_head node;
+	struct device *dev;
+};
+
+static LIST_HEAD(p2pbuf_rdma_unbinding);
 
 enum p2pbuf_rdma_kind {
 	P2PBUF_RDMA_SERVER,
@@ -137,6 +172,7 @@ enum p2pbuf_rdma_kind {
  * @stopping: STOP or close: no new connection joins
  * @seq: connections made, for their timelines' names
  * @handle: the file's handle for it
+ * @net: the network namespace of the process that made it, referenced
  * @q: the counters QUERY reports (maps and move_notifies of connections
  *	already gone; the live ones are added at QUERY)
  */
@@ -152,6 +188,7 @@ struct p2pbuf_rdma_server {
 	bool stopping;
 	unsigned int seq;
 	u32 handle;
+	struct net *net;
 	struct p2pbuf_rdma_query q;
 };
 
@@ -194,6 +231,9 @@ enum p2pbuf_rdma_state {
  * @release_queued: @release_work was queued (or the DEVICE_REMOVAL
  *	handler tears down): once
  * @rw_active: a transfer is posted (@rw, @sgt, @pages, @fence valid)
+ * @rw_mapped: @rw still maps @sgt for the device (until the completion,
+ *	or the teardown for a transfer that never completes)
+ * @rw_dir: @rw's direction
  * @rw: its rdma_rw context
  * @sgt: its page table
  * @pages: its pages
@@ -239,6 +279,8 @@ struct p2pbuf_rdma_conn {
 	bool dead;
 	bool release_queued;
 	bool rw_active;
+	bool rw_mapped;
+	enum dma_data_direction rw_dir;
 	struct rdma_rw_ctx rw;
 	struct sg_table sgt;
 	struct page **pages;
@@ -271,6 +313,7 @@ static void p2pbuf_rdma_server_free(struct kref *ref)
 		container_of(ref, struct p2pbuf_rdma_server, ref);
 
 	dma_buf_put(srv->dmabuf);
+	put_net(srv->net);
 	kfree(srv);
 }
 
@@ -281,6 +324,8 @@ static void p2pbuf_rdma_conn_free(struct kref *ref)
 
 	kref_put(&conn->srv->ref, p2pbuf_rdma_server_free);
 	kfree(conn);
+	if (atomic_dec_and_test(&p2pbuf_rdma_nconns))
+		wake_up_var(&p2pbuf_rdma_nconns);
 }
 
 static void p2pbuf_rdma_conn_put(struct p2pbuf_rdma_conn *conn)
@@ -307,7 +352,7 @@ static void p2pbuf_rdma_conn_end(struct p2pbuf_rdma_conn *conn)
 	conn->dead = true;
 	if (!conn->release_queued) {
 		conn->release_queued = true;
-		queue_work(p2pbuf_rdma_wq, &conn->release_work);
+		queue_work(p2pbuf_rdma_release_wq, &conn->release_work);
 	}
 	spin_unlock_irqrestore(&conn->lock, flags);
 }
@@ -379,6 +424,10 @@ static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	ib_dma_sync_single_for_cpu(conn->ibdev, conn->recv_dma,
 				   P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
 	memcpy(&msg, conn->recv_msg, sizeof(msg));
+	/*
+	 * Reposted under the lock: once the teardown set @dead, nothing is
+	 * posted behind its drain.
+	 */
 	spin_lock_irqsave(&conn->lock, flags);
 	if (conn->dead) {
 		spin_unlock_irqrestore(&conn->lock, flags);
@@ -390,9 +439,10 @@ static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		conn->adv = msg;
 		conn->adv_pending = true;
 		queue_work(p2pbuf_rdma_wq, &conn->work);
+		bad = p2pbuf_rdma_post_recv(conn);
 	}
 	spin_unlock_irqrestore(&conn->lock, flags);
-	if (bad || p2pbuf_rdma_post_recv(conn))
+	if (bad)
 		p2pbuf_rdma_conn_fail(conn);
 }
 
@@ -420,6 +470,13 @@ static void p2pbuf_rdma_rw_done(struct ib_cq *cq, struct ib_wc *wc)
 	bool cookie;
 
 	cancel_delayed_work(&conn->timeout_work);
+	/*
+	 * Unmapped before the fence says the data is there: an unmap may
+	 * still copy (swiotlb) or invalidate caches.
+	 */
+	rdma_rw_ctx_destroy(&conn->rw, conn->qp, conn->port_num,
+			    conn->sgt.sgl, conn->sgt.orig_nents, conn->rw_dir);
+	conn->rw_mapped = false;
 	cookie = dma_fence_begin_signalling();
 	if (wc->status != IB_WC_SUCCESS)
 		dma_fence_set_error(conn->fence, wc->status ==
@@ -441,6 +498,13 @@ static void p2pbuf_rdma_timeout_work(struct work_struct *work)
 		container_of(to_delayed_work(work), struct p2pbuf_rdma_conn,
 			     timeout_work);
 
+	bool stuck;
+
+	spin_lock_irq(&conn->lock);
+	stuck = conn->rw_active && !conn->rw_done;
+	spin_unlock_irq(&conn->lock);
+	if (!stuck)
+		return;
 	pr_warn_ratelimited("p2pbuf_rdma: a transfer timed out after %u ms; disconnecting\n",
 			    READ_ONCE(p2pbuf_rdma_op_timeout_ms));
 	rdma_disconnect(conn->id);
@@ -463,17 +527,19 @@ static void p2pbuf_rdma_unmap_work(struct work_struct *work)
 /* Process context, after the transfer's completion or the drain. */
 static void p2pbuf_rdma_rw_cleanup(struct p2pbuf_rdma_conn *conn)
 {
-	enum dma_data_direction dir = conn->state == P2PBUF_RDMA_READING ?
-				      DMA_FROM_DEVICE : DMA_TO_DEVICE;
-
 	if (!conn->rw_active)
 		return;
+	/* Never completed (drained, or never wholly posted). */
+	if (conn->rw_mapped) {
+		rdma_rw_ctx_destroy(&conn->rw, conn->qp, conn->port_num,
+				    conn->sgt.sgl, conn->sgt.orig_nents,
+				    conn->rw_dir);
+		conn->rw_mapped = false;
+	}
 	if (!dma_fence_is_signaled(conn->fence)) {
 		dma_fence_set_error(conn->fence, -ECANCELED);
 		dma_fence_signal(conn->fence);
 	}
-	rdma_rw_ctx_destroy(&conn->rw, conn->qp, conn->port_num,
-			    conn->sgt.sgl, conn->sgt.orig_nents, dir);
 	sg_free_table(&conn->sgt);
 	kfree(conn->pages);
 	conn->pages = NULL;
@@ -503,6 +569,22 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 	bool p2p;
 	int ret;
 
+	/*
+	 * Attached here, on the first transfer, not in the CM handler: the
+	 * attach may take the reservation lock, which an eviction may hold
+	 * for as long as another connection's transfer lasts, and ib_cm
+	 * handles every rdma_cm user's events one at a time.
+	 */
+	if (!conn->imp.attach) {
+		/* The mapping is never DMA'd to: see the NVMe importer. */
+		ret = p2pbuf_importer_attach(&conn->imp, srv->dmabuf,
+					     conn->dma_dev,
+					     P2PBUF_IMPORT_DYNAMIC |
+					     P2PBUF_IMPORT_PEER2PEER,
+					     DMA_TO_DEVICE);
+		if (ret)
+			return ret;
+	}
 	conn->pages = kcalloc(npages, sizeof(*conn->pages), GFP_KERNEL);
 	pfence = p2pbuf_fence_alloc(conn->tl);
 	if (!conn->pages || !pfence) {
@@ -534,6 +616,8 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 			       rkey, dir);
 	if (ret < 0)
 		goto err_sgt;
+	conn->rw_mapped = true;
+	conn->rw_dir = dir;
 
 	conn->fence = p2pbuf_fence_init(pfence);
 	pfence = NULL;
@@ -543,16 +627,18 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 	/* Published before the post: its completion may come at once. */
 	p2pbuf_importer_publish_locked(&conn->imp, conn->fence, usage);
 	queue_delayed_work(p2pbuf_rdma_wq, &conn->timeout_work,
-			   msecs_to_jiffies(max(READ_ONCE(p2pbuf_rdma_op_timeout_ms),
-						10U)));
+			   msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_op_timeout_ms)));
 	ret = rdma_rw_ctx_post(&conn->rw, conn->qp, conn->port_num,
 			       &conn->rw_cqe, NULL);
 	if (ret) {
-		/* Nothing was posted: the fence fails now. */
-		cancel_delayed_work(&conn->timeout_work);
-		dma_fence_set_error(conn->fence, ret);
-		dma_fence_signal(conn->fence);
+		/*
+		 * Part of the chain may be posted and running, with no
+		 * completion of its own: the fence must not signal before
+		 * the drain. The QP goes to the error state; the teardown
+		 * drains it, unmaps and fails the fence.
+		 */
 		dma_resv_unlock(resv);
+		rdma_disconnect(conn->id);
 		return ret;
 	}
 	dma_resv_unlock(resv);
@@ -683,9 +769,10 @@ fail:
 }
 
 /*
- * Tear the connection down, in process context, once. @destroy_id is
- * false in the DEVICE_REMOVAL handler, whose non-zero return has the core
- * destroy the id.
+ * Tear the connection down, in process context, once; the caller then
+ * completes @conn->done and drops the connection's own reference.
+ * @destroy_id is false in the DEVICE_REMOVAL handler, whose non-zero
+ * return has the core destroy the id.
  */
 static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
 				 bool destroy_id)
@@ -707,9 +794,15 @@ static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
 	p2pbuf_rdma_rw_cleanup(conn);
 	cancel_delayed_work_sync(&conn->unmap_work);
 
+	/*
+	 * Detached before it leaves the list: the bus notifier, which finds
+	 * connections there, must wait for the mapping to go. Not under
+	 * p2pbuf_rdma_conns_lock: the detach waits for the reservation lock.
+	 */
+	if (conn->imp.attach)
+		p2pbuf_importer_detach(&conn->imp);
 	mutex_lock(&p2pbuf_rdma_conns_lock);
 	list_del(&conn->all_node);
-	p2pbuf_importer_detach(&conn->imp);
 	mutex_unlock(&p2pbuf_rdma_conns_lock);
 	spin_lock_irqsave(&srv->lock, flags);
 	list_del(&conn->srv_node);
@@ -731,14 +824,16 @@ static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
 	kfree(conn->send_msg);
 	put_device(conn->dma_dev);
 	p2pbuf_timeline_put(conn->tl);
-	complete_all(&conn->done);
-	p2pbuf_rdma_conn_put(conn);
 }
 
 static void p2pbuf_rdma_release_work(struct work_struct *work)
 {
-	p2pbuf_rdma_teardown(container_of(work, struct p2pbuf_rdma_conn,
-					  release_work), true);
+	struct p2pbuf_rdma_conn *conn =
+		container_of(work, struct p2pbuf_rdma_conn, release_work);
+
+	p2pbuf_rdma_teardown(conn, true);
+	complete_all(&conn->done);
+	p2pbuf_rdma_conn_put(conn);
 }
 
 /* End @conn and wait until it is torn down; the caller holds a reference. */
@@ -753,7 +848,8 @@ static void p2pbuf_rdma_conn_end_sync(struct p2pbuf_rdma_conn *conn)
  * device's DMA device, or for a device with virtual DMA (rxe, siw) the PCI
  * function behind the netdev the route goes through.
  */
-static struct device *p2pbuf_rdma_dma_device(struct rdma_cm_id *id)
+static struct device *p2pbuf_rdma_dma_device(struct rdma_cm_id *id,
+					     struct net *net)
 {
 	struct ib_device *ibdev = id->device;
 	struct net_device *ndev;
@@ -761,7 +857,7 @@ static struct device *p2pbuf_rdma_dma_device(struct rdma_cm_id *id)
 
 	if (!ib_uses_virt_dma(ibdev))
 		return ibdev->dma_device ? get_device(ibdev->dma_device) : NULL;
-	ndev = dev_get_by_index(&init_net, id->route.addr.dev_addr.bound_dev_if);
+	ndev = dev_get_by_index(net, id->route.addr.dev_addr.bound_dev_if);
 	if (!ndev)
 		return NULL;
 	for (dev = ndev->dev.parent; dev && !dev_is_pci(dev); dev = dev->parent)
@@ -781,12 +877,20 @@ static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
 				  struct rdma_cm_id *id)
 {
 	struct ib_device *ibdev = id->device;
+	size_t msg_alloc = max_t(size_t, P2PBUF_RDMA_MSG_SIZE,
+				 roundup_pow_of_two(dma_get_cache_alignment()));
 	struct ib_qp_init_attr attr = {};
-	unsigned int ncqe;
+	unsigned int pages = DIV_ROUND_UP(P2PBUF_RDMA_MAX_PING, PAGE_SIZE) + 1;
+	unsigned int ctxs, ncqe, sge;
 	int ret;
 
-	conn->recv_msg = kzalloc(P2PBUF_RDMA_MSG_SIZE, GFP_KERNEL);
-	conn->send_msg = kzalloc(P2PBUF_RDMA_MSG_SIZE, GFP_KERNEL);
+	/*
+	 * A cache line each (kmalloc aligns these sizes): DMA-API debugging
+	 * tracks mappings by cache line, and two connections' messages in
+	 * one line would overlap.
+	 */
+	conn->recv_msg = kzalloc(msg_alloc, GFP_KERNEL);
+	conn->send_msg = kzalloc(msg_alloc, GFP_KERNEL);
 	if (!conn->recv_msg || !conn->send_msg)
 		return -ENOMEM;
 	conn->pd = ib_alloc_pd(ibdev, 0);
@@ -808,8 +912,21 @@ static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
 		return -ENOMEM;
 	}
 
-	/* SENDs and RDMA work requests, RECVs, the drain's two. */
-	ncqe = 4 * P2PBUF_RDMA_SQ_DEPTH + P2PBUF_RDMA_RQ_DEPTH + 2;
+	/*
+	 * The largest ping may take many work requests: rdma_rw splits it
+	 * at the device's SGE limit, or its MRs' page lists. The send queue
+	 * holds all of them (rdma_rw_init_qp() adds them for @ctxs) besides
+	 * the SENDs; a flush completes each, signalled or not. The CQ takes
+	 * them, the RECVs and the drain's two.
+	 */
+	/* As rdma_rw splits: the QP's send SGEs, at most max_sge_rd. */
+	sge = min_t(u32, min_t(u32, ibdev->attrs.max_send_sge, 32),
+		    max_t(u32, ibdev->attrs.max_sge_rd, 1));
+	ctxs = max(rdma_rw_mr_factor(ibdev, id->port_num, pages),
+		   DIV_ROUND_UP(pages, sge));
+	ncqe = P2PBUF_RDMA_SQ_DEPTH + 1 +
+	       rdma_rw_max_send_wr(ibdev, id->port_num, ctxs, 0) +
+	       P2PBUF_RDMA_RQ_DEPTH + 1 + 2;
 	conn->cq = ib_alloc_cq(ibdev, conn, ncqe, 0, IB_POLL_WORKQUEUE);
 	if (IS_ERR(conn->cq)) {
 		ret = PTR_ERR(conn->cq);
@@ -827,7 +944,7 @@ static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
 	attr.cap.max_recv_wr = P2PBUF_RDMA_RQ_DEPTH + 1;
 	attr.cap.max_send_sge = min_t(u32, ibdev->attrs.max_send_sge, 32);
 	attr.cap.max_recv_sge = 1;
-	attr.cap.max_rdma_ctxs = 1;
+	attr.cap.max_rdma_ctxs = ctxs;
 	ret = rdma_create_qp(id, conn->pd, &attr);
 	if (ret)
 		goto err_cq;
@@ -869,6 +986,34 @@ static void p2pbuf_rdma_conn_abort(struct p2pbuf_rdma_conn *conn)
 	p2pbuf_rdma_conn_put(conn);
 }
 
+/* Whether @dev's driver is unbinding. Under p2pbuf_rdma_conns_lock. */
+static bool p2pbuf_rdma_unbinding_locked(struct device *dev)
+{
+	struct p2pbuf_rdma_unbinding *u;
+
+	lockdep_assert_held(&p2pbuf_rdma_conns_lock);
+	list_for_each_entry(u, &p2pbuf_rdma_unbinding, node)
+		if (u->dev == dev)
+			return true;
+	return false;
+}
+
+/*
+ * Whether @srv serves a client already: one at a time, since a client's
+ * RDMA WRITE sends back what its READ put in the window, which another
+ * client's READ could overwrite meanwhile. Under @srv->lock.
+ */
+static bool p2pbuf_rdma_busy_locked(struct p2pbuf_rdma_server *srv)
+{
+	struct p2pbuf_rdma_conn *conn;
+
+	lockdep_assert_held(&srv->lock);
+	list_for_each_entry(conn, &srv->conns, srv_node)
+		if (!READ_ONCE(conn->dead))
+			return true;
+	return false;
+}
+
 static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 				       struct p2pbuf_rdma_server *srv,
 				       struct rdma_cm_event *event)
@@ -882,6 +1027,7 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return -ENOMEM;
+	atomic_inc(&p2pbuf_rdma_nconns);
 	conn->kind = P2PBUF_RDMA_CONN;
 	kref_init(&conn->ref);
 	kref_get(&srv->ref);
@@ -904,7 +1050,7 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 	INIT_LIST_HEAD(&conn->all_node);
 
 	ret = -ENODEV;
-	conn->dma_dev = p2pbuf_rdma_dma_device(id);
+	conn->dma_dev = p2pbuf_rdma_dma_device(id, srv->net);
 	if (!conn->dma_dev) {
 		pr_debug("p2pbuf_rdma: %s has no DMA device to attach for\n",
 			 dev_name(&ibdev->dev));
@@ -918,12 +1064,6 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 	conn->tl = p2pbuf_timeline_create("p2pbuf_rdma", name, 0);
 	if (!conn->tl)
 		goto err;
-	/* The mapping is never DMA'd to: see the NVMe importer. */
-	ret = p2pbuf_importer_attach(&conn->imp, srv->dmabuf, conn->dma_dev,
-				     P2PBUF_IMPORT_DYNAMIC |
-				     P2PBUF_IMPORT_PEER2PEER, DMA_TO_DEVICE);
-	if (ret)
-		goto err;
 	ret = p2pbuf_rdma_conn_setup(conn, id);
 	if (ret)
 		goto err;
@@ -932,11 +1072,18 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 	/* Visible from here on: the teardown undoes the rest. */
 	mutex_lock(&p2pbuf_rdma_conns_lock);
 	spin_lock_irq(&srv->lock);
-	if (srv->stopping) {
+	ret = srv->stopping ? -ESHUTDOWN :
+	      p2pbuf_rdma_unbinding_locked(conn->dma_dev) ? -ENODEV :
+	      p2pbuf_rdma_busy_locked(srv) ? -EBUSY : 0;
+	if (ret) {
 		spin_unlock_irq(&srv->lock);
 		mutex_unlock(&p2pbuf_rdma_conns_lock);
 		id->context = srv;
-		ret = -ESHUTDOWN;
+		/* A second client while one is served is no failure of ours. */
+		if (ret == -EBUSY) {
+			p2pbuf_rdma_conn_abort(conn);
+			return ret;
+		}
 		goto err;
 	}
 	list_add_tail(&conn->srv_node, &srv->conns);
@@ -1007,10 +1154,18 @@ static int p2pbuf_rdma_cm_handler(struct rdma_cm_id *id,
 		spin_unlock_irq(&conn->lock);
 		if (!mine)
 			return 0;
-		kref_get(&conn->ref);
 		p2pbuf_rdma_count_error(conn);
 		p2pbuf_rdma_teardown(conn, false);
+		/*
+		 * Once @done completes, a closer may let the module go: the
+		 * RCU read-side section makes its exit (synchronize_rcu())
+		 * wait until this code is done with @conn. Nothing here
+		 * sleeps.
+		 */
+		rcu_read_lock();
+		complete_all(&conn->done);
 		p2pbuf_rdma_conn_put(conn);
+		rcu_read_unlock();
 		return 1;
 	case RDMA_CM_EVENT_DISCONNECTED:
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
@@ -1108,15 +1263,40 @@ static struct ib_client p2pbuf_rdma_client = {
  * The driver of a DMA device we are attached for unbinds (the NIC behind
  * rxe, an HCA): end its connections before its remove, so that nothing
  * stays mapped for a device without a driver (DMA-API debugging checks at
- * BUS_NOTIFY_UNBOUND_DRIVER).
+ * BUS_NOTIFY_UNBOUND_DRIVER), and refuse new ones until it is unbound
+ * (rxe unregisters its device after the netdev went, asynchronously).
  */
 static int p2pbuf_rdma_bus_notify(struct notifier_block *nb,
 				  unsigned long action, void *data)
 {
-	if (action != BUS_NOTIFY_UNBIND_DRIVER)
+	struct p2pbuf_rdma_unbinding *u, *tmp;
+	struct device *dev = data;
+
+	switch (action) {
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		/* Refused from now on; without memory, only ended. */
+		u = kmalloc(sizeof(*u), GFP_KERNEL);
+		mutex_lock(&p2pbuf_rdma_conns_lock);
+		if (u) {
+			u->dev = dev;
+			list_add(&u->node, &p2pbuf_rdma_unbinding);
+		}
+		mutex_unlock(&p2pbuf_rdma_conns_lock);
+		p2pbuf_rdma_end_matching(p2pbuf_rdma_on_dma_dev, dev);
+		return NOTIFY_OK;
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		mutex_lock(&p2pbuf_rdma_conns_lock);
+		list_for_each_entry_safe(u, tmp, &p2pbuf_rdma_unbinding, node) {
+			if (u->dev == dev) {
+				list_del(&u->node);
+				kfree(u);
+			}
+		}
+		mutex_unlock(&p2pbuf_rdma_conns_lock);
+		return NOTIFY_OK;
+	default:
 		return NOTIFY_DONE;
-	p2pbuf_rdma_end_matching(p2pbuf_rdma_on_dma_dev, data);
-	return NOTIFY_OK;
+	}
 }
 
 static struct notifier_block p2pbuf_rdma_bus_nb = {
@@ -1158,10 +1338,12 @@ static int p2pbuf_rdma_serve(struct p2pbuf_rdma_file *pf, void __user *uarg)
 		goto err_put;
 
 	ret = -ENOMEM;
-	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL_ACCOUNT);
 	if (!srv)
 		goto err_put;
 	srv->kind = P2PBUF_RDMA_SERVER;
+	/* The caller's namespace, as librdmacm's ids get theirs. */
+	srv->net = get_net(current->nsproxy->net_ns);
 	kref_init(&srv->ref);
 	spin_lock_init(&srv->lock);
 	INIT_LIST_HEAD(&srv->conns);
@@ -1169,11 +1351,14 @@ static int p2pbuf_rdma_serve(struct p2pbuf_rdma_file *pf, void __user *uarg)
 	srv->offset = args.offset;
 	srv->length = args.length;
 
-	ret = xa_alloc(&pf->servers, &handle, srv, xa_limit_31b, GFP_KERNEL);
+	ret = xa_alloc(&pf->servers, &handle, srv,
+		       XA_LIMIT(1, P2PBUF_RDMA_MAX_SERVERS), GFP_KERNEL_ACCOUNT);
+	if (ret == -EBUSY)
+		ret = -ENOSPC;	/* as many servers as a file may have */
 	if (ret)
 		goto err_free;
 	srv->handle = handle;
-	id = rdma_create_id(&init_net, p2pbuf_rdma_cm_handler, srv,
+	id = rdma_create_id(srv->net, p2pbuf_rdma_cm_handler, srv,
 			    RDMA_PS_TCP, IB_QPT_RC);
 	if (IS_ERR(id)) {
 		ret = PTR_ERR(id);
@@ -1205,6 +1390,7 @@ err_id:
 err_xa:
 	xa_erase(&pf->servers, handle);
 err_free:
+	put_net(srv->net);
 	kfree(srv);
 err_put:
 	dma_buf_put(dmabuf);
@@ -1329,12 +1515,19 @@ static int __init p2pbuf_rdma_init(void)
 {
 	int ret;
 
-	p2pbuf_rdma_wq = alloc_workqueue("p2pbuf_rdma", WQ_UNBOUND, 0);
+	p2pbuf_rdma_wq = alloc_workqueue("p2pbuf_rdma",
+					 WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!p2pbuf_rdma_wq)
 		return -ENOMEM;
+	p2pbuf_rdma_release_wq = alloc_workqueue("p2pbuf_rdma_release",
+						 WQ_UNBOUND, 0);
+	if (!p2pbuf_rdma_release_wq) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 	ret = ib_register_client(&p2pbuf_rdma_client);
 	if (ret)
-		goto err_wq;
+		goto err_release_wq;
 	ret = bus_register_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
 	if (ret)
 		goto err_client;
@@ -1347,6 +1540,8 @@ err_nb:
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
 err_client:
 	ib_unregister_client(&p2pbuf_rdma_client);
+err_release_wq:
+	destroy_workqueue(p2pbuf_rdma_release_wq);
 err_wq:
 	destroy_workqueue(p2pbuf_rdma_wq);
 	return ret;
@@ -1355,9 +1550,17 @@ module_init(p2pbuf_rdma_init);
 
 static void __exit p2pbuf_rdma_exit(void)
 {
-	/* No file is open: every server stopped, every connection is gone. */
+	/*
+	 * No file is open: every server stopped, every connection ended. A
+	 * DEVICE_REMOVAL handler may still be letting its connection go:
+	 * wait for the last to be freed, and for that handler's RCU
+	 * read-side section.
+	 */
 	misc_deregister(&p2pbuf_rdma_misc);
+	wait_var_event(&p2pbuf_rdma_nconns, !atomic_read(&p2pbuf_rdma_nconns));
+	synchronize_rcu();
 	bus_unregister_notifier(&pci_bus_type, &p2pbuf_rdma_bus_nb);
+	destroy_workqueue(p2pbuf_rdma_release_wq);
 	destroy_workqueue(p2pbuf_rdma_wq);
 	ib_unregister_client(&p2pbuf_rdma_client);
 }

@@ -10,6 +10,8 @@
  *                   window, while the buffer is evicted in a loop; the
  *                   counters, the placement per topology, the last payload
  *   stopped         rping against a stopped server, and after close, fails
+ *   one-client      a second client is refused while one is served, and
+ *                   served once the first is gone
  *   link-remove     the rxe link deleted mid-stream: the command returns,
  *                   the server keeps listening and serves a re-added link
  *   nic-unbind      the NIC's PCI driver unbound mid-stream: the unbind
@@ -90,6 +92,48 @@ static int rd_query(int fd, uint32_t handle, struct p2pbuf_rdma_query *q)
 	memset(q, 0, sizeof(*q));
 	q->handle = handle;
 	return rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, q);
+}
+
+/*
+ * The server's connections all ended (their teardown follows the
+ * client's disconnect asynchronously); 0 or -ETIME after @ms.
+ */
+static int wait_idle(int fd, uint32_t handle, struct p2pbuf_rdma_query *q,
+		     int ms)
+{
+	int ret;
+
+	for (;;) {
+		ret = rd_query(fd, handle, q);
+		if (ret || !q->active)
+			return ret;
+		if ((ms -= 20) < 0)
+			return -ETIME;
+		usleep(20 * 1000);
+	}
+}
+
+/* rping's client in the background, its output thrown away; its pid. */
+static pid_t rping_bg(uint16_t port, int count, int size)
+{
+	char p[8], c[12], sz[12];
+	pid_t pid = fork();
+	int nul;
+
+	if (pid)
+		return pid;
+	snprintf(p, sizeof(p), "%u", port);
+	snprintf(c, sizeof(c), "%d", count);
+	snprintf(sz, sizeof(sz), "%d", size);
+	nul = open("/dev/null", O_WRONLY);
+	if (nul >= 0) {
+		dup2(nul, 1);
+		dup2(nul, 2);
+	}
+	execlp("rping", "rping", "-c", "-a",
+	       env_or("P2PBUF_RDMA_ADDR", "192.168.77.1"), "-p", p, "-C", c,
+	       "-S", sz, "-V", (char *)NULL);
+	_exit(127);
 }
 
 struct buf {
@@ -350,11 +394,72 @@ static int serve_bad(void)
 	CHECK_RET(rd_query(fd, h, &q), -ENOENT);
 	/* The port is free again. */
 	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, 4096, &h), 0);
+	/* 16 servers a file: with the two above, 14 more, then ENOSPC. */
+	{
+		uint32_t more;
+		int i;
+
+		for (i = 0; i < 14; i++)
+			CHECK_RET(rd_serve(fd, buf.dmabuf, PORT + 10 + i, 0,
+					   4096, &more), 0);
+		CHECK_RET(rd_serve(fd, buf.dmabuf, PORT + 30, 0, 4096, &more),
+			  -ENOSPC);
+	}
 	CHECK_RET(rd_ioctl(fd, 0x1234, &q), -ENOTTY);
 	/* The buffers go first; the servers hold them. */
 	buf_free(&buf);
 	buf_free(&sys);
 	close(fd);
+	return 0;
+}
+
+/* ---- one-client ---- */
+
+/*
+ * A client's RDMA WRITE sends back what its READ put in the window: a
+ * second client at the same time could overwrite it, so it is refused
+ * (rping sees a REJECT) and counts as no error; once the first is gone,
+ * the next is served.
+ */
+static int one_client(void)
+{
+	struct p2pbuf_rdma_query q;
+	int fd, rc, lines, st = 0;
+	struct buf buf;
+	pid_t first;
+	uint32_t h;
+	int i;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 1 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
+	first = rping_bg(PORT, 100000, 64);
+	CHECK(first > 0, "fork: %s", strerror(errno));
+	for (i = 0; i < 1000; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (q.active && q.pings)
+			break;
+		usleep(20 * 1000);
+	}
+	rc = rping(PORT, 1, 64, 60, &lines);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	kill(first, SIGTERM);
+	waitpid(first, &st, 0);
+	CHECK(q.connections == 1 && q.pings,
+	      "the first client: %llu connections, %llu pings",
+	      (unsigned long long)q.connections, (unsigned long long)q.pings);
+	CHECK(rc != 0 && rc != 124 && lines == 0,
+	      "a second client at once: exit %d, %d lines", rc, lines);
+	CHECK(!q.errors, "a refused client counted as %llu errors",
+	      (unsigned long long)q.errors);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	rc = rping(PORT, 2, 64, 60, &lines);
+	CHECK(rc == 0 && lines == 2, "after the first: exit %d, %d lines",
+	      rc, lines);
+	close(fd);
+	buf_free(&buf);
 	return 0;
 }
 
@@ -518,7 +623,7 @@ static int stopped(void)
 	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
 	rc = rping(PORT, 3, 64, 60, &lines);
 	CHECK(rc == 0 && lines == 3, "rping: exit %d, %d lines", rc, lines);
-	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
 	CHECK(q.pings == 3 && !q.active, "%llu pings, %llu active",
 	      (unsigned long long)q.pings, (unsigned long long)q.active);
 	/* A ping larger than the served range fails the connection. */
@@ -749,6 +854,7 @@ static const struct subtest tests[] = {
 	{ "serve-bad", serve_bad },
 	{ "rping-evict", rping_evict },
 	{ "stopped", stopped },
+	{ "one-client", one_client },
 	{ "link-remove", link_remove },
 	{ "nic-unbind", nic_unbind },
 	{ "exporter-unbind", exporter_unbind },

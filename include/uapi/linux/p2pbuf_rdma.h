@@ -40,7 +40,13 @@
  * for a port below 1024 without CAP_NET_BIND_SERVICE;
  * EOPNOTSUPP for an exporter that gives importers no pages; EADDRINUSE
  * when another rdma_cm user (in the kernel or through librdmacm) listens
- * on @port.
+ * on @port; ENOSPC when the file has 16 servers already.
+ *
+ * The listener is in the caller's network namespace. A server serves one
+ * client at a time: a client's RDMA WRITE sends back what its READ put in
+ * the buffer, which a second client's READ could overwrite meanwhile, so
+ * a second client is rejected (rping sees RDMA_CM_EVENT_REJECTED) until
+ * the first has disconnected.
  */
 struct p2pbuf_rdma_serve {
 	__s32 dmabuf_fd;
