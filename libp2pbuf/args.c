@@ -5,6 +5,10 @@
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <ctype.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,107 +251,443 @@ int cli_parse_importer(const char *s, unsigned int *importer)
 }
 
 
-static int is_help(const char *arg)
+/* ---- errors ---- */
+
+const char *cli_command;
+int cli_json;
+
+int cli_error(int code, int err, const char *fmt, ...)
 {
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "p2pbuf%s%s: %s\n", cli_command ? " " : "",
+		cli_command ? cli_command : "", msg);
+	if (code == EXIT_USAGE)
+		fprintf(stderr, "Try 'p2pbuf %s%s'.\n",
+			cli_command ? cli_command : "help",
+			cli_command ? " --help" : "");
+	if (cli_json) {
+		printf("{\"command\":");
+		cli_json_string(stdout, cli_command ? cli_command : "");
+		printf(",\"ok\":false,\"exit\":%d,\"error\":", code);
+		cli_json_string(stdout, msg);
+		if (err)
+			printf(",\"errno\":%d", err < 0 ? -err : err);
+		printf("}\n");
+		fflush(stdout);
+	}
+	return code;
+}
+
+const char *cli_error_words(enum cli_op op, int err)
+{
+	if (err > 0)
+		err = -err;
+	switch (op) {
+	case CLI_OP_TAKE:
+		switch (-err) {
+		case EPERM:
+		case EACCES:
+			return "not permitted: taking another process's descriptor needs ptrace rights over it (its user, or root)";
+		case ESRCH:
+			return "no such process";
+		case EBADF:
+			return "the process has no such descriptor";
+		case EBADFD:
+			return "not a dma-buf";
+		case ENOSYS:
+			return "this kernel has no pidfd_getfd() (Linux 5.6 or later has)";
+		}
+		break;
+	case CLI_OP_ALLOC:
+		switch (-err) {
+		case ENOENT:
+			return "no /dev/udmabuf: this kernel has no udmabuf (CONFIG_UDMABUF; modprobe udmabuf)";
+		case ENODEV:
+			return "no such device ('p2pbuf info' lists the devices here)";
+		case EOPNOTSUPP:
+			return "the device cannot allocate buffers of this kind";
+		case EACCES:
+		case EPERM:
+			return "permission denied on the device node (the 'render' group, or root)";
+		case ENOMEM:
+			return "not enough memory for SIZE (udmabuf also has a limit: its size_limit_mb parameter)";
+		case ENOSPC:
+			return "not enough room in the device's memory for SIZE";
+		case EINVAL:
+		case E2BIG:
+			return "the device refused SIZE (too large for it)";
+		}
+		break;
+	case CLI_OP_ACCESS:
+		switch (-err) {
+		case EACCES:
+		case EPERM:
+			return "the buffer cannot be mapped read-write (exported read-only, without DRM_RDWR)";
+		case ENODEV:
+		case EINVAL:
+			return "its exporter does not let the CPU map it (mmap)";
+		case ENOTTY:
+			return "its exporter has no CPU access brackets (DMA_BUF_IOCTL_SYNC)";
+		case ENOMEM:
+			return "not enough memory or address space to map it";
+		}
+		break;
+	case CLI_OP_LISTEN:
+		switch (-err) {
+		case EADDRINUSE:
+			return "something is there already (a file, or another share's socket): it is left alone; remove it or choose another path";
+		case ENOENT:
+			return "its directory does not exist";
+		case ENOTDIR:
+			return "a part of the path is not a directory";
+		case EACCES:
+		case EPERM:
+			return "permission denied: no socket can be made in that directory";
+		case EROFS:
+			return "the file system is read-only";
+		case ENAMETOOLONG:
+			return "the path is too long for a UNIX socket (107 bytes at most)";
+		}
+		break;
+	case CLI_OP_CONNECT:
+		switch (-err) {
+		case ENOENT:
+			return "no such socket (is 'p2pbuf share' running?)";
+		case ECONNREFUSED:
+			return "nobody is listening there (the 'p2pbuf share' that made it has ended?)";
+		case EPROTOTYPE:
+		case ENOTSOCK:
+			return "not a 'p2pbuf share' socket";
+		case EACCES:
+		case EPERM:
+			return "permission denied";
+		}
+		break;
+	case CLI_OP_PASS:
+		switch (-err) {
+		case EPIPE:
+		case ECONNRESET:
+			return "the other side went away before the buffers were passed";
+		case EBADMSG:
+			return "the other side does not speak p2pbuf's format (bad header)";
+		case EMSGSIZE:
+			return "the message was cut short";
+		case ENOSPC:
+			return "more buffers came than p2pbuf takes at once";
+		case EMFILE:
+		case ETOOMANYREFS:
+			return "too many open descriptors (ulimit -n)";
+		case EBADFD:
+			return "a descriptor that came is not a dma-buf";
+		}
+		break;
+	}
+	return strerror(-err);
+}
+
+/* ---- options ---- */
+
+enum {
+	OPT_HELP = 'h',
+	OPT_VERSION = 256,
+	OPT_JSON, OPT_DEVICE, OPT_UDMABUF, OPT_SIZE, OPT_PLACEMENT, OPT_COUNT,
+	OPT_NAME, OPT_PATTERN, OPT_HOLD, OPT_PROBE_DIR, OPT_SYSFS,
+	OPT_KERNEL_CONFIG, OPT_IMPORTER, OPT_OFFSET, OPT_FILE_OFFSET,
+	OPT_LENGTH, OPT_COMPAT, OPT_NO_COMPAT, OPT_CREATE,
+};
+
+static const struct {
+	const char *name;
+	int val;
+	const char *value;	/* NULL: takes no value */
+} known[] = {
+	{ "json", OPT_JSON, NULL },
+	{ "device", OPT_DEVICE, "DEV" },
+	{ "udmabuf", OPT_UDMABUF, NULL },
+	{ "size", OPT_SIZE, "SIZE" },
+	{ "placement", OPT_PLACEMENT, "any|vram|system" },
+	{ "count", OPT_COUNT, "N" },
+	{ "name", OPT_NAME, "NAME" },
+	{ "pattern", OPT_PATTERN, "SEED" },
+	{ "hold", OPT_HOLD, NULL },
+	{ "probe-dir", OPT_PROBE_DIR, "DIR" },
+	{ "sysfs", OPT_SYSFS, "DIR" },
+	{ "kernel-config", OPT_KERNEL_CONFIG, "FILE" },
+	{ "importer", OPT_IMPORTER, "p2p|dynamic|static" },
+	{ "offset", OPT_OFFSET, "N" },
+	{ "file-offset", OPT_FILE_OFFSET, "N" },
+	{ "length", OPT_LENGTH, "N" },
+	{ "compat", OPT_COMPAT, NULL },
+	{ "no-compat", OPT_NO_COMPAT, NULL },
+	{ "create", OPT_CREATE, NULL },
+	{ "help", OPT_HELP, NULL },
+	{ "version", OPT_VERSION, NULL },
+};
+
+#define N_KNOWN (sizeof(known) / sizeof(known[0]))
+
+static int known_index(int val)
+{
+	for (unsigned int i = 0; i < N_KNOWN; i++)
+		if (known[i].val == val)
+			return (int)i;
+	return -1;
+}
+
+void cli_version(FILE *out)
+{
+	fprintf(out, "p2pbuf %s (libp2pbuf %d.%d)\n", P2PBUF_TOOL_VERSION,
+		P2PBUF_VERSION_MAJOR, P2PBUF_VERSION_MINOR);
+}
+
+/* The value of one option into @o; -EINVAL (or -ERANGE) if it is bad. */
+static int set_option(struct opts *o, int val, const char *v)
+{
+	uint64_t c;
+	unsigned int fl;
+
+	switch (val) {
+	case OPT_JSON:
+		o->json = 1;
+		return 0;
+	case OPT_HOLD:
+		o->hold = 1;
+		return 0;
+	case OPT_UDMABUF:
+		o->device = NULL;
+		return 0;
+	case OPT_CREATE:
+		o->create = 1;
+		return 0;
+	case OPT_COMPAT:
+	case OPT_NO_COMPAT:
+		fl = val == OPT_COMPAT ? P2PBUF_FILE_COMPAT : P2PBUF_FILE_NO_COMPAT;
+		if (o->file_flags && o->file_flags != fl)
+			return -EALREADY;
+		o->file_flags = fl;
+		return 0;
+	case OPT_DEVICE:
+		o->device = v;
+		return *v ? 0 : -EINVAL;
+	case OPT_SIZE:
+		return cli_parse_size(v, &o->size) ?: o->size ? 0 : -EINVAL;
+	case OPT_PLACEMENT:
+		return cli_parse_placement(v, &o->placement);
+	case OPT_NAME:
+		o->name = v;
+		return 0;
+	case OPT_PATTERN:
+		o->have_pattern = 1;
+		return cli_parse_u64(v, &o->pattern);
+	case OPT_COUNT:
+		if (cli_parse_u64(v, &c) || !c || c > P2PBUF_MAX_BUFFERS)
+			return -EINVAL;
+		o->count = (unsigned int)c;
+		return 0;
+	case OPT_PROBE_DIR:
+		o->probe_dir = v;
+		return 0;
+	case OPT_SYSFS:
+		o->sysfs = v;
+		return 0;
+	case OPT_KERNEL_CONFIG:
+		o->config = v;
+		return 0;
+	case OPT_IMPORTER:
+		return cli_parse_importer(v, &o->importer);
+	case OPT_OFFSET:
+		return cli_parse_size(v, &o->offset);
+	case OPT_FILE_OFFSET:
+		return cli_parse_size(v, &o->file_offset);
+	case OPT_LENGTH:
+		return cli_parse_size(v, &o->length) ?: o->length ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/* What a bad value of option @val should have been. */
+static const char *value_hint(int val)
+{
+	switch (val) {
+	case OPT_SIZE:
+	case OPT_LENGTH:
+		return "a size above 0: decimal or 0x hexadecimal, with K, M, G or T";
+	case OPT_OFFSET:
+	case OPT_FILE_OFFSET:
+		return "a size: decimal or 0x hexadecimal, with K, M, G or T";
+	case OPT_PATTERN:
+		return "a number: decimal or 0x hexadecimal";
+	case OPT_COUNT:
+		return "a number from 1 to 32";
+	case OPT_PLACEMENT:
+		return "any, vram or system";
+	case OPT_IMPORTER:
+		return "p2p, dynamic or static";
+	default:
+		return "not empty";
+	}
 }
 
 int cli_parse_options(int argc, char **argv, const char *accept,
 		      struct opts *o, const char **pos, int max_pos, int *npos,
 		      void (*help)(FILE *out))
 {
-	*npos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char key[32], list[256];
-		int bad = 0;
+	struct option longopts[N_KNOWN + 1];
+	char list[256];
+	int n = 0, c, idx, ret;
 
-		if (is_help(a)) {
+	cli_command = argv[0];
+	snprintf(list, sizeof(list), " %s --help --version ", accept);
+	for (unsigned int i = 0; i < N_KNOWN; i++) {
+		char key[40];
+
+		snprintf(key, sizeof(key), " --%s ", known[i].name);
+		if (!strstr(list, key))
+			continue;
+		longopts[n].name = known[i].name;
+		longopts[n].has_arg = known[i].value ? required_argument : no_argument;
+		longopts[n].flag = NULL;
+		longopts[n].val = known[i].val;
+		n++;
+	}
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+
+	*npos = 0;
+	/* In order ("-"), whatever POSIXLY_CORRECT says; our own messages (":"). */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "-:h", longopts, &idx)) != -1) {
+		/* The element the option came in; its value may be the next. */
+		const char *el = argv[optind - 1];
+		int k;
+
+		if (optarg && optarg == argv[optind - 1] && optind >= 2 &&
+		    c != 1)
+			el = argv[optind - 2];
+		if (c == 1) {
+			if (*npos == max_pos)
+				return cli_error(EXIT_USAGE, 0,
+						 "unexpected argument '%s'", optarg);
+			pos[(*npos)++] = optarg;
+			continue;
+		}
+		if (c == '?') {
+			if (optopt && optopt < 256 && el[0] == '-' && el[1] != '-')
+				return cli_error(EXIT_USAGE, 0, "unknown option '-%c'", optopt);
+			k = known_index(optopt);
+			if (k >= 0 && !known[k].value && strchr(el, '='))
+				return cli_error(EXIT_USAGE, 0, "--%s takes no value ('%s')",
+						 known[k].name, el);
+			return cli_error(EXIT_USAGE, 0, "unknown option '%s'", el);
+		}
+		if (c == ':') {
+			k = known_index(optopt);
+			return cli_error(EXIT_USAGE, 0, "--%s needs a value (%s)",
+					 k >= 0 ? known[k].name : "?",
+					 k >= 0 ? known[k].value : "?");
+		}
+		/* Whole names only: a prefix of an option is not that option. */
+		if (c != 'h' && el[0] == '-' && el[1] == '-') {
+			const char *full = longopts[idx].name;
+			size_t len = strcspn(el + 2, "=");
+
+			if (len != strlen(full) || strncmp(el + 2, full, len))
+				return cli_error(EXIT_USAGE, 0,
+						 "unknown option '%.*s' (did you mean --%s?)",
+						 (int)(len + 2), el, full);
+		}
+		if (c == 'h') {
 			help(stdout);
 			return -1;
 		}
-		if (a[0] != '-' || !a[1]) {
-			if (*npos == max_pos)
-				goto usage;
-			pos[(*npos)++] = a;
-			continue;
+		if (c == OPT_VERSION) {
+			cli_version(stdout);
+			return -1;
 		}
-		snprintf(key, sizeof(key), " %s ", a);
-		snprintf(list, sizeof(list), " %s ", accept);
-		if (!strstr(list, key)) {
-			fprintf(stderr, "p2pbuf: unknown option '%s'\n", a);
-			goto usage;
-		}
-		if (!strcmp(a, "--json")) {
-			o->json = 1;
-			continue;
-		}
-		if (!strcmp(a, "--hold")) {
-			o->hold = 1;
-			continue;
-		}
-		if (!strcmp(a, "--udmabuf")) {
-			o->device = NULL;
-			continue;
-		}
-		if (!strcmp(a, "--create")) {
-			o->create = 1;
-			continue;
-		}
-		if (!strcmp(a, "--compat") || !strcmp(a, "--no-compat")) {
-			unsigned int fl = a[2] == 'c' ? P2PBUF_FILE_COMPAT :
-					  P2PBUF_FILE_NO_COMPAT;
-
-			if (o->file_flags && o->file_flags != fl) {
-				fprintf(stderr, "p2pbuf: --compat and --no-compat exclude each other\n");
-				goto usage;
-			}
-			o->file_flags = fl;
-			continue;
-		}
-		if (!v)
-			goto usage;
-		i++;
-		if (!strcmp(a, "--device"))
-			o->device = v;
-		else if (!strcmp(a, "--size"))
-			bad = cli_parse_size(v, &o->size) || !o->size;
-		else if (!strcmp(a, "--placement"))
-			bad = cli_parse_placement(v, &o->placement);
-		else if (!strcmp(a, "--name"))
-			o->name = v;
-		else if (!strcmp(a, "--pattern")) {
-			bad = cli_parse_u64(v, &o->pattern);
-			o->have_pattern = 1;
-		}
-		else if (!strcmp(a, "--count")) {
-			uint64_t c;
-
-			bad = cli_parse_u64(v, &c) || !c || c > P2PBUF_MAX_BUFFERS;
-			o->count = (unsigned int)c;
-		} else if (!strcmp(a, "--probe-dir"))
-			o->probe_dir = v;
-		else if (!strcmp(a, "--sysfs"))
-			o->sysfs = v;
-		else if (!strcmp(a, "--kernel-config"))
-			o->config = v;
-		else if (!strcmp(a, "--importer"))
-			bad = cli_parse_importer(v, &o->importer);
-		else if (!strcmp(a, "--offset"))
-			bad = cli_parse_size(v, &o->offset);
-		else if (!strcmp(a, "--file-offset"))
-			bad = cli_parse_size(v, &o->file_offset);
-		else if (!strcmp(a, "--length"))
-			bad = cli_parse_size(v, &o->length) || !o->length;
-		else
-			bad = 1;
-		if (bad) {
-			fprintf(stderr, "p2pbuf: bad value '%s' for %s\n", v, a);
-			goto usage;
+		if (c == OPT_JSON)
+			cli_json = 1;
+		ret = set_option(o, c, optarg);
+		if (ret == -EALREADY)
+			return cli_error(EXIT_USAGE, 0,
+					 "--compat and --no-compat exclude each other");
+		if (ret) {
+			k = known_index(c);
+			return cli_error(EXIT_USAGE, 0, "bad value '%s' for --%s: %s",
+					 optarg, known[k].name, value_hint(c));
 		}
 	}
+	/* After "--": arguments only. */
+	for (; optind < argc; optind++) {
+		if (*npos == max_pos)
+			return cli_error(EXIT_USAGE, 0, "unexpected argument '%s'",
+					 argv[optind]);
+		pos[(*npos)++] = argv[optind];
+	}
 	return EXIT_OK;
-usage:
-	help(stderr);
-	return EXIT_USAGE;
+}
+
+/* ---- alloc --hold ---- */
+
+static volatile sig_atomic_t hold_signal;
+
+static void on_hold_signal(int sig)
+{
+	hold_signal = sig;
+}
+
+static const int hold_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+void cli_hold_start(struct cli_hold *h)
+{
+	struct sigaction sa = { .sa_handler = on_hold_signal };
+	sigset_t block;
+
+	hold_signal = 0;
+	sigemptyset(&block);
+	sigemptyset(&sa.sa_mask);
+	for (unsigned int i = 0; i < 3; i++) {
+		sigaddset(&block, hold_signals[i]);
+		sigaction(hold_signals[i], &sa, &h->old[i]);
+	}
+	/* Blocked until the wait: no signal slips in between check and wait. */
+	sigprocmask(SIG_BLOCK, &block, &h->mask);
+}
+
+int cli_hold_wait(struct cli_hold *h, int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct stat st;
+	nfds_t nfds = 0;
+	char buf[256];
+	int ret = 0;
+
+	/*
+	 * Only a pipe, FIFO or socket on @fd is a release channel: its writer
+	 * closing it ends the hold. /dev/null, a file or a terminal (what a
+	 * background job has) do not.
+	 */
+	if (fd >= 0 && !fstat(fd, &st) &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		nfds = 1;
+	while (!hold_signal) {
+		if (ppoll(nfds ? &pfd : NULL, nfds, NULL, &h->mask) < 0)
+			continue;
+		if (pfd.revents) {
+			ssize_t r = read(fd, buf, sizeof(buf));
+
+			if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+				break;
+		}
+	}
+	ret = hold_signal;
+	for (unsigned int i = 0; i < 3; i++)
+		sigaction(hold_signals[i], &h->old[i], NULL);
+	sigprocmask(SIG_SETMASK, &h->mask, NULL);
+	return ret;
 }

@@ -9,16 +9,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+/* The Makefile's VERSION. */
+#ifndef P2PBUF_TOOL_VERSION
+#define P2PBUF_TOOL_VERSION "unknown"
+#endif
 
 /* Exit codes of the p2pbuf tool. */
 enum {
 	EXIT_OK = 0,		/* the command did what was asked */
 	EXIT_FAILED = 1,	/* the command ran and failed */
 	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_UNAVAILABLE = 3,	/* the kernel side is missing */
+	EXIT_UNAVAILABLE = 3,	/* something named or needed is not there */
 };
+
+/* p2pbuf.c: the tool without main(), for the tests. */
+int cli_main(int argc, char **argv);
 
 int cmd_topology(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -31,8 +40,11 @@ int cmd_attach(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
+struct opts;
 /* cmd_file.c: explain FILE PID:FD, which cmd_explain() hands over. */
-int cmd_explain_file(int argc, char **argv);
+int cmd_explain_file(const struct opts *o, const char *file, const char *ref);
+/* cmd_file.c: a buffer PID:FD of another process, taken; why not, said. */
+int cli_take_buffer(const char *ref, int *fd);
 
 /* args.c: pure helpers, unit-tested in tests/lib/test-args.c. */
 
@@ -72,6 +84,47 @@ void cli_human_size(uint64_t size, char *buf, size_t len);
 /* An importer kind: "p2p", "dynamic" or "static" (enum p2pbuf_importer). */
 int cli_parse_importer(const char *s, unsigned int *importer);
 
+/*
+ * Errors. cli_command is the command running ("fill"), for messages;
+ * cli_json is set when --json is on the command line.
+ */
+extern const char *cli_command;
+extern int cli_json;
+/*
+ * Say what went wrong: "p2pbuf COMMAND: MESSAGE" on stderr (and, for
+ * EXIT_USAGE, where help is), and with --json a JSON error object on
+ * stdout: {"command","ok":false,"exit","error"[,"errno"]}. @err: the
+ * errno behind it (either sign), or 0. Returns @code.
+ */
+int cli_error(int code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* What an operation failed at, for cli_error_words(). */
+enum cli_op {
+	CLI_OP_TAKE,		/* pidfd_getfd() of PID:FD */
+	CLI_OP_ALLOC,		/* a buffer from a device or udmabuf */
+	CLI_OP_ACCESS,		/* mmap and CPU access brackets */
+	CLI_OP_LISTEN,		/* share's socket */
+	CLI_OP_CONNECT,		/* attach's connection */
+	CLI_OP_PASS,		/* sending or receiving buffers */
+};
+/* @err (either sign) after @op, in words a user understands. */
+const char *cli_error_words(enum cli_op op, int err);
+/* "p2pbuf VERSION (libp2pbuf MAJOR.MINOR)". */
+void cli_version(FILE *out);
+
+/*
+ * alloc --hold: cli_hold_start() takes SIGINT, SIGTERM and SIGHUP (blocked
+ * until the wait); cli_hold_wait() waits for one of them or, only when @fd
+ * is a pipe, FIFO or socket, for its writer to close it. Returns the
+ * signal, or 0 at the end of @fd; restores the signals' handlers and mask.
+ */
+struct cli_hold {
+	sigset_t mask;
+	struct sigaction old[3];
+};
+void cli_hold_start(struct cli_hold *h);
+int cli_hold_wait(struct cli_hold *h, int fd);
+
 /* The options of a command, as cli_parse_options() found them. */
 struct opts {
 	int json;
@@ -96,9 +149,12 @@ struct opts {
 
 /*
  * Parse the options a command accepts (listed in @accept as option names
- * separated by spaces); positional arguments go to @pos, at most @max_pos.
- * Returns EXIT_OK, EXIT_USAGE (after printing @help to stderr), or -1
- * after printing @help to stdout for --help.
+ * separated by spaces; --help and --version always) with getopt_long:
+ * "--opt VALUE" or "--opt=VALUE", whole names only, options anywhere, and
+ * only arguments after "--". Arguments go to @pos, at most @max_pos.
+ * argv[0] is the command's name. Returns EXIT_OK, EXIT_USAGE after
+ * cli_error() named the wrong or missing thing, or -1 after printing
+ * @help (--help, -h) or the version (--version) to stdout.
  */
 int cli_parse_options(int argc, char **argv, const char *accept,
 		      struct opts *o, const char **pos, int max_pos, int *npos,

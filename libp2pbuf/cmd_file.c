@@ -67,28 +67,28 @@ static void write_help(FILE *out)
 	file_text(out);
 }
 
-/* Take PID:FD from another process; print why not. */
-static int take_buffer(const char *cmd, const char *ref, int *fd)
+/* Exit code for taking a buffer: a missing process or descriptor is 3. */
+static int take_exit(int err)
+{
+	return err == -ENOSYS || err == -ESRCH || err == -EBADF ?
+	       EXIT_UNAVAILABLE : EXIT_FAILED;
+}
+
+int cli_take_buffer(const char *ref, int *fd)
 {
 	pid_t pid;
 	int rfd, ret;
 
 	if (cli_parse_buffer_ref(ref, &pid, &rfd))
-		return -EINVAL;
+		return cli_error(EXIT_USAGE, 0,
+				 "'%s' is not PID:FD (a process id and its descriptor number, as 'p2pbuf alloc' prints)",
+				 ref);
 	/* Checks that it is a dma-buf; *fd is set only on success. */
 	ret = p2pbuf_pidfd_getfd(pid, rfd, 0, fd);
 	if (ret)
-		fprintf(stderr, "p2pbuf %s: cannot take %s: %s\n", cmd, ref,
-			ret == -EBADFD ? "not a dma-buf" : strerror(-ret));
-	return ret;
-}
-
-/* Exit code for taking the buffer: a missing process or kernel feature is 3. */
-static int take_exit(int err)
-{
-	return err == -EINVAL ? EXIT_USAGE :
-	       err == -ENOSYS || err == -ESRCH || err == -EBADF ?
-	       EXIT_UNAVAILABLE : EXIT_FAILED;
+		return cli_error(take_exit(ret), ret, "cannot take %s: %s", ref,
+				 cli_error_words(CLI_OP_TAKE, ret));
+	return EXIT_OK;
 }
 
 static int file_cmd(int argc, char **argv, int write)
@@ -100,7 +100,7 @@ static int file_cmd(int argc, char **argv, int write)
 	unsigned int paths = 0, p;
 	struct p2pbuf_file *file;
 	struct opts o = { 0 };
-	int npos, ret, fd, buf, limited;
+	int npos, ret, fd, buf, limited, printed = 0;
 	char total[32], now[32];
 	struct stat st;
 	double start, took;
@@ -111,23 +111,20 @@ static int file_cmd(int argc, char **argv, int write)
 				&o, pos, 2, &npos, help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 2) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	ret = take_buffer(cmd, pos[1], &buf);
-	if (ret == -EINVAL)
-		help(stderr);
+	if (npos < 2)
+		return cli_error(EXIT_USAGE, 0, "missing %s", npos ? "PID:FD" : "FILE");
+	ret = cli_take_buffer(pos[1], &buf);
 	if (ret)
-		return take_exit(ret);
+		return ret;
 	/* Only --create makes a file: a mistyped device would become one. */
 	fd = open(pos[0], (write ? O_WRONLY : O_RDONLY) |
 		  (o.create ? O_CREAT : 0) | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "p2pbuf %s: %s: %s\n", cmd, pos[0],
-			strerror(errno));
+		ret = -errno;
 		close(buf);
-		return EXIT_FAILED;
+		return cli_error(EXIT_FAILED, ret, "%s: %s%s", pos[0], strerror(-ret),
+				 ret == -ENOENT && write && !o.create ?
+				 " (--create makes it)" : "");
 	}
 	ret = p2pbuf_dmabuf_size(buf, &bsize);
 	if (!ret && fstat(fd, &st))
@@ -140,25 +137,36 @@ static int file_cmd(int argc, char **argv, int write)
 	/* A read stays within the file, a write within a device. */
 	limited = !write || S_ISBLK(st.st_mode);
 	if (o.offset > bsize || (limited && o.file_offset > fsize)) {
-		ret = -EINVAL;
-		goto out;
+		cli_error(EXIT_FAILED, -EINVAL, "%s %llu is past the end of %s (%llu bytes)",
+			  o.offset > bsize ? "--offset" : "--file-offset",
+			  (unsigned long long)(o.offset > bsize ? o.offset : o.file_offset),
+			  o.offset > bsize ? pos[1] : pos[0],
+			  (unsigned long long)(o.offset > bsize ? bsize : fsize));
+		close(fd);
+		close(buf);
+		return EXIT_FAILED;
 	}
 	length = bsize - o.offset;
 	if (limited && fsize - o.file_offset < length)
 		length = fsize - o.file_offset;
 	if (o.length) {
 		if (o.length > length) {
-			fprintf(stderr, "p2pbuf %s: --length %llu does not fit: %llu bytes at most\n",
-				cmd, (unsigned long long)o.length,
-				(unsigned long long)length);
-			ret = -EINVAL;
-			goto out;
+			cli_error(EXIT_FAILED, -EINVAL,
+				  "--length %llu does not fit: %llu bytes at most",
+				  (unsigned long long)o.length,
+				  (unsigned long long)length);
+			close(fd);
+			close(buf);
+			return EXIT_FAILED;
 		}
 		length = o.length;
 	}
 	if (!length) {
-		ret = -EINVAL;
-		goto out;
+		cli_error(EXIT_FAILED, -EINVAL, "nothing to move: %s ends at the offset given",
+			  limited && fsize - o.file_offset < bsize - o.offset ? pos[0] : pos[1]);
+		close(fd);
+		close(buf);
+		return EXIT_FAILED;
 	}
 	ret = p2pbuf_file_open(fd, o.file_flags, &file);
 	if (ret)
@@ -193,6 +201,7 @@ static int file_cmd(int argc, char **argv, int write)
 	if (isatty(STDERR_FILENO) && !o.json && done)
 		fprintf(stderr, "\n");
 	if (o.json) {
+		printed = 1;
 		printf("{\"command\":\"%s\",\"file\":", cmd);
 		cli_json_string(stdout, pos[0]);
 		printf(",\"buffer\":\"%s\",\"offset\":%llu,\"file_offset\":%llu,\"length\":%llu,\"done\":%llu,\"seconds\":%.6f,\"paths\":[",
@@ -233,9 +242,13 @@ static int file_cmd(int argc, char **argv, int write)
 		printf("\n");
 	}
 out:
-	if (ret)
+	/* A JSON result above has said it already; else the error object. */
+	if (ret && o.json && printed)
 		fprintf(stderr, "p2pbuf %s: %s %s %s: %s\n", cmd, pos[0],
 			write ? "from" : "into", pos[1], strerror(-ret));
+	else if (ret)
+		cli_error(EXIT_FAILED, ret, "%s %s %s: %s", pos[0],
+			  write ? "from" : "into", pos[1], strerror(-ret));
 	close(fd);
 	close(buf);
 	return ret ? EXIT_FAILED : EXIT_OK;
@@ -251,64 +264,40 @@ int cmd_write(int argc, char **argv)
 	return file_cmd(argc, argv, 1);
 }
 
-static void explain_file_help(FILE *out)
-{
-	fprintf(out,
-		"usage: p2pbuf explain FILE PID:FD [--compat] [--json]\n"
-		"\n"
-		"Which path would an I/O between FILE (a regular file or a block\n"
-		"device) and the dma-buf PID:FD take: p2p, direct-system or compat,\n"
-		"and why not p2p. The kernel is asked: p2pbuf_nvme.ko binds the buffer\n"
-		"(no data moves) and the buffer's exporter answers for the storage\n"
-		"device's PCI function.\n");
-}
-
 /*
  * explain FILE PID:FD [--compat] [--json]: which path an I/O between them
  * would take, and why. cmd_explain() hands over when its first argument
  * is a regular file or a block device.
  */
-int cmd_explain_file(int argc, char **argv)
+int cmd_explain_file(const struct opts *o, const char *file, const char *ref)
 {
 	struct p2pbuf_file_explanation e;
-	const char *pos[2], *path = "?", *map = "?";
-	struct p2pbuf_file *file;
-	struct opts o = { 0 };
-	int npos, ret, fd, buf;
+	const char *pos[2] = { file, ref }, *path = "?", *map = "?";
+	struct p2pbuf_file *f;
+	int ret, fd, buf;
 
-	ret = cli_parse_options(argc, argv, "--compat --json", &o, pos, 2,
-				&npos, explain_file_help);
+	ret = cli_take_buffer(pos[1], &buf);
 	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 2) {
-		explain_file_help(stderr);
-		return EXIT_USAGE;
-	}
-	ret = take_buffer("explain", pos[1], &buf);
-	if (ret)
-		return take_exit(ret);
+		return ret;
 	fd = open(pos[0], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "p2pbuf explain: %s: %s\n", pos[0],
-			strerror(errno));
+		ret = -errno;
 		close(buf);
-		return EXIT_FAILED;
+		return cli_error(EXIT_FAILED, ret, "%s: %s", pos[0], strerror(-ret));
 	}
-	ret = p2pbuf_file_open(fd, o.file_flags, &file);
+	ret = p2pbuf_file_open(fd, o->file_flags, &f);
 	if (!ret) {
-		ret = p2pbuf_file_explain(file, buf, &e);
-		p2pbuf_file_close(file);
+		ret = p2pbuf_file_explain(f, buf, &e);
+		p2pbuf_file_close(f);
 	}
 	close(fd);
 	close(buf);
-	if (ret) {
-		fprintf(stderr, "p2pbuf explain: %s and %s: %s\n", pos[0],
-			pos[1], strerror(-ret));
-		return EXIT_FAILED;
-	}
+	if (ret)
+		return cli_error(EXIT_FAILED, ret, "%s and %s: %s", pos[0], pos[1],
+				 strerror(-ret));
 	p2pbuf_io_path_name(e.path, &path);
 	p2pbuf_map_name(e.exporter.map, &map);
-	if (o.json) {
+	if (o->json) {
 		printf("{\"file\":");
 		cli_json_string(stdout, pos[0]);
 		printf(",\"buffer\":\"%s\",\"path\":\"%s\",\"reason\":", pos[1],

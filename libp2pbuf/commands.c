@@ -5,6 +5,7 @@
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +112,19 @@ static int pattern_run(int fd, uint64_t seed, int verify, uint64_t *bad_at)
 out_unmap:
 	p2pbuf_munmap(&map);
 	return ret;
+}
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
 }
 
 /* ---- info ---- */
@@ -268,9 +282,85 @@ static void ls_help(FILE *out)
 	fprintf(out,
 		"usage: p2pbuf ls [PID] [--json]\n"
 		"\n"
-		"List the dma-bufs process PID (default: this one) holds, from\n"
-		"/proc/PID/fdinfo: descriptor, inode (equal for the same buffer),\n"
-		"size, references, exporter and name.\n");
+		"List the dma-bufs process PID holds, from /proc/PID/fdinfo:\n"
+		"descriptor, inode (equal for the same buffer), size, references,\n"
+		"exporter and name. Without PID, those of every process whose\n"
+		"descriptors this user may read (its own processes; root: all), with\n"
+		"the process id and command; how many could not be read is said.\n"
+		"Exit 3 if PID does not exist.\n");
+}
+
+/* /proc/PID/comm into @buf ("?" if gone). */
+static void process_command(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (read_text(path, buf, len) || !buf[0])
+		snprintf(buf, len, "?");
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* The dma-bufs of @pid into *@infos (grown as needed); count in *@n. */
+static int list_process(pid_t pid, struct p2pbuf_dmabuf_info **infos,
+			unsigned int *max, unsigned int *n)
+{
+	int ret;
+
+	for (;;) {
+		ret = p2pbuf_dmabuf_list(pid, *infos, *max, n);
+		if (ret || *n <= *max)
+			return ret;
+		free(*infos);
+		*max = *n + 64;
+		*infos = calloc(*max, sizeof(**infos));
+		if (!*infos)
+			return -ENOMEM;
+	}
+}
+
+/* One process's entries; @all: with its pid and command. */
+static void ls_print(const struct opts *o, pid_t pid, const char *comm,
+		     const struct p2pbuf_dmabuf_info *infos, unsigned int n,
+		     int all, unsigned int *shown)
+{
+	char c[4 * 16 + 1];
+
+	cli_escape(comm, c, sizeof(c));
+	for (unsigned int i = 0; i < n; i++) {
+		char size[32], exporter[4 * 64], name[4 * P2PBUF_NAME_LEN];
+
+		if (o->json) {
+			printf("%s{\"pid\":%d,\"command\":", (*shown)++ ? "," : "",
+			       (int)pid);
+			cli_json_string(stdout, comm);
+			printf(",\"fd\":%d,\"inode\":%llu,\"size\":%llu,\"count\":%llu,\"exporter\":",
+			       infos[i].fd, (unsigned long long)infos[i].inode,
+			       (unsigned long long)infos[i].size,
+			       (unsigned long long)infos[i].count);
+			cli_json_string(stdout, infos[i].exporter);
+			printf(",\"name\":");
+			cli_json_string(stdout, infos[i].name);
+			printf("}");
+			continue;
+		}
+		if (!(*shown)++) {
+			if (all)
+				printf("%-7s %-15s ", "pid", "command");
+			printf("%-5s %-10s %-12s %-5s %-12s %s\n", "fd", "inode",
+			       "size", "count", "exporter", "name");
+		}
+		cli_human_size(infos[i].size, size, sizeof(size));
+		/* Names are anyone's: no raw control bytes to the terminal. */
+		cli_escape(infos[i].exporter, exporter, sizeof(exporter));
+		cli_escape(infos[i].name, name, sizeof(name));
+		if (all)
+			printf("%-7d %-15s ", (int)pid, c);
+		printf("%-5d %-10llu %-12s %-5llu %-12s %s\n", infos[i].fd,
+		       (unsigned long long)infos[i].inode, size,
+		       (unsigned long long)infos[i].count,
+		       exporter, name[0] ? name : "-");
+	}
 }
 
 int cmd_ls(int argc, char **argv)
@@ -278,62 +368,87 @@ int cmd_ls(int argc, char **argv)
 	struct p2pbuf_dmabuf_info *infos;
 	struct opts o = { 0 };
 	const char *pos[1];
-	unsigned int n, max = 1024;
+	unsigned int n, max = 256, shown = 0, procs = 0, unreadable = 0;
+	char comm[64];
+	struct dirent *de;
 	pid_t pid = 0;
+	DIR *dir;
 	int npos, ret;
 
 	ret = cli_parse_options(argc, argv, "--json", &o, pos, 1, &npos, ls_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos && cli_parse_pid(pos[0], &pid)) {
-		fprintf(stderr, "p2pbuf ls: '%s' is not a process id\n", pos[0]);
-		return EXIT_USAGE;
-	}
+	if (npos && cli_parse_pid(pos[0], &pid))
+		return cli_error(EXIT_USAGE, 0,
+				 "'%s' is not a process id (decimal or 0x hexadecimal, above 0)",
+				 pos[0]);
 	infos = calloc(max, sizeof(*infos));
 	if (!infos)
-		return EXIT_FAILED;
-	ret = p2pbuf_dmabuf_list(pid, infos, max, &n);
-	if (ret) {
-		fprintf(stderr, "p2pbuf ls: %s: %s\n", npos ? pos[0] : "self",
-			strerror(-ret));
+		return cli_error(EXIT_FAILED, -ENOMEM, "out of memory");
+	if (npos) {
+		ret = list_process(pid, &infos, &max, &n);
+		if (ret) {
+			free(infos);
+			return cli_error(ret == -ESRCH ? EXIT_UNAVAILABLE : EXIT_FAILED,
+					 ret, "process %d: %s", (int)pid,
+					 ret == -ESRCH ? "no such process" :
+					 ret == -EACCES || ret == -EPERM ?
+					 "its descriptors are not readable: that needs ptrace rights over it (its user, or root)" :
+					 strerror(-ret));
+		}
+		process_command(pid, comm, sizeof(comm));
+		if (o.json) {
+			printf("{\"pid\":%d,\"command\":", (int)pid);
+			cli_json_string(stdout, comm);
+			printf(",\"dmabufs\":[");
+		}
+		ls_print(&o, pid, comm, infos, n, 0, &shown);
+		if (o.json)
+			printf("]}\n");
+		else if (!shown)
+			printf("no dma-bufs\n");
 		free(infos);
-		return EXIT_FAILED;
+		return EXIT_OK;
 	}
-	if (n > max)
-		n = max;
-	if (o.json) {
-		printf("{\"pid\":%d,\"dmabufs\":[", pid ? (int)pid : (int)getpid());
-		for (unsigned int i = 0; i < n; i++) {
-			printf("%s{\"fd\":%d,\"inode\":%llu,\"size\":%llu,\"count\":%llu,\"exporter\":",
-			       i ? "," : "", infos[i].fd,
-			       (unsigned long long)infos[i].inode,
-			       (unsigned long long)infos[i].size,
-			       (unsigned long long)infos[i].count);
-			cli_json_string(stdout, infos[i].exporter);
-			printf(",\"name\":");
-			cli_json_string(stdout, infos[i].name);
-			printf("}");
-		}
-		printf("]}\n");
-	} else if (!n) {
-		printf("no dma-bufs\n");
-	} else {
-		printf("%-5s %-10s %-12s %-5s %-12s %s\n", "fd", "inode", "size",
-		       "count", "exporter", "name");
-		for (unsigned int i = 0; i < n; i++) {
-			char size[32], exporter[4 * 64], name[4 * P2PBUF_NAME_LEN];
 
-			cli_human_size(infos[i].size, size, sizeof(size));
-			/* Names are anyone's: no raw control bytes to the terminal. */
-			cli_escape(infos[i].exporter, exporter, sizeof(exporter));
-			cli_escape(infos[i].name, name, sizeof(name));
-			printf("%-5d %-10llu %-12s %-5llu %-12s %s\n", infos[i].fd,
-			       (unsigned long long)infos[i].inode, size,
-			       (unsigned long long)infos[i].count,
-			       exporter, name[0] ? name : "-");
-		}
+	/* Every process this user may look into. */
+	dir = opendir("/proc");
+	if (!dir) {
+		ret = -errno;
+		free(infos);
+		return cli_error(EXIT_FAILED, ret, "/proc: %s", strerror(-ret));
 	}
+	if (o.json)
+		printf("{\"dmabufs\":[");
+	while ((de = readdir(dir))) {
+		if (cli_parse_pid(de->d_name, &pid) || de->d_name[0] == '0')
+			continue;
+		ret = list_process(pid, &infos, &max, &n);
+		if (ret == -ENOMEM) {
+			closedir(dir);
+			return cli_error(EXIT_FAILED, ret, "out of memory");
+		}
+		if (ret == -ESRCH || ret == -ENOENT)
+			continue;	/* gone meanwhile */
+		procs++;
+		if (ret) {
+			unreadable++;
+			continue;
+		}
+		process_command(pid, comm, sizeof(comm));
+		ls_print(&o, pid, comm, infos, n, 1, &shown);
+	}
+	closedir(dir);
 	free(infos);
+	if (o.json) {
+		printf("],\"processes\":%u,\"unreadable\":%u}\n", procs, unreadable);
+	} else {
+		if (!shown)
+			printf("no dma-bufs\n");
+		if (unreadable)
+			fprintf(stderr, "p2pbuf ls: the descriptors of %u of %u processes are not readable by this user\n",
+				unreadable, procs);
+	}
 	return EXIT_OK;
 }
 
@@ -404,8 +519,10 @@ static void alloc_help(FILE *out)
 		"a PCI address or a driver name (see 'p2pbuf info'); without --device\n"
 		"the buffer is system memory from /dev/udmabuf. --pattern fills it\n"
 		"with the test pattern SEED. --hold keeps the process (and the\n"
-		"buffer) alive until it is signalled or its stdin closes; the buffer\n"
-		"is then PID:FD for 'p2pbuf fill', 'verify', 'ls' and 'explain'.\n"
+		"buffer) until SIGINT, SIGTERM or SIGHUP, or, when its stdin is a pipe\n"
+		"or FIFO, until the writer closes it; /dev/null, a file or a terminal\n"
+		"on stdin (as a background job has) do not end it. The buffer is\n"
+		"then PID:FD for 'p2pbuf fill', 'verify', 'ls' and 'explain'.\n"
 		"SIZE takes K, M, G suffixes (powers of 1024).\n");
 }
 
@@ -433,65 +550,54 @@ static void print_buffer(const struct opts *o, const struct made *m,
 	fflush(stdout);
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 int cmd_alloc(int argc, char **argv)
 {
 	struct opts o = { .device = NULL, .size = 0 };
 	unsigned int placement = P2PBUF_PLACEMENT_SYSTEM;
+	struct cli_hold hold;
 	struct made m;
 	const char *pos[1];
 	uint64_t size, bad;
-	int npos, ret;
+	int npos, ret, what;
 
 	ret = cli_parse_options(argc, argv,
 		    "--size --device --udmabuf --placement --name --pattern --hold --json",
 		    &o, pos, 0, &npos, alloc_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (!o.size) {
-		alloc_help(stderr);
-		return EXIT_USAGE;
-	}
+	if (!o.size)
+		return cli_error(EXIT_USAGE, 0, "missing --size SIZE");
+	if (!o.device && o.placement == P2PBUF_PLACEMENT_VRAM)
+		return cli_error(EXIT_USAGE, 0,
+				 "--placement vram needs --device: udmabuf is system memory");
 	ret = make_buffer(&o, &m);
-	if (ret) {
-		fprintf(stderr, "p2pbuf alloc: %s: %s\n",
-			o.device ? o.device : "/dev/udmabuf", strerror(-ret));
-		return errno_exit(ret);
-	}
+	if (ret)
+		return cli_error(errno_exit(ret), ret, "%s: %s",
+				 o.device ? o.device : "/dev/udmabuf",
+				 cli_error_words(CLI_OP_ALLOC, ret));
 	if (m.buf)
 		p2pbuf_buffer_placement(m.buf, &placement);
+	what = CLI_OP_ALLOC;
 	ret = p2pbuf_dmabuf_size(m.fd, &size);
 	if (!ret && o.name)
 		ret = p2pbuf_dmabuf_set_name(m.fd, o.name);
-	if (!ret && o.have_pattern)
+	if (!ret && o.have_pattern) {
+		what = CLI_OP_ACCESS;
 		ret = pattern_run(m.fd, o.pattern, 0, &bad);
+	}
 	if (ret) {
-		fprintf(stderr, "p2pbuf alloc: %s\n", strerror(-ret));
 		free_buffer(&m);
-		return EXIT_FAILED;
+		return cli_error(EXIT_FAILED, ret, "%s: %s",
+				 what == CLI_OP_ACCESS ? "filling the buffer" :
+				 o.name ? "naming the buffer" : "the buffer",
+				 cli_error_words(what, ret));
 	}
+	/* Signals taken before the line that tells others whom to signal. */
+	if (o.hold)
+		cli_hold_start(&hold);
 	print_buffer(&o, &m, size, placement);
-	if (o.hold) {
-		struct sigaction sa = { .sa_handler = on_signal };
-		char c;
-
-		/* No SA_RESTART: a signal must end the read() below. */
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		/* Until a signal or the end of stdin. */
-		while (!stop && read(STDIN_FILENO, &c, 1) > 0)
-			;
-		while (!stop && isatty(STDIN_FILENO))
-			pause();
-	}
+	if (o.hold)
+		cli_hold_wait(&hold, STDIN_FILENO);
 	free_buffer(&m);
 	return EXIT_OK;
 }
@@ -505,7 +611,8 @@ static void fill_verify_text(FILE *out)
 		"Write the test pattern SEED into the dma-buf that process PID holds\n"
 		"as descriptor FD, or check that it holds that pattern. The buffer is\n"
 		"taken with pidfd_getfd() (needs ptrace rights over PID) and accessed\n"
-		"inside DMA_BUF_IOCTL_SYNC brackets. verify exits 1 on a mismatch.\n");
+		"inside DMA_BUF_IOCTL_SYNC brackets. Exit 1 on a mismatch (verify)\n"
+		"or an error, 3 if process PID or its descriptor FD is not there.\n");
 }
 
 static void fill_help(FILE *out)
@@ -522,31 +629,27 @@ static void verify_help(FILE *out)
 
 static int fill_or_verify(int argc, char **argv, int verify)
 {
-	const char *cmd = verify ? "verify" : "fill";
 	struct opts o = { 0 };
 	const char *pos[1];
 	uint64_t bad = 0;
-	pid_t pid;
-	int npos, ret, fd, rfd;
-
+	int npos, ret, fd;
 	void (*help)(FILE *out) = verify ? verify_help : fill_help;
 
 	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 1 || !o.have_pattern ||
-	    cli_parse_buffer_ref(pos[0], &pid, &rfd)) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	ret = p2pbuf_pidfd_getfd(pid, rfd, 0, &fd);
-	if (ret) {
-		fprintf(stderr, "p2pbuf %s: cannot take %s: %s\n", cmd, pos[0],
-			strerror(-ret));
-		return ret == -ENOSYS ? EXIT_UNAVAILABLE : EXIT_FAILED;
-	}
+	if (!npos)
+		return cli_error(EXIT_USAGE, 0, "missing PID:FD");
+	if (!o.have_pattern)
+		return cli_error(EXIT_USAGE, 0, "missing --pattern SEED");
+	ret = cli_take_buffer(pos[0], &fd);
+	if (ret)
+		return ret;
 	ret = pattern_run(fd, o.pattern, verify, &bad);
 	close(fd);
+	if (ret && ret != -EILSEQ)
+		return cli_error(EXIT_FAILED, ret, "%s: %s", pos[0],
+				 cli_error_words(CLI_OP_ACCESS, ret));
 	if (o.json) {
 		printf("{\"buffer\":\"%s\",\"pattern\":%llu,\"ok\":%s", pos[0],
 		       (unsigned long long)o.pattern, ret ? "false" : "true");
@@ -556,13 +659,11 @@ static int fill_or_verify(int argc, char **argv, int verify)
 	} else if (ret == -EILSEQ) {
 		printf("%s: pattern %llu mismatch at byte %llu\n", pos[0],
 		       (unsigned long long)o.pattern, (unsigned long long)bad);
-	} else if (!ret) {
+	} else {
 		printf("%s: %s pattern %llu\n", pos[0],
 		       verify ? "holds" : "filled with",
 		       (unsigned long long)o.pattern);
 	}
-	if (ret && ret != -EILSEQ)
-		fprintf(stderr, "p2pbuf %s: %s: %s\n", cmd, pos[0], strerror(-ret));
 	return ret ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -577,19 +678,6 @@ int cmd_verify(int argc, char **argv)
 }
 
 /* ---- share / attach ---- */
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
-}
 
 static int socket_address(const char *path, struct sockaddr_un *sun)
 {
@@ -647,15 +735,22 @@ int cmd_share(int argc, char **argv)
 		    &o, pos, 1, &npos, share_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 1 || !o.size || socket_address(pos[0], &sun)) {
-		share_help(stderr);
-		return EXIT_USAGE;
-	}
+	if (!npos)
+		return cli_error(EXIT_USAGE, 0, "missing SOCKET");
+	if (!o.size)
+		return cli_error(EXIT_USAGE, 0, "missing --size SIZE");
+	if (socket_address(pos[0], &sun))
+		return cli_error(EXIT_USAGE, 0, "SOCKET '%s': %s", pos[0],
+				 cli_error_words(CLI_OP_LISTEN, -ENAMETOOLONG));
+	if (!o.device && o.placement == P2PBUF_PLACEMENT_VRAM)
+		return cli_error(EXIT_USAGE, 0,
+				 "--placement vram needs --device: udmabuf is system memory");
 	for (; made < o.count; made++) {
 		ret = make_buffer(&o, &m[made]);
 		if (ret) {
-			fprintf(stderr, "p2pbuf share: %s\n", strerror(-ret));
-			rc = errno_exit(ret);
+			rc = cli_error(errno_exit(ret), ret, "%s: %s",
+				       o.device ? o.device : "/dev/udmabuf",
+				       cli_error_words(CLI_OP_ALLOC, ret));
 			goto out;
 		}
 		fds[made] = m[made].fd;
@@ -673,7 +768,8 @@ int cmd_share(int argc, char **argv)
 			ret = pattern_run(fds[made], o.pattern + made, 0, &bad);
 		if (ret) {
 			made++;
-			fprintf(stderr, "p2pbuf share: %s\n", strerror(-ret));
+			cli_error(EXIT_FAILED, ret, "buffer %u: %s", made - 1,
+				  cli_error_words(CLI_OP_ACCESS, ret));
 			goto out;
 		}
 	}
@@ -681,7 +777,8 @@ int cmd_share(int argc, char **argv)
 	/* An existing file or socket at SOCKET is left alone, and not removed. */
 	ret = cli_listen(pos[0], &lsock, &bound);
 	if (ret) {
-		fprintf(stderr, "p2pbuf share: %s: %s\n", pos[0], strerror(-ret));
+		cli_error(EXIT_FAILED, ret, "%s: %s", pos[0],
+			  cli_error_words(CLI_OP_LISTEN, ret));
 		goto out;
 	}
 	if (!o.json) {
@@ -691,17 +788,21 @@ int cmd_share(int argc, char **argv)
 	}
 	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
 	if (sock < 0) {
-		fprintf(stderr, "p2pbuf share: accept: %s\n", strerror(errno));
+		ret = -errno;
+		cli_error(EXIT_FAILED, ret, "%s: waiting for a peer: %s", pos[0],
+			  strerror(-ret));
 		goto out;
 	}
 	ret = p2pbuf_send(sock, fds, meta, o.count, 0);
 	if (ret) {
-		fprintf(stderr, "p2pbuf share: send: %s\n", strerror(-ret));
+		cli_error(EXIT_FAILED, ret, "sending the buffers: %s",
+			  cli_error_words(CLI_OP_PASS, ret));
 		goto out;
 	}
 	if (recv(sock, &reply, 1, 0) != 1 || reply != 'y') {
-		fprintf(stderr, "p2pbuf share: the peer %s\n",
-			reply == 'n' ? "found the data wrong" : "went away");
+		cli_error(EXIT_FAILED, 0, "the peer %s",
+			  reply == 'n' ? "found the data wrong" :
+			  "went away without saying whether the buffers arrived intact");
 		goto out;
 	}
 	if (o.json) {
@@ -736,22 +837,24 @@ int cmd_attach(int argc, char **argv)
 	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, attach_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 1 || socket_address(pos[0], &sun)) {
-		attach_help(stderr);
-		return EXIT_USAGE;
-	}
+	if (!npos)
+		return cli_error(EXIT_USAGE, 0, "missing SOCKET");
+	if (socket_address(pos[0], &sun))
+		return cli_error(EXIT_USAGE, 0, "SOCKET '%s': %s", pos[0],
+				 cli_error_words(CLI_OP_LISTEN, -ENAMETOOLONG));
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sun, sizeof(sun))) {
-		fprintf(stderr, "p2pbuf attach: %s: %s\n", pos[0], strerror(errno));
+		ret = -errno;
 		if (sock >= 0)
 			close(sock);
-		return EXIT_FAILED;
+		return cli_error(EXIT_FAILED, ret, "%s: %s", pos[0],
+				 cli_error_words(CLI_OP_CONNECT, ret));
 	}
 	ret = p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0);
 	if (ret) {
-		fprintf(stderr, "p2pbuf attach: receive: %s\n", strerror(-ret));
 		close(sock);
-		return EXIT_FAILED;
+		return cli_error(EXIT_FAILED, ret, "receiving buffers: %s",
+				 cli_error_words(CLI_OP_PASS, ret));
 	}
 	if (o.json) {
 		printf("{\"socket\":");
@@ -833,16 +936,46 @@ static void explain_help(FILE *out)
 		"comes from the p2pbuf_probe matrix when it is loaded; otherwise\n"
 		"the answer is derived from the kernel configuration and the PCI\n"
 		"topology, and says so.\n"
-		"Exit 0 with an answer (P2P or not), 1 if none can be given, 3 if\n"
-		"PROVIDER names a device that is not there.\n"
+		"Exit 0 with an answer (P2P or not), 1 if none can be given, 2 if\n"
+		"PROVIDER or PEER is malformed, 3 if PROVIDER or PEER names a device\n"
+		"(PCI function or DRM device), or PID:FD a process or descriptor,\n"
+		"that is not there.\n"
 		"\n"
 		"p2pbuf explain FILE PID:FD (a regular file or a block device, and a\n"
 		"dma-buf) says which path file I/O between them would take, and why\n"
 		"(see 'p2pbuf read --help').\n");
 }
 
+/*
+ * A PCI address given as @what: 0 if there, else EXIT_USAGE when it is not
+ * an address, EXIT_UNAVAILABLE when no such function exists (said).
+ */
+static int pci_check(const struct p2pbuf_explain_source *src,
+		     const char *what, const char *addr)
+{
+	struct p2pbuf_explain_source quick = *src;
+	struct p2pbuf_explanation e;
+	int ret;
+
+	/*
+	 * The library's own parser and sysfs, asked about the pair (a, a);
+	 * existence is decided before the kernel configuration is read.
+	 */
+	quick.kernel_config = "/dev/null";
+	ret = p2pbuf_explain(addr, addr, &quick, &e);
+	if (ret == -EINVAL)
+		return cli_error(EXIT_USAGE, ret,
+				 "%s '%s' is not a PCI address ([DOMAIN:]BUS:DEV.FN)",
+				 what, addr);
+	if (!ret && e.reason == P2PBUF_REASON_NO_SUCH_DEVICE)
+		return cli_error(EXIT_UNAVAILABLE, -ENODEV,
+				 "%s %s: no such PCI device", what, addr);
+	return 0;
+}
+
 int cmd_explain(int argc, char **argv)
 {
+	struct stat st;
 	struct p2pbuf_explanation e;
 	struct opts o = { 0 };
 	struct p2pbuf_explain_source src;
@@ -854,59 +987,63 @@ int cmd_explain(int argc, char **argv)
 	char exporter[32];
 	pid_t pid;
 
-	/* explain FILE PID:FD: a file I/O's path. */
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-
-		if (argv[i][0] == '-')
-			continue;
-		if (!stat(argv[i], &st) &&
-		    (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
-			return cmd_explain_file(argc, argv);
-		break;
-	}
-	ret = cli_parse_options(argc, argv, "--json --probe-dir --sysfs --kernel-config --importer", &o,
-		    pos, 2, &npos, explain_help);
+	o.importer = ~0u;	/* not given */
+	ret = cli_parse_options(argc, argv,
+				"--json --probe-dir --sysfs --kernel-config --importer --compat",
+				&o, pos, 2, &npos, explain_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (npos != 2) {
-		explain_help(stderr);
-		return EXIT_USAGE;
+	if (!npos)
+		return cli_error(EXIT_USAGE, 0, "missing PROVIDER (or PID:FD, or FILE)");
+	/* explain FILE PID:FD: a file I/O's path. */
+	if (!stat(pos[0], &st) && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		if (npos < 2)
+			return cli_error(EXIT_USAGE, 0, "missing PID:FD after FILE");
+		if (o.importer != ~0u || o.probe_dir || o.sysfs || o.config)
+			return cli_error(EXIT_USAGE, 0,
+					 "explain FILE PID:FD takes only --compat and --json");
+		return cmd_explain_file(&o, pos[0], pos[1]);
 	}
+	if (o.file_flags)
+		return cli_error(EXIT_USAGE, 0,
+				 "--compat is for explain FILE PID:FD; '%s' is not a file or block device",
+				 pos[0]);
+	if (npos < 2)
+		return cli_error(EXIT_USAGE, 0, "missing PEER");
+	if (o.importer == ~0u)
+		o.importer = P2PBUF_IMPORTER_P2P;
 	provider = pos[0];
 	src.sysfs_pci = o.sysfs;
 	src.probe_dir = o.probe_dir;
 	src.kernel_config = o.config;
+	/* PEER first: malformed is a usage error, missing is exit 3. */
+	ret = pci_check(&src, "PEER", pos[1]);
+	if (ret)
+		return ret;
 	if (!cli_parse_buffer_ref(provider, &pid, &rfd)) {
 		/* One buffer of another process, as its exporter keeps it. */
-		ret = p2pbuf_pidfd_getfd(pid, rfd, 0, &fd);
-		if (ret) {
-			fprintf(stderr, "p2pbuf explain: cannot take %s: %s\n",
-				provider, ret == -EBADFD ? "not a dma-buf" :
-				strerror(-ret));
-			return ret == -ENOSYS ? EXIT_UNAVAILABLE : EXIT_FAILED;
-		}
+		ret = cli_take_buffer(provider, &fd);
+		if (ret)
+			return ret;
 		ret = p2pbuf_explain_dmabuf(fd, pos[1], &src, &e, exporter,
 					    sizeof(exporter));
 		close(fd);
-		if (ret) {
-			fprintf(stderr, "p2pbuf explain: %s: %s\n", provider,
-				ret == -EINVAL ? "PEER must be a PCI address" :
-				ret == -ENODEV ? "not exported by a p2pgem device or udmabuf: no answer for this exporter" :
-				strerror(-ret));
-			return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-		}
+		if (ret)
+			return cli_error(ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED, ret,
+					 "%s: %s", provider,
+					 ret == -EINVAL ? "PEER must be a PCI address" :
+					 ret == -ENODEV ? "not exported by a p2pgem device or udmabuf: no answer for this exporter" :
+					 strerror(-ret));
 		buffer = provider;
 		provider = exporter;
 		goto answer;
 	} else if (strchr(provider, '/') || !strchr(provider, ':')) {
 		/* A DRM device stands for its PCI function. */
 		ret = p2pbuf_device_open(provider, &dev);
-		if (ret) {
-			fprintf(stderr, "p2pbuf explain: %s: %s\n", provider,
-				strerror(-ret));
-			return errno_exit(ret);
-		}
+		if (ret)
+			return cli_error(errno_exit(ret), ret, "PROVIDER %s: %s", provider,
+					 ret == -ENODEV ? "no such device, and not a PCI address ('p2pbuf info' lists the devices)" :
+					 strerror(-ret));
 		p2pbuf_device_query(dev, &info);
 		p2pbuf_device_close(dev);
 		if (!info.pci_address[0]) {
@@ -926,13 +1063,14 @@ int cmd_explain(int argc, char **argv)
 		}
 		provider = info.pci_address;
 	}
+	ret = pci_check(&src, "PROVIDER", provider);
+	if (ret)
+		return ret;
 	ret = p2pbuf_explain(provider, pos[1], &src, &e);
-	if (ret) {
-		fprintf(stderr, "p2pbuf explain: %s\n",
-			ret == -EINVAL ? "PROVIDER and PEER must be PCI addresses" :
-			strerror(-ret));
-		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-	}
+	if (ret)
+		return cli_error(ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED, ret,
+				 "%s", ret == -EINVAL ? "PROVIDER and PEER must be PCI addresses" :
+				 strerror(-ret));
 answer:
 	p2pbuf_explain_for_importer(&e, o.importer);
 	p2pbuf_map_name(e.map, &map);

@@ -40,27 +40,63 @@ static const struct {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: p2pbuf COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: p2pbuf COMMAND [ARGS]\n"
+		"       p2pbuf help [COMMAND] | --help | --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n'p2pbuf COMMAND --help' describes a command.\n"
-		"exit codes: 0 success, 1 failure, 2 usage, 3 kernel side missing\n");
+	fprintf(out, "\n'p2pbuf COMMAND --help' describes a command. Options go before or\n"
+		"after arguments, as --opt VALUE or --opt=VALUE; after --, only arguments.\n"
+		"exit codes: 0 success, 1 failure, 2 usage, 3 something named or needed\n"
+		"(device, process, buffer, kernel feature) is not there\n");
 }
 
-int main(int argc, char **argv)
+static int find_command(const char *name)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return (int)i;
+	return -1;
+}
+
+int cli_main(int argc, char **argv)
+{
+	char *help_argv[3];
+	int c;
+
+	cli_command = NULL;
+	cli_json = 0;
+	if (argc < 2)
+		return cli_error(EXIT_USAGE, 0, "missing COMMAND");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "p2pbuf: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	if (!strcmp(argv[1], "--version")) {
+		cli_version(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc > 3)
+			return cli_error(EXIT_USAGE, 0, "unexpected argument '%s'", argv[3]);
+		c = find_command(argv[2]);
+		if (c < 0)
+			return cli_error(EXIT_USAGE, 0, "unknown command '%s'", argv[2]);
+		help_argv[0] = argv[2];
+		help_argv[1] = (char *)"--help";
+		help_argv[2] = NULL;
+		return commands[c].run(2, help_argv);
+	}
+	if (argv[1][0] == '-')
+		return cli_error(EXIT_USAGE, 0, "unknown option '%s' (options go after COMMAND)",
+				 argv[1]);
+	c = find_command(argv[1]);
+	if (c < 0)
+		return cli_error(EXIT_USAGE, 0, "unknown command '%s'", argv[1]);
+	cli_command = commands[c].name;
+	/* Errors before the parser reaches --json are JSON objects too. */
+	for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			cli_json = 1;
+	return commands[c].run(argc - 1, argv + 1);
 }

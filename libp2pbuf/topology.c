@@ -209,35 +209,27 @@ static void topology_usage(FILE *out)
 
 int cmd_topology(int argc, char **argv)
 {
-	const char *dir = PROBE_DIR;
-	int json = 0, ret;
+	struct opts o = { 0 };
+	const char *dir = PROBE_DIR, *pos[1];
+	int npos, ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--probe-dir") && i + 1 < argc) {
-			dir = argv[++i];
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			topology_usage(stdout);
-			return EXIT_OK;
-		} else {
-			topology_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-
+	ret = cli_parse_options(argc, argv, "--json --probe-dir", &o, pos, 0,
+				&npos, topology_usage);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	if (o.probe_dir)
+		dir = o.probe_dir;
+	n_devices = 0;
+	n_pairs = 0;
 	ret = read_devices(dir);
 	if (!ret)
 		ret = read_matrix(dir);
-	if (ret) {
-		fprintf(stderr,
-			"p2pbuf topology: cannot read %s: %s\n"
-			"  load the probe (insmod tests/probe/p2pbuf_probe.ko) and mount debugfs\n",
-			dir, strerror(-ret));
-		return EXIT_UNAVAILABLE;
-	}
+	if (ret)
+		return cli_error(EXIT_UNAVAILABLE, ret,
+				 "cannot read %s: %s; load the probe (insmod tests/probe/p2pbuf_probe.ko) and mount debugfs",
+				 dir, strerror(-ret));
 
-	if (json)
+	if (o.json)
 		print_json();
 	else
 		print_human();

@@ -27,15 +27,69 @@ trap cleanup EXIT
 # test (P2PBUF_SCOPE=full); the explain cases below run on every topology.
 info=$(p2pbuf info --json) || bad "info exit $?"
 if [ "${P2PBUF_SCOPE:-full}" = full ]; then
-	# --help for every command, exit 0; a bad option is exit 2.
-	for c in info topology explain alloc fill verify share attach ls; do
+	# --help for every command, exit 0; a bad option is exit 2 with a
+	# message that names it (and no usage text), everywhere.
+	for c in info topology explain alloc fill verify share attach read write ls; do
 		out=$(p2pbuf "$c" --help) || bad "p2pbuf $c --help exit $?"
 		grep -q "^usage: p2pbuf $c" <<< "$out" || bad "p2pbuf $c --help: no usage line"
-		p2pbuf "$c" --no-such-option > /dev/null 2>&1
+		out=$(p2pbuf help "$c") || bad "p2pbuf help $c exit $?"
+		grep -q "^usage: p2pbuf $c" <<< "$out" || bad "p2pbuf help $c: no usage line"
+		err=$(p2pbuf "$c" --no-such-option 2>&1 > /dev/null)
 		rc=$?
 		[ $rc = 2 ] || bad "p2pbuf $c --no-such-option: exit $rc, expected 2"
+		grep -q "^p2pbuf $c: unknown option '--no-such-option'$" <<< "$err" ||
+			bad "p2pbuf $c --no-such-option does not name it: $err"
+		! grep -q "usage:" <<< "$err" || bad "p2pbuf $c --no-such-option: the usage text: $err"
+		# --json: the error as a JSON object on stdout too.
+		out=$(p2pbuf "$c" --no-such-option --json 2> /dev/null)
+		jq -e --arg c "$c" '.command == $c and .ok == false and .exit == 2 and (.error | test("--no-such-option"))' \
+			<<< "$out" > /dev/null || bad "p2pbuf $c --no-such-option --json: $out"
 	done
 	p2pbuf > /dev/null 2>&1; [ $? = 2 ] || bad "p2pbuf without a command: not exit 2"
+	p2pbuf nosuch > /dev/null 2>&1; [ $? = 2 ] || bad "p2pbuf nosuch: not exit 2"
+	p2pbuf help > /dev/null || bad "p2pbuf help: exit $?"
+	# --version, at the top and after any command.
+	want=$(p2pbuf --version) || bad "p2pbuf --version: exit $?"
+	grep -Eq '^p2pbuf [0-9]+\.[0-9]+\.[0-9]+ \(libp2pbuf [0-9]+\.[0-9]+\)$' <<< "$want" ||
+		bad "p2pbuf --version: $want"
+	out=$(p2pbuf ls --version) || bad "p2pbuf ls --version: exit $?"
+	[ "$out" = "$want" ] || bad "p2pbuf ls --version: $out, p2pbuf --version: $want"
+	# Each usage error names what is wrong or missing, exit 2.
+	usage_err() {
+		local want=$1 err rc
+		shift
+		err=$(p2pbuf "$@" 2>&1 > /dev/null)
+		rc=$?
+		if [ $rc != 2 ] || ! grep -qF -- "$want" <<< "$err" || grep -q "usage:" <<< "$err"; then
+			bad "p2pbuf $*: exit $rc, expected 2 and \"$want\": $err"
+		fi
+	}
+	usage_err "missing --size SIZE" alloc --device vgem
+	usage_err "bad value '0' for --size" alloc --size=0
+	usage_err "--size needs a value" alloc --size
+	usage_err "unknown option '--siz'" alloc --siz 4K
+	usage_err "missing --pattern SEED" fill 1:2
+	usage_err "'x' is not PID:FD" verify x --pattern 1
+	usage_err "missing SOCKET" share --size 4K
+	usage_err "missing PEER" explain 00:00.0
+	usage_err "unexpected argument '2'" ls 1 2
+	usage_err "'-5' is not a process id" ls -- -5
+	usage_err "unexpected argument 'x'" topology x
+	usage_err "--probe-dir needs a value" topology --probe-dir
+	# A process that is not there (pid_max is never a pid): exit 3, as a
+	# JSON object with --json, in words.
+	nopid=$(cat /proc/sys/kernel/pid_max)
+	out=$(p2pbuf verify "$nopid:3" --pattern 1 --json 2> "$tmp/err")
+	rc=$?
+	[ $rc = 3 ] || bad "verify of no process: exit $rc, expected 3"
+	jq -e '.ok == false and .exit == 3 and (.error | test("no such process"))' <<< "$out" > /dev/null ||
+		bad "verify of no process --json: $out"
+	grep -q "^p2pbuf verify: cannot take $nopid:3: no such process$" "$tmp/err" ||
+		bad "verify of no process: $(cat "$tmp/err")"
+	out=$(p2pbuf topology --probe-dir="$tmp/none" --json 2> /dev/null)
+	rc=$?
+	[ $rc = 3 ] || bad "topology without a probe: exit $rc, expected 3"
+	jq -e '.ok == false and .exit == 3' <<< "$out" > /dev/null || bad "topology without a probe --json: $out"
 	good "help and usage errors"
 
 	# info: the kernel options as the booted kernel has them, udmabuf where
@@ -95,8 +149,23 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 		jq -e --argjson b "$bytes" '.size == $b and .name == "cli test"' <<< "$alloc" > /dev/null ||
 			bad "alloc $dev: $alloc"
 
+		# Without a PID: every process's, the holder's buffer among them.
 		ls=$(p2pbuf ls --json) || bad "ls exit $?"
-		jq -e '.dmabufs == [] and .pid > 0' <<< "$ls" > /dev/null || bad "ls of itself: $ls"
+		jq -e --argjson p "$pid" --argjson fd "$fd" --argjson b "$bytes" \
+			'[.dmabufs[] | select(.pid == $p and .fd == $fd and .size == $b and .name == "cli test" and .command == "p2pbuf")] | length == 1' \
+			<<< "$ls" > /dev/null || bad "ls without a PID does not show $pid:$fd: $ls"
+		jq -e '.processes > 1' <<< "$ls" > /dev/null ||
+			bad "ls without a PID: $(jq -c '{processes, unreadable}' <<< "$ls")"
+		out=$(p2pbuf ls) || bad "ls exit $?"
+		grep -q "^$pid *p2pbuf *$fd " <<< "$out" || bad "ls without a PID, as text: $out"
+		# Another user sees none of root's, and says how many it could not read.
+		ls=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$(command -v p2pbuf)" ls --json) ||
+			bad "ls as nobody: exit $?"
+		jq -e --argjson p "$pid" '([.dmabufs[] | select(.pid == $p)] | length == 0) and .unreadable > 0' \
+			<<< "$ls" > /dev/null || bad "ls as nobody: $(jq -c '{n: (.dmabufs | length), unreadable}' <<< "$ls")"
+		ls=$(p2pbuf ls --json -- "$pid") || bad "ls -- $pid exit $?"
+		[ "$(jq -c .dmabufs <<< "$ls")" = "$(p2pbuf ls "$pid" --json | jq -c .dmabufs)" ] ||
+			bad "ls --json -- $pid: $ls"
 		ls=$(p2pbuf ls "$pid" --json) || bad "ls $pid exit $?"
 		p2pbuf ls "$pid" >&2
 		jq -e --argjson fd "$fd" --argjson b "$bytes" '.dmabufs | length == 1 and .[0].fd == $fd and .[0].size == $b and .[0].name == "cli test"' \
@@ -111,18 +180,60 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 		jq -e --arg b "$pid:$fd" '.buffer == $b and .pattern == 12 and .ok' <<< "$out" > /dev/null ||
 			bad "fill --json: $out"
 		p2pbuf verify "$pid:$fd" --pattern 12 > /dev/null || bad "verify $dev after fill"
-		p2pbuf verify "$pid:0" --pattern 1 > /dev/null 2>&1
-		[ $? = 1 ] || bad "verify of a non-dma-buf did not fail"
-		# Without ptrace rights over the holder, pidfd_getfd is refused.
+		out=$(p2pbuf verify "$pid:0" --pattern 1 2>&1)
+		rc=$?
+		if [ $rc != 1 ] || ! grep -q "^p2pbuf verify: cannot take $pid:0: not a dma-buf$" <<< "$out"; then
+			bad "verify of a non-dma-buf: exit $rc: $out"
+		fi
+		out=$(p2pbuf fill "$pid:999" --pattern 1 2>&1)
+		rc=$?
+		if [ $rc != 3 ] || ! grep -q "the process has no such descriptor" <<< "$out"; then
+			bad "fill of a descriptor that is not there: exit $rc: $out"
+		fi
+		# Without ptrace rights over the holder, pidfd_getfd is refused,
+		# and the user is told what is needed.
 		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
 			"$(command -v p2pbuf)" verify "$pid:$fd" --pattern 12 2>&1)
 		rc=$?
-		if [ $rc != 1 ] || ! grep -q "Operation not permitted" <<< "$out"; then
+		if [ $rc != 1 ] || ! grep -q "needs ptrace rights over it" <<< "$out"; then
 			bad "verify as nobody: exit $rc: $out"
 		fi
 		release buf
 		good "alloc $dev, ls, fill and verify through pidfd_getfd"
 	done
+
+	# alloc --hold as a background job of a script: its stdin is /dev/null,
+	# at EOF from the start; the buffer stays until a signal. Options in
+	# the --opt=VALUE form.
+	( p2pbuf alloc --device=vgem --size=64K --pattern=4 --hold --json > "$tmp/bg.json" &
+	  echo $! > "$tmp/bg.pid" )
+	bgpid=$(cat "$tmp/bg.pid")
+	hold_holders+=("$bgpid")	# for the trap, should a check below fail
+	for _ in $(seq 50); do [ -s "$tmp/bg.json" ] && break; sleep 0.1; done
+	[ "$(readlink "/proc/$bgpid/fd/0")" = /dev/null ] || bad "background alloc: stdin is $(readlink "/proc/$bgpid/fd/0")"
+	sleep 1
+	if kill -0 "$bgpid" 2> /dev/null; then
+		ref=$(jq -r '"\(.pid):\(.fd)"' < "$tmp/bg.json")
+		[ "${ref%%:*}" = "$bgpid" ] || bad "background alloc: $ref, pid $bgpid"
+		p2pbuf verify "$ref" --pattern 4 > /dev/null || bad "background alloc: verify $ref"
+		kill -TERM "$bgpid"
+		for _ in $(seq 50); do kill -0 "$bgpid" 2> /dev/null || break; sleep 0.1; done
+		! kill -0 "$bgpid" 2> /dev/null || bad "background alloc: still there after SIGTERM"
+		good "alloc --hold in the background (stdin /dev/null) holds $ref until SIGTERM"
+	else
+		bad "alloc --hold in the background: gone at once ($(cat "$tmp/bg.json"))"
+	fi
+	# stdin a pipe: released when its writer closes it (here at once).
+	out=$(echo | timeout 10 p2pbuf alloc --device vgem --size 64K --hold --json)
+	rc=$?
+	[ $rc = 0 ] || bad "alloc --hold with stdin a closed pipe: exit $rc: $out"
+
+	# alloc's errors in words, as JSON objects with --json.
+	out=$(p2pbuf alloc --device no-such-device --size 64K --json 2> "$tmp/err")
+	rc=$?
+	[ $rc = 3 ] || bad "alloc on no device: exit $rc, expected 3"
+	jq -e '.exit == 3 and (.error | test("no such device"))' <<< "$out" > /dev/null ||
+		bad "alloc on no device --json: $out"
 
 	# The progress line: on a terminal (script(1) gives one), for work longer
 	# than a second. Whether it shows depends on speed, so the check follows
@@ -174,8 +285,20 @@ if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 		[ ! -e "$sock" ] || bad "share left its socket behind"
 		good "share/attach $dev: 4 buffers, patterns intact"
 	done
-	p2pbuf attach "$tmp/nothing.sock" > /dev/null 2>&1
-	[ $? = 1 ] || bad "attach to no socket: not exit 1"
+	out=$(p2pbuf attach "$tmp/nothing.sock" 2>&1)
+	rc=$?
+	if [ $rc != 1 ] || ! grep -q "no such socket (is 'p2pbuf share' running?)" <<< "$out"; then
+		bad "attach to no socket: exit $rc: $out"
+	fi
+	# share onto a file given by mistake: refused in words, the file kept.
+	echo mine > "$tmp/notasocket"
+	out=$(p2pbuf share "$tmp/notasocket" --device vgem --size 64K --json 2> "$tmp/err")
+	rc=$?
+	[ $rc = 1 ] || bad "share onto a file: exit $rc"
+	grep -q "something is there already" "$tmp/err" || bad "share onto a file: $(cat "$tmp/err")"
+	jq -e '.ok == false and .exit == 1' <<< "$out" > /dev/null || bad "share onto a file --json: $out"
+	[ "$(cat "$tmp/notasocket")" = mine ] || bad "share onto a file changed or removed it"
+	good "share and attach errors in words; a file at SOCKET stays"
 fi
 
 # p2pgem, when loaded: its VRAM in info, a VRAM buffer from alloc, explain
@@ -368,5 +491,22 @@ p2pbuf explain nonsense 00:01.0 > /dev/null 2>&1
 [ $? = 3 ] || bad "explain of a device that is not there: not exit 3"
 p2pbuf explain 00:01.0 zz > /dev/null 2>&1
 [ $? = 2 ] || bad "explain with a malformed address: not exit 2"
+# A PCI function that is not there, as PROVIDER or as PEER: exit 3 like a
+# missing DRM device, naming which (ff:1f.7 is on no test topology).
+if [ ! -e /sys/bus/pci/devices/0000:ff:1f.7 ]; then
+	devs=(/sys/bus/pci/devices/*)
+	host=${devs[0]##*/}
+	for args in "ff:1f.7 $host PROVIDER" "$host ff:1f.7 PEER" "vgem ff:1f.7 PEER"; do
+		read -r a b which <<< "$args"
+		out=$(p2pbuf explain "$a" "$b" --json 2> "$tmp/err")
+		rc=$?
+		[ $rc = 3 ] || bad "explain $a $b: exit $rc, expected 3"
+		grep -q "$which ff:1f.7: no such PCI device" "$tmp/err" || bad "explain $a $b: $(cat "$tmp/err")"
+		jq -e '.exit == 3' <<< "$out" > /dev/null || bad "explain $a $b --json: $out"
+	done
+	p2pbuf explain vgem zz > /dev/null 2>&1
+	[ $? = 2 ] || bad "explain vgem zz: not exit 2"
+	good "explain: exit 3 for a PCI function that is not there, 2 for a malformed one"
+fi
 
 exit $fail

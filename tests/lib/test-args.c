@@ -12,6 +12,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "p2pbuf/p2pbuf.h"
@@ -260,15 +263,33 @@ static int run_parse(const char *accept, struct opts *o, const char **pos,
 		     int max_pos, int *npos, const char *const *words)
 {
 	char *argv[32];
-	int argc = 0;
+	int argc = 0, null, out, err, ret;
 
 	argv[argc++] = (char *)"cmd";
 	while (*words && argc < 31)
 		argv[argc++] = (char *)*words++;
 	argv[argc] = NULL;
 	memset(o, 0, sizeof(*o));
-	return cli_parse_options(argc, argv, accept, o, pos, max_pos, npos,
-				 count_help);
+	/* The messages are test-cli's business: quiet here. */
+	cli_json = 0;
+	fflush(stdout);
+	fflush(stderr);
+	out = dup(STDOUT_FILENO);
+	err = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	close(null);
+	ret = cli_parse_options(argc, argv, accept, o, pos, max_pos, npos,
+				count_help);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	close(out);
+	close(err);
+	cli_json = 0;
+	return ret;
 }
 
 static int options(void)
@@ -297,7 +318,7 @@ static int options(void)
 	CHECK(!o.device);
 
 	helps = 0;
-	/* Usage errors: help on stderr, EXIT_USAGE. */
+	/* Usage errors: EXIT_USAGE, a message naming it, no help text. */
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"a", "b", NULL }), EXIT_USAGE);
 	CHECK_EQ(run_parse("--json", &o, pos, 1, &n, (const char *const[]){
@@ -307,6 +328,10 @@ static int options(void)
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--size", "0", NULL }), EXIT_USAGE);
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--size=0", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--size=", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--count", "33", NULL }), EXIT_USAGE);
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--placement", "gpu", NULL }), EXIT_USAGE);
@@ -315,15 +340,164 @@ static int options(void)
 	/* A prefix of an accepted option is not that option. */
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--js", NULL }), EXIT_USAGE);
-	CHECK_EQ(helps, 8);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--si=4K", NULL }), EXIT_USAGE);
+	/* No value for an option that takes none; no short options but -h. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--json=1", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"-j", NULL }), EXIT_USAGE);
+	/* Octal is not a number here: "08" is 8, "0x" alone nothing. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--pattern", "0x", NULL }), EXIT_USAGE);
+	CHECK_EQ(helps, 0);
 	/* --help wherever it is: -1, parsing stops. */
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--size", "1K", "-h", "--bogus", NULL }), -1);
-	CHECK_EQ(helps, 9);
+	CHECK_EQ(helps, 1);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"a", "--help", NULL }), -1);
+	CHECK_EQ(helps, 2);
+	/* --version: -1 too, without help. */
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--version", NULL }), -1);
+	CHECK_EQ(helps, 2);
 	/* "-" alone is a positional argument (stdin, say). */
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"-", NULL }), 0);
 	CHECK(n == 1 && !strcmp(pos[0], "-"));
+	return 0;
+}
+
+/* getopt_long's forms: --opt=VALUE, options after arguments, "--". */
+static int option_forms(void)
+{
+	const char *all = "--json --size --device --udmabuf --pattern --name";
+	const char *pos[2];
+	struct opts o;
+	int n, r;
+
+	CHECK_EQ(run_parse(all, &o, pos, 2, &n, (const char *const[]){
+		"--size=2M", "a", "--device=p2pgem", "--pattern=010", "--json",
+		NULL }), 0);
+	CHECK_EQ(o.size, 2 << 20);
+	CHECK(!strcmp(o.device, "p2pgem"));
+	CHECK(o.have_pattern && o.pattern == 10 && o.json);
+	CHECK(n == 1 && !strcmp(pos[0], "a"));
+	/* A value may begin with a dash, in either form. */
+	CHECK_EQ(run_parse(all, &o, pos, 2, &n, (const char *const[]){
+		"--name", "--json", "--name=-x", NULL }), 0);
+	CHECK(!strcmp(o.name, "-x") && !o.json && n == 0);
+	/* After "--" only arguments, even ones that look like options. */
+	CHECK_EQ(run_parse(all, &o, pos, 2, &n, (const char *const[]){
+		"--json", "--", "-5", "--size", NULL }), 0);
+	CHECK(o.json && !o.size && n == 2);
+	CHECK(!strcmp(pos[0], "-5") && !strcmp(pos[1], "--size"));
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--", "a", "b", NULL }), EXIT_USAGE);
+	/* POSIXLY_CORRECT does not stop the options at the first argument. */
+	setenv("POSIXLY_CORRECT", "1", 1);
+	r = run_parse(all, &o, pos, 2, &n, (const char *const[]){
+		"a", "--json", NULL });
+	unsetenv("POSIXLY_CORRECT");
+	CHECK_EQ(r, 0);
+	CHECK(o.json);
+	return 0;
+}
+
+/* Error words: what a user can act on, for the errors commands meet. */
+static int error_words(void)
+{
+	CHECK(strstr(cli_error_words(CLI_OP_TAKE, -EPERM), "ptrace"));
+	CHECK(strstr(cli_error_words(CLI_OP_TAKE, EPERM), "ptrace"));
+	CHECK(!strcmp(cli_error_words(CLI_OP_TAKE, -ESRCH), "no such process"));
+	CHECK(!strcmp(cli_error_words(CLI_OP_TAKE, -EBADFD), "not a dma-buf"));
+	CHECK(strstr(cli_error_words(CLI_OP_TAKE, -EBADF), "no such descriptor"));
+	CHECK(strstr(cli_error_words(CLI_OP_ALLOC, -ENOENT), "udmabuf"));
+	CHECK(strstr(cli_error_words(CLI_OP_LISTEN, -EADDRINUSE), "left alone"));
+	CHECK(strstr(cli_error_words(CLI_OP_CONNECT, -ECONNREFUSED), "nobody"));
+	CHECK(strstr(cli_error_words(CLI_OP_ACCESS, -EACCES), "read-only"));
+	/* Others: strerror's words. */
+	CHECK(!strcmp(cli_error_words(CLI_OP_TAKE, -EIO), strerror(EIO)));
+	return 0;
+}
+
+/*
+ * alloc --hold's wait, with @in as what it watches: after 200 ms a helper
+ * thread closes @release (if >= 0) or sends the process SIGTERM. The wait
+ * must last that long and return @want (0: the end of @in; or SIGTERM).
+ */
+struct hold_helper {
+	int release;
+};
+
+static void *hold_helper(void *arg)
+{
+	struct hold_helper *hh = arg;
+	struct timespec ms200 = { 0, 200000000 };
+
+	nanosleep(&ms200, NULL);
+	if (hh->release >= 0)
+		close(hh->release);
+	else
+		kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static int hold_case(int in, int release, int want)
+{
+	struct hold_helper hh = { release };
+	struct timespec t0, t1;
+	struct cli_hold h;
+	pthread_t t;
+	int got;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cli_hold_start(&h);
+	/* Started after: the helper inherits the blocked signals. */
+	if (pthread_create(&t, NULL, hold_helper, &hh))
+		return -1;
+	got = cli_hold_wait(&h, in);
+	pthread_join(t, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (got != want || ms < 150) {
+		fprintf(stderr, "    hold: returned %d after %ld ms, want %d\n",
+			got, ms, want);
+		return -1;
+	}
+	return 0;
+}
+
+static int hold(void)
+{
+	char path[] = "/tmp/p2pbuf-test-hold.XXXXXX";
+	int null, file, p[2];
+
+	/* /dev/null, as a background job has: held until a signal. */
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(null >= 0);
+	CHECK_EQ(hold_case(null, -1, SIGTERM), 0);
+	close(null);
+	/* A file at its end: the same. */
+	file = mkostemp(path, O_CLOEXEC);
+	CHECK(file >= 0);
+	unlink(path);
+	CHECK_EQ(hold_case(file, -1, SIGTERM), 0);
+	close(file);
+	/* Closed stdin: the same. */
+	CHECK_EQ(hold_case(-1, -1, SIGTERM), 0);
+	/* A pipe: held while its writer has it open, released at its end... */
+	CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+	CHECK_EQ(write(p[1], "x\n", 2), 2);	/* data is no release */
+	CHECK_EQ(hold_case(p[0], p[1], 0), 0);
+	close(p[0]);
+	/* ... and by a signal too. */
+	CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+	CHECK_EQ(hold_case(p[0], -1, SIGTERM), 0);
+	close(p[0]);
+	close(p[1]);
 	return 0;
 }
 
@@ -340,6 +514,9 @@ static const struct test tests[] = {
 	TEST(pattern),
 	TEST(importers),
 	TEST(options),
+	TEST(option_forms),
+	TEST(error_words),
+	TEST(hold),
 };
 
 int main(void)
