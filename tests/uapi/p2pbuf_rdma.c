@@ -214,6 +214,32 @@ static int rping(uint16_t port, int count, int size, int tmo, int *lines)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * A long rping run in a child, which exits 0 once it printed a ping, and
+ * the wait until the server @h has served 5 pings: a stream to break.
+ */
+static int stream_start(int fd, uint32_t h, pid_t *pid)
+{
+	struct p2pbuf_rdma_query q;
+	int lines, i;
+
+	*pid = fork();
+	CHECK(*pid >= 0, "fork");
+	if (*pid == 0) {
+		rping(PORT, 100000, PING_SIZE, 60, &lines);
+		_exit(lines > 0 ? 0 : 1);
+	}
+	for (i = 0; i < 300; i++) {
+		CHECK_RET(rd_query(fd, h, &q), 0);
+		if (q.pings >= 5)
+			break;
+		usleep(100000);
+	}
+	CHECK(q.pings >= 5, "no pings flowing (%llu)",
+	      (unsigned long long)q.pings);
+	return 0;
+}
+
 /* rping's client payload for ping @ping of @size bytes. */
 static void rping_payload(char *dst, int ping, int size)
 {
@@ -657,7 +683,7 @@ static int link_remove(void)
 	struct p2pbuf_rdma_query q;
 	char cmd[256];
 	struct buf buf;
-	int fd, rc, lines, i;
+	int fd, rc, lines;
 	uint32_t h;
 	pid_t pid;
 	double t;
@@ -668,21 +694,8 @@ static int link_remove(void)
 	CHECK(fd >= 0, "open: %s", strerror(errno));
 	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
 
-	pid = fork();
-	CHECK(pid >= 0, "fork");
-	if (pid == 0) {
-		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
-		_exit(lines > 0 ? 0 : 1);
-	}
-	/* Wait until pings flow. */
-	for (i = 0; i < 300; i++) {
-		CHECK_RET(rd_query(fd, h, &q), 0);
-		if (q.pings >= 5)
-			break;
-		usleep(100000);
-	}
-	CHECK(q.pings >= 5, "no pings flowing (%llu)",
-	      (unsigned long long)q.pings);
+	if (stream_start(fd, h, &pid))
+		return -1;
 	t = now();
 	snprintf(cmd, sizeof(cmd), "timeout 60 rdma link delete %s", link);
 	rc = system(cmd);
@@ -728,20 +741,8 @@ static int nic_unbind(void)
 	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
 	CHECK(fd >= 0, "open: %s", strerror(errno));
 	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
-	pid = fork();
-	CHECK(pid >= 0, "fork");
-	if (pid == 0) {
-		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
-		_exit(lines > 0 ? 0 : 1);
-	}
-	for (i = 0; i < 300; i++) {
-		CHECK_RET(rd_query(fd, h, &q), 0);
-		if (q.pings >= 5)
-			break;
-		usleep(100000);
-	}
-	CHECK(q.pings >= 5, "no pings flowing (%llu)",
-	      (unsigned long long)q.pings);
+	if (stream_start(fd, h, &pid))
+		return -1;
 	t = now();
 	snprintf(path, sizeof(path), "%s/unbind", drv);
 	CHECK_RET(write_file(path, pci), 0);
@@ -749,12 +750,8 @@ static int nic_unbind(void)
 	waitpid(pid, &rc, 0);
 	CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
 	      "the rping client did not get going");
-	for (i = 0; i < 100; i++) {
-		CHECK_RET(rd_query(fd, h, &q), 0);
-		if (!q.active)
-			break;
-		usleep(100000);
-	}
+	rc = wait_idle(fd, h, &q, 10000);
+	CHECK(!rc || rc == -ETIME, "QUERY: %s", strerror(-rc));
 	CHECK(!q.active, "%llu connections still up",
 	      (unsigned long long)q.active);
 
@@ -799,32 +796,16 @@ static int exporter_unbind(void)
 	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
 	CHECK(fd >= 0, "open: %s", strerror(errno));
 	CHECK_RET(rd_serve(fd, buf.dmabuf, PORT, 0, buf.size, &h), 0);
-	pid = fork();
-	CHECK(pid >= 0, "fork");
-	if (pid == 0) {
-		rc = rping(PORT, 100000, PING_SIZE, 60, &lines);
-		_exit(lines > 0 ? 0 : 1);
-	}
-	for (i = 0; i < 300; i++) {
-		CHECK_RET(rd_query(fd, h, &q), 0);
-		if (q.pings >= 5)
-			break;
-		usleep(100000);
-	}
-	CHECK(q.pings >= 5, "no pings flowing (%llu)",
-	      (unsigned long long)q.pings);
+	if (stream_start(fd, h, &pid))
+		return -1;
 	t = now();
 	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
 	printf("# unbind of p2pgem from %s took %.1f s\n", dev, now() - t);
 	waitpid(pid, &rc, 0);
 	CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
 	      "the rping client did not get going");
-	for (i = 0; i < 100; i++) {
-		CHECK_RET(rd_query(fd, h, &q), 0);
-		if (!q.active)
-			break;
-		usleep(100000);
-	}
+	rc = wait_idle(fd, h, &q, 10000);
+	CHECK(!rc || rc == -ETIME, "QUERY: %s", strerror(-rc));
 	printf("# %llu pings, %llu errors\n", (unsigned long long)q.pings,
 	       (unsigned long long)q.errors);
 	CHECK(!q.active, "%llu connections still up",
