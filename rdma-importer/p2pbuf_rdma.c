@@ -246,7 +246,8 @@ enum p2pbuf_rdma_state {
  * @release_work: the teardown
  * @timeout_work: op_timeout_ms after a transfer was posted
  * @unmap_work: lets go of a mapping that pins (kernels without
- *	move_notify)
+ *	move_notify), pin_linger_ms after @idle_since
+ * @idle_since: jiffies at the end of the last transfer
  * @srv_node: on &p2pbuf_rdma_server.conns
  * @all_node: on p2pbuf_rdma_conns
  */
@@ -293,6 +294,7 @@ struct p2pbuf_rdma_conn {
 	struct work_struct release_work;
 	struct delayed_work timeout_work;
 	struct delayed_work unmap_work;
+	unsigned long idle_since;
 	struct list_head srv_node;
 	struct list_head all_node;
 };
@@ -518,7 +520,20 @@ static void p2pbuf_rdma_unmap_work(struct work_struct *work)
 		container_of(to_delayed_work(work), struct p2pbuf_rdma_conn,
 			     unmap_work);
 	struct dma_resv *resv = conn->srv->dmabuf->resv;
+	unsigned long due = READ_ONCE(conn->idle_since) +
+		msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms));
 
+	/*
+	 * Armed once, by the first transfer to end: a later one moved
+	 * @idle_since on, so wait on until then (no timer to move for every
+	 * transfer). A transfer in flight keeps the mapping anyway:
+	 * p2pbuf_importer_unmap_idle_locked() sees its fence.
+	 */
+	if (time_before(jiffies, due)) {
+		queue_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
+				   due - jiffies);
+		return;
+	}
 	dma_resv_lock(resv, NULL);
 	p2pbuf_importer_unmap_idle_locked(&conn->imp);
 	dma_resv_unlock(resv);
@@ -670,9 +685,11 @@ static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
 	u32 len = conn->rw_len;
 
 	p2pbuf_rdma_rw_cleanup(conn);
-	if (p2pbuf_importer_pins_on_map(&conn->imp))
-		mod_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
-				 msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms)));
+	if (p2pbuf_importer_pins_on_map(&conn->imp)) {
+		WRITE_ONCE(conn->idle_since, jiffies);
+		queue_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
+				   msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms)));
+	}
 	if (status != IB_WC_SUCCESS) {
 		pr_debug("p2pbuf_rdma: RDMA %s failed: %s\n",
 			 read ? "READ" : "WRITE", ib_wc_status_msg(status));
