@@ -13,13 +13,21 @@
  * fence on it whose lock lives in the fence and whose ops live here, in
  * p2pbuf.ko.
  *
- * Every p2pbuf_fence holds a reference to its timeline and to this module.
- * The driver module that made the fence can therefore be unloaded while the
- * fence is held; p2pbuf.ko cannot (rmmod says it is in use), and it is
- * unloaded only after every module that uses it. The timeline's memory,
- * the driver's part included, is freed with kfree() by the last reference,
- * so nothing of the driver's runs then: the driver must have stopped using
- * its part (stopped its scheduler, say) before it drops its own reference.
+ * Every p2pbuf_fence holds a reference to its timeline, and every timeline
+ * one to this module. The driver module that made the fence can therefore
+ * be unloaded while the fence is held; p2pbuf.ko cannot (rmmod says it is
+ * in use), and it is unloaded only after every module that uses it. The
+ * timeline's memory, the driver's part included, is freed with kfree() by
+ * the last reference, so nothing of the driver's runs then: the driver
+ * must have stopped using its part (stopped its scheduler, say) before it
+ * drops its own reference.
+ *
+ * A fence is freed with kfree_rcu(), which runs nothing of this module's
+ * and batches the frees of a stream of fences into few grace periods (an
+ * RCU callback per fence kept RCU busy for every small I/O an importer
+ * did). The timeline, freed seldom, goes in an RCU callback that drops the
+ * module reference after the release that freed it has returned; the
+ * module's exit waits for those callbacks.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -36,6 +44,7 @@
 /**
  * struct p2pbuf_timeline - a fence context that outlives its driver
  * @ref: the driver's references and one per fence
+ * @rcu: frees the timeline, then drops its reference to this module
  * @context: the dma_fence context of the fences
  * @seqno: last seqno handed out
  * @driver: the driver's name, shown by every fence
@@ -44,6 +53,7 @@
  */
 struct p2pbuf_timeline {
 	struct kref ref;
+	struct rcu_head rcu;
 	u64 context;
 	atomic64_t seqno;
 	char driver[32];
@@ -57,7 +67,8 @@ struct p2pbuf_timeline {
  * @name: the timeline's name (copied; truncated to 63 bytes)
  * @priv_size: bytes of driver data, zeroed (p2pbuf_timeline_priv())
  *
- * May sleep. Drop the reference returned with p2pbuf_timeline_put().
+ * May sleep. Drop the reference returned with p2pbuf_timeline_put(). The
+ * timeline holds a reference to p2pbuf.ko until it is freed.
  *
  * Return: the timeline, or NULL when out of memory.
  */
@@ -70,6 +81,8 @@ struct p2pbuf_timeline *p2pbuf_timeline_create(const char *driver,
 	tl = kzalloc(struct_size(tl, priv, priv_size), GFP_KERNEL);
 	if (!tl)
 		return NULL;
+	/* The caller is a module that uses this one: it cannot be going. */
+	__module_get(THIS_MODULE);
 	kref_init(&tl->ref);
 	tl->context = dma_fence_context_alloc(1);
 	strscpy(tl->driver, driver, sizeof(tl->driver));
@@ -116,9 +129,22 @@ struct p2pbuf_timeline *p2pbuf_timeline_get(struct p2pbuf_timeline *tl)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_timeline_get, P2PBUF);
 
+/* After a grace period: free the timeline, then let go of this module. */
+static void p2pbuf_timeline_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct p2pbuf_timeline, rcu));
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The module reference goes in an RCU callback, so the release that
+ * dropped the last reference has returned by then, and the module's exit
+ * waits for the callback itself (rcu_barrier()).
+ */
 static void p2pbuf_timeline_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct p2pbuf_timeline, ref));
+	call_rcu(&container_of(ref, struct p2pbuf_timeline, ref)->rcu,
+		 p2pbuf_timeline_free_rcu);
 }
 
 /**
@@ -150,24 +176,17 @@ static const char *p2pbuf_fence_timeline_name(struct dma_fence *fence)
 	return to_p2pbuf_fence(fence)->timeline->name;
 }
 
-/* After a grace period: free the fence, then let go of this module. */
-static void p2pbuf_fence_free_rcu(struct rcu_head *rcu)
-{
-	kfree(container_of(rcu, struct p2pbuf_fence, base.rcu));
-	module_put(THIS_MODULE);
-}
-
 /*
- * The last reference: the timeline may go with it. The module reference
- * goes in an RCU callback, so this function has returned by then, and the
- * module's exit waits for the callback itself (rcu_barrier()).
+ * The last reference: the timeline may go with it (the module with the
+ * timeline's RCU callback, after this has returned). RCU readers of a
+ * reservation object may still look at the fence: kfree_rcu().
  */
 static void p2pbuf_fence_release(struct dma_fence *fence)
 {
 	struct p2pbuf_fence *f = to_p2pbuf_fence(fence);
 
 	p2pbuf_timeline_put(f->timeline);
-	call_rcu(&f->base.rcu, p2pbuf_fence_free_rcu);
+	kfree_rcu(f, base.rcu);
 }
 
 static const struct dma_fence_ops p2pbuf_fence_ops = {
@@ -215,15 +234,14 @@ EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_free, P2PBUF);
  * p2pbuf_fence_init() - make an allocated fence a live dma_fence
  * @f: from p2pbuf_fence_alloc()
  *
- * Gives it the timeline's next seqno and a reference to p2pbuf.ko; from
- * now on the fence is freed by its last dma_fence_put(). Allocates
- * nothing, takes only the fence's own lock; any context.
+ * Gives it the timeline's next seqno; from now on the fence is freed by
+ * its last dma_fence_put(). Allocates nothing, takes only the fence's own
+ * lock; any context.
  *
  * Return: &f->base, with one reference.
  */
 struct dma_fence *p2pbuf_fence_init(struct p2pbuf_fence *f)
 {
-	__module_get(THIS_MODULE);
 	dma_fence_init(&f->base, &p2pbuf_fence_ops, &f->lock,
 		       f->timeline->context,
 		       atomic64_inc_return(&f->timeline->seqno));
@@ -268,7 +286,7 @@ bool p2pbuf_fence_get_data(struct dma_fence *fence, u64 *data)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_fence_get_data, P2PBUF);
 
-/* The last fences' RCU callbacks hold this module until they return. */
+/* The last timelines' RCU callbacks hold this module until they return. */
 static void __exit p2pbuf_fence_exit(void)
 {
 	rcu_barrier();
