@@ -167,16 +167,23 @@ static int start(struct peer *p)
 	return 0;
 }
 
-/* Run @fn between start() and stop(). */
+/*
+ * One Vulkan process serves every subtest (lavapipe's start is slow under
+ * emulation): started before them, its socket and the device's descriptor
+ * inherited by each subtest's fork. An error ends it, so the subtests
+ * after a failure fail too.
+ */
+static struct peer peer = { .sock = -1, .dmabuf = -1, .fd = -1 };
+static int peer_ret;
+static char peer_reason[sizeof(t_reason)];
+
 static int with_peer(int (*fn)(struct peer *p))
 {
-	struct peer p;
-	int ret = start(&p);
-
-	if (!ret)
-		ret = fn(&p);
-	stop(&p);
-	return ret;
+	if (peer_ret) {
+		memcpy(t_reason, peer_reason, sizeof(t_reason));
+		return peer_ret;
+	}
+	return fn(&peer);
 }
 
 static int check_bo(struct peer *p, uint64_t seed, const char *what)
@@ -250,6 +257,7 @@ static int implicit_sync_fn(struct peer *p)
 		      "round %d: the copy out ran before Vulkan's write", i);
 	}
 	munmap((void *)smap, SIZE);
+	p2p_close_bo(p->fd, sys);
 	return 0;
 }
 
@@ -282,6 +290,8 @@ static int export_fn(struct peer *p)
 	CHECK(dmap, "mapping the copy failed");
 	CHECK(vkp_check(dmap, SIZE, 20) < 0, "the VRAM copy of Vulkan's memory differs");
 	munmap((void *)dmap, SIZE);
+	p2p_close_bo(p->fd, dst);
+	p2p_close_bo(p->fd, h);
 	close(fd);
 	return 0;
 }
@@ -348,7 +358,7 @@ static const struct subtest tests[] = {
 
 int main(int argc, char **argv)
 {
-	int i;
+	int i, ret;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc; i++) {
@@ -360,5 +370,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	if (argc != 2 || strcmp(argv[1], "--list")) {
+		t_reason[0] = '\0';
+		peer_ret = start(&peer);
+		memcpy(peer_reason, t_reason, sizeof(t_reason));
+	}
+	ret = run_subtests(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	stop(&peer);
+	return ret;
 }
