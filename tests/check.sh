@@ -83,6 +83,16 @@ if [ -f tests/uapi/Makefile ]; then
 	fi
 fi
 
+# The Vulkan tests' Debian trixie root (Mesa's lavapipe), built on first
+# use and cached like the kernels (tests/vulkan/build-root.sh), and their
+# programs, compiled inside it. Without them vulkan-* fails (or skips, with
+# no root): the run goes on.
+if log=$(make -s -C tests/vulkan 2>&1); then
+	pass build:tests-vulkan
+else
+	fail build:tests-vulkan "$(tail -n 30 <<< "$log")"
+fi
+
 # kernel_setup FLAVOUR: set KDIR, KIMAGE, KINITRD and KMODROOT for it,
 # building or fetching it on first use (cached in /var/cache/p2pbuf).
 kernel_setup() {
@@ -248,7 +258,7 @@ declare -A kernel_topos=(
 )
 declare -A kernel_tests=(
 	[debug]='*'
-	[distro]='kunit:*,p2pbuf-*,libp2pbuf-*,demo,probe-matrix,p2pgem-*'
+	[distro]='kunit:*,p2pbuf-*,libp2pbuf-*,demo,probe-matrix,p2pgem-*,vulkan-*'
 	[debian]='kunit:*,p2pbuf-*,libp2pbuf-*,demo,probe-matrix,p2pgem-basic,p2pgem-eviction'
 )
 declare -A kernel_full=(

@@ -15,6 +15,8 @@ packages=(
 	linux-headers-amd64
 	# kernel code checks
 	sparse
+	# the Vulkan tests' Debian trixie root (tests/vulkan/build-root.sh)
+	debootstrap debian-archive-keyring
 	# the emulated machine
 	qemu-system-x86
 	# userspace

@@ -23,6 +23,8 @@ export KDIR
 make -s -C "$KDIR" M="$repo" modules
 make -s -C libp2pbuf
 make -s -C tests/uapi
+echo "demo: preparing the Vulkan root (Debian trixie, built once, then cached)" >&2
+make -s -C tests/vulkan > /dev/null
 
 echo "demo: booting the '$topo' machine under QEMU (TCG, 2 CPUs)" >&2
 rc=0

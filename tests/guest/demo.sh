@@ -5,7 +5,8 @@
 # cannot rot between releases: the probe's matrix, the p2pgem and dma-buf
 # demos, the p2pbuf tool's VRAM buffer seen, explained and shared, and a
 # file on ext4 on the NVMe namespace read into VRAM, and rdma-core's rping
-# client moving data into and out of a VRAM buffer over soft-RoCE.
+# client moving data into and out of a VRAM buffer over soft-RoCE, and a
+# Vulkan program (lavapipe) writing into VRAM that the exporter reads back.
 # Scope: every topology (its outcome depends on the PCI topology).
 set -uo pipefail
 
@@ -29,4 +30,14 @@ for want in "(p2pbuf topology):" "p2pbuf alloc --device p2pgem" \
 	"the server: 16 pings, 65536 bytes RDMA READ into the buffer"; do
 	grep -qF -- "$want" <<< "$out" || { echo "FAIL: no '$want' in the demo"; fail=1; }
 done
+
+# The Vulkan part, where its trixie root is built (tests/vulkan), on the
+# topologies where every test runs.
+if [ "${P2PBUF_SCOPE:-full}" = full ] &&
+	"$P2PBUF_REPO/tests/vulkan/build-root.sh" --path > /dev/null; then
+	for want in "vulkan-import: read it back: intact" ": holds pattern 13"; do
+		grep -qF -- "$want" <<< "$out" || { echo "FAIL: no '$want' in the demo"; fail=1; }
+	done
+fi
+
 exit $fail
