@@ -82,6 +82,13 @@ if [ -f tests/uapi/Makefile ]; then
 		summary
 	fi
 fi
+# The benchmarks (guest test bench-smoke runs them once).
+if log=$(make -s -C tests/bench 2>&1); then
+	pass build:tests-bench
+else
+	fail build:tests-bench "$log"
+	summary
+fi
 
 # kernel_setup FLAVOUR: set KDIR, KIMAGE, KINITRD and KMODROOT for it,
 # building or fetching it on first use (cached in /var/cache/p2pbuf).

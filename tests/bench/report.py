@@ -18,7 +18,10 @@
       two results.json side by side (before/after a change): each row's
       p2pbuf figure and ratio in A and in B
   report.py check RESULTS
-      exit 1 unless every metric has figures (the make check smoke test)
+      exit 1 unless every metric has figures
+  report.py smoke EXPORTER_JSON NVME_JSON
+      the guest's two files as one run: its table, then check (make
+      check's bench-smoke: one python3 start, which costs under TCG)
 
 Documentation/benchmarks.rst explains each metric and its goal.
 """
@@ -238,7 +241,20 @@ def cmd_table(a):
 
 
 def cmd_check(a):
-    res = load(a.results)
+    return check_runs(load(a.results))
+
+
+def cmd_smoke(a):
+    run = {"topology": os.environ.get("P2PBUF_TOPO", "?"),
+           "kernel": os.uname().release,
+           "kind": os.environ.get("P2PBUF_KERNEL", "?"), "commit": "smoke",
+           "exporter": load(a.exporter), "nvme": load(a.nvme)}
+    res = {"format": 1, "runs": {run["topology"]: run}}
+    print_table(run["topology"], run)
+    return check_runs(res)
+
+
+def check_runs(res):
     bad = 0
     for topo, run in res["runs"].items():
         have = {m["name"]: m for m in run.get("exporter", {}).get(
@@ -278,6 +294,8 @@ set xlabel "%s" noenhanced
 set ylabel "%s" noenhanced
 %sset key top left noenhanced
 set grid
+set offsets graph 0.05, graph 0.05, graph 0.05, 0
+set yrange [0:*]
 plot '%s' using 1:2:3:4 with yerrorlines title "%s", \\
      '' using 1:5:6:7 with yerrorlines title "%s"
 """ % (svg, m["name"], m["title"], topo, m["x_unit"], m["unit"], logx, dat,
@@ -352,12 +370,15 @@ def main():
     g = sub.add_parser("plot")
     g.add_argument("results")
     g.add_argument("outdir")
+    k = sub.add_parser("smoke")
+    k.add_argument("exporter")
+    k.add_argument("nvme")
     d = sub.add_parser("compare")
     d.add_argument("a")
     d.add_argument("b")
     a = p.parse_args()
     return {"merge": cmd_merge, "table": cmd_table, "check": cmd_check,
-            "plot": cmd_plot, "compare": cmd_compare}[a.cmd](a)
+            "plot": cmd_plot, "compare": cmd_compare, "smoke": cmd_smoke}[a.cmd](a)
 
 
 if __name__ == "__main__":
