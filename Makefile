@@ -7,6 +7,9 @@
 #   make check      build, check and run the tests on every test kernel
 #                   (KERNEL=debug|distro|debian to pick; TOPO, TESTS)
 #   make check-harness   prove that a kernel WARN in the guest fails a run
+#   make bench      p2pbuf against its alternatives, side by side in one boot
+#                   (TOPO="switch hostbridge blocked iommu" for every
+#                   topology); make bench-report A=old.json B=new.json
 #
 # The modules build against KDIR. Without it, the cached p2pbuf test kernel
 # is used (built on first use, see tests/kernel/build-kernel.sh); to build
@@ -41,6 +44,12 @@ demo:
 bench:
 	TOPO="$(TOPO)" KERNEL="$(KERNEL)" KDIR="$(KDIR)" tests/bench/run-bench.sh
 
+# Two results.json side by side: make bench-report A=old.json B=new.json
+bench-report:
+	@[ -n "$(A)" ] && [ -n "$(B)" ] || \
+		{ echo "usage: make bench-report A=old.json B=new.json" >&2; exit 2; }
+	tests/bench/report.py compare "$(A)" "$(B)"
+
 clean:
 	-[ -z "$(KDIR)" ] || $(MAKE) -C "$(KDIR)" M=$(CURDIR) clean
 	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
@@ -49,4 +58,4 @@ clean:
 	$(MAKE) -C libp2pbuf clean
 	rm -rf .out
 
-.PHONY: all deps kernel modules libp2pbuf check check-harness demo bench clean
+.PHONY: all deps kernel modules libp2pbuf check check-harness demo bench bench-report clean

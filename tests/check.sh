@@ -82,6 +82,13 @@ if [ -f tests/uapi/Makefile ]; then
 		summary
 	fi
 fi
+# The benchmarks (guest test bench-smoke runs them once).
+if log=$(make -s -C tests/bench 2>&1); then
+	pass build:tests-bench
+else
+	fail build:tests-bench "$log"
+	summary
+fi
 
 # The Vulkan tests' Debian trixie root (Mesa's lavapipe), built on first
 # use and cached like the kernels (tests/vulkan/build-root.sh), and their

@@ -28,6 +28,8 @@ packages=(
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
 	rdmacm-utils librdmacm-dev
 	nvme-cli fio pciutils jq dmsetup
+	# make bench: the plots
+	gnuplot-nox
 )
 
 missing=()

@@ -44,6 +44,7 @@
 #include <linux/io.h>
 #include <linux/iosys-map.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
@@ -52,6 +53,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -582,6 +584,103 @@ out_free:
 	return ret;
 }
 
+/* The benchmark's importer keeps no mapping across its reservation lock. */
+static void ti_bench_move_notify(struct dma_buf_attachment *attach)
+{
+}
+
+static const struct dma_buf_attach_ops ti_bench_attach_ops = {
+	.allow_peer2peer = true,
+	.move_notify = ti_bench_move_notify,
+};
+
+/*
+ * One cycle of MAP_BENCH: attach, map, unmap, detach. Returns its
+ * nanoseconds (>= 0) or a negative errno; the last mapping's segments and
+ * kind in @args.
+ */
+static s64 ti_bench_cycle(struct dma_buf *dmabuf, struct device *dev,
+			  struct p2pbuf_ti_map_bench *args)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	u64 start = ktime_get_ns();
+	int ret = 0;
+
+	attach = dma_buf_dynamic_attach(dmabuf, dev, &ti_bench_attach_ops,
+					NULL);
+	if (IS_ERR(attach))
+		return PTR_ERR(attach);
+	dma_resv_lock(dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+	} else {
+		args->nents = sgt->nents;
+		args->map_flags = sgt->nents &&
+			sg_is_dma_bus_address(sgt->sgl) ?
+			P2PBUF_TI_BUS_ADDRESS : 0;
+		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+	}
+	dma_resv_unlock(dmabuf->resv);
+	dma_buf_detach(dmabuf, attach);
+	return ret ? ret : (s64)(ktime_get_ns() - start);
+}
+
+/**
+ * ti_ioctl_map_bench - P2PBUF_TI_IOCTL_MAP_BENCH: time map cycles
+ * @argp: the user's struct p2pbuf_ti_map_bench
+ *
+ * Return: 0 or a negative errno (see struct p2pbuf_ti_map_bench).
+ */
+static int ti_ioctl_map_bench(void __user *argp)
+{
+	struct p2pbuf_ti_map_bench args;
+	struct dma_buf *dmabuf;
+	struct device *dev;
+	unsigned int i;
+	int ret = 0;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.pad || !args.iterations ||
+	    args.iterations > P2PBUF_TI_BENCH_MAX_ITERATIONS ||
+	    strnlen(args.device, sizeof(args.device)) == sizeof(args.device))
+		return -EINVAL;
+
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, args.device);
+	if (!dev)
+		return -ENODEV;
+	dmabuf = dma_buf_get(args.fd);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto out_dev;
+	}
+	args.ns = 0;
+	args.min_ns = U64_MAX;
+	for (i = 0; i < args.iterations; i++) {
+		s64 ns = ti_bench_cycle(dmabuf, dev, &args);
+
+		if (ns < 0) {
+			ret = ns;
+			break;
+		}
+		args.ns += ns;
+		args.min_ns = min_t(u64, args.min_ns, ns);
+		if (i + 1 < args.iterations && signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	dma_buf_put(dmabuf);
+	if (!ret && copy_to_user(argp, &args, sizeof(args)))
+		ret = -EFAULT;
+out_dev:
+	put_device(dev);
+	return ret;
+}
+
 /* Leave the edu device's file list, if on it. f->lock held. */
 static void ti_file_unlink(struct ti_file *f)
 {
@@ -711,6 +810,9 @@ static long ti_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case P2PBUF_TI_IOCTL_CPU:
 		ret = ti_ioctl_cpu(argp);
+		break;
+	case P2PBUF_TI_IOCTL_MAP_BENCH:
+		ret = ti_ioctl_map_bench(argp);
 		break;
 	default:
 		ret = -ENOTTY;

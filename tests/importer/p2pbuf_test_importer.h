@@ -8,7 +8,8 @@
  * move_notify calls and re-maps happened so far), STATUS for those counters
  * without mapping, DMA to have QEMU's edu device copy bytes into or out of
  * the buffer, DETACH (or close); CPU reads or writes any dma-buf through
- * dma_buf_vmap(), as an in-kernel CPU user would.
+ * dma_buf_vmap(), as an in-kernel CPU user would; MAP_BENCH times the
+ * attach, map, unmap and detach of any dma-buf for any PCI function.
  * Every ioctl validates every field: unknown modes or flags and non-zero
  * padding give -EINVAL.
  *
@@ -180,11 +181,49 @@ struct p2pbuf_ti_cpu {
 	__u32 pad;
 };
 
+/* The most map+unmap cycles one P2PBUF_TI_IOCTL_MAP_BENCH runs. */
+#define P2PBUF_TI_BENCH_MAX_ITERATIONS	1024
+
+/**
+ * struct p2pbuf_ti_map_bench - time dma-buf attach, map, unmap, detach
+ * @fd: in: the dma-buf
+ * @iterations: in: cycles to run, 1 to P2PBUF_TI_BENCH_MAX_ITERATIONS
+ * @device: in: the PCI function to map for, as in struct p2pbuf_ti_attach
+ * @flags: in: must be zero
+ * @pad: in: must be zero
+ * @ns: out: nanoseconds the cycles took, all of them
+ * @min_ns: out: nanoseconds of the fastest cycle
+ * @nents: out: DMA segments of the last mapping
+ * @map_flags: out: P2PBUF_TI_BUS_ADDRESS when its first segment is a PCI
+ *	bus address (the function reaches the memory peer-to-peer)
+ *
+ * For the benchmarks (tests/bench): each cycle attaches a dynamic importer
+ * that allows peer2peer for @device, maps the whole buffer
+ * (DMA_BIDIRECTIONAL) under the reservation lock, unmaps it and detaches.
+ * An exporter that is not dynamic (udmabuf) maps at attach and unmaps at
+ * detach, so a cycle times the same work for every exporter. Needs no
+ * attachment of the file. Errors: -EINVAL (flags, pad, iterations, device
+ * name, not a dma-buf), -EBADF, -ENODEV (no such PCI function), -EINTR (a
+ * signal between cycles), or the exporter's attach or map error.
+ */
+struct p2pbuf_ti_map_bench {
+	__s32 fd;
+	__u32 iterations;
+	char device[32];
+	__u32 flags;
+	__u32 pad;
+	__u64 ns;
+	__u64 min_ns;
+	__u32 nents;
+	__u32 map_flags;
+};
+
 #define P2PBUF_TI_IOCTL_ATTACH	_IOW('p', 0x40, struct p2pbuf_ti_attach)
 #define P2PBUF_TI_IOCTL_MAP	_IOWR('p', 0x41, struct p2pbuf_ti_map)
 #define P2PBUF_TI_IOCTL_DETACH	_IO('p', 0x42)
 #define P2PBUF_TI_IOCTL_DMA	_IOW('p', 0x43, struct p2pbuf_ti_dma)
 #define P2PBUF_TI_IOCTL_STATUS	_IOR('p', 0x44, struct p2pbuf_ti_status)
 #define P2PBUF_TI_IOCTL_CPU	_IOW('p', 0x45, struct p2pbuf_ti_cpu)
+#define P2PBUF_TI_IOCTL_MAP_BENCH	_IOWR('p', 0x46, struct p2pbuf_ti_map_bench)
 
 #endif /* _P2PBUF_TEST_IMPORTER_H_ */

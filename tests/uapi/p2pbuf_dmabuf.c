@@ -1507,6 +1507,74 @@ static int copy_udmabuf(void)
 	return 0;
 }
 
+/* ---- MAP_BENCH: the benchmarks' map cycles, and its bad input ---- */
+
+static int map_bench_call(int ti, int fd, uint32_t iterations,
+			  const char *dev, struct p2pbuf_ti_map_bench *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+	mb->fd = fd;
+	mb->iterations = iterations;
+	snprintf(mb->device, sizeof(mb->device), "%s", dev);
+	return ioctl(ti, P2PBUF_TI_IOCTL_MAP_BENCH, mb) ? -errno : 0;
+}
+
+static int map_bench(void)
+{
+	struct p2pbuf_ti_map_bench mb;
+	char edu[EDU_NAME_LEN];
+	int ti, ubuf, memfd, ret;
+	struct bo b;
+
+	ret = edu_bo_new(&b, 64 * KiB, P2PGEM_PLACEMENT_VRAM, edu);
+	if (ret)
+		return ret;
+	ti = ti_open();
+	CHECK(ti >= 0, "open the test importer");
+	CHECK_RET(map_bench_call(ti, b.dmabuf, 3, edu, &mb), 0);
+	CHECK(mb.nents >= 1 && mb.ns >= mb.min_ns && mb.min_ns > 0,
+	      "p2pgem: nents %u ns %llu min %llu", mb.nents,
+	      (unsigned long long)mb.ns, (unsigned long long)mb.min_ns);
+	CHECK(!!(mb.map_flags & P2PBUF_TI_BUS_ADDRESS) ==
+	      (topo_p2p_kind() == K_BUS),
+	      "p2pgem: map_flags 0x%x on this topology", mb.map_flags);
+	ubuf = udmabuf_new(64 * KiB, &memfd);
+	CHECK(ubuf >= 0, "udmabuf: %s", strerror(-ubuf));
+	CHECK_RET(map_bench_call(ti, ubuf, 2, edu, &mb), 0);
+	CHECK(mb.nents >= 1 && !mb.map_flags, "udmabuf: nents %u flags 0x%x",
+	      mb.nents, mb.map_flags);
+	close(ubuf);
+	close(memfd);
+
+	CHECK_RET(map_bench_call(ti, b.dmabuf, 0, edu, &mb), -EINVAL);
+	CHECK_RET(map_bench_call(ti, b.dmabuf,
+				 P2PBUF_TI_BENCH_MAX_ITERATIONS + 1, edu, &mb),
+		  -EINVAL);
+	CHECK_RET(map_bench_call(ti, -1, 1, edu, &mb), -EBADF);
+	CHECK_RET(map_bench_call(ti, b.fd, 1, edu, &mb), -EINVAL);
+	CHECK_RET(map_bench_call(ti, b.dmabuf, 1, "0000:ff:1f.7", &mb),
+		  -ENODEV);
+	memset(&mb, 0, sizeof(mb));
+	mb.fd = b.dmabuf;
+	mb.iterations = 1;
+	memset(mb.device, 'a', sizeof(mb.device));
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP_BENCH, &mb) && errno == EINVAL,
+	      "MAP_BENCH with an unterminated device name");
+	map_bench_call(ti, b.dmabuf, 1, edu, &mb);
+	mb.flags = 1;
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP_BENCH, &mb) && errno == EINVAL,
+	      "MAP_BENCH with flags");
+	mb.flags = 0;
+	mb.pad = 1;
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP_BENCH, &mb) && errno == EINVAL,
+	      "MAP_BENCH with pad");
+	CHECK(ioctl(ti, P2PBUF_TI_IOCTL_MAP_BENCH, (void *)8) &&
+	      errno == EFAULT, "MAP_BENCH with a bad pointer");
+	close(ti);
+	bo_free(&b);
+	return 0;
+}
+
 /* ---- bad input to the test importer ---- */
 
 static int bad_input(void)
@@ -1640,6 +1708,7 @@ static const struct subtest tests[] = {
 	{ "copy-vgem", copy_vgem },
 	{ "copy-udmabuf", copy_udmabuf },
 	{ "bad-input", bad_input },
+	{ "map-bench", map_bench },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench cannot rot: every benchmark of tests/bench runs once at its
+# smallest size (exporter_bench --quick; nvme_bench for one size and queue
+# depth) and tests/bench/report.py checks that every metric has figures
+# and that the tables and results.json can be made from them. No timing is
+# asserted: under TCG the figures are noise. Runs on the debug kernel's
+# switch topology only (the figures' code paths do not depend on the
+# topology; the topology tests cover those).
+set -uo pipefail
+
+repo=$P2PBUF_REPO
+if [ "${P2PBUF_KERNEL:-}" != debug ] || [ "${P2PBUF_TOPO:-}" != switch ]; then
+	echo "bench-smoke: the debug kernel's switch topology only"
+	exit 77
+fi
+for m in p2pgem p2pbuf_test_importer p2pbuf_nvme; do
+	if [ ! -d /sys/module/$m ]; then
+		echo "bench-smoke: $m.ko is not loaded"
+		exit 77
+	fi
+done
+if [ ! -x "$repo/tests/bench/exporter_bench" ] ||
+   [ ! -x "$repo/tests/bench/nvme_bench" ]; then
+	echo "bench-smoke: the benchmarks are not built (make -C tests/bench)"
+	exit 1
+fi
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+rc=0
+start=$SECONDS
+"$repo/tests/bench/exporter_bench" --quick --json "$dir/exporter.json" \
+	> "$dir/exporter.txt" || rc=1
+echo "bench-smoke: exporter_bench took $((SECONDS - start)) s" >&2
+start=$SECONDS
+"$repo/tests/bench/nvme_bench" --quick --seconds 0.1 --op read --size 4096 \
+	--qd 1 --json "$dir/nvme.json" /dev/nvme0n1 > "$dir/nvme.txt" || rc=1
+echo "bench-smoke: nvme_bench took $((SECONDS - start)) s" >&2
+if [ $rc != 0 ]; then
+	cat "$dir/exporter.txt" "$dir/nvme.txt" >&2
+	echo "bench-smoke: a benchmark failed"
+	exit 1
+fi
+if ! "$repo/tests/bench/report.py" smoke "$dir/exporter.json" \
+	"$dir/nvme.json" > "$dir/table.txt"; then
+	cat "$dir/table.txt" >&2
+	echo "bench-smoke: the report is incomplete"
+	exit 1
+fi
+cat "$dir/table.txt" >&2
+exit 0
