@@ -15,6 +15,7 @@
 int main(int argc, char **argv)
 {
 	struct p2pbuf_dmabuf_info infos[256];
+	P2PBUF_INIT_ARRAY(infos, 256);
 	pid_t pid = argc > 1 ? (pid_t)atoi(argv[1]) : 0;
 	unsigned int n;
 	int ret;
@@ -26,7 +27,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < n && i < 256; i++)
 		printf("fd %d: %llu bytes from %s, name '%s', inode %llu\n",
-		       infos[i].fd, (unsigned long long)infos[i].size,
+		       infos[i].fd, (unsigned long long)infos[i].buf_size,
 		       infos[i].exporter, infos[i].name,
 		       (unsigned long long)infos[i].inode);
 	printf("%u dma-buf%s\n", n, n == 1 ? "" : "s");

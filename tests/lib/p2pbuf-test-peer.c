@@ -194,7 +194,7 @@ static void kind_close(struct kind *k)
 static void pattern(int fd, uint64_t seed, int verify)
 {
 	unsigned int access = P2PBUF_ACCESS_RW;
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	uint8_t *p;
 
 	TRY(p2pbuf_mmap(fd, 0, 0, access, &map));
@@ -280,7 +280,8 @@ static uint64_t kind_size(const char *kind)
 static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	struct p2pbuf_dmabuf_info info;
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 	int fds[P2PBUF_MAX_BUFFERS], sync, ep, ready;
 	unsigned int n = 0, listed;
 	int fds_before = open_fds();
@@ -293,10 +294,10 @@ static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 	for (unsigned int i = 0; i < n; i++) {
 		if (!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC))
 			fail("received fd %d is not close-on-exec", fds[i]);
-		if (meta[i].cookie != 1000 + i || meta[i].size != size)
+		if (meta[i].cookie != 1000 + i || meta[i].buf_size != size)
 			fail("buffer %u: cookie %llu size %llu", i,
 			     (unsigned long long)meta[i].cookie,
-			     (unsigned long long)meta[i].size);
+			     (unsigned long long)meta[i].buf_size);
 	}
 	TRY(p2pbuf_dmabuf_list(0, &info, 1, &listed));
 	if (listed != n)
@@ -359,6 +360,7 @@ check_bytes:
 static int share(const char *kind_name, unsigned int count, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 	int fds[P2PBUF_MAX_BUFFERS], sv[2], timeline = -1, ret;
 	struct sw_sync_create_fence_data fence = { .value = 1, .name = "p2pbuf-test" };
 	int fds_before, bufs_before;
@@ -435,7 +437,7 @@ send:
 	 * map and write without the bracket, then signal.
 	 */
 	{
-		struct p2pbuf_mapping map;
+		struct p2pbuf_mapping map = { .size = sizeof(map) };
 		uint8_t *p;
 
 		TRY(p2pbuf_mmap(fds[0], 0, 0, P2PBUF_ACCESS_WRITE, &map));
@@ -473,6 +475,7 @@ answer:
 static int doomed(int sock, const char *kind_name, const char *when)
 {
 	struct p2pbuf_meta meta[4];
+	P2PBUF_INIT_ARRAY(meta, 4);
 	int fds[4];
 	struct kind k;
 
@@ -506,6 +509,7 @@ static void kill_when_stopped(pid_t pid)
 static int death(const char *kind_name)
 {
 	struct p2pbuf_meta meta[4];
+	P2PBUF_INIT_ARRAY(meta, 4);
 	int fds[4], sv[2], fds_before, bufs_before, ret;
 	unsigned int n;
 	struct kind k;
@@ -593,6 +597,8 @@ static int reject(const char *kind_name)
 	size_t len;
 	struct kind k;
 
+	P2PBUF_INIT_ARRAY(meta, 2);
+	P2PBUF_INIT_ARRAY(got, 2);
 	ret = kind_open(&k, kind_name);
 	if (ret) {
 		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
@@ -624,8 +630,8 @@ static int reject(const char *kind_name)
 	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
 	ok("header for two buffers, one descriptor: -EBADMSG");
 
-	meta[0].size *= 2;
-	meta[0].length = meta[0].size;
+	meta[0].buf_size *= 2;
+	meta[0].length = meta[0].buf_size;
 	TRY(p2pbuf_meta_encode(meta, 1, wire, sizeof(wire), &len));
 	TRY(raw_send(sv[0], wire, len, fds, 1));
 	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
@@ -715,10 +721,11 @@ static int device(const char *driver)
 {
 	unsigned int want = strcmp(driver, "p2pgem") ? P2PBUF_PLACEMENT_SYSTEM :
 						     P2PBUF_PLACEMENT_VRAM;
-	struct p2pbuf_device_info info;
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_buffer *buf, *again, *other;
 	struct p2pbuf_device *dev;
 	struct p2pbuf_dmabuf_info infos[4];
+	P2PBUF_INIT_ARRAY(infos, 4);
 	unsigned int n, placement;
 	uint64_t size;
 	int fd1, fd2, ret;
@@ -735,7 +742,7 @@ static int device(const char *driver)
 	   (unsigned long long)info.vram_size,
 	   (unsigned long long)info.visible_vram_size);
 	if (want == P2PBUF_PLACEMENT_VRAM) {
-		struct p2pbuf_buffer_info bi;
+		struct p2pbuf_buffer_info bi = { .size = sizeof(bi) };
 
 		if (!info.vram_size || !info.pci_address[0])
 			fail("p2pgem without VRAM size or PCI address");
@@ -748,10 +755,10 @@ static int device(const char *driver)
 		TRY(p2pbuf_buffer_query(buf, &bi));
 		if (bi.placement != P2PBUF_PLACEMENT_VRAM ||
 		    bi.requested_placement != P2PBUF_PLACEMENT_VRAM ||
-		    bi.flags != P2PBUF_ALLOC_CONTIGUOUS || bi.size != 1 << 20)
+		    bi.flags != P2PBUF_ALLOC_CONTIGUOUS || bi.buf_size != 1 << 20)
 			fail("query: placement %u requested %u flags %u size %llu",
 			     bi.placement, bi.requested_placement, bi.flags,
-			     (unsigned long long)bi.size);
+			     (unsigned long long)bi.buf_size);
 		TRY(p2pbuf_buffer_put(buf));
 		ok("VRAM buffer: placement, flags and size as asked; too big: -E2BIG");
 	} else {
@@ -870,9 +877,9 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
 	struct p2pbuf_ti_entry ent;
 	struct p2pbuf_ti_map map = { .entries = (uintptr_t)&ent,
 				     .max_entries = 1 };
-	struct p2pbuf_device_info di;
-	struct p2pbuf_buffer_info bi;
-	struct p2pbuf_explanation e;
+	struct p2pbuf_device_info di = { .size = sizeof(di) };
+	struct p2pbuf_buffer_info bi = { .size = sizeof(bi) };
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	struct p2pbuf_buffer *big;
 	const char *name = "?";
 	char edu[32];
@@ -976,7 +983,7 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
  */
 static int explain_no_p2pdma(struct p2pbuf_buffer *vram, const char *provider)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	struct dirent *de;
 	int p2pdma, n = 0;
 	DIR *d;
@@ -1020,8 +1027,8 @@ static int explain_no_p2pdma(struct p2pbuf_buffer *vram, const char *provider)
 static int explain_buffer(void)
 {
 	struct p2pbuf_buffer *vram, *sys;
-	struct p2pbuf_explanation bogus;
-	struct p2pbuf_device_info info;
+	struct p2pbuf_explanation bogus = { .size = sizeof(bogus) };
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_device *dev;
 	int ret, pairs = 0, vram_fd;
 	char line[512];
@@ -1052,7 +1059,7 @@ static int explain_buffer(void)
 	       -EINVAL);
 	while (fgets(line, sizeof(line), f)) {
 		char p[32], c[32], map[32], reason[64];
-		struct p2pbuf_explanation e, d;
+		struct p2pbuf_explanation e = { .size = sizeof(e) }, d = { .size = sizeof(d) };
 		const char *got = "?";
 		char exporter[32];
 		unsigned long long dma;
@@ -1134,7 +1141,7 @@ static int rdma(const char *ibdev, const char *kind_name)
 	const int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
 			   IBV_ACCESS_REMOTE_WRITE;
 	int fds_before = open_fds(), fd, ret;
-	struct p2pbuf_desc desc;
+	struct p2pbuf_desc desc = { .size = sizeof(desc) };
 	struct ibv_context *ctx;
 	struct ibv_mr *mr = NULL;
 	struct ibv_pd *pd;
@@ -1210,7 +1217,7 @@ static int rdma(const char *ibdev, const char *kind_name)
 /* Fill @len bytes of dma-buf @fd with @byte, or check that they hold it. */
 static int fill_or_check(int fd, size_t len, uint8_t byte, int check)
 {
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	const uint8_t *q;
 	int bad = 0;
 	size_t i;
@@ -1238,7 +1245,7 @@ static int fill_or_check(int fd, size_t len, uint8_t byte, int check)
 static int file_reuse(const char *path)
 {
 	const size_t len = 64 * 1024;
-	struct p2pbuf_io_info info;
+	struct p2pbuf_io_info info = { .size = sizeof(info) };
 	struct p2pbuf_file *f;
 	int a, b, dev, num;
 	struct kind k;
@@ -1272,7 +1279,7 @@ static int file_reuse(const char *path)
 	if (fill_or_check(b, len, 0xa5, 1) == 0)
 		fail("the read after the reuse did not reach the new buffer");
 	{
-		struct p2pbuf_mapping map;
+		struct p2pbuf_mapping map = { .size = sizeof(map) };
 
 		TRY(p2pbuf_mmap(b, 0, len, P2PBUF_ACCESS_READ, &map));
 		TRY(p2pbuf_cpu_access_begin(b, P2PBUF_ACCESS_READ));
