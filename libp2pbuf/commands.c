@@ -203,8 +203,8 @@ int cmd_info(int argc, char **argv)
 	udmabuf = !access("/dev/udmabuf", R_OK | W_OK);
 
 	if (o.json) {
-		printf("{\"library\":\"%d.%d\",\"kernel\":", P2PBUF_VERSION_MAJOR,
-		       P2PBUF_VERSION_MINOR);
+		printf("{\"library\":\"%d.%d\",\"kernel\":", p2pbuf_version_major(),
+		       p2pbuf_version_minor());
 		cli_json_string(stdout, uts.release);
 		printf(",\"config\":{");
 		for (size_t i = 0; i < sizeof(config_options) / sizeof(*config_options); i++) {
@@ -240,8 +240,8 @@ int cmd_info(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	printf("libp2pbuf %d.%d, kernel %s\n", P2PBUF_VERSION_MAJOR,
-	       P2PBUF_VERSION_MINOR, uts.release);
+	printf("libp2pbuf %d.%d, kernel %s\n", p2pbuf_version_major(),
+	       p2pbuf_version_minor(), uts.release);
 	printf("kernel configuration:\n");
 	for (size_t i = 0; i < sizeof(config_options) / sizeof(*config_options); i++) {
 		int state;

@@ -717,6 +717,78 @@ static void *hammer_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * p2pbuf_device_from_fd() on a node this process opened itself: the
+ * device works on its own duplicate, after the caller closed its
+ * descriptor; descriptors of other kinds are refused with -ENOTTY.
+ */
+static int from_fd(const char *driver)
+{
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
+	struct p2pbuf_device_info got = { .size = sizeof(got) };
+	const char *node;
+	struct p2pbuf_device *dev, *adopted;
+	struct p2pbuf_buffer *buf;
+	int p2pgem = !strcmp(driver, "p2pgem"), fd, dmabuf, pipefd[2], ret;
+	uint64_t size;
+
+	ret = p2pgem ? p2pgem_usable(&dev) : p2pbuf_device_open(driver, &dev);
+	if (ret) {
+		printf("SKIP no usable %s: %s\n", driver, strerror(-ret));
+		return SKIP;
+	}
+	TRY(p2pbuf_device_query(dev, &info));
+	TRY(p2pbuf_device_close(dev));
+	for (int primary = 0; primary < 2; primary++) {
+		node = primary ? info.primary_node : info.render_node;
+		if (!node[0])
+			continue;
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			fail("open %s: %s", node, strerror(errno));
+		EXPECT(p2pbuf_device_from_fd(fd, 1u << 7, &adopted), -EINVAL);
+		if (!p2pgem)
+			EXPECT(p2pbuf_device_from_fd(fd, P2PBUF_DEVICE_P2PGEM,
+						     &adopted), -ENODEV);
+		TRY(p2pbuf_device_from_fd(fd, p2pgem ? P2PBUF_DEVICE_P2PGEM : 0,
+					  &adopted));
+		/* The caller's descriptor is the caller's: closing it is fine. */
+		close(fd);
+		TRY(p2pbuf_device_query(adopted, &got));
+		if (strcmp(got.driver, info.driver) ||
+		    strcmp(got.pci_address, info.pci_address) ||
+		    strcmp(got.render_node, info.render_node) ||
+		    got.vram_size != info.vram_size)
+			fail("adopted %s: driver %s pci %s render %s vram %llu",
+			     node, got.driver, got.pci_address, got.render_node,
+			     (unsigned long long)got.vram_size);
+		TRY(p2pbuf_buffer_alloc(adopted, 8192, p2pgem ?
+					P2PBUF_PLACEMENT_VRAM :
+					P2PBUF_PLACEMENT_SYSTEM, 0, &buf));
+		TRY(p2pbuf_buffer_export(buf, &dmabuf));
+		TRY(p2pbuf_dmabuf_size(dmabuf, &size));
+		if (size != 8192)
+			fail("adopted device's buffer: %llu bytes",
+			     (unsigned long long)size);
+		/* Not DRM nodes: a dma-buf, a pipe, a closed number. */
+		EXPECT(p2pbuf_device_from_fd(dmabuf, 0, &dev), -ENOTTY);
+		close(dmabuf);
+		TRY(p2pbuf_buffer_put(buf));
+		TRY(p2pbuf_device_close(adopted));
+		ok("%s: %s adopted, described as opened by name, a buffer made after the caller closed its descriptor",
+		   driver, node);
+	}
+	if (pipe2(pipefd, O_CLOEXEC))
+		fail("pipe2");
+	EXPECT(p2pbuf_device_from_fd(pipefd[0], 0, &dev), -ENOTTY);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	EXPECT(p2pbuf_device_from_fd(pipefd[0], 0, &dev), -EBADF);
+	EXPECT(p2pbuf_device_from_fd(-1, 0, &dev), -EBADF);
+	ok("a dma-buf and a pipe: -ENOTTY; a closed descriptor: -EBADF");
+	return 0;
+}
+
 static int device(const char *driver)
 {
 	unsigned int want = strcmp(driver, "p2pgem") ? P2PBUF_PLACEMENT_SYSTEM :
@@ -1325,10 +1397,12 @@ int main(int argc, char **argv)
 		return explain_buffer();
 	if (argc >= 3 && !strcmp(argv[1], "device"))
 		return device(argv[2]);
+	if (argc >= 3 && !strcmp(argv[1], "from-fd"))
+		return from_fd(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rdma"))
 		return rdma(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "file-reuse"))
 		return file_reuse(argv[2]);
-	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device DRIVER | explain-buffer | rdma IBDEV KIND | file-reuse BLOCKDEV\n");
+	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device|from-fd DRIVER | explain-buffer | rdma IBDEV KIND | file-reuse BLOCKDEV\n");
 	return 2;
 }
