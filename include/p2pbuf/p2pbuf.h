@@ -112,7 +112,11 @@ enum p2pbuf_placement {
  */
 int p2pbuf_version_major(void);
 
-/** p2pbuf_version_minor() - the minor version of the library running */
+/**
+ * p2pbuf_version_minor() - the minor version of the library running
+ *
+ * Return: its P2PBUF_VERSION_MINOR.
+ */
 int p2pbuf_version_minor(void);
 
 /**
