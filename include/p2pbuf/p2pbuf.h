@@ -597,18 +597,18 @@ int p2pbuf_device_close(struct p2pbuf_device *dev);
  * @dev: an open device
  * @info: the caller sets @info->size; filled on success
  *
- * Since 0.3. Named apart from struct p2pbuf_device_info, so that C++ code
- * can name the structure without "struct".
+ * Named apart from struct p2pbuf_device_info, so that C++ code can name
+ * the structure without "struct".
  */
 int p2pbuf_device_query(const struct p2pbuf_device *dev,
 			struct p2pbuf_device_info *info);
 
 #ifndef __cplusplus
 /**
- * p2pbuf_device_info() - the name p2pbuf_device_query() had before 0.3
+ * p2pbuf_device_info() - p2pbuf_device_query() under another name
  *
- * The same function, kept for C programs and the ABI. Not declared for
- * C++, where it would hide struct p2pbuf_device_info.
+ * The same function, for C programs. Not declared for C++, where it would
+ * hide struct p2pbuf_device_info.
  */
 int p2pbuf_device_info(const struct p2pbuf_device *dev,
 		       struct p2pbuf_device_info *info);
@@ -989,7 +989,7 @@ int p2pbuf_reason_name(int reason, const char **name);
 int p2pbuf_placement_name(unsigned int placement, const char **name);
 
 /* ------------------------------------------------------------------ */
-/* File I/O (since 0.2)                                                 */
+/* File I/O                                                             */
 /* ------------------------------------------------------------------ */
 
 /**
