@@ -15,10 +15,11 @@
 int main(int argc, char **argv)
 {
 	struct p2pbuf_dmabuf_info infos[256];
-	P2PBUF_INIT_ARRAY(infos, 256);
 	pid_t pid = argc > 1 ? (pid_t)atoi(argv[1]) : 0;
 	unsigned int n;
 	int ret;
+
+	P2PBUF_INIT_ARRAY(infos, 256);
 
 	ret = p2pbuf_dmabuf_list(pid, infos, 256, &n);
 	if (ret) {

@@ -183,12 +183,13 @@ static void info_consequences(const char *config)
 int cmd_info(int argc, char **argv)
 {
 	struct p2pbuf_device_info devs[32];
-	P2PBUF_INIT_ARRAY(devs, 32);
 	struct opts o = { 0 };
 	const char *pos[1];
 	struct utsname uts;
 	unsigned int n = 0;
 	int npos, ret, probe, udmabuf;
+
+	P2PBUF_INIT_ARRAY(devs, 32);
 
 	ret = cli_parse_options(argc, argv, "--json --kernel-config", &o, pos, 0, &npos,
 		    info_help);
@@ -724,7 +725,6 @@ int cmd_share(int argc, char **argv)
 	struct opts o = { .count = 1 };
 	struct made m[P2PBUF_MAX_BUFFERS];
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 	int fds[P2PBUF_MAX_BUFFERS];
 	struct sockaddr_un sun;
 	struct cli_bound bound = { 0 };
@@ -733,6 +733,8 @@ int cmd_share(int argc, char **argv)
 	uint64_t bad;
 	int npos, ret, lsock = -1, sock = -1, rc = EXIT_FAILED;
 	char reply = 0;
+
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 
 	ret = cli_parse_options(argc, argv,
 		    "--size --device --udmabuf --count --placement --name --pattern --json",
@@ -831,13 +833,14 @@ out:
 int cmd_attach(int argc, char **argv)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 	int fds[P2PBUF_MAX_BUFFERS];
 	struct opts o = { 0 };
 	struct sockaddr_un sun;
 	const char *pos[1];
 	unsigned int n = 0;
 	int npos, ret, sock, ok = 1;
+
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 
 	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, attach_help);
 	if (ret)

@@ -280,6 +280,30 @@ static int matches(const struct p2pbuf_device_info *info, const char *name,
 	return !strcmp(info->driver, name);
 }
 
+/*
+ * The end of opening @dev, whose descriptor is open and info filled:
+ * handed out in *@devp, or closed and freed (-ENODEV when
+ * P2PBUF_DEVICE_P2PGEM in @flags and it is not p2pgem).
+ */
+static int device_ready(struct p2pbuf_device *dev, unsigned int flags,
+			struct p2pbuf_device **devp)
+{
+	int ret;
+
+	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
+	if ((flags & P2PBUF_DEVICE_P2PGEM) && !dev->p2pgem)
+		ret = -ENODEV;
+	else
+		ret = -pthread_mutex_init(&dev->lock, NULL);
+	if (ret) {
+		close(dev->fd);
+		free(dev);
+		return ret;
+	}
+	*devp = dev;
+	return 0;
+}
+
 int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
 {
 	struct p2pbuf_device_info infos[MAX_DEVICES];
@@ -327,17 +351,8 @@ int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
 	/* As p2pbuf_device_list() would say, on the descriptor just opened. */
 	if (dev->render && needs_query(&dev->info))
 		query_fd(dev->fd, &dev->info);
-	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
-	ret = pthread_mutex_init(&dev->lock, NULL);
-	if (ret) {
-		ret = -ret;
-		goto err_close;
-	}
-	*devp = dev;
-	return 0;
+	return device_ready(dev, 0, devp);
 
-err_close:
-	close(dev->fd);
 err_free:
 	free(dev);
 	return ret;
@@ -373,29 +388,13 @@ int p2pbuf_device_from_fd(int fd, unsigned int flags, struct p2pbuf_device **dev
 	dev->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dev->fd < 0) {
 		ret = -errno;
-		goto err_free;
+		free(dev);
+		return ret;
 	}
 	dev->render = type == DRM_NODE_RENDER;
 	if (!dev->info.driver[0] || !strcmp(dev->info.driver, "p2pgem"))
 		query_fd(dev->fd, &dev->info);
-	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
-	if ((flags & P2PBUF_DEVICE_P2PGEM) && !dev->p2pgem) {
-		ret = -ENODEV;
-		goto err_close;
-	}
-	ret = pthread_mutex_init(&dev->lock, NULL);
-	if (ret) {
-		ret = -ret;
-		goto err_close;
-	}
-	*devp = dev;
-	return 0;
-
-err_close:
-	close(dev->fd);
-err_free:
-	free(dev);
-	return ret;
+	return device_ready(dev, flags, devp);
 }
 
 int p2pbuf_device_close(struct p2pbuf_device *dev)

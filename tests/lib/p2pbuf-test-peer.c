@@ -280,12 +280,13 @@ static uint64_t kind_size(const char *kind)
 static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 	int fds[P2PBUF_MAX_BUFFERS], sync, ep, ready;
 	unsigned int n = 0, listed;
 	int fds_before = open_fds();
 	struct epoll_event ev;
+
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 
 	role = "reader";
 	TRY(p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0));
@@ -360,7 +361,6 @@ check_bytes:
 static int share(const char *kind_name, unsigned int count, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 	int fds[P2PBUF_MAX_BUFFERS], sv[2], timeline = -1, ret;
 	struct sw_sync_create_fence_data fence = { .value = 1, .name = "p2pbuf-test" };
 	int fds_before, bufs_before;
@@ -368,6 +368,8 @@ static int share(const char *kind_name, unsigned int count, int fenced)
 	struct kind k;
 	uint32_t one = 1;
 	pid_t pid;
+
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 
 	if (count < 1 || count > P2PBUF_MAX_BUFFERS)
 		fail("bad count");
@@ -475,9 +477,10 @@ answer:
 static int doomed(int sock, const char *kind_name, const char *when)
 {
 	struct p2pbuf_meta meta[4];
-	P2PBUF_INIT_ARRAY(meta, 4);
 	int fds[4];
 	struct kind k;
+
+	P2PBUF_INIT_ARRAY(meta, 4);
 
 	role = "doomed";
 	TRY(kind_open(&k, kind_name));
@@ -509,11 +512,12 @@ static void kill_when_stopped(pid_t pid)
 static int death(const char *kind_name)
 {
 	struct p2pbuf_meta meta[4];
-	P2PBUF_INIT_ARRAY(meta, 4);
 	int fds[4], sv[2], fds_before, bufs_before, ret;
 	unsigned int n;
 	struct kind k;
 	pid_t pid;
+
+	P2PBUF_INIT_ARRAY(meta, 4);
 
 	ret = kind_open(&k, kind_name);
 	if (ret) {
@@ -797,10 +801,11 @@ static int device(const char *driver)
 	struct p2pbuf_buffer *buf, *again, *other;
 	struct p2pbuf_device *dev;
 	struct p2pbuf_dmabuf_info infos[4];
-	P2PBUF_INIT_ARRAY(infos, 4);
 	unsigned int n, placement;
 	uint64_t size;
 	int fd1, fd2, ret;
+
+	P2PBUF_INIT_ARRAY(infos, 4);
 
 	ret = strcmp(driver, "p2pgem") ? p2pbuf_device_open(driver, &dev) :
 					 p2pgem_usable(&dev);

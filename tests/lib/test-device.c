@@ -168,10 +168,11 @@ static int watch(void)
 static int list_opens_no_primary_node(void)
 {
 	struct p2pbuf_device_info infos[4];
-	P2PBUF_INIT_ARRAY(infos, 4);
 	unsigned int n = 0;
 	char seen[256];
 	int ino = watch();
+
+	P2PBUF_INIT_ARRAY(infos, 4);
 
 	CHECK(ino >= 0);
 	CHECK_EQ(p2pbuf_device_list(infos, 4, &n), 0);

@@ -175,8 +175,9 @@ static int list_thread_self(void)
 static int list_self(void)
 {
 	struct p2pbuf_dmabuf_info infos[4];
-	P2PBUF_INIT_ARRAY(infos, 4);
 	unsigned int n = 99;
+
+	P2PBUF_INIT_ARRAY(infos, 4);
 
 	CHECK_EQ(p2pbuf_dmabuf_list(0, infos, 4, &n), 0);
 	CHECK_EQ(n, 0);

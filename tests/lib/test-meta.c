@@ -30,10 +30,11 @@ static int roundtrip(void)
 {
 	struct p2pbuf_meta in[3] = { sample(0), sample(1), sample(2) };
 	struct p2pbuf_meta out[3];
-	P2PBUF_INIT_ARRAY(out, 3);
 	uint8_t wire[P2PBUF_WIRE_MAX_SIZE];
 	unsigned int n = 0;
 	size_t used = 0;
+
+	P2PBUF_INIT_ARRAY(out, 3);
 
 	CHECK_EQ(p2pbuf_meta_encode(in, 3, wire, sizeof(wire), &used), 0);
 	CHECK_EQ(used, P2PBUF_WIRE_HEADER_SIZE + 3 * P2PBUF_WIRE_ENTRY_SIZE);
@@ -109,9 +110,10 @@ static int decode_rejects(void)
 {
 	uint8_t wire[P2PBUF_WIRE_MAX_SIZE + 8];
 	struct p2pbuf_meta out[4];
-	P2PBUF_INIT_ARRAY(out, 4);
 	unsigned int n = 99;
 	size_t len;
+
+	P2PBUF_INIT_ARRAY(out, 4);
 
 	len = good(wire, 2);
 	CHECK_EQ(p2pbuf_meta_decode(wire, 0, out, 4, &n), -EBADMSG);
@@ -187,9 +189,10 @@ static int decode_fuzz(void)
 {
 	uint8_t wire[P2PBUF_WIRE_MAX_SIZE], bad[P2PBUF_WIRE_MAX_SIZE];
 	struct p2pbuf_meta out[4];
-	P2PBUF_INIT_ARRAY(out, 4);
 	size_t len = good(wire, 4);
 	unsigned int n;
+
+	P2PBUF_INIT_ARRAY(out, 4);
 
 	for (size_t i = 0; i < len; i++) {
 		for (unsigned int bit = 0; bit < 8; bit++) {

@@ -199,11 +199,12 @@ static int size_mismatch_rejected(void)
 static int bad_headers_rejected(void)
 {
 	struct p2pbuf_meta meta[2];
-	P2PBUF_INIT_ARRAY(meta, 2);
 	uint8_t wire[256], junk[100];
 	int sv[2], fds[2], rfds[2];
 	unsigned int n;
 	size_t len;
+
+	P2PBUF_INIT_ARRAY(meta, 2);
 
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	fds[0] = make_memfd(4096, 1);
@@ -269,9 +270,10 @@ static int truncated_control(void)
 static int too_many_for_caller(void)
 {
 	struct p2pbuf_meta meta[3];
-	P2PBUF_INIT_ARRAY(meta, 3);
 	int sv[2], fds[3], rfds[2];
 	unsigned int n;
+
+	P2PBUF_INIT_ARRAY(meta, 3);
 
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	for (int i = 0; i < 3; i++) {
@@ -441,9 +443,10 @@ static int newer_sender_entries(void)
 {
 	static const size_t sizes[][2] = { { 1, 80 }, { 32, 128 }, { 32, 4096 } };
 	struct p2pbuf_meta meta[32];
-	P2PBUF_INIT_ARRAY(meta, 32);
 	int sv[2], fds[32], fd = make_memfd(8192, 3);
 	unsigned int n;
+
+	P2PBUF_INIT_ARRAY(meta, 32);
 
 	CHECK(fd >= 0);
 	CHECK(!pair(sv, SOCK_SEQPACKET));
