@@ -176,7 +176,7 @@ static int file_cmd(int argc, char **argv, int write)
 	while (!ret && done < length) {
 		uint64_t n = length - done < STEP ? length - done : STEP;
 
-		memset(&info, 0, sizeof(info));
+		P2PBUF_INIT(info);
 		if (write)
 			ret = p2pbuf_file_write(file, buf, o.offset + done, n,
 						o.file_offset + done, &info);
