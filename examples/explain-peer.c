@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	const char *map = "?";
 	int ret;
 

@@ -19,6 +19,8 @@ int main(int argc, char **argv)
 	unsigned int n;
 	int ret;
 
+	P2PBUF_INIT_ARRAY(infos, 256);
+
 	ret = p2pbuf_dmabuf_list(pid, infos, 256, &n);
 	if (ret) {
 		fprintf(stderr, "list-dmabufs: %s\n", strerror(-ret));
@@ -26,7 +28,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < n && i < 256; i++)
 		printf("fd %d: %llu bytes from %s, name '%s', inode %llu\n",
-		       infos[i].fd, (unsigned long long)infos[i].size,
+		       infos[i].fd, (unsigned long long)infos[i].buf_size,
 		       infos[i].exporter, infos[i].name,
 		       (unsigned long long)infos[i].inode);
 	printf("%u dma-buf%s\n", n, n == 1 ? "" : "s");

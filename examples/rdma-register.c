@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	struct p2pbuf_buffer *buf = NULL;
 	struct ibv_device **list;
 	struct ibv_context *ctx;
-	struct p2pbuf_desc desc;
+	struct p2pbuf_desc desc = { .size = sizeof(desc) };
 	struct ibv_pd *pd;
 	struct ibv_mr *mr;
 	int fd, ret, n;

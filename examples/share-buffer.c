@@ -20,8 +20,8 @@
 
 static int receiver(int sock)
 {
-	struct p2pbuf_mapping map;
-	struct p2pbuf_meta meta;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	unsigned int n;
 	int fd, ret;
 
@@ -36,7 +36,7 @@ static int receiver(int sock)
 		ret = p2pbuf_cpu_access_begin(fd, P2PBUF_ACCESS_RW);
 	if (!ret) {
 		printf("receiver: %llu bytes named '%s': \"%s\"\n",
-		       (unsigned long long)meta.size, meta.name, (char *)map.addr);
+		       (unsigned long long)meta.buf_size, meta.name, (char *)map.addr);
 		p2pbuf_cpu_access_end(fd, P2PBUF_ACCESS_RW);
 		p2pbuf_munmap(&map);
 	}
@@ -50,8 +50,8 @@ int main(int argc, char **argv)
 	struct p2pbuf_device *dev = NULL;
 	struct p2pbuf_buffer *buf = NULL;
 	unsigned int placement;
-	struct p2pbuf_mapping map;
-	struct p2pbuf_meta meta;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	int sv[2], fd, ret, status;
 	pid_t pid;
 

@@ -442,8 +442,9 @@ static int known_index(int val)
 
 void cli_version(FILE *out)
 {
+	/* The library's version as it runs (p2pbuf_version_major()). */
 	fprintf(out, "p2pbuf %s (libp2pbuf %d.%d)\n", P2PBUF_TOOL_VERSION,
-		P2PBUF_VERSION_MAJOR, P2PBUF_VERSION_MINOR);
+		p2pbuf_version_major(), p2pbuf_version_minor());
 }
 
 /* The value of one option into @o; -EINVAL (or -ERANGE) if it is bad. */

@@ -96,7 +96,7 @@ static int file_cmd(int argc, char **argv, int write)
 	const char *cmd = write ? "write" : "read", *pos[2], *name = "?";
 	void (*help)(FILE *out) = write ? write_help : read_help;
 	uint64_t bsize = 0, fsize = 0, length, done = 0, cpu = 0;
-	struct p2pbuf_io_info info;
+	struct p2pbuf_io_info info = { .size = sizeof(info) };
 	unsigned int paths = 0, p;
 	struct p2pbuf_file *file;
 	struct opts o = { 0 };
@@ -176,7 +176,7 @@ static int file_cmd(int argc, char **argv, int write)
 	while (!ret && done < length) {
 		uint64_t n = length - done < STEP ? length - done : STEP;
 
-		memset(&info, 0, sizeof(info));
+		P2PBUF_INIT(info);
 		if (write)
 			ret = p2pbuf_file_write(file, buf, o.offset + done, n,
 						o.file_offset + done, &info);
@@ -271,7 +271,7 @@ int cmd_write(int argc, char **argv)
  */
 int cmd_explain_file(const struct opts *o, const char *file, const char *ref)
 {
-	struct p2pbuf_file_explanation e;
+	struct p2pbuf_file_explanation e = { .size = sizeof(e) };
 	const char *pos[2] = { file, ref }, *path = "?", *map = "?";
 	struct p2pbuf_file *f;
 	int ret, fd, buf;

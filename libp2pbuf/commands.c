@@ -75,7 +75,7 @@ static void progress_done(struct progress *p)
 /* Fill or verify [0, size) of a dma-buf inside a CPU access bracket. */
 static int pattern_run(int fd, uint64_t seed, int verify, uint64_t *bad_at)
 {
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	struct progress prog;
 	/*
 	 * Read-write brackets even to verify: 6.1's udmabuf keeps the
@@ -189,6 +189,8 @@ int cmd_info(int argc, char **argv)
 	unsigned int n = 0;
 	int npos, ret, probe, udmabuf;
 
+	P2PBUF_INIT_ARRAY(devs, 32);
+
 	ret = cli_parse_options(argc, argv, "--json --kernel-config", &o, pos, 0, &npos,
 		    info_help);
 	if (ret)
@@ -202,8 +204,8 @@ int cmd_info(int argc, char **argv)
 	udmabuf = !access("/dev/udmabuf", R_OK | W_OK);
 
 	if (o.json) {
-		printf("{\"library\":\"%d.%d\",\"kernel\":", P2PBUF_VERSION_MAJOR,
-		       P2PBUF_VERSION_MINOR);
+		printf("{\"library\":\"%d.%d\",\"kernel\":", p2pbuf_version_major(),
+		       p2pbuf_version_minor());
 		cli_json_string(stdout, uts.release);
 		printf(",\"config\":{");
 		for (size_t i = 0; i < sizeof(config_options) / sizeof(*config_options); i++) {
@@ -239,8 +241,8 @@ int cmd_info(int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	printf("libp2pbuf %d.%d, kernel %s\n", P2PBUF_VERSION_MAJOR,
-	       P2PBUF_VERSION_MINOR, uts.release);
+	printf("libp2pbuf %d.%d, kernel %s\n", p2pbuf_version_major(),
+	       p2pbuf_version_minor(), uts.release);
 	printf("kernel configuration:\n");
 	for (size_t i = 0; i < sizeof(config_options) / sizeof(*config_options); i++) {
 		int state;
@@ -316,6 +318,7 @@ static int list_process(pid_t pid, struct p2pbuf_dmabuf_info **infos,
 		*infos = calloc(*max, sizeof(**infos));
 		if (!*infos)
 			return -ENOMEM;
+		P2PBUF_INIT_ARRAY(*infos, *max);
 	}
 }
 
@@ -336,7 +339,7 @@ static void ls_print(const struct opts *o, pid_t pid, const char *comm,
 			cli_json_string(stdout, comm);
 			printf(",\"fd\":%d,\"inode\":%llu,\"size\":%llu,\"count\":%llu,\"exporter\":",
 			       infos[i].fd, (unsigned long long)infos[i].inode,
-			       (unsigned long long)infos[i].size,
+			       (unsigned long long)infos[i].buf_size,
 			       (unsigned long long)infos[i].count);
 			cli_json_string(stdout, infos[i].exporter);
 			printf(",\"name\":");
@@ -350,7 +353,7 @@ static void ls_print(const struct opts *o, pid_t pid, const char *comm,
 			printf("%-5s %-10s %-12s %-5s %-12s %s\n", "fd", "inode",
 			       "size", "count", "exporter", "name");
 		}
-		cli_human_size(infos[i].size, size, sizeof(size));
+		cli_human_size(infos[i].buf_size, size, sizeof(size));
 		/* Names are anyone's: no raw control bytes to the terminal. */
 		cli_escape(infos[i].exporter, exporter, sizeof(exporter));
 		cli_escape(infos[i].name, name, sizeof(name));
@@ -385,6 +388,7 @@ int cmd_ls(int argc, char **argv)
 	infos = calloc(max, sizeof(*infos));
 	if (!infos)
 		return cli_error(EXIT_FAILED, -ENOMEM, "out of memory");
+	P2PBUF_INIT_ARRAY(infos, max);
 	if (npos) {
 		ret = list_process(pid, &infos, &max, &n);
 		if (ret) {
@@ -464,7 +468,7 @@ struct made {
 
 static int make_buffer(const struct opts *o, struct made *m)
 {
-	struct p2pbuf_device_info info;
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	int ret;
 
 	memset(m, 0, sizeof(*m));
@@ -730,6 +734,8 @@ int cmd_share(int argc, char **argv)
 	int npos, ret, lsock = -1, sock = -1, rc = EXIT_FAILED;
 	char reply = 0;
 
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
+
 	ret = cli_parse_options(argc, argv,
 		    "--size --device --udmabuf --count --placement --name --pattern --json",
 		    &o, pos, 1, &npos, share_help);
@@ -834,6 +840,8 @@ int cmd_attach(int argc, char **argv)
 	unsigned int n = 0;
 	int npos, ret, sock, ok = 1;
 
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
+
 	ret = cli_parse_options(argc, argv, "--pattern --json", &o, pos, 1, &npos, attach_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
@@ -862,7 +870,7 @@ int cmd_attach(int argc, char **argv)
 		printf(",\"buffers\":[");
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		struct p2pbuf_dmabuf_info info = { .fd = fds[i] };
+		struct p2pbuf_dmabuf_info info = { .size = sizeof(info), .fd = fds[i] };
 		char path[64], text[4096];
 		const char *pl = "?";
 		uint64_t bad = 0;
@@ -879,7 +887,7 @@ int cmd_attach(int argc, char **argv)
 		p2pbuf_placement_name(meta[i].placement, &pl);
 		if (o.json) {
 			printf("%s{\"size\":%llu,\"offset\":%llu,\"length\":%llu,\"cookie\":%llu,\"placement\":\"%s\",\"exporter\":",
-			       i ? "," : "", (unsigned long long)meta[i].size,
+			       i ? "," : "", (unsigned long long)meta[i].buf_size,
 			       (unsigned long long)meta[i].offset,
 			       (unsigned long long)meta[i].length,
 			       (unsigned long long)meta[i].cookie, pl);
@@ -892,7 +900,7 @@ int cmd_attach(int argc, char **argv)
 		} else {
 			char hs[32], exporter[4 * 64], name[4 * P2PBUF_NAME_LEN];
 
-			cli_human_size(meta[i].size, hs, sizeof(hs));
+			cli_human_size(meta[i].buf_size, hs, sizeof(hs));
 			/* The peer chose the name: escaped for the terminal. */
 			cli_escape(info.exporter, exporter, sizeof(exporter));
 			cli_escape(meta[i].name, name, sizeof(name));
@@ -954,7 +962,7 @@ static int pci_check(const struct p2pbuf_explain_source *src,
 		     const char *what, const char *addr)
 {
 	struct p2pbuf_explain_source quick = *src;
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	int ret;
 
 	/*
@@ -976,12 +984,12 @@ static int pci_check(const struct p2pbuf_explain_source *src,
 int cmd_explain(int argc, char **argv)
 {
 	struct stat st;
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	struct opts o = { 0 };
-	struct p2pbuf_explain_source src;
+	struct p2pbuf_explain_source src = { .size = sizeof(src) };
 	const char *pos[2], *provider, *map = "?", *reason = "?";
 	const char *buffer = NULL;
-	struct p2pbuf_device_info info;
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_device *dev;
 	int npos, ret, fd, rfd;
 	char exporter[32];

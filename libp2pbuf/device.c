@@ -186,6 +186,7 @@ static void query_driver(struct p2pbuf_device_info *info)
 static void describe_device(const drmDevice *d, struct p2pbuf_device_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
 	if ((d->available_nodes & (1 << DRM_NODE_PRIMARY)) &&
 	    d->nodes[DRM_NODE_PRIMARY])
 		p2pbuf__strlcpy(info->primary_node, d->nodes[DRM_NODE_PRIMARY],
@@ -248,12 +249,21 @@ int p2pbuf_device_list(struct p2pbuf_device_info *devs, unsigned int max,
 
 	if (!count || (max && !devs))
 		return -EINVAL;
+	if (max) {
+		ret = p2pbuf__struct_out_ok(devs, sizeof(*devs));
+		if (ret)
+			return ret;
+	}
 	ret = enumerate(found, &n);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < n && i < max; i++) {
+		uint32_t stride = devs->size;
+		struct p2pbuf_device_info *e = P2PBUF__ELEM(devs, i, stride);
+
 		query_driver(&found[i]);
-		devs[i] = found[i];
+		memcpy(&e->size, &stride, sizeof(stride));
+		p2pbuf__struct_out(e, &found[i], sizeof(found[i]));
 	}
 	*count = n;
 	return 0;
@@ -268,6 +278,30 @@ static int matches(const struct p2pbuf_device_info *info, const char *name,
 		return !strcmp(info->primary_node, name) ||
 		       !strcmp(info->render_node, name);
 	return !strcmp(info->driver, name);
+}
+
+/*
+ * The end of opening @dev, whose descriptor is open and info filled:
+ * handed out in *@devp, or closed and freed (-ENODEV when
+ * P2PBUF_DEVICE_P2PGEM in @flags and it is not p2pgem).
+ */
+static int device_ready(struct p2pbuf_device *dev, unsigned int flags,
+			struct p2pbuf_device **devp)
+{
+	int ret;
+
+	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
+	if ((flags & P2PBUF_DEVICE_P2PGEM) && !dev->p2pgem)
+		ret = -ENODEV;
+	else
+		ret = -pthread_mutex_init(&dev->lock, NULL);
+	if (ret) {
+		close(dev->fd);
+		free(dev);
+		return ret;
+	}
+	*devp = dev;
+	return 0;
 }
 
 int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
@@ -317,20 +351,50 @@ int p2pbuf_device_open(const char *name, struct p2pbuf_device **devp)
 	/* As p2pbuf_device_list() would say, on the descriptor just opened. */
 	if (dev->render && needs_query(&dev->info))
 		query_fd(dev->fd, &dev->info);
-	dev->p2pgem = !strcmp(dev->info.driver, "p2pgem");
-	ret = pthread_mutex_init(&dev->lock, NULL);
-	if (ret) {
-		ret = -ret;
-		goto err_close;
-	}
-	*devp = dev;
-	return 0;
+	return device_ready(dev, 0, devp);
 
-err_close:
-	close(dev->fd);
 err_free:
 	free(dev);
 	return ret;
+}
+
+int p2pbuf_device_from_fd(int fd, unsigned int flags, struct p2pbuf_device **devp)
+{
+	struct p2pbuf_device *dev;
+	drmDevicePtr d = NULL;
+	struct stat st;
+	int type, ret;
+
+	if (!devp || (flags & ~P2PBUF_DEVICE_P2PGEM))
+		return -EINVAL;
+	if (fstat(fd, &st))
+		return -errno;
+	/* libdrm asks sysfs whether the character device is a DRM minor. */
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	type = drmGetNodeTypeFromFd(fd);
+	if (type != DRM_NODE_PRIMARY && type != DRM_NODE_RENDER)
+		return -ENOTTY;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->info.size = sizeof(dev->info);
+	/* Described as p2pbuf_device_list() would: sysfs, then the driver. */
+	if (!drmGetDevice2(fd, 0, &d)) {
+		describe_device(d, &dev->info);
+		drmFreeDevice(&d);
+	}
+	dev->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dev->fd < 0) {
+		ret = -errno;
+		free(dev);
+		return ret;
+	}
+	dev->render = type == DRM_NODE_RENDER;
+	if (!dev->info.driver[0] || !strcmp(dev->info.driver, "p2pgem"))
+		query_fd(dev->fd, &dev->info);
+	return device_ready(dev, flags, devp);
 }
 
 int p2pbuf_device_close(struct p2pbuf_device *dev)
@@ -350,16 +414,23 @@ int p2pbuf_device_close(struct p2pbuf_device *dev)
 	return 0;
 }
 
-int p2pbuf_device_query(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
+int p2pbuf_device_query(const struct p2pbuf_device *dev,
+			struct p2pbuf_device_info *info)
 {
+	int ret;
+
 	if (!dev || !info)
 		return -EINVAL;
-	*info = dev->info;
+	ret = p2pbuf__struct_out_ok(info, sizeof(*info));
+	if (ret)
+		return ret;
+	p2pbuf__struct_out(info, &dev->info, sizeof(dev->info));
 	return 0;
 }
 
 /* The name before 0.3, where C++ saw it hide the structure: the same code. */
-int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info)
+int p2pbuf_device_info(const struct p2pbuf_device *dev,
+		       struct p2pbuf_device_info *info)
 	__attribute__((alias("p2pbuf_device_query")));
 
 static void gem_close(int fd, uint32_t handle)
@@ -549,7 +620,7 @@ int p2pbuf_buffer_import(struct p2pbuf_device *dev, int fd,
 	return ret;
 }
 
-int p2pbuf_buffer_export(struct p2pbuf_buffer *buf, int *fd)
+int p2pbuf_buffer_export(const struct p2pbuf_buffer *buf, int *fd)
 {
 	int out;
 
@@ -598,7 +669,7 @@ int p2pbuf_buffer_put(struct p2pbuf_buffer *buf)
 	return 0;
 }
 
-int p2pbuf_buffer_size(struct p2pbuf_buffer *buf, uint64_t *size)
+int p2pbuf_buffer_size(const struct p2pbuf_buffer *buf, uint64_t *size)
 {
 	if (!buf || !size)
 		return -EINVAL;
@@ -618,14 +689,19 @@ static unsigned int from_p2pgem(uint32_t placement)
 	}
 }
 
-int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *info)
+int p2pbuf_buffer_query(const struct p2pbuf_buffer *buf,
+			struct p2pbuf_buffer_info *info)
 {
 	struct drm_p2pgem_gem_info gi = { 0 };
-	struct p2pbuf_buffer_info out = { 0 };
+	struct p2pbuf_buffer_info out = { .size = sizeof(out) };
+	int ret;
 
 	if (!buf || !info)
 		return -EINVAL;
-	out.size = buf->size;
+	ret = p2pbuf__struct_out_ok(info, sizeof(*info));
+	if (ret)
+		return ret;
+	out.buf_size = buf->size;
 	out.placement = P2PBUF_PLACEMENT_SYSTEM;
 	out.requested_placement = buf->placement;
 	gi.handle = buf->handle;
@@ -635,7 +711,7 @@ int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *in
 		if (errno != EOPNOTSUPP)
 			return -errno;
 	} else if (buf->dev->p2pgem) {
-		out.size = gi.size;
+		out.buf_size = gi.size;
 		out.placement = from_p2pgem(gi.placement);
 		out.requested_placement = gi.requested_placement ==
 			P2PGEM_PLACEMENT_VRAM_PREFERRED ? P2PBUF_PLACEMENT_ANY :
@@ -649,13 +725,14 @@ int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *in
 		out.attachments = gi.attachments;
 		out.cpu_visible = gi.cpu_visible;
 	}
-	*info = out;
+	p2pbuf__struct_out(info, &out, sizeof(out));
 	return 0;
 }
 
-int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement)
+int p2pbuf_buffer_placement(const struct p2pbuf_buffer *buf,
+			    unsigned int *placement)
 {
-	struct p2pbuf_buffer_info info;
+	struct p2pbuf_buffer_info info = { .size = sizeof(info) };
 	int ret;
 
 	if (!placement)
@@ -708,17 +785,20 @@ static int p2pgem_query(int dev_fd, uint32_t handle, uint32_t flags,
 	return drmIoctl(dev_fd, DRM_IOCTL_P2PGEM_GEM_P2P_QUERY, q) ? -errno : 0;
 }
 
-int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
+int p2pbuf_explain_buffer(const struct p2pbuf_buffer *buf, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out)
 {
 	struct drm_p2pgem_gem_p2p_query q;
-	struct p2pbuf_explanation e;
-	struct p2pbuf_buffer_info info;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
+	struct p2pbuf_buffer_info info = { .size = sizeof(info) };
 	int ret;
 
 	if (!buf || !client || !out)
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(out, sizeof(*out));
+	if (ret)
+		return ret;
 	if (!buf->dev->info.pci_address[0])
 		return -ENODEV;
 	ret = p2pbuf_explain(buf->dev->info.pci_address, client, src, &e);
@@ -736,7 +816,7 @@ int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
 		ret = info.pin_count ? P2PBUF_REASON_PINNED_IN_SYSTEM_MEMORY :
 			P2PBUF_REASON_IN_SYSTEM_MEMORY;
 	p2pbuf__explain_rule_out(&e, ret, buf->dev->info.pci_address, client);
-	*out = e;
+	p2pbuf__struct_out(out, &e, sizeof(e));
 	return 0;
 }
 
@@ -770,6 +850,7 @@ static int p2pgem_owner(int fd, const char *client,
 	unsigned int n, i;
 	int ret, dev_fd;
 
+	infos[0].size = sizeof(infos[0]);
 	ret = p2pbuf_device_list(infos, MAX_DEVICES, &n);
 	if (ret)
 		return ret;
@@ -799,16 +880,23 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 			  struct p2pbuf_explanation *out, char *exporter,
 			  size_t len)
 {
-	struct p2pbuf_dmabuf_info di = { 0 };
+	struct p2pbuf_dmabuf_info di = { .size = sizeof(di) };
 	struct drm_p2pgem_gem_p2p_query q;
 	struct p2pbuf_device_info owner;
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
+	struct p2pbuf_explain_source s;
 	char pci[16];
 	int ret;
 
 	if (!client || !out || (len && !exporter) ||
 	    p2pbuf__pci_address(client, pci))
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(out, sizeof(*out));
+	if (ret)
+		return ret;
+	ret = p2pbuf__explain_source_in(src, &s);
+	if (ret)
+		return ret;
 	ret = p2pbuf_dmabuf_check(fd);
 	if (ret)
 		return ret;
@@ -818,6 +906,7 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 	if (!strcmp(di.exporter, "udmabuf")) {
 		/* memfd pages: system memory, whoever imports it. */
 		memset(&e, 0, sizeof(e));
+		e.size = sizeof(e);
 		e.distance = -1;
 		e.provider_iommu_group = -1;
 		e.client_iommu_group = -1;
@@ -827,7 +916,7 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 					 di.exporter, pci);
 		if (len)
 			p2pbuf__strlcpy(exporter, di.exporter, len);
-		*out = e;
+		p2pbuf__struct_out(out, &e, sizeof(e));
 		return 0;
 	}
 	/* GEM drivers all export as "drm": the p2pgem devices say if theirs. */
@@ -843,6 +932,6 @@ int p2pbuf_explain_dmabuf(int fd, const char *client,
 				 owner.pci_address, pci);
 	if (len)
 		p2pbuf__strlcpy(exporter, owner.pci_address, len);
-	*out = e;
+	p2pbuf__struct_out(out, &e, sizeof(e));
 	return 0;
 }

@@ -169,16 +169,20 @@ static int p2pbuf_dmabuf_range(int fd, uint64_t offset, uint64_t *length)
 	return 0;
 }
 
-int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
+int p2pbuf_mmap(int fd, uint64_t offset, uint64_t length, unsigned int access,
 		struct p2pbuf_mapping *map)
 {
 	long page = sysconf(_SC_PAGESIZE);
+	struct p2pbuf_mapping m = { .size = sizeof(m) };
 	uint64_t range = length;
 	int prot = 0, ret;
 	void *addr;
 
 	if (!map || !access || (access & ~P2PBUF_ACCESS_RW))
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(map, sizeof(*map));
+	if (ret)
+		return ret;
 	if (page <= 0 || offset % (uint64_t)page)
 		return -EINVAL;
 	ret = p2pbuf_dmabuf_range(fd, offset, &range);
@@ -187,29 +191,38 @@ int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
 	/* "To the end" of a large buffer need not fit a 32-bit size_t. */
 	if (range > SIZE_MAX || offset > (uint64_t)INT64_MAX)
 		return -EOVERFLOW;
-	length = (size_t)range;
 	if (access & P2PBUF_ACCESS_READ)
 		prot |= PROT_READ;
 	if (access & P2PBUF_ACCESS_WRITE)
 		prot |= PROT_WRITE;
-	addr = mmap(NULL, length, prot, MAP_SHARED, fd, (off_t)offset);
+	addr = mmap(NULL, (size_t)range, prot, MAP_SHARED, fd, (off_t)offset);
 	if (addr == MAP_FAILED)
 		return -errno;
-	map->addr = addr;
-	map->length = length;
-	map->fd = fd;
-	map->access = access;
+	m.addr = addr;
+	m.length = (size_t)range;
+	m.fd = fd;
+	m.access = access;
+	p2pbuf__struct_out(map, &m, sizeof(m));
 	return 0;
 }
 
 int p2pbuf_munmap(struct p2pbuf_mapping *map)
 {
-	if (!map || !map->addr)
+	struct p2pbuf_mapping m = { .size = sizeof(m), .fd = -1 };
+	int ret;
+
+	if (!map)
 		return -EINVAL;
-	if (munmap(map->addr, map->length))
+	ret = p2pbuf__struct_in(&m, sizeof(m), map);
+	if (ret)
+		return ret;
+	if (!m.addr || m.pad || !p2pbuf__zero(m.reserved, sizeof(m.reserved)))
+		return -EINVAL;
+	if (munmap(m.addr, m.length))
 		return -errno;
-	memset(map, 0, sizeof(*map));
-	map->fd = -1;
+	memset(&m, 0, sizeof(m));
+	m.fd = -1;
+	p2pbuf__struct_out(map, &m, sizeof(m));
 	return 0;
 }
 
@@ -289,17 +302,22 @@ int p2pbuf_fence_wait(int fd, int timeout_ms)
 int p2pbuf_desc_init(int fd, uint64_t offset, uint64_t length, uint64_t iova,
 		     struct p2pbuf_desc *desc)
 {
+	struct p2pbuf_desc d = { .size = sizeof(d) };
 	int ret;
 
 	if (!desc)
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(desc, sizeof(*desc));
+	if (ret)
+		return ret;
 	ret = p2pbuf_dmabuf_range(fd, offset, &length);
 	if (ret)
 		return ret;
-	desc->fd = fd;
-	desc->offset = offset;
-	desc->length = length;
-	desc->iova = iova;
+	d.fd = fd;
+	d.offset = offset;
+	d.length = length;
+	d.iova = iova;
+	p2pbuf__struct_out(desc, &d, sizeof(d));
 	return 0;
 }
 

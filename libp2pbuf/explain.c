@@ -137,7 +137,8 @@ static int config_option(const char *path, const char *opt)
 
 int p2pbuf_kernel_config(const char *path, const char *option, int *state)
 {
-	struct p2pbuf_explain_source src = { .kernel_config = path };
+	struct p2pbuf_explain_source src = { .size = sizeof(src),
+					     .kernel_config = path };
 	char file[PATH_MAX];
 	int ret;
 
@@ -385,21 +386,48 @@ void p2pbuf__explain_say(struct p2pbuf_explanation *out, const char *provider,
 	}
 }
 
+int p2pbuf__explain_source_in(const struct p2pbuf_explain_source *src,
+			       struct p2pbuf_explain_source *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	if (!src)
+		return 0;
+	ret = p2pbuf__struct_in(s, sizeof(*s), src);
+	if (ret)
+		return ret;
+	if (s->pad || !p2pbuf__zero(s->reserved, sizeof(s->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
 int p2pbuf_explain(const char *provider_s, const char *client_s,
-		   const struct p2pbuf_explain_source *src,
+		   const struct p2pbuf_explain_source *src_u,
 		   struct p2pbuf_explanation *out)
 {
-	const char *sysfs = src && src->sysfs_pci ? src->sysfs_pci : DEFAULT_SYSFS_PCI;
-	const char *probe = src && src->probe_dir ? src->probe_dir : DEFAULT_PROBE_DIR;
+	struct p2pbuf_explain_source src_k, *src = &src_k;
+	const char *sysfs, *probe;
 	struct p2pbuf_explanation e;
 	char provider[16], client[16], config[PATH_MAX];
 	const char *name = "-";
+	int ret;
 
 	if (!out || p2pbuf__pci_address(provider_s, provider) ||
 	    p2pbuf__pci_address(client_s, client))
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(out, sizeof(*out));
+	if (ret)
+		return ret;
+	ret = p2pbuf__explain_source_in(src_u, &src_k);
+	if (ret)
+		return ret;
+	sysfs = src->sysfs_pci ? src->sysfs_pci : DEFAULT_SYSFS_PCI;
+	probe = src->probe_dir ? src->probe_dir : DEFAULT_PROBE_DIR;
 
 	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
 	e.distance = -1;
 	e.kernel_p2pdma = -1;
 	e.kernel_move_notify = -1;
@@ -444,7 +472,7 @@ int p2pbuf_explain(const char *provider_s, const char *client_s,
 		p2pbuf__strlcpy(e.reason_code, name, sizeof(e.reason_code));
 	}
 	p2pbuf__explain_say(&e, provider, client);
-	*out = e;
+	p2pbuf__struct_out(out, &e, sizeof(e));
 	return 0;
 }
 
@@ -465,11 +493,22 @@ int p2pbuf__explain_rule_out(struct p2pbuf_explanation *e, int reason,
 	return 1;
 }
 
-int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
-				unsigned int importer)
+int p2pbuf__explanation_in(const struct p2pbuf_explanation *e,
+			   struct p2pbuf_explanation *k)
 {
-	if (!e || importer > P2PBUF_IMPORTER_STATIC)
+	int ret;
+
+	ret = p2pbuf__struct_in(k, sizeof(*k), e);
+	if (ret)
+		return ret;
+	if (k->pad || !p2pbuf__zero(k->reserved, sizeof(k->reserved)))
 		return -EINVAL;
+	return 0;
+}
+
+/* p2pbuf_explain_for_importer() on the library's own answer. */
+static void for_importer(struct p2pbuf_explanation *e, unsigned int importer)
+{
 	/*
 	 * A P2P answer, or an open one (derived from sysfs, the host bridge
 	 * undecided): for this importer it is no. Any "none" stays, with its
@@ -479,12 +518,27 @@ int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
 	    (e->map != P2PBUF_MAP_BUS_ADDRESS &&
 	     e->map != P2PBUF_MAP_HOST_BRIDGE && e->map != P2PBUF_MAP_IOMMU &&
 	     e->map != P2PBUF_MAP_UNKNOWN))
-		return 0;
+		return;
 	/* "none" answers name neither device: no addresses needed. */
 	if (p2pbuf__explain_rule_out(e, P2PBUF_REASON_IMPORTER_WITHOUT_P2P,
 				     "", "") &&
 	    importer == P2PBUF_IMPORTER_STATIC)
 		snprintf(e->text, sizeof(e->text),
 			 "no P2P: a static importer (dma_buf_attach, no move_notify) never gets device memory peer to peer; its mapping pins the buffer in system memory, for every importer, until it detaches");
+}
+
+int p2pbuf_explain_for_importer(struct p2pbuf_explanation *e,
+				unsigned int importer)
+{
+	struct p2pbuf_explanation k;
+	int ret;
+
+	if (!e || importer > P2PBUF_IMPORTER_STATIC)
+		return -EINVAL;
+	ret = p2pbuf__explanation_in(e, &k);
+	if (ret)
+		return ret;
+	for_importer(&k, importer);
+	p2pbuf__struct_out(e, &k, sizeof(k));
 	return 0;
 }

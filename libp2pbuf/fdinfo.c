@@ -86,7 +86,11 @@ int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info)
 
 	if (!text || !info)
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(info, sizeof(*info));
+	if (ret)
+		return ret;
 	memset(&out, 0, sizeof(out));
+	out.size = sizeof(out);
 	out.fd = info->fd;
 
 	for (line = text; *line; ) {
@@ -127,7 +131,7 @@ int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info)
 			out.name[n] = '\0';
 			break;
 		} else if (klen == 4 && !strncmp(line, "size", 4)) {
-			ret = parse_u64(v, 10, &out.size) ? -EBADMSG : ret;
+			ret = parse_u64(v, 10, &out.buf_size) ? -EBADMSG : ret;
 			have_size = 1;
 		} else if (klen == 5 && !strncmp(line, "count", 5)) {
 			ret = parse_u64(v, 10, &out.count) ? -EBADMSG : ret;
@@ -148,7 +152,7 @@ next:
 		return ret;
 	if (!have_size)
 		return -EBADMSG;
-	*info = out;
+	p2pbuf__struct_out(info, &out, sizeof(out));
 	return 0;
 }
 
@@ -171,6 +175,11 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 
 	if (!count || (max && !infos) || pid < 0)
 		return -EINVAL;
+	if (max) {
+		ret = p2pbuf__struct_out_ok(infos, sizeof(*infos));
+		if (ret)
+			return ret;
+	}
 	self = !pid || pid == getpid();
 	/* Gathered aside: @infos stays as it was if anything fails. */
 	if (max) {
@@ -194,7 +203,7 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 		return ret;
 	}
 	while ((de = readdir(dir))) {
-		struct p2pbuf_dmabuf_info info = { 0 };
+		struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 		char *end;
 		long fd;
 
@@ -224,8 +233,15 @@ int p2pbuf_dmabuf_list(pid_t pid, struct p2pbuf_dmabuf_info *infos,
 	}
 	closedir(dir);
 	if (filled) {
+		uint32_t stride = infos->size;
+
 		qsort(found, filled, sizeof(found[0]), fd_order);
-		memcpy(infos, found, filled * sizeof(found[0]));
+		for (unsigned int i = 0; i < filled; i++) {
+			struct p2pbuf_dmabuf_info *e = P2PBUF__ELEM(infos, i, stride);
+
+			memcpy(&e->size, &stride, sizeof(stride));
+			p2pbuf__struct_out(e, &found[i], sizeof(found[i]));
+		}
 	}
 	free(found);
 	*count = n;

@@ -443,9 +443,11 @@ again:
 		return -errno;
 	}
 	if (info) {
-		info->path = path_of(io.path);
-		info->pad = 0;
-		info->cpu_bytes = io.cpu_bytes;
+		struct p2pbuf_io_info k = { .size = sizeof(k) };
+
+		k.path = path_of(io.path);
+		k.cpu_bytes = io.cpu_bytes;
+		p2pbuf__struct_out(info, &k, sizeof(k));
 	}
 	if (out_fence)
 		*out_fence = io.out_fence_fd;
@@ -505,7 +507,7 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 {
 	unsigned int access = write ? P2PBUF_ACCESS_READ : P2PBUF_ACCESS_WRITE;
 	long page = sysconf(_SC_PAGESIZE);
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	uint64_t map_off, done = 0;
 	int ret, use_direct;
 	void *bounce = NULL;
@@ -514,7 +516,7 @@ static int file_compat_io(struct p2pbuf_file *f, int dmabuf, int write,
 	if (page <= 0)
 		return -EINVAL;
 	map_off = buf_offset - buf_offset % (uint64_t)page;
-	ret = p2pbuf_mmap(dmabuf, map_off, (size_t)(buf_offset - map_off + length),
+	ret = p2pbuf_mmap(dmabuf, map_off, buf_offset - map_off + length,
 			  access, &map);
 	if (ret)
 		return ret;
@@ -567,6 +569,11 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 
 	if (!f || !length)
 		return -EINVAL;
+	if (info) {
+		ret = p2pbuf__struct_out_ok(info, sizeof(*info));
+		if (ret)
+			return ret;
+	}
 	/*
 	 * The binding @dmabuf named last time, if the range fits its
 	 * buffer; the module checks that it still names it.
@@ -605,9 +612,11 @@ static int file_io(struct p2pbuf_file *f, int dmabuf, int write,
 	}
 	ret = file_compat_io(f, dmabuf, write, buf_offset, length, file_offset);
 	if (!ret && info) {
-		info->path = P2PBUF_IO_PATH_COMPAT;
-		info->pad = 0;
-		info->cpu_bytes = length;
+		struct p2pbuf_io_info k = { .size = sizeof(k) };
+
+		k.path = P2PBUF_IO_PATH_COMPAT;
+		k.cpu_bytes = length;
+		p2pbuf__struct_out(info, &k, sizeof(k));
 	}
 	return ret;
 }
@@ -631,8 +640,15 @@ static int file_io_async(struct p2pbuf_file *f, int dmabuf, uint32_t op,
 			 uint64_t file_offset, int in_fence, int *out_fence,
 			 struct p2pbuf_io_info *info)
 {
+	int ret;
+
 	if (!f || !out_fence || !length || f->flags & P2PBUF_FILE_COMPAT)
 		return -EINVAL;
+	if (info) {
+		ret = p2pbuf__struct_out_ok(info, sizeof(*info));
+		if (ret)
+			return ret;
+	}
 	if ((buf_offset | length | file_offset) % f->lbs)
 		return -EINVAL;
 	return file_module_io(f, dmabuf, NULL, NULL, op, buf_offset, length,
@@ -687,7 +703,7 @@ static void file_device(dev_t dev, char *name, size_t name_len, char *pci)
 /* Was @dmabuf exported by a p2pgem device (which gives its pages)? */
 static int p2pgem_export(int dmabuf)
 {
-	struct p2pbuf_explanation x;
+	struct p2pbuf_explanation x = { .size = sizeof(x) };
 	char exporter[32] = "";
 
 	return !p2pbuf_explain_dmabuf(dmabuf, "0000:00:00.0", NULL, &x,
@@ -717,6 +733,8 @@ static int file_explain(struct p2pbuf_file *f, int dmabuf,
 	if (ret)
 		return ret;
 	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->exporter.size = sizeof(e->exporter);
 	e->queue_p2p = -1;
 	e->exporter.map = P2PBUF_MAP_UNKNOWN;
 	snprintf(e->reason, sizeof(e->reason), "-");
@@ -798,10 +816,13 @@ int p2pbuf_file_explain(struct p2pbuf_file *f, int dmabuf,
 
 	if (!f || !e)
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(e, sizeof(*e));
+	if (ret)
+		return ret;
 	/* @e stays untouched on failure. */
 	ret = file_explain(f, dmabuf, &x);
 	if (!ret)
-		*e = x;
+		p2pbuf__struct_out(e, &x, sizeof(x));
 	return ret;
 }
 

@@ -20,6 +20,10 @@
  *   header: u32 magic, u16 version, u16 count, u32 entry_size, u32 zero
  *   entry:  u64 size, u64 offset, u64 length, u64 cookie,
  *           u32 placement, u32 flags, char name[32]
+ *
+ * The caller's struct p2pbuf_meta has its own size (see p2pbuf.h): the
+ * public functions take the caller's entries into the library's own
+ * (meta_in()) and give them back (meta_out()), and work on those.
  */
 
 static void put16(uint8_t *p, uint16_t v)
@@ -55,14 +59,60 @@ static uint64_t get64(const uint8_t *p)
 	return get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-int p2pbuf_meta_validate(const struct p2pbuf_meta *meta)
+/* The library's copy of the caller's @meta: -EINVAL or -E2BIG if bad. */
+static int meta_in(const struct p2pbuf_meta *meta, struct p2pbuf_meta *m)
+{
+	int ret;
+
+	ret = p2pbuf__struct_in(m, sizeof(*m), meta);
+	if (ret)
+		return ret;
+	if (m->pad || !p2pbuf__zero(m->reserved, sizeof(m->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * @count entries of the caller's array @meta into @m: every entry is
+ * @meta->size bytes apart and says that size.
+ */
+static int metas_in(const struct p2pbuf_meta *meta, unsigned int count,
+		    struct p2pbuf_meta *m)
+{
+	uint32_t stride = meta->size;
+	int ret;
+
+	for (unsigned int i = 0; i < count; i++) {
+		const struct p2pbuf_meta *e = P2PBUF__ELEM(meta, i, stride);
+
+		if (e->size != stride)
+			return -EINVAL;
+		ret = meta_in(e, &m[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* @m into the caller's array @meta, @stride bytes apart, each that size. */
+static void metas_out(struct p2pbuf_meta *meta, uint32_t stride,
+		      const struct p2pbuf_meta *m, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		struct p2pbuf_meta *e = P2PBUF__ELEM(meta, i, stride);
+
+		memcpy(&e->size, &stride, sizeof(stride));
+		p2pbuf__struct_out(e, &m[i], sizeof(m[i]));
+	}
+}
+
+/* The checks of p2pbuf_meta_validate() on the library's own entry. */
+static int validate(const struct p2pbuf_meta *meta)
 {
 	size_t n;
 
-	if (!meta)
-		return -EINVAL;
-	if (!meta->length || meta->offset > meta->size ||
-	    meta->length > meta->size - meta->offset)
+	if (!meta->length || meta->offset > meta->buf_size ||
+	    meta->length > meta->buf_size - meta->offset)
 		return -EINVAL;
 	if (meta->flags)
 		return -EINVAL;
@@ -74,36 +124,50 @@ int p2pbuf_meta_validate(const struct p2pbuf_meta *meta)
 	return 0;
 }
 
+int p2pbuf_meta_validate(const struct p2pbuf_meta *meta)
+{
+	struct p2pbuf_meta m;
+	int ret;
+
+	if (!meta)
+		return -EINVAL;
+	ret = meta_in(meta, &m);
+	return ret ? ret : validate(&m);
+}
+
 int p2pbuf_meta_init(int fd, struct p2pbuf_meta *meta)
 {
+	struct p2pbuf_meta m = { .size = sizeof(m) };
 	uint64_t size;
 	int ret;
 
 	if (!meta)
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(meta, sizeof(*meta));
+	if (ret)
+		return ret;
 	ret = p2pbuf_dmabuf_size(fd, &size);
 	if (ret)
 		return ret;
 	if (!size)
 		return -EINVAL;
-	memset(meta, 0, sizeof(*meta));
-	meta->size = size;
-	meta->length = size;
+	m.buf_size = size;
+	m.length = size;
+	p2pbuf__struct_out(meta, &m, sizeof(m));
 	return 0;
 }
 
-int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
-		       void *buf, size_t len, size_t *used)
+/* p2pbuf_meta_encode() of the library's own, unchecked, entries @m. */
+static int encode(const struct p2pbuf_meta *meta, unsigned int count,
+		  void *buf, size_t len, size_t *used)
 {
 	size_t need = P2PBUF_WIRE_HEADER_SIZE +
 		      (size_t)count * P2PBUF_WIRE_ENTRY_SIZE;
 	uint8_t *p = buf;
 	int ret;
 
-	if (!meta || !buf || !used || !count || count > P2PBUF_MAX_BUFFERS)
-		return -EINVAL;
 	for (unsigned int i = 0; i < count; i++) {
-		ret = p2pbuf_meta_validate(&meta[i]);
+		ret = validate(&meta[i]);
 		if (ret)
 			return ret;
 	}
@@ -117,7 +181,7 @@ int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
 	put32(p + 8, P2PBUF_WIRE_ENTRY_SIZE);
 	p += P2PBUF_WIRE_HEADER_SIZE;
 	for (unsigned int i = 0; i < count; i++, p += P2PBUF_WIRE_ENTRY_SIZE) {
-		put64(p, meta[i].size);
+		put64(p, meta[i].buf_size);
 		put64(p + 8, meta[i].offset);
 		put64(p + 16, meta[i].length);
 		put64(p + 24, meta[i].cookie);
@@ -129,17 +193,31 @@ int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
 	return 0;
 }
 
+int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
+		       void *buf, size_t len, size_t *used)
+{
+	struct p2pbuf_meta m[P2PBUF_MAX_BUFFERS];
+	int ret;
+
+	if (!meta || !buf || !used || !count || count > P2PBUF_MAX_BUFFERS)
+		return -EINVAL;
+	ret = metas_in(meta, count, m);
+	return ret ? ret : encode(m, count, buf, len, used);
+}
+
 /* One wire entry into @m: 0, or -EBADMSG if it is not a valid one. */
 static int decode_entry(const uint8_t *p, struct p2pbuf_meta *m)
 {
-	m->size = get64(p);
+	memset(m, 0, sizeof(*m));
+	m->size = sizeof(*m);
+	m->buf_size = get64(p);
 	m->offset = get64(p + 8);
 	m->length = get64(p + 16);
 	m->cookie = get64(p + 24);
 	m->placement = get32(p + 32);
 	m->flags = get32(p + 36);
 	memcpy(m->name, p + 40, P2PBUF_NAME_LEN);
-	if (p2pbuf_meta_validate(m))
+	if (validate(m))
 		return -EBADMSG;
 	/* No stray bytes after the name's NUL: nothing hides there. */
 	for (size_t k = strlen(m->name); k < P2PBUF_NAME_LEN; k++)
@@ -148,15 +226,14 @@ static int decode_entry(const uint8_t *p, struct p2pbuf_meta *m)
 	return 0;
 }
 
-int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
-		       unsigned int max, unsigned int *count)
+/* p2pbuf_meta_decode() into the library's own entries. */
+static int decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
+		  unsigned int max, unsigned int *count)
 {
 	const uint8_t *p = buf;
 	uint32_t entry_size;
 	unsigned int n;
 
-	if (!buf || !count || (max && !meta))
-		return -EINVAL;
 	if (len < P2PBUF_WIRE_HEADER_SIZE)
 		return -EBADMSG;
 	if (get32(p) != P2PBUF_WIRE_MAGIC || get16(p + 4) != P2PBUF_WIRE_VERSION)
@@ -188,6 +265,29 @@ int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
 	return 0;
 }
 
+int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
+		       unsigned int max, unsigned int *count)
+{
+	struct p2pbuf_meta m[P2PBUF_MAX_BUFFERS];
+	unsigned int n;
+	int ret;
+
+	if (!buf || !count || (max && !meta))
+		return -EINVAL;
+	if (max) {
+		ret = p2pbuf__struct_out_ok(meta, sizeof(*meta));
+		if (ret)
+			return ret;
+	}
+	ret = decode(buf, len, m, max < P2PBUF_MAX_BUFFERS ? max :
+		     P2PBUF_MAX_BUFFERS, &n);
+	if (ret)
+		return ret;
+	metas_out(meta, meta->size, m, n);
+	*count = n;
+	return 0;
+}
+
 static int check_socket(int sock)
 {
 	int type;
@@ -215,7 +315,7 @@ static int check_fd(int fd, const struct p2pbuf_meta *meta, unsigned int flags,
 	ret = p2pbuf_dmabuf_size(fd, &size);
 	if (ret)
 		return ret == -EBADF ? ret : mismatch;
-	return size == meta->size ? 0 : mismatch;
+	return size == meta->buf_size ? 0 : mismatch;
 }
 
 int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
@@ -226,6 +326,7 @@ int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
 		char buf[CMSG_SPACE(sizeof(int) * P2PBUF_MAX_BUFFERS)];
 	} control;
 	uint8_t wire[P2PBUF_WIRE_MAX_SIZE];
+	struct p2pbuf_meta m[P2PBUF_MAX_BUFFERS];
 	struct msghdr msg = { 0 };
 	struct cmsghdr *cmsg;
 	struct iovec iov;
@@ -239,11 +340,14 @@ int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
 	ret = check_socket(sock);
 	if (ret)
 		return ret;
-	ret = p2pbuf_meta_encode(meta, count, wire, sizeof(wire), &used);
+	ret = metas_in(meta, count, m);
+	if (ret)
+		return ret;
+	ret = encode(m, count, wire, sizeof(wire), &used);
 	if (ret)
 		return ret;
 	for (unsigned int i = 0; i < count; i++) {
-		ret = check_fd(fds[i], &meta[i], flags, -EINVAL);
+		ret = check_fd(fds[i], &m[i], flags, -EINVAL);
 		if (ret)
 			return ret;
 	}
@@ -306,6 +410,9 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 	if (!fds || !meta || !count || !max ||
 	    (flags & ~(P2PBUF_XFER_ANY_FD | P2PBUF_XFER_NONBLOCK)))
 		return -EINVAL;
+	ret = p2pbuf__struct_out_ok(meta, sizeof(*meta));
+	if (ret)
+		return ret;
 	ret = check_socket(sock);
 	if (ret)
 		return ret;
@@ -354,7 +461,7 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 		ret = -EMSGSIZE;
 		goto err;
 	}
-	ret = p2pbuf_meta_decode(wire, (size_t)len, got, P2PBUF_MAX_BUFFERS, &n);
+	ret = decode(wire, (size_t)len, got, P2PBUF_MAX_BUFFERS, &n);
 	if (ret)
 		goto err;
 	if (n != nfds) {
@@ -372,7 +479,7 @@ int p2pbuf_recv(int sock, int *fds, struct p2pbuf_meta *meta,
 	}
 
 	memcpy(fds, received, sizeof(int) * n);
-	memcpy(meta, got, sizeof(got[0]) * n);
+	metas_out(meta, meta->size, got, n);
 	*count = n;
 	free(wire);
 	return 0;

@@ -12,7 +12,24 @@
  *  - it keeps no hidden global state and may be called from several threads
  *    at once; objects (struct p2pbuf_device) are safe to share between
  *    threads, plain structures are owned by the caller;
- *  - every descriptor it creates is close-on-exec.
+ *  - every descriptor it creates is close-on-exec;
+ *  - pointer parameters it only reads are const.
+ *
+ * Structures the caller allocates (struct p2pbuf_meta, ...) start with
+ * "uint32_t size", which the caller sets to sizeof() the structure it was
+ * compiled with ({ .size = sizeof(x) }), and end with reserved space that
+ * must be zero. So that fields can be added without a new symbol version:
+ *  - a size below the structure's first version (1.0) is -EINVAL, above
+ *    4096 -E2BIG;
+ *  - a structure the library reads may be larger than the library knows
+ *    (a newer caller): -E2BIG unless every byte past what it knows is
+ *    zero, as the kernel's copy_struct_from_user(); a smaller one (an
+ *    older caller) has its missing fields at their defaults (zero);
+ *  - a structure the library fills gets exactly @size bytes written: the
+ *    fields the library knows, zero past them; @size itself is kept;
+ *  - in an array, every element is @size bytes apart, the first element's
+ *    @size: the caller sets it in the first element of an array the
+ *    library fills, and in every element (the same) of one it reads.
  *
  * The reference documentation is Documentation/libp2pbuf.rst; each function
  * has a kernel-doc-like comment here as well.
@@ -28,8 +45,39 @@
 extern "C" {
 #endif
 
-#define P2PBUF_VERSION_MAJOR 0
-#define P2PBUF_VERSION_MINOR 3
+/**
+ * P2PBUF_INIT_ARRAY() - zero @n structures at @arr and set each one's size
+ *
+ * For C and C++ alike; in C, "struct p2pbuf_meta m = { .size = sizeof(m) };"
+ * does the same for one.
+ */
+#define P2PBUF_INIT_ARRAY(arr, n) do {					\
+	for (size_t p2pbuf_i_ = 0; p2pbuf_i_ < (size_t)(n); p2pbuf_i_++) { \
+		unsigned char *p2pbuf_p_ =				\
+			(unsigned char *)&(arr)[p2pbuf_i_];		\
+		for (size_t p2pbuf_j_ = 0; p2pbuf_j_ < sizeof((arr)[0]);	\
+		     p2pbuf_j_++)					\
+			p2pbuf_p_[p2pbuf_j_] = 0;			\
+		(arr)[p2pbuf_i_].size = sizeof((arr)[0]);		\
+	}								\
+} while (0)
+
+/** P2PBUF_INIT() - zero the structure @x and set its size */
+#define P2PBUF_INIT(x) P2PBUF_INIT_ARRAY(&(x), 1)
+
+/*
+ * The version of this header. The library's soname is libp2pbuf.so.1 and
+ * every function is versioned P2PBUF_1.0; 1.x adds functions (in a new
+ * version node) and fields (at the end of a structure, see "size" above)
+ * and never changes a released one.
+ */
+#define P2PBUF_VERSION_MAJOR 1
+#define P2PBUF_VERSION_MINOR 0
+
+/** P2PBUF_VERSION_AT_LEAST() - is this header at least version @major.@minor? */
+#define P2PBUF_VERSION_AT_LEAST(major, minor) \
+	(P2PBUF_VERSION_MAJOR > (major) || \
+	 (P2PBUF_VERSION_MAJOR == (major) && P2PBUF_VERSION_MINOR >= (minor)))
 
 /** P2PBUF_NAME_LEN - bytes of a dma-buf name, with its NUL (DMA_BUF_NAME_LEN). */
 #define P2PBUF_NAME_LEN 32
@@ -51,6 +99,40 @@ enum p2pbuf_placement {
 #define P2PBUF_ACCESS_READ	(1u << 0)
 #define P2PBUF_ACCESS_WRITE	(1u << 1)
 #define P2PBUF_ACCESS_RW	(P2PBUF_ACCESS_READ | P2PBUF_ACCESS_WRITE)
+
+/* ------------------------------------------------------------------ */
+/* Version                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * p2pbuf_version_major() - the major version of the library running
+ *
+ * Return: its P2PBUF_VERSION_MAJOR, which may differ from the header's a
+ * program was built with.
+ */
+int p2pbuf_version_major(void);
+
+/**
+ * p2pbuf_version_minor() - the minor version of the library running
+ *
+ * Return: its P2PBUF_VERSION_MINOR.
+ */
+int p2pbuf_version_minor(void);
+
+/**
+ * p2pbuf_check_version() - does the library running provide @major.@minor?
+ * @major: the major version a program needs
+ * @minor: the minor version it needs (the functions and fields it uses)
+ *
+ * What io_uring_check_version() is to liburing, with this library's
+ * return convention: a program built with a 1.2 header that may run on an
+ * older 1.x library calls p2pbuf_check_version(1, 2) before it uses what
+ * 1.2 added.
+ * Return: 0 when the library's major version is @major and its minor is at
+ * least @minor; -ENOTSUP when it is older or another major version;
+ * -EINVAL for a negative @major or @minor.
+ */
+int p2pbuf_check_version(int major, int minor);
 
 /* ------------------------------------------------------------------ */
 /* dma-buf file descriptors                                             */
@@ -123,16 +205,22 @@ int p2pbuf_cpu_access_end(int fd, unsigned int access);
 
 /**
  * struct p2pbuf_mapping - a CPU mapping of (part of) a dma-buf
+ * @size: sizeof(struct p2pbuf_mapping), set by the caller
+ * @access: access the mapping was made for
  * @addr: first byte of the mapped range
  * @length: bytes mapped
  * @fd: the dma-buf (not owned by the mapping)
- * @access: access the mapping was made for
+ * @pad: zero
+ * @reserved: zero
  */
 struct p2pbuf_mapping {
+	uint32_t size;
+	uint32_t access;
 	void *addr;
 	size_t length;
-	int fd;
-	unsigned int access;
+	int32_t fd;
+	uint32_t pad;
+	uint64_t reserved[2];
 };
 
 /**
@@ -141,16 +229,16 @@ struct p2pbuf_mapping {
  * @offset: start of the range, a multiple of the page size
  * @length: bytes to map; 0 maps from @offset to the end of the buffer
  * @access: P2PBUF_ACCESS_READ and/or P2PBUF_ACCESS_WRITE
- * @map: the mapping, on success
+ * @map: the mapping, on success; the caller sets @map->size
  *
  * The mapping does not open a CPU access bracket; see p2pbuf_cpu_access_begin().
  * Return: -EINVAL for a misaligned offset or a range outside the buffer,
  * -EOVERFLOW when the range does not fit this machine's size_t (32-bit).
  */
-int p2pbuf_mmap(int fd, uint64_t offset, size_t length, unsigned int access,
+int p2pbuf_mmap(int fd, uint64_t offset, uint64_t length, unsigned int access,
 		struct p2pbuf_mapping *map);
 
-/** p2pbuf_munmap() - undo p2pbuf_mmap(); @map is cleared. */
+/** p2pbuf_munmap() - undo p2pbuf_mmap(); @map is cleared but for its size. */
 int p2pbuf_munmap(struct p2pbuf_mapping *map);
 
 /* ------------------------------------------------------------------ */
@@ -200,22 +288,29 @@ int p2pbuf_fence_wait(int fd, int timeout_ms);
 
 /**
  * struct p2pbuf_meta - what travels with each buffer in a message
- * @size: bytes in the dma-buf; checked against the descriptor on both sides
- * @offset: start of the range the receiver should use
- * @length: bytes of that range; @offset + @length <= @size, @length > 0
- * @cookie: the application's own value, passed through untouched
+ * @size: sizeof(struct p2pbuf_meta), set by the caller (not sent)
  * @placement: an enum p2pbuf_placement (informational)
+ * @buf_size: bytes in the dma-buf; checked against the descriptor on both
+ *            sides
+ * @offset: start of the range the receiver should use
+ * @length: bytes of that range; @offset + @length <= @buf_size, @length > 0
+ * @cookie: the application's own value, passed through untouched
  * @flags: must be 0 in version 1 of the wire format
+ * @pad: zero
  * @name: the buffer's name, NUL-terminated (may be empty)
+ * @reserved: zero (not sent)
  */
 struct p2pbuf_meta {
-	uint64_t size;
+	uint32_t size;
+	uint32_t placement;
+	uint64_t buf_size;
 	uint64_t offset;
 	uint64_t length;
 	uint64_t cookie;
-	uint32_t placement;
 	uint32_t flags;
+	uint32_t pad;
 	char name[P2PBUF_NAME_LEN];
+	uint64_t reserved[2];
 };
 
 /*
@@ -234,21 +329,25 @@ struct p2pbuf_meta {
 /**
  * p2pbuf_meta_init() - fill @meta for the whole of the buffer @fd
  * @fd: a dma-buf
- * @meta: size from the buffer, offset 0, length = size, everything else 0
+ * @meta: the caller sets @meta->size; filled with buf_size from the
+ *        buffer, offset 0, length = buf_size, everything else 0
  */
 int p2pbuf_meta_init(int fd, struct p2pbuf_meta *meta);
 
 /**
  * p2pbuf_meta_validate() - check one entry as p2pbuf_send() would
+ * @meta: the entry
  *
  * Return: -EINVAL for a range outside the buffer, unknown flags or
- * placement, an unterminated name.
+ * placement, an unterminated name, a bad @meta->size or non-zero reserved
+ * fields; -E2BIG for a larger @meta->size with non-zero bytes past what
+ * the library knows.
  */
 int p2pbuf_meta_validate(const struct p2pbuf_meta *meta);
 
 /**
  * p2pbuf_meta_encode() - write the wire form of @count entries
- * @meta: the entries
+ * @meta: the entries, each @meta->size bytes apart
  * @count: 1 to P2PBUF_MAX_BUFFERS
  * @buf: destination
  * @len: bytes available at @buf
@@ -263,7 +362,8 @@ int p2pbuf_meta_encode(const struct p2pbuf_meta *meta, unsigned int count,
  * p2pbuf_meta_decode() - parse and validate a wire message
  * @buf: the bytes received
  * @len: how many
- * @meta: room for @max entries
+ * @meta: room for @max entries, each @meta[0].size bytes (set by the
+ *        caller) apart
  * @max: capacity of @meta
  * @count: entries decoded, on success
  *
@@ -284,7 +384,8 @@ int p2pbuf_meta_decode(const void *buf, size_t len, struct p2pbuf_meta *meta,
  * p2pbuf_send() - pass buffers to the peer of a UNIX socket
  * @sock: a connected AF_UNIX socket of type SOCK_SEQPACKET or SOCK_DGRAM
  * @fds: the dma-bufs; they stay open in the caller
- * @meta: one entry per buffer (see p2pbuf_meta_init())
+ * @meta: one entry per buffer (see p2pbuf_meta_init()), each @meta->size
+ *        bytes apart
  * @count: 1 to P2PBUF_MAX_BUFFERS
  * @flags: P2PBUF_XFER_*
  *
@@ -304,7 +405,8 @@ int p2pbuf_send(int sock, const int *fds, const struct p2pbuf_meta *meta,
  * p2pbuf_recv() - receive buffers sent with p2pbuf_send()
  * @sock: the other end
  * @fds: room for @max descriptors; filled with close-on-exec dma-bufs
- * @meta: room for @max entries
+ * @meta: room for @max entries, each @meta[0].size bytes (set by the
+ *        caller) apart
  * @max: capacity of @fds and @meta
  * @count: buffers received, on success
  * @flags: P2PBUF_XFER_*
@@ -345,25 +447,33 @@ int p2pbuf_pidfd_getfd(pid_t pid, int remote_fd, unsigned int flags, int *fd);
 
 /**
  * struct p2pbuf_desc - a range of a buffer, as importers take it
+ * @size: sizeof(struct p2pbuf_desc), set by the caller
  * @fd: the dma-buf
  * @offset: first byte of the range in the buffer
  * @length: bytes in the range
  * @iova: the address the consumer will use for the first byte (for
  *        ibv_reg_dmabuf_mr: the MR's virtual address; often @offset or 0)
+ * @reserved: zero
  *
  * These are exactly the arguments of ibv_reg_dmabuf_mr(pd, offset, length,
  * iova, fd, access), libfabric's struct fi_mr_dmabuf and NCCL's regMrDmaBuf.
  */
 struct p2pbuf_desc {
-	int fd;
+	uint32_t size;
+	int32_t fd;
 	uint64_t offset;
 	uint64_t length;
 	uint64_t iova;
+	uint64_t reserved[2];
 };
 
 /**
  * p2pbuf_desc_init() - describe a range of @fd, checked against its size
- * @length: 0 means "to the end of the buffer"
+ * @fd: the dma-buf
+ * @offset: first byte of the range
+ * @length: bytes; 0 means "to the end of the buffer"
+ * @iova: the consumer's address of the first byte
+ * @desc: the caller sets @desc->size; filled on success
  *
  * Return: -EINVAL if the range does not fit in the buffer.
  */
@@ -393,25 +503,32 @@ int p2pbuf_ibv_reg_mr(struct ibv_pd *pd, const struct p2pbuf_desc *desc,
 
 /**
  * struct p2pbuf_device_info - a DRM device that can export buffers
+ * @size: sizeof(struct p2pbuf_device_info), set by the caller
+ * @pad: zero
  * @driver: kernel driver ("p2pgem", "vgem", ...)
  * @primary_node: e.g. /dev/dri/card0, or empty
  * @render_node: e.g. /dev/dri/renderD128, or empty
  * @pci_address: "DDDD:BB:DD.F", or empty when not a PCI device
  * @vram_size: bytes of device memory (0 if unknown or none)
  * @visible_vram_size: bytes of it the CPU can reach (0 if unknown or none)
+ * @reserved: zero
  */
 struct p2pbuf_device_info {
+	uint32_t size;
+	uint32_t pad;
 	char driver[32];
 	char primary_node[64];
 	char render_node[64];
 	char pci_address[16];
 	uint64_t vram_size;
 	uint64_t visible_vram_size;
+	uint64_t reserved[2];
 };
 
 /**
  * p2pbuf_device_list() - the DRM devices of this machine
- * @devs: room for @max entries (may be NULL if @max is 0)
+ * @devs: room for @max entries, each @devs[0].size bytes (set by the
+ *        caller) apart (may be NULL if @max is 0)
  * @max: capacity of @devs
  * @count: devices present (may be more than @max; only @max are filled)
  *
@@ -445,27 +562,56 @@ struct p2pbuf_buffer;
  */
 int p2pbuf_device_open(const char *name, struct p2pbuf_device **dev);
 
+/* Flags of p2pbuf_device_from_fd(). */
+/* Only a p2pgem device: another DRM driver's descriptor is -ENODEV. */
+#define P2PBUF_DEVICE_P2PGEM	(1u << 0)
+
+/**
+ * p2pbuf_device_from_fd() - a device from a DRM descriptor the caller opened
+ * @fd: an open DRM node: a render node (/dev/dri/renderD*) or a primary
+ *	node (/dev/dri/card*), e.g. the one a graphics or compute stack uses
+ * @flags: 0 or %P2PBUF_DEVICE_P2PGEM
+ * @dev: the device, on success; close with p2pbuf_device_close()
+ *
+ * The device works on a duplicate of @fd (close-on-exec), which
+ * p2pbuf_device_close() closes: the caller keeps @fd, may close it at any
+ * time, and must close it itself. The duplicate shares @fd's open file, so
+ * GEM handles are shared with the caller's own use of @fd: buffers
+ * p2pbuf_buffer_import() finds there are the caller's objects too, and
+ * p2pbuf_buffer_put() of the last reference closes their handle. Buffers
+ * are made as p2pbuf_device_open()'s are; a primary node @fd makes dumb
+ * buffers on itself and never opens another node.
+ *
+ * Return: -EBADF if @fd is not open, -ENOTTY if it is not a DRM device
+ * node (another character device, a file, a socket, a dma-buf),
+ * -ENODEV with %P2PBUF_DEVICE_P2PGEM for a DRM device of another driver,
+ * -EINVAL for unknown flags.
+ */
+int p2pbuf_device_from_fd(int fd, unsigned int flags, struct p2pbuf_device **dev);
+
 /** p2pbuf_device_close() - close @dev; its buffers must be released first (-EBUSY). */
 int p2pbuf_device_close(struct p2pbuf_device *dev);
 
 /**
  * p2pbuf_device_query() - what p2pbuf_device_list() says about @dev
  * @dev: an open device
- * @info: filled on success
+ * @info: the caller sets @info->size; filled on success
  *
- * Since 0.3. Named apart from struct p2pbuf_device_info, so that C++ code
- * can name the structure without "struct".
+ * Named apart from struct p2pbuf_device_info, so that C++ code can name
+ * the structure without "struct".
  */
-int p2pbuf_device_query(struct p2pbuf_device *dev, struct p2pbuf_device_info *info);
+int p2pbuf_device_query(const struct p2pbuf_device *dev,
+			struct p2pbuf_device_info *info);
 
 #ifndef __cplusplus
 /**
- * p2pbuf_device_info() - the name p2pbuf_device_query() had before 0.3
+ * p2pbuf_device_info() - p2pbuf_device_query() under another name
  *
- * The same function, kept for C programs and the ABI. Not declared for
- * C++, where it would hide struct p2pbuf_device_info.
+ * The same function, for C programs. Not declared for C++, where it would
+ * hide struct p2pbuf_device_info.
  */
-int p2pbuf_device_info(struct p2pbuf_device *dev, struct p2pbuf_device_info *info);
+int p2pbuf_device_info(const struct p2pbuf_device *dev,
+		       struct p2pbuf_device_info *info);
 #endif
 
 /* Flags of p2pbuf_buffer_alloc() (p2pgem only; VRAM placements only). */
@@ -508,7 +654,7 @@ int p2pbuf_buffer_import(struct p2pbuf_device *dev, int fd,
  * p2pbuf_buffer_export() - a dma-buf for @buf
  * @fd: a new close-on-exec, read-write dma-buf descriptor; the caller owns it
  */
-int p2pbuf_buffer_export(struct p2pbuf_buffer *buf, int *fd);
+int p2pbuf_buffer_export(const struct p2pbuf_buffer *buf, int *fd);
 
 /** p2pbuf_buffer_get() - take one more reference to @buf. */
 int p2pbuf_buffer_get(struct p2pbuf_buffer *buf);
@@ -518,42 +664,58 @@ int p2pbuf_buffer_put(struct p2pbuf_buffer *buf);
 
 /**
  * p2pbuf_buffer_size() - size of @buf in bytes
+ * @buf: the buffer
+ * @size: its size, on success
  */
-int p2pbuf_buffer_size(struct p2pbuf_buffer *buf, uint64_t *size);
+int p2pbuf_buffer_size(const struct p2pbuf_buffer *buf, uint64_t *size);
 
 /**
  * p2pbuf_buffer_placement() - where @buf lives now (enum p2pbuf_placement)
+ * @buf: the buffer
+ * @placement: P2PBUF_PLACEMENT_VRAM or P2PBUF_PLACEMENT_SYSTEM, on success
  *
  * Asks the kernel each time on p2pgem: a buffer can be evicted at any time.
  */
-int p2pbuf_buffer_placement(struct p2pbuf_buffer *buf, unsigned int *placement);
+int p2pbuf_buffer_placement(const struct p2pbuf_buffer *buf,
+			    unsigned int *placement);
 
 /**
  * struct p2pbuf_buffer_info - what the exporter says about a buffer
- * @size: bytes
+ * @size: sizeof(struct p2pbuf_buffer_info), set by the caller
  * @placement: where it is now (VRAM or SYSTEM)
+ * @buf_size: bytes
  * @requested_placement: what it was allocated with (ANY, VRAM or SYSTEM)
  * @flags: P2PBUF_ALLOC_* it was allocated with
  * @move_count: copies so far (evictions, returns to VRAM)
  * @pin_count: pins held; a pinned buffer never moves
  * @attachments: devices attached to its dma-buf
  * @cpu_visible: 1 if it is in VRAM and entirely CPU-visible
+ * @pad: zero
+ * @reserved: zero
  *
- * Drivers other than p2pgem report size and placement only.
+ * Drivers other than p2pgem report buf_size and placement only.
  */
 struct p2pbuf_buffer_info {
-	uint64_t size;
-	unsigned int placement;
-	unsigned int requested_placement;
-	unsigned int flags;
+	uint32_t size;
+	uint32_t placement;
+	uint64_t buf_size;
+	uint32_t requested_placement;
+	uint32_t flags;
 	uint64_t move_count;
-	unsigned int pin_count;
-	unsigned int attachments;
-	unsigned int cpu_visible;
+	uint32_t pin_count;
+	uint32_t attachments;
+	uint32_t cpu_visible;
+	uint32_t pad;
+	uint64_t reserved[2];
 };
 
-/** p2pbuf_buffer_query() - fill @info for @buf, from the kernel. */
-int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *info);
+/**
+ * p2pbuf_buffer_query() - what the exporter says about @buf now
+ * @buf: the buffer
+ * @info: the caller sets @info->size; filled from the kernel on success
+ */
+int p2pbuf_buffer_query(const struct p2pbuf_buffer *buf,
+			struct p2pbuf_buffer_info *info);
 
 /* ------------------------------------------------------------------ */
 /* Introspection                                                        */
@@ -561,29 +723,36 @@ int p2pbuf_buffer_query(struct p2pbuf_buffer *buf, struct p2pbuf_buffer_info *in
 
 /**
  * struct p2pbuf_dmabuf_info - one dma-buf descriptor of a process
+ * @size: sizeof(struct p2pbuf_dmabuf_info), set by the caller
  * @fd: descriptor number in that process
  * @inode: the dma-buf's inode number: equal for every descriptor of the
  *         same buffer (the "ino" line of fdinfo)
- * @size: bytes
+ * @buf_size: bytes
  * @count: references to the buffer's file (descriptors and mappings)
  * @flags: the open flags, octal in fdinfo
+ * @pad: zero
  * @exporter: the exporting driver ("exp_name")
  * @name: the buffer's name, or empty
+ * @reserved: zero
  */
 struct p2pbuf_dmabuf_info {
-	int fd;
+	uint32_t size;
+	int32_t fd;
 	uint64_t inode;
-	uint64_t size;
+	uint64_t buf_size;
 	uint64_t count;
 	uint32_t flags;
+	uint32_t pad;
 	char exporter[64];
 	char name[P2PBUF_NAME_LEN];
+	uint64_t reserved[2];
 };
 
 /**
  * p2pbuf_fdinfo_parse() - parse the text of /proc/PID/fdinfo/FD
  * @text: the file's contents, NUL-terminated
- * @info: filled on success (@info->fd is left alone)
+ * @info: the caller sets @info->size; filled on success (@info->fd is
+ *        left alone)
  *
  * The kernel prints the buffer's name last, as its owner set it (newlines
  * included): everything after "name:" is the name (less its final
@@ -600,7 +769,8 @@ int p2pbuf_fdinfo_parse(const char *text, struct p2pbuf_dmabuf_info *info);
  * @pid: the process; 0 (or the caller's pid) for the calling thread's
  *       descriptor table (/proc/thread-self), which is the process's
  *       unless the thread unshared it
- * @infos: room for @max entries, in descriptor order
+ * @infos: room for @max entries, in descriptor order, each @infos[0].size
+ *         bytes (set by the caller) apart
  * @max: capacity of @infos
  * @count: dma-bufs found (may exceed @max; only @max are filled)
  *
@@ -662,6 +832,7 @@ enum p2pbuf_importer {
 
 /**
  * struct p2pbuf_explanation - the answer of p2pbuf_explain()
+ * @size: sizeof(struct p2pbuf_explanation), set by the caller
  * @map: enum p2pbuf_map
  * @reason: enum p2pbuf_reason
  * @distance: pci_p2pdma_distance() as the kernel computed it, -1 if none
@@ -675,33 +846,44 @@ enum p2pbuf_importer {
  * @kernel_verdict: 1 if @map comes from the kernel's probe, 0 if derived
  * @reason_code: the kernel's reason word ("acs-redirect", ...) or "-"
  * @text: one sentence for a person
+ * @pad: zero
+ * @reserved: zero
  */
 struct p2pbuf_explanation {
-	int map;
-	int reason;
-	int distance;
+	uint32_t size;
+	int32_t map;
+	int32_t reason;
+	int32_t distance;
 	uint64_t dma_address;
 	char common_upstream[16];
-	int provider_iommu_group;
-	int client_iommu_group;
-	int kernel_p2pdma;
-	int kernel_move_notify;
-	int kernel_verdict;
+	int32_t provider_iommu_group;
+	int32_t client_iommu_group;
+	int32_t kernel_p2pdma;
+	int32_t kernel_move_notify;
+	int32_t kernel_verdict;
 	char reason_code[64];
 	char text[256];
+	uint32_t pad;
+	uint64_t reserved[2];
 };
 
 /**
  * struct p2pbuf_explain_source - where p2pbuf_explain() looks (NULL: default)
+ * @size: sizeof(struct p2pbuf_explain_source), set by the caller
+ * @pad: zero
  * @sysfs_pci: default /sys/bus/pci/devices
  * @probe_dir: default /sys/kernel/debug/p2pbuf_probe
  * @kernel_config: a config file; default /proc/config.gz, then
  *                 /boot/config-$(uname -r)
+ * @reserved: zero
  */
 struct p2pbuf_explain_source {
+	uint32_t size;
+	uint32_t pad;
 	const char *sysfs_pci;
 	const char *probe_dir;
 	const char *kernel_config;
+	uint64_t reserved[2];
 };
 
 /**
@@ -709,12 +891,14 @@ struct p2pbuf_explain_source {
  * @provider: PCI address of the device whose memory backs the buffer
  * @client: PCI address of the peer that would import it
  * @src: where to look, or NULL for the running system
- * @out: the answer
+ * @out: the answer; the caller sets @out->size
  *
  * The kernel's verdict (the p2pbuf_probe matrix) is used when present;
  * otherwise the answer is derived from the kernel configuration and the PCI
  * topology in sysfs and says so in @out->kernel_verdict.
- * Return: -EINVAL for a malformed PCI address; an answer otherwise.
+ * Return: -EINVAL for a malformed PCI address, a bad size or non-zero
+ * reserved fields in @src or @out, -E2BIG for a larger size with unknown
+ * non-zero bytes (see the rules above); an answer otherwise.
  */
 int p2pbuf_explain(const char *provider, const char *client,
 		   const struct p2pbuf_explain_source *src,
@@ -738,7 +922,7 @@ int p2pbuf_explain(const char *provider, const char *client,
  * other drivers, a buffer in system memory now is "in-system-memory".
  * Return: -ENODEV when the device is not a PCI device.
  */
-int p2pbuf_explain_buffer(struct p2pbuf_buffer *buf, const char *client,
+int p2pbuf_explain_buffer(const struct p2pbuf_buffer *buf, const char *client,
 			  const struct p2pbuf_explain_source *src,
 			  struct p2pbuf_explanation *out);
 
@@ -805,7 +989,7 @@ int p2pbuf_reason_name(int reason, const char **name);
 int p2pbuf_placement_name(unsigned int placement, const char **name);
 
 /* ------------------------------------------------------------------ */
-/* File I/O (since 0.2)                                                 */
+/* File I/O                                                             */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -833,8 +1017,8 @@ enum p2pbuf_io_path {
 
 /**
  * struct p2pbuf_io_info - what a file I/O did
+ * @size: sizeof(struct p2pbuf_io_info), set by the caller
  * @path: enum p2pbuf_io_path
- * @pad: zero
  * @cpu_bytes: how many of the bytes the CPU moved rather than the storage
  *	device's DMA: on the p2p and direct-system paths, what the
  *	filesystem did with the CPU (holes and unwritten extents a read
@@ -843,11 +1027,13 @@ enum p2pbuf_io_path {
  *	and compat paths, everything (the copy). Counted by the kernel as
  *	the I/O starts; for the _async functions, when it was queued (the
  *	file as it was then)
+ * @reserved: zero
  */
 struct p2pbuf_io_info {
-	unsigned int path;
-	unsigned int pad;
+	uint32_t size;
+	uint32_t path;
 	uint64_t cpu_bytes;
+	uint64_t reserved[2];
 };
 
 /* Fail (the module's error, or -EINVAL when unaligned) instead of compat. */
@@ -890,7 +1076,7 @@ int p2pbuf_file_close(struct p2pbuf_file *file);
  *	regular file, in the file
  * @file_offset: where in the file or device
  * @info: what the I/O did (the path taken, and what the CPU moved), may
- *	be NULL
+ *	be NULL; the caller sets @info->size
  *
  * Through p2pbuf_nvme.ko when the offsets and length are multiples of the
  * device's logical block size and the module takes the file and the
@@ -936,6 +1122,7 @@ int p2pbuf_file_write_async(struct p2pbuf_file *file, int dmabuf,
 
 /**
  * struct p2pbuf_file_explanation - which path an I/O would take, and why
+ * @size: sizeof(struct p2pbuf_file_explanation), set by the caller
  * @path: enum p2pbuf_io_path, for a block-aligned I/O
  * @reason: why not p2p, a stable word: "no-p2pbuf-nvme" (module not
  *	loaded), "no-direct-io" (the file's filesystem has no direct I/O on a
@@ -948,18 +1135,24 @@ int p2pbuf_file_write_async(struct p2pbuf_file *file, int dmabuf,
  * @pci: the PCI function that would DMA, or ""
  * @queue_p2p: the device's request queue can do PCI P2P DMA: 1, 0, or -1
  *	when the module was not asked
+ * @pad: zero
  * @exporter: the exporter's answer for @pci (p2pbuf_explain_dmabuf()),
- *	map "unknown" when it was not asked
+ *	map "unknown" when it was not asked; its own @size is the
+ *	library's sizeof(struct p2pbuf_explanation)
  * @text: one sentence for a person
+ * @reserved: zero
  */
 struct p2pbuf_file_explanation {
-	unsigned int path;
+	uint32_t size;
+	uint32_t path;
 	char reason[32];
 	char block_device[32];
 	char pci[16];
-	int queue_p2p;
+	int32_t queue_p2p;
+	uint32_t pad;
 	struct p2pbuf_explanation exporter;
 	char text[384];
+	uint64_t reserved[2];
 };
 
 /**

@@ -104,7 +104,7 @@ static void *job_run(void *arg)
 	struct ctx *c = j->c;
 	uint64_t slots = DEV_SPAN / j->size;
 	uint64_t buf_off = (j->t * j->size) % BUF_SIZE;
-	struct p2pbuf_io_info info;
+	struct p2pbuf_io_info info = { .size = sizeof(info) };
 	unsigned int k;
 	ssize_t n;
 

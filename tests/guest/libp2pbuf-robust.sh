@@ -6,8 +6,9 @@
 # after sending and with a message unread, sending to a dead peer; bad
 # headers, counts and sizes, truncated control messages, memfds and pipes
 # where dma-bufs belong. Nothing may leak: not a descriptor, not a dma-buf.
-# Also the device and buffer API on vgem and p2pgem, and explain of p2pgem
-# buffers against the kernel's probe.
+# Also the device and buffer API on vgem and p2pgem (devices opened by name
+# and adopted from the caller's descriptor), and explain of p2pgem buffers
+# against the kernel's probe.
 set -uo pipefail
 
 # shellcheck source=tests/guest/lib/peer-run
@@ -21,6 +22,8 @@ done
 for driver in vgem p2pgem; do
 	echo "--- device $driver"
 	peer_run "$driver" device "$driver"
+	echo "--- from-fd $driver"
+	peer_run "$driver" from-fd "$driver"
 done
 echo "--- explain-buffer"
 peer_run p2pgem explain-buffer

@@ -194,7 +194,7 @@ static void kind_close(struct kind *k)
 static void pattern(int fd, uint64_t seed, int verify)
 {
 	unsigned int access = P2PBUF_ACCESS_RW;
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	uint8_t *p;
 
 	TRY(p2pbuf_mmap(fd, 0, 0, access, &map));
@@ -280,11 +280,13 @@ static uint64_t kind_size(const char *kind)
 static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 {
 	struct p2pbuf_meta meta[P2PBUF_MAX_BUFFERS];
-	struct p2pbuf_dmabuf_info info;
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 	int fds[P2PBUF_MAX_BUFFERS], sync, ep, ready;
 	unsigned int n = 0, listed;
 	int fds_before = open_fds();
 	struct epoll_event ev;
+
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
 
 	role = "reader";
 	TRY(p2pbuf_recv(sock, fds, meta, P2PBUF_MAX_BUFFERS, &n, 0));
@@ -293,10 +295,10 @@ static int reader(int sock, unsigned int count, uint64_t size, int fenced)
 	for (unsigned int i = 0; i < n; i++) {
 		if (!(fcntl(fds[i], F_GETFD) & FD_CLOEXEC))
 			fail("received fd %d is not close-on-exec", fds[i]);
-		if (meta[i].cookie != 1000 + i || meta[i].size != size)
+		if (meta[i].cookie != 1000 + i || meta[i].buf_size != size)
 			fail("buffer %u: cookie %llu size %llu", i,
 			     (unsigned long long)meta[i].cookie,
-			     (unsigned long long)meta[i].size);
+			     (unsigned long long)meta[i].buf_size);
 	}
 	TRY(p2pbuf_dmabuf_list(0, &info, 1, &listed));
 	if (listed != n)
@@ -367,6 +369,8 @@ static int share(const char *kind_name, unsigned int count, int fenced)
 	uint32_t one = 1;
 	pid_t pid;
 
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
+
 	if (count < 1 || count > P2PBUF_MAX_BUFFERS)
 		fail("bad count");
 	fds_before = open_fds();
@@ -435,7 +439,7 @@ send:
 	 * map and write without the bracket, then signal.
 	 */
 	{
-		struct p2pbuf_mapping map;
+		struct p2pbuf_mapping map = { .size = sizeof(map) };
 		uint8_t *p;
 
 		TRY(p2pbuf_mmap(fds[0], 0, 0, P2PBUF_ACCESS_WRITE, &map));
@@ -476,6 +480,8 @@ static int doomed(int sock, const char *kind_name, const char *when)
 	int fds[4];
 	struct kind k;
 
+	P2PBUF_INIT_ARRAY(meta, 4);
+
 	role = "doomed";
 	TRY(kind_open(&k, kind_name));
 	for (int i = 0; i < 4; i++) {
@@ -510,6 +516,8 @@ static int death(const char *kind_name)
 	unsigned int n;
 	struct kind k;
 	pid_t pid;
+
+	P2PBUF_INIT_ARRAY(meta, 4);
 
 	ret = kind_open(&k, kind_name);
 	if (ret) {
@@ -593,6 +601,8 @@ static int reject(const char *kind_name)
 	size_t len;
 	struct kind k;
 
+	P2PBUF_INIT_ARRAY(meta, 2);
+	P2PBUF_INIT_ARRAY(got, 2);
 	ret = kind_open(&k, kind_name);
 	if (ret) {
 		printf("SKIP no %s: %s\n", kind_name, strerror(-ret));
@@ -624,8 +634,8 @@ static int reject(const char *kind_name)
 	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
 	ok("header for two buffers, one descriptor: -EBADMSG");
 
-	meta[0].size *= 2;
-	meta[0].length = meta[0].size;
+	meta[0].buf_size *= 2;
+	meta[0].length = meta[0].buf_size;
 	TRY(p2pbuf_meta_encode(meta, 1, wire, sizeof(wire), &len));
 	TRY(raw_send(sv[0], wire, len, fds, 1));
 	EXPECT(p2pbuf_recv(sv[1], rfds, got, 2, &n, 0), -EBADMSG);
@@ -711,17 +721,91 @@ static void *hammer_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * p2pbuf_device_from_fd() on a node this process opened itself: the
+ * device works on its own duplicate, after the caller closed its
+ * descriptor; descriptors of other kinds are refused with -ENOTTY.
+ */
+static int from_fd(const char *driver)
+{
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
+	struct p2pbuf_device_info got = { .size = sizeof(got) };
+	const char *node;
+	struct p2pbuf_device *dev, *adopted;
+	struct p2pbuf_buffer *buf;
+	int p2pgem = !strcmp(driver, "p2pgem"), fd, dmabuf, pipefd[2], ret;
+	uint64_t size;
+
+	ret = p2pgem ? p2pgem_usable(&dev) : p2pbuf_device_open(driver, &dev);
+	if (ret) {
+		printf("SKIP no usable %s: %s\n", driver, strerror(-ret));
+		return SKIP;
+	}
+	TRY(p2pbuf_device_query(dev, &info));
+	TRY(p2pbuf_device_close(dev));
+	for (int primary = 0; primary < 2; primary++) {
+		node = primary ? info.primary_node : info.render_node;
+		if (!node[0])
+			continue;
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			fail("open %s: %s", node, strerror(errno));
+		EXPECT(p2pbuf_device_from_fd(fd, 1u << 7, &adopted), -EINVAL);
+		if (!p2pgem)
+			EXPECT(p2pbuf_device_from_fd(fd, P2PBUF_DEVICE_P2PGEM,
+						     &adopted), -ENODEV);
+		TRY(p2pbuf_device_from_fd(fd, p2pgem ? P2PBUF_DEVICE_P2PGEM : 0,
+					  &adopted));
+		/* The caller's descriptor is the caller's: closing it is fine. */
+		close(fd);
+		TRY(p2pbuf_device_query(adopted, &got));
+		if (strcmp(got.driver, info.driver) ||
+		    strcmp(got.pci_address, info.pci_address) ||
+		    strcmp(got.render_node, info.render_node) ||
+		    got.vram_size != info.vram_size)
+			fail("adopted %s: driver %s pci %s render %s vram %llu",
+			     node, got.driver, got.pci_address, got.render_node,
+			     (unsigned long long)got.vram_size);
+		TRY(p2pbuf_buffer_alloc(adopted, 8192, p2pgem ?
+					P2PBUF_PLACEMENT_VRAM :
+					P2PBUF_PLACEMENT_SYSTEM, 0, &buf));
+		TRY(p2pbuf_buffer_export(buf, &dmabuf));
+		TRY(p2pbuf_dmabuf_size(dmabuf, &size));
+		if (size != 8192)
+			fail("adopted device's buffer: %llu bytes",
+			     (unsigned long long)size);
+		/* Not DRM nodes: a dma-buf, a pipe, a closed number. */
+		EXPECT(p2pbuf_device_from_fd(dmabuf, 0, &dev), -ENOTTY);
+		close(dmabuf);
+		TRY(p2pbuf_buffer_put(buf));
+		TRY(p2pbuf_device_close(adopted));
+		ok("%s: %s adopted, described as opened by name, a buffer made after the caller closed its descriptor",
+		   driver, node);
+	}
+	if (pipe2(pipefd, O_CLOEXEC))
+		fail("pipe2");
+	EXPECT(p2pbuf_device_from_fd(pipefd[0], 0, &dev), -ENOTTY);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	EXPECT(p2pbuf_device_from_fd(pipefd[0], 0, &dev), -EBADF);
+	EXPECT(p2pbuf_device_from_fd(-1, 0, &dev), -EBADF);
+	ok("a dma-buf and a pipe: -ENOTTY; a closed descriptor: -EBADF");
+	return 0;
+}
+
 static int device(const char *driver)
 {
 	unsigned int want = strcmp(driver, "p2pgem") ? P2PBUF_PLACEMENT_SYSTEM :
 						     P2PBUF_PLACEMENT_VRAM;
-	struct p2pbuf_device_info info;
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_buffer *buf, *again, *other;
 	struct p2pbuf_device *dev;
 	struct p2pbuf_dmabuf_info infos[4];
 	unsigned int n, placement;
 	uint64_t size;
 	int fd1, fd2, ret;
+
+	P2PBUF_INIT_ARRAY(infos, 4);
 
 	ret = strcmp(driver, "p2pgem") ? p2pbuf_device_open(driver, &dev) :
 					 p2pgem_usable(&dev);
@@ -735,7 +819,7 @@ static int device(const char *driver)
 	   (unsigned long long)info.vram_size,
 	   (unsigned long long)info.visible_vram_size);
 	if (want == P2PBUF_PLACEMENT_VRAM) {
-		struct p2pbuf_buffer_info bi;
+		struct p2pbuf_buffer_info bi = { .size = sizeof(bi) };
 
 		if (!info.vram_size || !info.pci_address[0])
 			fail("p2pgem without VRAM size or PCI address");
@@ -748,10 +832,10 @@ static int device(const char *driver)
 		TRY(p2pbuf_buffer_query(buf, &bi));
 		if (bi.placement != P2PBUF_PLACEMENT_VRAM ||
 		    bi.requested_placement != P2PBUF_PLACEMENT_VRAM ||
-		    bi.flags != P2PBUF_ALLOC_CONTIGUOUS || bi.size != 1 << 20)
+		    bi.flags != P2PBUF_ALLOC_CONTIGUOUS || bi.buf_size != 1 << 20)
 			fail("query: placement %u requested %u flags %u size %llu",
 			     bi.placement, bi.requested_placement, bi.flags,
-			     (unsigned long long)bi.size);
+			     (unsigned long long)bi.buf_size);
 		TRY(p2pbuf_buffer_put(buf));
 		ok("VRAM buffer: placement, flags and size as asked; too big: -E2BIG");
 	} else {
@@ -870,9 +954,9 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
 	struct p2pbuf_ti_entry ent;
 	struct p2pbuf_ti_map map = { .entries = (uintptr_t)&ent,
 				     .max_entries = 1 };
-	struct p2pbuf_device_info di;
-	struct p2pbuf_buffer_info bi;
-	struct p2pbuf_explanation e;
+	struct p2pbuf_device_info di = { .size = sizeof(di) };
+	struct p2pbuf_buffer_info bi = { .size = sizeof(bi) };
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	struct p2pbuf_buffer *big;
 	const char *name = "?";
 	char edu[32];
@@ -976,7 +1060,7 @@ static void explain_vs_importer(struct p2pbuf_device *dev,
  */
 static int explain_no_p2pdma(struct p2pbuf_buffer *vram, const char *provider)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	struct dirent *de;
 	int p2pdma, n = 0;
 	DIR *d;
@@ -1020,8 +1104,8 @@ static int explain_no_p2pdma(struct p2pbuf_buffer *vram, const char *provider)
 static int explain_buffer(void)
 {
 	struct p2pbuf_buffer *vram, *sys;
-	struct p2pbuf_explanation bogus;
-	struct p2pbuf_device_info info;
+	struct p2pbuf_explanation bogus = { .size = sizeof(bogus) };
+	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_device *dev;
 	int ret, pairs = 0, vram_fd;
 	char line[512];
@@ -1052,7 +1136,7 @@ static int explain_buffer(void)
 	       -EINVAL);
 	while (fgets(line, sizeof(line), f)) {
 		char p[32], c[32], map[32], reason[64];
-		struct p2pbuf_explanation e, d;
+		struct p2pbuf_explanation e = { .size = sizeof(e) }, d = { .size = sizeof(d) };
 		const char *got = "?";
 		char exporter[32];
 		unsigned long long dma;
@@ -1134,7 +1218,7 @@ static int rdma(const char *ibdev, const char *kind_name)
 	const int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
 			   IBV_ACCESS_REMOTE_WRITE;
 	int fds_before = open_fds(), fd, ret;
-	struct p2pbuf_desc desc;
+	struct p2pbuf_desc desc = { .size = sizeof(desc) };
 	struct ibv_context *ctx;
 	struct ibv_mr *mr = NULL;
 	struct ibv_pd *pd;
@@ -1210,7 +1294,7 @@ static int rdma(const char *ibdev, const char *kind_name)
 /* Fill @len bytes of dma-buf @fd with @byte, or check that they hold it. */
 static int fill_or_check(int fd, size_t len, uint8_t byte, int check)
 {
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	const uint8_t *q;
 	int bad = 0;
 	size_t i;
@@ -1238,7 +1322,7 @@ static int fill_or_check(int fd, size_t len, uint8_t byte, int check)
 static int file_reuse(const char *path)
 {
 	const size_t len = 64 * 1024;
-	struct p2pbuf_io_info info;
+	struct p2pbuf_io_info info = { .size = sizeof(info) };
 	struct p2pbuf_file *f;
 	int a, b, dev, num;
 	struct kind k;
@@ -1272,7 +1356,7 @@ static int file_reuse(const char *path)
 	if (fill_or_check(b, len, 0xa5, 1) == 0)
 		fail("the read after the reuse did not reach the new buffer");
 	{
-		struct p2pbuf_mapping map;
+		struct p2pbuf_mapping map = { .size = sizeof(map) };
 
 		TRY(p2pbuf_mmap(b, 0, len, P2PBUF_ACCESS_READ, &map));
 		TRY(p2pbuf_cpu_access_begin(b, P2PBUF_ACCESS_READ));
@@ -1318,10 +1402,12 @@ int main(int argc, char **argv)
 		return explain_buffer();
 	if (argc >= 3 && !strcmp(argv[1], "device"))
 		return device(argv[2]);
+	if (argc >= 3 && !strcmp(argv[1], "from-fd"))
+		return from_fd(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "rdma"))
 		return rdma(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "file-reuse"))
 		return file_reuse(argv[2]);
-	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device DRIVER | explain-buffer | rdma IBDEV KIND | file-reuse BLOCKDEV\n");
+	fprintf(stderr, "usage: p2pbuf-test-peer share KIND COUNT [unfenced] | death|reject KIND | device|from-fd DRIVER | explain-buffer | rdma IBDEV KIND | file-reuse BLOCKDEV\n");
 	return 2;
 }

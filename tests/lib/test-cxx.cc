@@ -49,12 +49,17 @@ static int plain_type_names(void)
 	(void)file_explanation;
 	(void)buf;
 	(void)file;
-	std::memset(&info, 0, sizeof(info));
+	P2PBUF_INIT(info);
 	CHECK_EQ(p2pbuf_device_query(dev, &info), -EINVAL);
-	std::memset(&meta, 0, sizeof(meta));
-	meta.size = 4096;
+	P2PBUF_INIT(meta);
+	CHECK_EQ(meta.size, sizeof(meta));
+	meta.buf_size = 4096;
 	meta.length = 4096;
 	CHECK_EQ(p2pbuf_meta_validate(&meta), 0);
+	/* The version, as a C++ program checks it. */
+	CHECK(P2PBUF_VERSION_AT_LEAST(1, 0));
+	CHECK_EQ(p2pbuf_check_version(P2PBUF_VERSION_MAJOR, P2PBUF_VERSION_MINOR), 0);
+	P2PBUF_INIT(dmabuf_info);
 	CHECK_EQ(p2pbuf_fdinfo_parse("size:\t1\nexp_name:\tx\n", &dmabuf_info), 0);
 	CHECK(!std::strcmp(dmabuf_info.exporter, "x"));
 	return 0;

@@ -172,6 +172,8 @@ static int list_opens_no_primary_node(void)
 	char seen[256];
 	int ino = watch();
 
+	P2PBUF_INIT_ARRAY(infos, 4);
+
 	CHECK(ino >= 0);
 	CHECK_EQ(p2pbuf_device_list(infos, 4, &n), 0);
 	opened(ino, seen, sizeof(seen));
@@ -201,7 +203,7 @@ static int list_opens_no_primary_node(void)
 /* Opening a device opens its render node and nothing else. */
 static int open_opens_only_its_render_node(void)
 {
-	struct p2pbuf_device_info info, old;
+	struct p2pbuf_device_info info = { .size = sizeof(info) }, old = { .size = sizeof(old) };
 	struct p2pbuf_device *dev;
 	char seen[256], *card1 = node_path("card1");
 	int ino = watch();
@@ -271,10 +273,10 @@ static int pci_addresses(void)
 		"0000:01:00", "0000:+1:00.0", "0000: 1:00.0", "01:00.-1",
 		"1000000:01:00.0", "", ":01:00.0", "0000::01:00.0",
 	};
-	struct p2pbuf_explain_source src = {
+	struct p2pbuf_explain_source src = { .size = sizeof(src),
 		.sysfs_pci = dir, .probe_dir = dir, .kernel_config = "/nonexistent",
 	};
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 	char out[16];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {

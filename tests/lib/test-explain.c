@@ -127,7 +127,7 @@ static void teardown(void)
 static int explain(const char *p, const char *c, const char *config,
 		   struct p2pbuf_explanation *e)
 {
-	struct p2pbuf_explain_source src = {
+	struct p2pbuf_explain_source src = { .size = sizeof(src),
 		.sysfs_pci = sysfs, .probe_dir = probe, .kernel_config = config,
 	};
 
@@ -136,7 +136,7 @@ static int explain(const char *p, const char *c, const char *config,
 
 static int kernel_verdict(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("03:00.0", "0000:05:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
@@ -154,7 +154,7 @@ static int kernel_verdict(void)
 
 static int derived_switch(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_BUS_ADDRESS);
@@ -167,7 +167,7 @@ static int derived_switch(void)
 
 static int not_provider(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:04:00.0", "0000:03:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
@@ -178,7 +178,7 @@ static int not_provider(void)
 /* Below one switch, but a downstream port redirects: the kernel says so. */
 static int acs_redirect(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:06:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
@@ -193,7 +193,7 @@ static int acs_redirect(void)
 /* Only a P2P-capable importer gets what the devices allow. */
 static int importer_kinds(void)
 {
-	struct p2pbuf_explanation e, p2p;
+	struct p2pbuf_explanation e, p2p = { .size = sizeof(p2p) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_yes, &p2p), 0);
 	CHECK_EQ(p2p.map, P2PBUF_MAP_BUS_ADDRESS);
@@ -213,7 +213,7 @@ static int importer_kinds(void)
 	CHECK(strstr(e.text, "static importer"));
 	/* Undecided (the host bridge, no probe): no for this importer. */
 	{
-		struct p2pbuf_explain_source nop = {
+		struct p2pbuf_explain_source nop = { .size = sizeof(nop),
 			.sysfs_pci = sysfs, .probe_dir = root,
 			.kernel_config = cfg_yes,
 		};
@@ -235,7 +235,7 @@ static int importer_kinds(void)
 
 static int odd_pairs(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:0a:00.0", cfg_yes, &e), 0);
 	CHECK_EQ(e.reason, P2PBUF_REASON_NO_SUCH_DEVICE);
@@ -250,7 +250,7 @@ static int odd_pairs(void)
 
 static int kernel_without_p2pdma(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_no_p2p, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_NONE);
@@ -263,7 +263,7 @@ static int kernel_without_p2pdma(void)
 /* P2P all the same: the dma-buf core pins the buffer while it is mapped. */
 static int kernel_without_move_notify(void)
 {
-	struct p2pbuf_explanation e;
+	struct p2pbuf_explanation e = { .size = sizeof(e) };
 
 	CHECK_EQ(explain("0000:03:00.0", "0000:04:00.0", cfg_no_move, &e), 0);
 	CHECK_EQ(e.map, P2PBUF_MAP_BUS_ADDRESS);

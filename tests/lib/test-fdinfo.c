@@ -28,12 +28,12 @@ static const char vgem[] =
 
 static int parse_dmabuf(void)
 {
-	struct p2pbuf_dmabuf_info info = { .fd = 7 };
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info), .fd = 7 };
 
 	CHECK_EQ(p2pbuf_fdinfo_parse(vgem, &info), 0);
 	CHECK_EQ(info.fd, 7);
 	CHECK_EQ(info.inode, 2345);
-	CHECK_EQ(info.size, 4194304);
+	CHECK_EQ(info.buf_size, 4194304);
 	CHECK_EQ(info.count, 2);
 	CHECK_EQ(info.flags, 02000002);
 	CHECK(!strcmp(info.exporter, "vgem"));
@@ -43,10 +43,10 @@ static int parse_dmabuf(void)
 
 static int parse_unnamed_no_newline(void)
 {
-	struct p2pbuf_dmabuf_info info;
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 
 	CHECK_EQ(p2pbuf_fdinfo_parse("size:\t8192\ncount:\t1\nexp_name:\tudmabuf", &info), 0);
-	CHECK_EQ(info.size, 8192);
+	CHECK_EQ(info.buf_size, 8192);
 	CHECK(!strcmp(info.exporter, "udmabuf"));
 	CHECK(!strcmp(info.name, ""));
 	return 0;
@@ -54,17 +54,17 @@ static int parse_unnamed_no_newline(void)
 
 static int parse_not_dmabuf(void)
 {
-	struct p2pbuf_dmabuf_info info = { .fd = 3, .size = 99 };
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info), .fd = 3, .buf_size = 99 };
 
 	CHECK_EQ(p2pbuf_fdinfo_parse("pos:\t0\nflags:\t02\nmnt_id:\t1\nino:\t5\n", &info), -ENOENT);
 	CHECK_EQ(p2pbuf_fdinfo_parse("", &info), -ENOENT);
-	CHECK_EQ(info.size, 99);	/* untouched */
+	CHECK_EQ(info.buf_size, 99);	/* untouched */
 	return 0;
 }
 
 static int parse_malformed(void)
 {
-	struct p2pbuf_dmabuf_info info;
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 
 	CHECK_EQ(p2pbuf_fdinfo_parse("size:\tlots\nexp_name:\tx\n", &info), -EBADMSG);
 	CHECK_EQ(p2pbuf_fdinfo_parse("size:\t12x\nexp_name:\tx\n", &info), -EBADMSG);
@@ -77,7 +77,7 @@ static int parse_malformed(void)
 
 static int parse_long_values(void)
 {
-	struct p2pbuf_dmabuf_info info;
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 	char text[512];
 
 	snprintf(text, sizeof(text), "size:\t1\nexp_name:\t%0200d\nname:\t%0100d\n", 1, 2);
@@ -93,7 +93,7 @@ static int parse_long_values(void)
  */
 static int name_cannot_override(void)
 {
-	struct p2pbuf_dmabuf_info info;
+	struct p2pbuf_dmabuf_info info = { .size = sizeof(info) };
 
 	CHECK_EQ(p2pbuf_fdinfo_parse("pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t9\n"
 		"size:\t4096\ncount:\t1\nexp_name:\tdrm\n"
@@ -102,7 +102,7 @@ static int name_cannot_override(void)
 	CHECK(!strcmp(info.name, "x\nexp_name:\tudmabuf"));
 	CHECK_EQ(p2pbuf_fdinfo_parse("size:\t4096\nexp_name:\tdrm\n"
 		"name:\ta\nsize:\t1\ncount:\t9\nino:\t5\n", &info), 0);
-	CHECK_EQ(info.size, 4096);
+	CHECK_EQ(info.buf_size, 4096);
 	CHECK_EQ(info.count, 0);
 	CHECK_EQ(info.inode, 0);
 	CHECK(!strcmp(info.name, "a\nsize:\t1\ncount:\t9\nino:\t5"));
@@ -176,6 +176,8 @@ static int list_self(void)
 {
 	struct p2pbuf_dmabuf_info infos[4];
 	unsigned int n = 99;
+
+	P2PBUF_INIT_ARRAY(infos, 4);
 
 	CHECK_EQ(p2pbuf_dmabuf_list(0, infos, 4, &n), 0);
 	CHECK_EQ(n, 0);

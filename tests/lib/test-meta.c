@@ -14,7 +14,8 @@
 static struct p2pbuf_meta sample(unsigned int i)
 {
 	struct p2pbuf_meta m = {
-		.size = 1u << 20,
+		.size = sizeof(m),
+		.buf_size = 1u << 20,
 		.offset = 4096 * i,
 		.length = 8192,
 		.cookie = 0x1122334455667788ull + i,
@@ -32,6 +33,8 @@ static int roundtrip(void)
 	uint8_t wire[P2PBUF_WIRE_MAX_SIZE];
 	unsigned int n = 0;
 	size_t used = 0;
+
+	P2PBUF_INIT_ARRAY(out, 3);
 
 	CHECK_EQ(p2pbuf_meta_encode(in, 3, wire, sizeof(wire), &used), 0);
 	CHECK_EQ(used, P2PBUF_WIRE_HEADER_SIZE + 3 * P2PBUF_WIRE_ENTRY_SIZE);
@@ -75,7 +78,7 @@ static int encode_rejects(void)
 	m.length = 0;
 	CHECK_EQ(p2pbuf_meta_encode(&m, 1, wire, sizeof(wire), &used), -EINVAL);
 	m = sample(0);
-	m.offset = m.size - 4096;	/* range runs past the end */
+	m.offset = m.buf_size - 4096;	/* range runs past the end */
 	CHECK_EQ(p2pbuf_meta_validate(&m), -EINVAL);
 	m = sample(0);
 	m.offset = UINT64_MAX - 10;	/* overflow */
@@ -110,6 +113,8 @@ static int decode_rejects(void)
 	unsigned int n = 99;
 	size_t len;
 
+	P2PBUF_INIT_ARRAY(out, 4);
+
 	len = good(wire, 2);
 	CHECK_EQ(p2pbuf_meta_decode(wire, 0, out, 4, &n), -EBADMSG);
 	CHECK_EQ(p2pbuf_meta_decode(wire, 15, out, 4, &n), -EBADMSG);
@@ -138,10 +143,12 @@ static int decode_rejects(void)
 	len = good(wire, 2);
 	wire[16 + P2PBUF_WIRE_ENTRY_SIZE + 36] = 1;	/* flags, entry 1 */
 	memset(out, 0x5a, sizeof(out));
+	out[0].size = sizeof(out[0]);
 	CHECK_EQ(p2pbuf_meta_decode(wire, len, out, 4, &n), -EBADMSG);
 	/* Entry 0 was good, but nothing is stored when entry 1 is bad. */
-	for (size_t i = 0; i < sizeof(out); i++)
+	for (size_t i = sizeof(out[0].size); i < sizeof(out); i++)
 		CHECK_EQ(((const uint8_t *)out)[i], 0x5a);
+	P2PBUF_INIT_ARRAY(out, 4);
 	len = good(wire, 1);
 	wire[16 + 40 + 31] = 'x';		/* byte hidden after the NUL */
 	CHECK_EQ(p2pbuf_meta_decode(wire, len, out, 4, &n), -EBADMSG);
@@ -163,6 +170,7 @@ static int decode_longer_entries(void)
 	struct p2pbuf_meta out[2], want[2] = { sample(0), sample(1) };
 	unsigned int n;
 
+	P2PBUF_INIT_ARRAY(out, 2);
 	good(old, 2);
 	memset(wire, 0, sizeof(wire));
 	memcpy(wire, old, 16);
@@ -183,6 +191,8 @@ static int decode_fuzz(void)
 	struct p2pbuf_meta out[4];
 	size_t len = good(wire, 4);
 	unsigned int n;
+
+	P2PBUF_INIT_ARRAY(out, 4);
 
 	for (size_t i = 0; i < len; i++) {
 		for (unsigned int bit = 0; bit < 8; bit++) {

@@ -14,7 +14,7 @@
 
 static int reg_mr(void)
 {
-	struct p2pbuf_desc d = { .fd = -1 };
+	struct p2pbuf_desc d = { .size = sizeof(d), .fd = -1 };
 	struct ibv_mr *mr = NULL;
 
 #ifdef P2PBUF_HAVE_IBVERBS

@@ -60,7 +60,7 @@ static int pair(int sv[2], int type)
 
 static int one_buffer(void)
 {
-	struct p2pbuf_meta meta, got;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) }, got = { .size = sizeof(got) };
 	int sv[2], fd, rfd = -1;
 	unsigned int n = 0;
 
@@ -68,7 +68,7 @@ static int one_buffer(void)
 	fd = make_memfd(16384, 7);
 	CHECK(fd >= 0);
 	CHECK_EQ(p2pbuf_meta_init(fd, &meta), 0);
-	CHECK_EQ(meta.size, 16384);
+	CHECK_EQ(meta.buf_size, 16384);
 	CHECK_EQ(meta.length, 16384);
 	meta.cookie = 42;
 	strcpy(meta.name, "one");
@@ -93,6 +93,8 @@ static int many_buffers(void)
 	int fds[P2PBUF_MAX_BUFFERS], rfds[P2PBUF_MAX_BUFFERS], sv[2];
 	unsigned int n = 0;
 
+	P2PBUF_INIT_ARRAY(meta, P2PBUF_MAX_BUFFERS);
+	P2PBUF_INIT_ARRAY(got, P2PBUF_MAX_BUFFERS);
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	for (int i = 0; i < P2PBUF_MAX_BUFFERS; i++) {
 		fds[i] = make_memfd(4096 * (size_t)(i + 1), (uint8_t)i);
@@ -116,7 +118,7 @@ static int many_buffers(void)
 
 static int datagram(void)
 {
-	struct p2pbuf_meta meta, got;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) }, got = { .size = sizeof(got) };
 	int sv[2], fd, rfd;
 	unsigned int n;
 
@@ -134,7 +136,7 @@ static int datagram(void)
 
 static int stream_refused(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	int sv[2], fd, rfd;
 	unsigned int n;
 
@@ -152,7 +154,7 @@ static int stream_refused(void)
 /* Without P2PBUF_XFER_ANY_FD only dma-bufs pass, on either side. */
 static int wrong_type_rejected(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	int sv[2], fd, rfd = -1;
 	unsigned int n = 0;
 
@@ -173,7 +175,7 @@ static int wrong_type_rejected(void)
 
 static int size_mismatch_rejected(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	uint8_t wire[256];
 	int sv[2], fd, rfd = -1;
 	unsigned int n;
@@ -182,7 +184,7 @@ static int size_mismatch_rejected(void)
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	fd = make_memfd(4096, 1);
 	CHECK_EQ(p2pbuf_meta_init(fd, &meta), 0);
-	meta.size = 8192;
+	meta.buf_size = 8192;
 	meta.length = 8192;
 	CHECK_EQ(p2pbuf_send(sv[0], &fd, &meta, 1, ANY), -EINVAL);
 	CHECK_EQ(p2pbuf_meta_encode(&meta, 1, wire, sizeof(wire), &len), 0);
@@ -201,6 +203,8 @@ static int bad_headers_rejected(void)
 	int sv[2], fds[2], rfds[2];
 	unsigned int n;
 	size_t len;
+
+	P2PBUF_INIT_ARRAY(meta, 2);
 
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	fds[0] = make_memfd(4096, 1);
@@ -243,7 +247,7 @@ static int bad_headers_rejected(void)
 /* More descriptors than the control buffer holds: MSG_CTRUNC, no leak. */
 static int truncated_control(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	uint8_t wire[256];
 	int sv[2], fds[60], rfd;
 	unsigned int n;
@@ -269,6 +273,8 @@ static int too_many_for_caller(void)
 	int sv[2], fds[3], rfds[2];
 	unsigned int n;
 
+	P2PBUF_INIT_ARRAY(meta, 3);
+
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	for (int i = 0; i < 3; i++) {
 		fds[i] = make_memfd(4096, 1);
@@ -285,7 +291,7 @@ static int too_many_for_caller(void)
 
 static int peer_gone(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	int sv[2], fd, rfd;
 	unsigned int n;
 
@@ -307,7 +313,7 @@ static int peer_gone(void)
 
 static int bad_arguments(void)
 {
-	struct p2pbuf_meta meta = { 0 };
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	int fd = 0, sv[2];
 	unsigned int n;
 
@@ -348,7 +354,7 @@ static int pidfd_self(void)
 
 static int descriptors(void)
 {
-	struct p2pbuf_desc d;
+	struct p2pbuf_desc d = { .size = sizeof(d) };
 	int fd = make_memfd(16384, 1);
 
 	CHECK_EQ(p2pbuf_desc_init(fd, 4096, 0, 0x1000, &d), 0);
@@ -368,7 +374,7 @@ static int descriptors(void)
 /* On a memfd: mapping works, the dma-buf-only ioctls fail cleanly. */
 static int mapping_and_ioctls(void)
 {
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	int fd = make_memfd(8192, 9), sync = -1;
 
 	CHECK_EQ(p2pbuf_mmap(fd, 0, 0, P2PBUF_ACCESS_RW, &map), 0);
@@ -412,7 +418,7 @@ static int fence_wait_timeout(void)
 static int send_newer(int sock, int fd, unsigned int count, size_t entry_size)
 {
 	static uint8_t wire[16 + 32 * 4096];
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	uint8_t one[256];
 	int fds[32];
 	size_t len;
@@ -440,6 +446,8 @@ static int newer_sender_entries(void)
 	int sv[2], fds[32], fd = make_memfd(8192, 3);
 	unsigned int n;
 
+	P2PBUF_INIT_ARRAY(meta, 32);
+
 	CHECK(fd >= 0);
 	CHECK(!pair(sv, SOCK_SEQPACKET));
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -447,7 +455,7 @@ static int newer_sender_entries(void)
 		CHECK_EQ(p2pbuf_recv(sv[1], fds, meta, 32, &n, ANY), 0);
 		CHECK_EQ(n, sizes[k][0]);
 		for (unsigned int i = 0; i < n; i++) {
-			CHECK_EQ(meta[i].size, 8192);
+			CHECK_EQ(meta[i].buf_size, 8192);
 			CHECK_EQ(meta[i].length, 8192);
 			CHECK_EQ(check_memfd(fds[i], 8192, 3), 0);
 			close(fds[i]);
@@ -546,7 +554,7 @@ static int fence_wait_interrupted(void)
 /* A blocking receive is interrupted by a signal: -EINTR, nothing lost. */
 static int recv_interrupted(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	struct sigaction old;
 	int sv[2], fd, got;
 	unsigned int n;
@@ -574,7 +582,7 @@ static int recv_interrupted(void)
 /* A blocking send to a full socket is interrupted too. */
 static int send_interrupted(void)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	struct sigaction old;
 	int sv[2], fd = make_memfd(4096, 5), ret, sent = 0;
 
@@ -611,7 +619,7 @@ static int send_interrupted(void)
 static int beyond_4gib(void)
 {
 	const uint64_t big = 5ull << 30, at = (4ull << 30) + 4096;
-	struct p2pbuf_mapping map;
+	struct p2pbuf_mapping map = { .size = sizeof(map) };
 	uint64_t size;
 	uint8_t byte = 0;
 	int fd = memfd_create("p2pbuf-test-big", MFD_CLOEXEC);
