@@ -401,7 +401,7 @@ static int serve_bad(void)
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	memset(&q, 0, sizeof(q));
 	q.handle = h;
-	q.reserved[1] = 1;
+	q.reserved = 1;
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	CHECK_RET(rd_query(fd, 0, &q), -ENOENT);
 	CHECK_RET(rd_query(fd, h + 100, &q), -ENOENT);
