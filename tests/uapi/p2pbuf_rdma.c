@@ -22,7 +22,8 @@
  *                   server serves another buffer; p2pgem bound again
  *
  * The project's own protocol, through libp2pbuf-rdma's client
- * (libp2pbuf/rdma.c):
+ * (libp2pbuf/rdma.c), run as p2pbuf_rdma_client (a link to this program,
+ * tests/guest/p2pbuf-rdma-client.sh):
  *
  *   own-evict       64 MiB each way through a 32 MiB VRAM buffer (the
  *                   CPU-visible window), in requests of 8 MiB, while the
@@ -1239,6 +1240,10 @@ static const struct subtest tests[] = {
 	{ "link-remove", link_remove },
 	{ "nic-unbind", nic_unbind },
 	{ "exporter-unbind", exporter_unbind },
+};
+
+/* p2pbuf_rdma_client (a link to this program): the own protocol's. */
+static const struct subtest own_tests[] = {
 	{ "own-evict", own_evict },
 	{ "own-big", own_big },
 	{ "own-bad", own_bad },
@@ -1247,6 +1252,12 @@ static const struct subtest tests[] = {
 
 int main(int argc, char **argv)
 {
+	const char *base = strrchr(argv[0], '/');
+
 	signal(SIGPIPE, SIG_IGN);
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "p2pbuf_rdma_client"))
+		return run_subtests(argc, argv, own_tests,
+				    sizeof(own_tests) / sizeof(*own_tests));
 	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(*tests));
 }
