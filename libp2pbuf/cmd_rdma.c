@@ -193,6 +193,8 @@ static int parse_host_port(const char *s, char *host, size_t len,
 	return 0;
 }
 
+#define RXE_SKEW 64
+
 static int rdma_xfer_cmd(int argc, char **argv, int write)
 {
 	const char *cmd = write ? "rdma-write" : "rdma-read", *pos[4];
@@ -205,6 +207,7 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 	int npos, ret, fd;
 	uint16_t port;
 	uint8_t *mem;
+	void *map;
 	double start, took;
 
 	ret = cli_parse_options(argc, argv, "--json", &o, pos, 4, &npos,
@@ -227,18 +230,25 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 	if (fd < 0)
 		return cli_error(EXIT_FAILED, errno, "%s: %s", pos[3],
 				 strerror(errno));
-	/* Anonymous memory, registered for the NIC; the file by read/write. */
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	/*
+	 * Anonymous memory, registered for the NIC; the file by read/write.
+	 * The bytes start RXE_SKEW into the mapping: 6.1's rxe reads past
+	 * its MR's map array (rxe_mr_copy()) when a copy ends at the end of
+	 * a page-aligned MR of a multiple of 256 pages, as a whole number of
+	 * MiB would be.
+	 */
+	map = mmap(NULL, len + RXE_SKEW, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	if (map == MAP_FAILED) {
 		ret = -errno;
 		close(fd);
 		return cli_error(EXIT_FAILED, ret, "%s", strerror(-ret));
 	}
+	mem = (uint8_t *)map + RXE_SKEW;
 	if (write) {
 		ret = file_io(fd, mem, len, 0);
 		if (ret) {
-			munmap(mem, len);
+			munmap(map, len + RXE_SKEW);
 			close(fd);
 			return cli_error(EXIT_FAILED, ret, "%s: %s", pos[3],
 					 ret == -ENODATA ? "shorter than LENGTH" :
@@ -247,7 +257,7 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 	}
 	ret = p2pbuf_rdma_connect(host, port, 0, &c);
 	if (ret) {
-		munmap(mem, len);
+		munmap(map, len + RXE_SKEW);
 		close(fd);
 		return cli_error(EXIT_FAILED, ret, "cannot connect to %s: %s",
 				 pos[0], strerror(-ret));
@@ -269,7 +279,7 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 		ret = file_io(fd, mem, len, 1);
 	if (!write && !ret && fsync(fd) && errno != EINVAL)
 		ret = -errno;
-	munmap(mem, len);
+	munmap(map, len + RXE_SKEW);
 	close(fd);
 	if (o.json) {
 		printf("{\"command\":\"%s\",\"peer\":", cmd);
