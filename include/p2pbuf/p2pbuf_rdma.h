@@ -111,7 +111,10 @@ typedef int (*p2pbuf_rdma_progress_fn)(uint64_t done, uint64_t total,
  * @size: sizeof(struct p2pbuf_rdma_xfer)
  * @op: P2PBUF_RDMA_OP_READ (remote -> @local) or P2PBUF_RDMA_OP_WRITE
  *	(@local -> remote)
- * @local: the local memory (any mapping, a dma-buf's mmap included)
+ * @local: the local memory, registered with ibv_reg_mr() for the
+ *	transfer (not a dma-buf's mmap of I/O memory). On 6.1's rxe, memory
+ *	that starts on a page and is a whole number of MiB long trips a
+ *	read past rxe's MR map array: start it inside a page
  * @offset: the byte offset in the remote served range
  * @length: bytes
  * @step: bytes per request; 0: 8 MiB
