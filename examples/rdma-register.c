@@ -6,8 +6,9 @@
  *   rdma-register [DEVICE]    a DRM device for the buffer; default udmabuf
  *
  * Build: cc rdma-register.c -DP2PBUF_HAVE_IBVERBS \
- *            $(pkg-config --cflags --libs libp2pbuf libibverbs)
- * (libp2pbuf/Makefile defines P2PBUF_HAVE_IBVERBS when rdma-core is there.)
+ *            $(pkg-config --cflags --libs libp2pbuf libibverbs) -lp2pbuf-rdma
+ * (libp2pbuf/Makefile defines P2PBUF_HAVE_IBVERBS when rdma-core is there;
+ * p2pbuf_ibv_reg_mr() is in libp2pbuf-rdma.)
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -20,6 +21,7 @@
 
 #ifdef P2PBUF_HAVE_IBVERBS
 #include <infiniband/verbs.h>
+#include <p2pbuf/p2pbuf_rdma.h>
 
 int main(int argc, char **argv)
 {

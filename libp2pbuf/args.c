@@ -399,7 +399,7 @@ enum {
 	OPT_JSON, OPT_DEVICE, OPT_UDMABUF, OPT_SIZE, OPT_PLACEMENT, OPT_COUNT,
 	OPT_NAME, OPT_PATTERN, OPT_HOLD, OPT_PROBE_DIR, OPT_SYSFS,
 	OPT_KERNEL_CONFIG, OPT_IMPORTER, OPT_OFFSET, OPT_FILE_OFFSET,
-	OPT_LENGTH, OPT_COMPAT, OPT_NO_COMPAT, OPT_CREATE,
+	OPT_LENGTH, OPT_COMPAT, OPT_NO_COMPAT, OPT_CREATE, OPT_PORT,
 };
 
 static const struct {
@@ -426,6 +426,7 @@ static const struct {
 	{ "compat", OPT_COMPAT, NULL },
 	{ "no-compat", OPT_NO_COMPAT, NULL },
 	{ "create", OPT_CREATE, NULL },
+	{ "port", OPT_PORT, "1-65535" },
 	{ "help", OPT_HELP, NULL },
 	{ "version", OPT_VERSION, NULL },
 };
@@ -508,6 +509,11 @@ static int set_option(struct opts *o, int val, const char *v)
 		return cli_parse_size(v, &o->file_offset);
 	case OPT_LENGTH:
 		return cli_parse_size(v, &o->length) ?: o->length ? 0 : -EINVAL;
+	case OPT_PORT:
+		if (cli_parse_u64(v, &c) || !c || c > 65535)
+			return -EINVAL;
+		o->port = (uint16_t)c;
+		return 0;
 	}
 	return -EINVAL;
 }

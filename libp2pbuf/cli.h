@@ -40,6 +40,10 @@ int cmd_attach(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_write(int argc, char **argv);
+/* cmd_rdma.c: through p2pbuf_rdma.ko and libp2pbuf-rdma. */
+int cmd_serve(int argc, char **argv);
+int cmd_rdma_read(int argc, char **argv);
+int cmd_rdma_write(int argc, char **argv);
 struct opts;
 /* cmd_file.c: explain FILE PID:FD, which cmd_explain() hands over. */
 int cmd_explain_file(const struct opts *o, const char *file, const char *ref);
@@ -145,6 +149,7 @@ struct opts {
 	uint64_t length;	/* --length; 0: as much as fits */
 	unsigned int file_flags; /* --compat, --no-compat: P2PBUF_FILE_* */
 	int create;		/* --create */
+	uint16_t port;		/* --port */
 };
 
 /*

@@ -22,10 +22,6 @@
 #include "p2pbuf/p2pbuf.h"
 #include "internal.h"
 
-#ifdef P2PBUF_HAVE_IBVERBS
-#include <infiniband/verbs.h>
-#endif
-
 #ifndef DMA_BUF_MAGIC
 #define DMA_BUF_MAGIC 0x444d4142	/* "DMAB", include/uapi/linux/magic.h */
 #endif
@@ -321,32 +317,3 @@ int p2pbuf_desc_init(int fd, uint64_t offset, uint64_t length, uint64_t iova,
 	return 0;
 }
 
-int p2pbuf_ibv_reg_mr(struct ibv_pd *pd, const struct p2pbuf_desc *desc,
-		      int access, struct ibv_mr **mr)
-{
-#ifdef P2PBUF_HAVE_IBVERBS
-	struct ibv_mr *m;
-
-	if (!pd || !desc || !mr)
-		return -EINVAL;
-	errno = 0;
-	m = ibv_reg_dmabuf_mr(pd, desc->offset, desc->length, desc->iova,
-			      desc->fd, access);
-	if (!m) {
-		int err = errno ? errno : EIO;
-
-		/* Providers without dma-buf support say so in several ways. */
-		if (err == ENOSYS || err == ENOTSUP || err == EPROTONOSUPPORT)
-			err = EOPNOTSUPP;
-		return -err;
-	}
-	*mr = m;
-	return 0;
-#else
-	(void)pd;
-	(void)desc;
-	(void)access;
-	(void)mr;
-	return -ENOSYS;
-#endif
-}

@@ -34,6 +34,12 @@ static const struct {
 	  "read a file or block device into another process's dma-buf" },
 	{ "write", cmd_write,
 	  "write another process's dma-buf to a file or block device" },
+	{ "serve", cmd_serve,
+	  "serve a buffer (PID:FD) to remote RDMA peers until SIGINT/SIGTERM" },
+	{ "rdma-read", cmd_rdma_read,
+	  "read a remote served buffer's range into a file over RDMA" },
+	{ "rdma-write", cmd_rdma_write,
+	  "write a file into a remote served buffer's range over RDMA" },
 	{ "ls", cmd_ls,
 	  "the dma-bufs a process holds, from /proc/PID/fdinfo" },
 };

@@ -11,6 +11,13 @@
  * bytes back from the dma-buf and sends another "go ahead". The window
  * then advances by the ping's size and wraps inside the served range.
  *
+ * A client that sends struct p2pbuf_rdma_hello as its connect private data
+ * speaks the project's own protocol instead (wire format in the uAPI
+ * header): per request {op, offset, length, addr, rkey, id} the server
+ * RDMA READs into or WRITEs out of the served range, in chunks of
+ * P2PBUF_RDMA_CHUNK (each a transfer as below, with its fence), and
+ * replies {id, status, bytes}; a bad request gets its errno in the reply.
+ *
  * One connection is one RC QP, one dynamic p2pbuf importer (attached, with
  * peer2peer allowed, for the PCI function that does the DMA: the RDMA
  * device's DMA device, or for a device with virtual DMA such as rxe the
@@ -121,8 +128,20 @@ struct p2pbuf_rdma_msg {
 };
 
 #define P2PBUF_RDMA_MSG_SIZE	sizeof(struct p2pbuf_rdma_msg)
-/* The largest ping: rdma_rw splits it at the device's SGE limits. */
-#define P2PBUF_RDMA_MAX_PING	(8U << 20)
+/*
+ * The largest ping, and the largest chunk of a request of the own
+ * protocol: rdma_rw splits it at the device's SGE limits.
+ */
+#define P2PBUF_RDMA_MAX_PING	P2PBUF_RDMA_CHUNK
+
+/* What a RECV or a SEND carries, in either protocol. */
+union p2pbuf_rdma_wire {
+	struct p2pbuf_rdma_msg ping;
+	struct p2pbuf_rdma_req req;
+	struct p2pbuf_rdma_reply reply;
+};
+
+#define P2PBUF_RDMA_BUF_SIZE	sizeof(union p2pbuf_rdma_wire)
 #define P2PBUF_RDMA_SQ_DEPTH	16
 #define P2PBUF_RDMA_RQ_DEPTH	2
 
@@ -160,7 +179,7 @@ enum p2pbuf_rdma_kind {
 };
 
 /**
- * struct p2pbuf_rdma_server - a dma-buf range served to rping clients
+ * struct p2pbuf_rdma_server - a dma-buf range served to remote clients
  * @kind: %P2PBUF_RDMA_SERVER (the cm handler tells ids apart by it)
  * @ref: the file's reference and one per connection
  * @listen_id: the wildcard listener
@@ -197,6 +216,7 @@ enum p2pbuf_rdma_state {
 	P2PBUF_RDMA_READING,
 	P2PBUF_RDMA_WAIT_SINK,		/* next advert: the WRITE's sink */
 	P2PBUF_RDMA_WRITING,
+	P2PBUF_RDMA_REQUEST,		/* own protocol: a request runs */
 };
 
 /**
@@ -213,8 +233,9 @@ enum p2pbuf_rdma_state {
  * @dma_dev: the device the dma-buf is attached for, referenced
  * @imp: the dma-buf attachment
  * @tl: the fence timeline
+ * @own: the client speaks the project's protocol, not rping's
  * @recv_msg: the posted RECV's buffer
- * @send_msg: the "go ahead" (zeros)
+ * @send_msg: rping's "go ahead" (zeros), or the own protocol's reply
  * @recv_dma: @recv_msg's DMA address
  * @send_dma: @send_msg's DMA address
  * @recv_cqe: RECV completions
@@ -240,6 +261,8 @@ enum p2pbuf_rdma_state {
  * @fence: its fence, referenced
  * @rw_len: its bytes
  * @window: byte offset of the current window in the range
+ * @req: the own protocol's request running (@state %P2PBUF_RDMA_REQUEST)
+ * @req_done: its bytes moved so far
  * @setup_done: the CONNECT_REQUEST handler finished with the connection
  * @done: torn down
  * @work: the ping state machine
@@ -264,8 +287,9 @@ struct p2pbuf_rdma_conn {
 	struct device *dma_dev;
 	struct p2pbuf_importer imp;
 	struct p2pbuf_timeline *tl;
-	struct p2pbuf_rdma_msg *recv_msg;
-	struct p2pbuf_rdma_msg *send_msg;
+	bool own;
+	union p2pbuf_rdma_wire *recv_msg;
+	union p2pbuf_rdma_wire *send_msg;
 	u64 recv_dma;
 	u64 send_dma;
 	struct ib_cqe recv_cqe;
@@ -273,7 +297,7 @@ struct p2pbuf_rdma_conn {
 	struct ib_cqe rw_cqe;
 	spinlock_t lock; /* see above */
 	enum p2pbuf_rdma_state state;
-	struct p2pbuf_rdma_msg adv;
+	union p2pbuf_rdma_wire adv;
 	bool adv_pending;
 	bool rw_done;
 	enum ib_wc_status rw_status;
@@ -288,6 +312,8 @@ struct p2pbuf_rdma_conn {
 	struct dma_fence *fence;
 	u32 rw_len;
 	u64 window;
+	struct p2pbuf_rdma_req req;
+	u64 req_done;
 	struct completion setup_done;
 	struct completion done;
 	struct work_struct work;
@@ -369,7 +395,7 @@ static int p2pbuf_rdma_post_recv(struct p2pbuf_rdma_conn *conn)
 {
 	struct ib_sge sge = {
 		.addr = conn->recv_dma,
-		.length = P2PBUF_RDMA_MSG_SIZE,
+		.length = P2PBUF_RDMA_BUF_SIZE,
 		.lkey = conn->pd->local_dma_lkey,
 	};
 	struct ib_recv_wr wr = {
@@ -379,15 +405,16 @@ static int p2pbuf_rdma_post_recv(struct p2pbuf_rdma_conn *conn)
 	};
 
 	ib_dma_sync_single_for_device(conn->ibdev, conn->recv_dma,
-				      P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+				      P2PBUF_RDMA_BUF_SIZE, DMA_FROM_DEVICE);
 	return ib_post_recv(conn->qp, &wr, NULL);
 }
 
-static int p2pbuf_rdma_post_go_ahead(struct p2pbuf_rdma_conn *conn)
+/* SEND the first @len bytes of @conn->send_msg. */
+static int p2pbuf_rdma_post_send(struct p2pbuf_rdma_conn *conn, u32 len)
 {
 	struct ib_sge sge = {
 		.addr = conn->send_dma,
-		.length = P2PBUF_RDMA_MSG_SIZE,
+		.length = len,
 		.lkey = conn->pd->local_dma_lkey,
 	};
 	struct ib_send_wr wr = {
@@ -405,7 +432,7 @@ static int p2pbuf_rdma_post_go_ahead(struct p2pbuf_rdma_conn *conn)
 static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct p2pbuf_rdma_conn *conn = cq->cq_context;
-	struct p2pbuf_rdma_msg msg;
+	union p2pbuf_rdma_wire msg;
 	unsigned long flags;
 	bool bad = false;
 
@@ -419,12 +446,13 @@ static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		}
 		return;
 	}
-	if (wc->byte_len != P2PBUF_RDMA_MSG_SIZE) {
+	if (wc->byte_len != (conn->own ? sizeof(struct p2pbuf_rdma_req) :
+			     P2PBUF_RDMA_MSG_SIZE)) {
 		p2pbuf_rdma_conn_fail(conn);
 		return;
 	}
 	ib_dma_sync_single_for_cpu(conn->ibdev, conn->recv_dma,
-				   P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+				   P2PBUF_RDMA_BUF_SIZE, DMA_FROM_DEVICE);
 	memcpy(&msg, conn->recv_msg, sizeof(msg));
 	/*
 	 * Reposted under the lock: once the teardown set @dead, nothing is
@@ -564,18 +592,19 @@ static void p2pbuf_rdma_rw_cleanup(struct p2pbuf_rdma_conn *conn)
 }
 
 /*
- * Post the RDMA READ (@read: remote source into the window) or WRITE (the
- * window to the remote sink) of @len bytes, and publish its fence.
+ * Post the RDMA READ (@read: remote source into the range at @where) or
+ * WRITE (the range at @where to the remote sink) of @len bytes, and
+ * publish its fence.
  */
 static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
-				u64 raddr, u32 rkey, u32 len)
+				u64 where, u64 raddr, u32 rkey, u32 len)
 {
 	struct p2pbuf_rdma_server *srv = conn->srv;
 	struct dma_resv *resv = srv->dmabuf->resv;
 	enum dma_resv_usage usage = read ? DMA_RESV_USAGE_WRITE :
 					   DMA_RESV_USAGE_READ;
 	enum dma_data_direction dir = read ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
-	u64 pos = srv->offset + conn->window;
+	u64 pos = srv->offset + where;
 	unsigned int off = offset_in_page(pos);
 	unsigned long npages = DIV_ROUND_UP(off + len, PAGE_SIZE);
 	struct p2pbuf_fence *pfence;
@@ -676,12 +705,113 @@ err_free:
 	return ret;
 }
 
-/* The transfer in flight completed: account for it, send "go ahead". */
+/**
+ * p2pbuf_rdma_reply() - answer a request of the own protocol
+ * @conn: the connection
+ * @id: the request's id
+ * @status: 0 or a positive errno value
+ * @bytes: the bytes moved
+ *
+ * The client sends its next request after this reply, so the send buffer
+ * is free again.
+ *
+ * Return: 0, or the post's error.
+ */
+static int p2pbuf_rdma_reply(struct p2pbuf_rdma_conn *conn, u64 id,
+			     u32 status, u64 bytes)
+{
+	struct p2pbuf_rdma_reply *r = &conn->send_msg->reply;
+
+	ib_dma_sync_single_for_cpu(conn->ibdev, conn->send_dma,
+				   P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
+	memset(r, 0, sizeof(*r));
+	r->id = cpu_to_le64(id);
+	r->status = cpu_to_le32(status);
+	r->bytes = cpu_to_le64(bytes);
+	ib_dma_sync_single_for_device(conn->ibdev, conn->send_dma,
+				      P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
+	return p2pbuf_rdma_post_send(conn, sizeof(*r));
+}
+
+/**
+ * p2pbuf_rdma_req_next() - go on with the own protocol's request
+ * @conn: the connection, with a request running
+ *
+ * Posts the next chunk of at most %P2PBUF_RDMA_CHUNK bytes (the QP is
+ * sized for that much), each with a fence of its own, or replies once
+ * every byte moved.
+ *
+ * Return: 0, or an error that ends the connection.
+ */
+static int p2pbuf_rdma_req_next(struct p2pbuf_rdma_conn *conn)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	const struct p2pbuf_rdma_req *req = &conn->req;
+	u64 len = le64_to_cpu(req->length);
+	u32 chunk;
+
+	if (conn->req_done == len) {
+		spin_lock_irq(&srv->lock);
+		srv->q.requests++;
+		spin_unlock_irq(&srv->lock);
+		spin_lock_irq(&conn->lock);
+		conn->state = P2PBUF_RDMA_WAIT_SOURCE;
+		spin_unlock_irq(&conn->lock);
+		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), 0, len);
+	}
+	chunk = min_t(u64, len - conn->req_done, P2PBUF_RDMA_CHUNK);
+	return p2pbuf_rdma_start_rw(conn,
+				    le32_to_cpu(req->op) == P2PBUF_RDMA_OP_WRITE,
+				    le64_to_cpu(req->offset) + conn->req_done,
+				    le64_to_cpu(req->addr) + conn->req_done,
+				    le32_to_cpu(req->rkey), chunk);
+}
+
+/**
+ * p2pbuf_rdma_req_start() - validate and start a request of the own protocol
+ * @conn: the connection, with no request running
+ * @req: the request, as received
+ *
+ * A request the server refuses is answered with its errno at once; the
+ * connection goes on.
+ *
+ * Return: 0, or an error that ends the connection.
+ */
+static int p2pbuf_rdma_req_start(struct p2pbuf_rdma_conn *conn,
+				 const struct p2pbuf_rdma_req *req)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	u32 op = le32_to_cpu(req->op);
+	u64 off = le64_to_cpu(req->offset);
+	u64 len = le64_to_cpu(req->length);
+	u64 addr = le64_to_cpu(req->addr);
+	u32 status = 0;
+
+	if ((op != P2PBUF_RDMA_OP_READ && op != P2PBUF_RDMA_OP_WRITE) ||
+	    req->flags || req->reserved || !len || len - 1 > U64_MAX - addr)
+		status = EINVAL;
+	else if (off >= srv->length || len > srv->length - off)
+		status = ERANGE;
+	if (status) {
+		pr_debug("p2pbuf_rdma: request refused: op %u offset %llu length %llu: %u\n",
+			 op, off, len, status);
+		p2pbuf_rdma_count_error(conn);
+		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), status, 0);
+	}
+	conn->req = *req;
+	conn->req_done = 0;
+	spin_lock_irq(&conn->lock);
+	conn->state = P2PBUF_RDMA_REQUEST;
+	spin_unlock_irq(&conn->lock);
+	return p2pbuf_rdma_req_next(conn);
+}
+
+/* The transfer in flight completed: account for it, go on. */
 static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
 				 enum ib_wc_status status)
 {
 	struct p2pbuf_rdma_server *srv = conn->srv;
-	bool read = conn->state == P2PBUF_RDMA_READING;
+	bool read = conn->rw_dir == DMA_FROM_DEVICE;
 	u32 len = conn->rw_len;
 
 	p2pbuf_rdma_rw_cleanup(conn);
@@ -694,6 +824,16 @@ static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
 		pr_debug("p2pbuf_rdma: RDMA %s failed: %s\n",
 			 read ? "READ" : "WRITE", ib_wc_status_msg(status));
 		return -EIO;
+	}
+	if (conn->own) {
+		spin_lock_irq(&srv->lock);
+		if (read)
+			srv->q.bytes_read += len;
+		else
+			srv->q.bytes_written += len;
+		spin_unlock_irq(&srv->lock);
+		conn->req_done += len;
+		return p2pbuf_rdma_req_next(conn);
 	}
 	spin_lock_irq(&srv->lock);
 	if (read) {
@@ -713,7 +853,8 @@ static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
 			conn->window = 0;
 	}
 	spin_unlock_irq(&conn->lock);
-	return p2pbuf_rdma_post_go_ahead(conn);
+	/* The "go ahead": zeros. */
+	return p2pbuf_rdma_post_send(conn, P2PBUF_RDMA_MSG_SIZE);
 }
 
 /* The ping state machine; one transfer at a time. */
@@ -723,7 +864,7 @@ static void p2pbuf_rdma_work(struct work_struct *work)
 		container_of(work, struct p2pbuf_rdma_conn, work);
 	struct p2pbuf_rdma_server *srv = conn->srv;
 	enum ib_wc_status status;
-	struct p2pbuf_rdma_msg adv;
+	union p2pbuf_rdma_wire adv;
 	bool finish, start;
 	u32 len;
 	int ret = 0;
@@ -751,7 +892,14 @@ static void p2pbuf_rdma_work(struct work_struct *work)
 	if (!start)
 		return;
 
-	len = be32_to_cpu(adv.size);
+	if (conn->own) {
+		ret = conn->state == P2PBUF_RDMA_WAIT_SOURCE ?
+		      p2pbuf_rdma_req_start(conn, &adv.req) : -EPROTO;
+		if (ret)
+			goto fail;
+		return;
+	}
+	len = be32_to_cpu(adv.ping.size);
 	if (conn->state == P2PBUF_RDMA_WAIT_SOURCE) {
 		if (!len || len > srv->length || len > P2PBUF_RDMA_MAX_PING) {
 			pr_debug("p2pbuf_rdma: a ping of %u bytes does not fit\n",
@@ -774,8 +922,8 @@ static void p2pbuf_rdma_work(struct work_struct *work)
 		goto fail;
 	}
 	ret = p2pbuf_rdma_start_rw(conn, conn->state == P2PBUF_RDMA_READING,
-				   be64_to_cpu(adv.buf), be32_to_cpu(adv.rkey),
-				   len);
+				   conn->window, be64_to_cpu(adv.ping.buf),
+				   be32_to_cpu(adv.ping.rkey), len);
 	if (ret)
 		goto fail;
 	return;
@@ -828,9 +976,9 @@ static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
 	srv->q.active--;
 	spin_unlock_irqrestore(&srv->lock, flags);
 
-	ib_dma_unmap_single(conn->ibdev, conn->recv_dma, P2PBUF_RDMA_MSG_SIZE,
+	ib_dma_unmap_single(conn->ibdev, conn->recv_dma, P2PBUF_RDMA_BUF_SIZE,
 			    DMA_FROM_DEVICE);
-	ib_dma_unmap_single(conn->ibdev, conn->send_dma, P2PBUF_RDMA_MSG_SIZE,
+	ib_dma_unmap_single(conn->ibdev, conn->send_dma, P2PBUF_RDMA_BUF_SIZE,
 			    DMA_TO_DEVICE);
 	rdma_destroy_qp(conn->id);
 	ib_free_cq(conn->cq);
@@ -894,7 +1042,7 @@ static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
 				  struct rdma_cm_id *id)
 {
 	struct ib_device *ibdev = id->device;
-	size_t msg_alloc = max_t(size_t, P2PBUF_RDMA_MSG_SIZE,
+	size_t msg_alloc = max_t(size_t, P2PBUF_RDMA_BUF_SIZE,
 				 roundup_pow_of_two(dma_get_cache_alignment()));
 	struct ib_qp_init_attr attr = {};
 	unsigned int pages = DIV_ROUND_UP(P2PBUF_RDMA_MAX_PING, PAGE_SIZE) + 1;
@@ -917,15 +1065,15 @@ static int p2pbuf_rdma_conn_setup(struct p2pbuf_rdma_conn *conn,
 		return ret;
 	}
 	conn->recv_dma = ib_dma_map_single(ibdev, conn->recv_msg,
-					   P2PBUF_RDMA_MSG_SIZE,
+					   P2PBUF_RDMA_BUF_SIZE,
 					   DMA_FROM_DEVICE);
 	if (ib_dma_mapping_error(ibdev, conn->recv_dma))
 		return -ENOMEM;
 	conn->send_dma = ib_dma_map_single(ibdev, conn->send_msg,
-					   P2PBUF_RDMA_MSG_SIZE, DMA_TO_DEVICE);
+					   P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
 	if (ib_dma_mapping_error(ibdev, conn->send_dma)) {
 		ib_dma_unmap_single(ibdev, conn->recv_dma,
-				    P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+				    P2PBUF_RDMA_BUF_SIZE, DMA_FROM_DEVICE);
 		return -ENOMEM;
 	}
 
@@ -972,9 +1120,9 @@ err_cq:
 	ib_free_cq(conn->cq);
 	conn->cq = NULL;
 err_unmap:
-	ib_dma_unmap_single(ibdev, conn->recv_dma, P2PBUF_RDMA_MSG_SIZE,
+	ib_dma_unmap_single(ibdev, conn->recv_dma, P2PBUF_RDMA_BUF_SIZE,
 			    DMA_FROM_DEVICE);
-	ib_dma_unmap_single(ibdev, conn->send_dma, P2PBUF_RDMA_MSG_SIZE,
+	ib_dma_unmap_single(ibdev, conn->send_dma, P2PBUF_RDMA_BUF_SIZE,
 			    DMA_TO_DEVICE);
 	return ret;
 }
@@ -984,9 +1132,9 @@ static void p2pbuf_rdma_conn_abort(struct p2pbuf_rdma_conn *conn)
 {
 	if (conn->qp) {
 		ib_dma_unmap_single(conn->ibdev, conn->recv_dma,
-				    P2PBUF_RDMA_MSG_SIZE, DMA_FROM_DEVICE);
+				    P2PBUF_RDMA_BUF_SIZE, DMA_FROM_DEVICE);
 		ib_dma_unmap_single(conn->ibdev, conn->send_dma,
-				    P2PBUF_RDMA_MSG_SIZE, DMA_TO_DEVICE);
+				    P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
 		rdma_destroy_qp(conn->id);
 	}
 	if (conn->cq)
@@ -1035,17 +1183,36 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 				       struct p2pbuf_rdma_server *srv,
 				       struct rdma_cm_event *event)
 {
+	const struct p2pbuf_rdma_hello *hello = event->param.conn.private_data;
 	struct ib_device *ibdev = id->device;
 	struct rdma_conn_param param = {};
 	struct p2pbuf_rdma_conn *conn;
+	bool own = false;
 	char name[32];
 	int ret;
+
+	/*
+	 * The own protocol's hello; rping sends no private data (zeros).
+	 * Another version is refused: the core rejects the request.
+	 */
+	if (hello && event->param.conn.private_data_len >= sizeof(*hello) &&
+	    le32_to_cpu(hello->magic) == P2PBUF_RDMA_HELLO_MAGIC) {
+		if (le16_to_cpu(hello->version) != P2PBUF_RDMA_PROTO_VERSION ||
+		    hello->flags) {
+			pr_debug("p2pbuf_rdma: protocol version %u flags %#x refused\n",
+				 le16_to_cpu(hello->version),
+				 le16_to_cpu(hello->flags));
+			return -EPROTONOSUPPORT;
+		}
+		own = true;
+	}
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)
 		return -ENOMEM;
 	atomic_inc(&p2pbuf_rdma_nconns);
 	conn->kind = P2PBUF_RDMA_CONN;
+	conn->own = own;
 	kref_init(&conn->ref);
 	kref_get(&srv->ref);
 	conn->srv = srv;
@@ -1439,7 +1606,7 @@ static int p2pbuf_rdma_query(struct p2pbuf_rdma_file *pf, void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.pad || args.pad2 || args.reserved[0] || args.reserved[1])
+	if (args.pad || args.pad2 || args.reserved)
 		return -EINVAL;
 	handle = args.handle;
 	srv = xa_load(&pf->servers, handle);
@@ -1583,6 +1750,6 @@ static void __exit p2pbuf_rdma_exit(void)
 }
 module_exit(p2pbuf_rdma_exit);
 
-MODULE_DESCRIPTION("p2pbuf: rping's server over RDMA, into and out of dma-bufs");
+MODULE_DESCRIPTION("p2pbuf: RDMA READ and WRITE of dma-bufs for remote peers (rping's protocol and p2pbuf's own)");
 MODULE_AUTHOR("The p2pbuf authors");
 MODULE_LICENSE("GPL");

@@ -480,23 +480,6 @@ struct p2pbuf_desc {
 int p2pbuf_desc_init(int fd, uint64_t offset, uint64_t length, uint64_t iova,
 		     struct p2pbuf_desc *desc);
 
-struct ibv_pd;
-struct ibv_mr;
-
-/**
- * p2pbuf_ibv_reg_mr() - register a range with an RDMA protection domain
- * @pd: an rdma-core protection domain
- * @desc: the range
- * @access: IBV_ACCESS_* flags
- * @mr: the memory region, on success; release with ibv_dereg_mr()
- *
- * Return: -EOPNOTSUPP when the RDMA device (or its kernel driver) cannot
- * register dma-buf memory, -ENOSYS when libp2pbuf was built without
- * rdma-core.
- */
-int p2pbuf_ibv_reg_mr(struct ibv_pd *pd, const struct p2pbuf_desc *desc,
-		      int access, struct ibv_mr **mr);
-
 /* ------------------------------------------------------------------ */
 /* Devices and buffers                                                  */
 /* ------------------------------------------------------------------ */

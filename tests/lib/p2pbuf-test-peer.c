@@ -50,6 +50,7 @@
 
 #ifdef P2PBUF_HAVE_IBVERBS
 #include <infiniband/verbs.h>
+#include "p2pbuf/p2pbuf_rdma.h"
 #endif
 
 #define SKIP 77

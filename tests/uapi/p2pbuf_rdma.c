@@ -21,6 +21,25 @@
  *                   the unbind returns, the connection fails cleanly, the
  *                   server serves another buffer; p2pgem bound again
  *
+ * The project's own protocol, through libp2pbuf-rdma's client
+ * (libp2pbuf/rdma.c), run as p2pbuf_rdma_client (a link to this program,
+ * tests/guest/p2pbuf-rdma-client.sh):
+ *
+ *   own-evict       64 MiB each way through a 32 MiB VRAM buffer (the
+ *                   CPU-visible window), in requests of 8 MiB, while the
+ *                   buffer is evicted in a loop; bytes verified in the
+ *                   client and in the buffer, counters, re-maps
+ *   own-big         one request of 32 MiB each way into a 64 MiB VRAM
+ *                   buffer (all of VRAM), bytes verified
+ *   own-bad         requests out of range, with a bad op, zero length,
+ *                   non-zero flags get error replies, and the connection
+ *                   serves a good one after; a hello of another version is
+ *                   rejected
+ *   own-sync-file   a sync_file of the buffer's write fences, exported in
+ *                   the middle of a 32 MiB WRITE, signals only once the
+ *                   bytes of the chunk in flight (and those before) are in
+ *                   the buffer
+ *
  * Copyright (c) 2026 The p2pbuf authors
  */
 #define _GNU_SOURCE
@@ -41,6 +60,10 @@
 #include <linux/dma-buf.h>
 #include <xf86drm.h>
 #include <linux/p2pbuf_rdma.h>
+#include <p2pbuf/p2pbuf_rdma.h>
+#include <rdma/rdma_cma.h>
+#include <poll.h>
+#include <endian.h>
 
 #include "p2pgem_test_lib.h"
 
@@ -143,7 +166,8 @@ struct buf {
 	uint64_t size;
 };
 
-static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
+static int buf_new_flags(struct buf *b, uint64_t size, uint32_t placement,
+			 uint32_t flags)
 {
 	int ret;
 
@@ -153,13 +177,18 @@ static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
 	b->fd = p2p_open(0);
 	if (b->fd < 0)
 		return b->fd;
-	ret = p2p_create(b->fd, size, placement,
-			 placement == P2PGEM_PLACEMENT_SYSTEM ? 0 :
-			 P2PGEM_CREATE_CPU_ACCESS, &b->handle);
+	ret = p2p_create(b->fd, size, placement, flags, &b->handle);
 	if (ret)
 		return ret;
 	b->dmabuf = export_bo(b->fd, b->handle);
 	return b->dmabuf < 0 ? b->dmabuf : 0;
+}
+
+static int buf_new(struct buf *b, uint64_t size, uint32_t placement)
+{
+	return buf_new_flags(b, size, placement,
+			     placement == P2PGEM_PLACEMENT_SYSTEM ? 0 :
+			     P2PGEM_CREATE_CPU_ACCESS);
 }
 
 static void buf_free(struct buf *b)
@@ -401,7 +430,7 @@ static int serve_bad(void)
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	memset(&q, 0, sizeof(q));
 	q.handle = h;
-	q.reserved[1] = 1;
+	q.reserved = 1;
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	CHECK_RET(rd_query(fd, 0, &q), -ENOENT);
 	CHECK_RET(rd_query(fd, h + 100, &q), -ENOENT);
@@ -831,6 +860,378 @@ static int exporter_unbind(void)
 	return 0;
 }
 
+/* ---- the own protocol ---- */
+
+#define OWN_PORT 7176
+
+static uint8_t pattern(uint64_t off, unsigned int seed)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ULL + seed;
+
+	return (uint8_t)(x >> 56) ^ (uint8_t)off;
+}
+
+static void fill(uint8_t *p, uint64_t off, uint64_t len, unsigned int seed)
+{
+	for (uint64_t i = 0; i < len; i++)
+		p[i] = pattern(off + i, seed);
+}
+
+/* The first byte of @p[0, len) that is not the pattern, or -1. */
+static int64_t mismatch(const volatile uint8_t *p, uint64_t off, uint64_t len,
+			unsigned int seed)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i] != pattern(off + i, seed))
+			return (int64_t)i;
+	return -1;
+}
+
+static int own_connect(struct p2pbuf_rdma_client **c)
+{
+	return p2pbuf_rdma_connect(env_or("P2PBUF_RDMA_ADDR", "192.168.77.1"),
+				   OWN_PORT, 20000, c);
+}
+
+static int own_xfer(struct p2pbuf_rdma_client *c, uint32_t op, void *local,
+		    uint64_t off, uint64_t len, uint64_t step)
+{
+	struct p2pbuf_rdma_xfer x = {
+		.size = sizeof(x), .op = op, .local = local, .offset = off,
+		.length = len, .step = step,
+	};
+	uint64_t done;
+	int ret = p2pbuf_rdma_transfer(c, &x, &done);
+
+	if (!ret && done != len)
+		return -EPROTO;
+	return ret;
+}
+
+/*
+ * Through a VRAM buffer as large as the CPU-visible window (the largest a
+ * NIC gets P2P, and that the evictor's touch brings back to VRAM), 64 MiB
+ * each way: the buffer twice over, with two patterns.
+ */
+static int own_evict(void)
+{
+	uint64_t size = 32 * MiB;
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	struct evictor e = { 0 };
+	uint8_t *src, *dst;
+	struct buf buf;
+	pthread_t th;
+	int64_t bad;
+	uint32_t h;
+	int fd, ret;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, size, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 0, buf.size, &h), 0);
+	src = malloc(size);
+	dst = calloc(1, size);
+	CHECK(src && dst, "malloc");
+
+	e.fd = buf.fd;
+	e.handle = buf.handle;
+	e.cpu = p2p_map(buf.fd, buf.handle, buf.size);
+	CHECK(e.cpu, "mmap of the buffer object failed");
+	CHECK_RET(own_connect(&c), 0);
+	CHECK(!pthread_create(&th, NULL, evict_loop, &e), "pthread_create");
+	t = now();
+	ret = 0;
+	for (unsigned int seed = 1; seed <= 2 && !ret; seed++) {
+		fill(src, 0, size, seed);
+		ret = own_xfer(c, P2PBUF_RDMA_OP_WRITE, src, 0, size, 0);
+		if (!ret)
+			ret = own_xfer(c, P2PBUF_RDMA_OP_READ, dst, 0, size, 0);
+		if (!ret && (bad = mismatch(dst, 0, size, seed)) >= 0) {
+			printf("# pass %u: byte %lld read back differs\n", seed,
+			       (long long)bad);
+			ret = -EILSEQ;
+		}
+	}
+	e.stop = 1;
+	pthread_join(th, NULL);
+	printf("# 64 MiB each way in %.1f s; %d evictions, %d refused\n",
+	       now() - t, e.evictions, e.refused);
+	CHECK_RET(ret, 0);
+	bad = mismatch(e.cpu, 0, size, 2);
+	CHECK(bad < 0, "in the buffer: byte %lld differs", (long long)bad);
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	printf("# connections %llu requests %llu read %llu written %llu maps %llu move_notifies %llu errors %llu\n",
+	       (unsigned long long)q.connections,
+	       (unsigned long long)q.requests,
+	       (unsigned long long)q.bytes_read,
+	       (unsigned long long)q.bytes_written,
+	       (unsigned long long)q.maps,
+	       (unsigned long long)q.move_notifies,
+	       (unsigned long long)q.errors);
+	CHECK(q.connections == 1 && q.requests == 16 &&
+	      q.bytes_read == 2 * size && q.bytes_written == 2 * size &&
+	      !q.errors, "counters do not add up");
+	if (!pins_on_map()) {
+		CHECK(e.evictions > 0, "no eviction succeeded during the run");
+		CHECK(q.move_notifies > 0, "no move_notify");
+		CHECK(q.maps > 1, "not re-mapped (%llu maps)",
+		      (unsigned long long)q.maps);
+	}
+	munmap((void *)e.cpu, buf.size);
+	free(src);
+	free(dst);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+static int own_big(void)
+{
+	uint64_t size = 32 * MiB, off = 4096 + 100;
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	uint8_t *src, *dst;
+	struct buf buf;
+	int64_t bad;
+	uint32_t h;
+	int fd;
+
+	NEED_RDMA();
+	/* All of VRAM, more than the CPU-visible window: no CPU access. */
+	CHECK_RET(buf_new_flags(&buf, 64 * MiB, P2PGEM_PLACEMENT_VRAM, 0), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	/* A range that starts inside a page, served from 1 MiB on. */
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, MiB, 40 * MiB, &h), 0);
+	src = malloc(size);
+	dst = calloc(1, size);
+	CHECK(src && dst, "malloc");
+	fill(src, off, size, 2);
+	CHECK_RET(own_connect(&c), 0);
+	CHECK_RET(own_xfer(c, P2PBUF_RDMA_OP_WRITE, src, off, size, size), 0);
+	CHECK_RET(own_xfer(c, P2PBUF_RDMA_OP_READ, dst, off, size, size), 0);
+	bad = mismatch(dst, off, size, 2);
+	CHECK(bad < 0, "read back: byte %lld differs", (long long)bad);
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	CHECK(q.requests == 2 && q.bytes_read == size &&
+	      q.bytes_written == size && !q.errors,
+	      "%llu requests, %llu read, %llu written, %llu errors",
+	      (unsigned long long)q.requests,
+	      (unsigned long long)q.bytes_read,
+	      (unsigned long long)q.bytes_written,
+	      (unsigned long long)q.errors);
+	free(src);
+	free(dst);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+/* One request as the wire has it: the reply's status, or -errno. */
+static int own_raw(struct p2pbuf_rdma_client *c, uint32_t op, uint64_t off,
+		   uint64_t len, uint64_t addr, uint32_t flags, uint32_t rsvd)
+{
+	static uint64_t id = 1000;
+	struct p2pbuf_rdma_req req = {
+		.op = htole32(op), .flags = htole32(flags),
+		.id = htole64(++id), .offset = htole64(off),
+		.length = htole64(len), .addr = htole64(addr),
+		.rkey = htole32(1), .reserved = htole32(rsvd),
+	};
+	struct p2pbuf_rdma_reply rep;
+	int ret = p2pbuf_rdma_request(c, &req, &rep);
+
+	if (ret)
+		return ret;
+	if (le64toh(rep.id) != id || rep.bytes || rep.pad)
+		return -EPROTO;
+	return (int)le32toh(rep.status);
+}
+
+/* A client with another protocol version: rejected. */
+static int own_bad_version(void)
+{
+	struct p2pbuf_rdma_hello hello = {
+		.magic = htole32(P2PBUF_RDMA_HELLO_MAGIC), .version = htole16(2),
+	};
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res;
+	struct rdma_conn_param param = {
+		.private_data = &hello, .private_data_len = sizeof(hello),
+		.responder_resources = 1, .initiator_depth = 1,
+	};
+	struct ibv_qp_init_attr attr = {
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_RC,
+	};
+	struct rdma_cm_id *id;
+	char port[8];
+	int ret;
+
+	snprintf(port, sizeof(port), "%u", OWN_PORT);
+	if (rdma_getaddrinfo(env_or("P2PBUF_RDMA_ADDR", "192.168.77.1"), port,
+			     &hints, &res))
+		return -errno;
+	ret = rdma_create_ep(&id, res, NULL, &attr);
+	rdma_freeaddrinfo(res);
+	if (ret)
+		return -errno;
+	ret = rdma_connect(id, &param) ? -errno : 0;
+	rdma_destroy_ep(id);
+	return ret;
+}
+
+static int own_bad(void)
+{
+	uint64_t len = 4 * MiB;
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	uint8_t *src, *dst;
+	struct buf buf;
+	uint32_t h;
+	int fd;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 8 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 2 * MiB, len, &h), 0);
+	CHECK_RET(own_connect(&c), 0);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, len + 1, 0, 0, 0), ERANGE);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_WRITE, 1, len, 0, 0, 0), ERANGE);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_WRITE, len, 1, 0, 0, 0), ERANGE);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, UINT64_MAX, 2, 0, 0, 0),
+		  ERANGE);
+	CHECK_RET(own_raw(c, 0, 0, 4096, 0, 0, 0), EINVAL);
+	CHECK_RET(own_raw(c, 3, 0, 4096, 0, 0, 0), EINVAL);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 0, 0, 0, 0), EINVAL);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 1, 0), EINVAL);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 0, 1), EINVAL);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, UINT64_MAX - 100,
+			  0, 0), EINVAL);
+	/* The connection survives: a good request after the bad ones. */
+	src = malloc(len);
+	dst = calloc(1, len);
+	CHECK(src && dst, "malloc");
+	fill(src, 0, len, 3);
+	CHECK_RET(own_xfer(c, P2PBUF_RDMA_OP_WRITE, src, 0, len, 0), 0);
+	CHECK_RET(own_xfer(c, P2PBUF_RDMA_OP_READ, dst, 0, len, 0), 0);
+	CHECK(!memcmp(src, dst, len), "read back differs");
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	CHECK(q.connections == 1 && q.requests == 2 && q.errors == 10,
+	      "%llu connections, %llu requests, %llu errors",
+	      (unsigned long long)q.connections,
+	      (unsigned long long)q.requests, (unsigned long long)q.errors);
+	/* Another version of the protocol is rejected, and counts as none. */
+	CHECK_RET(own_bad_version(), -ECONNREFUSED);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	CHECK(q.connections == 1, "%llu connections",
+	      (unsigned long long)q.connections);
+	free(src);
+	free(dst);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+struct own_bg {
+	struct p2pbuf_rdma_client *c;
+	void *src;
+	uint64_t len;
+	int ret;
+};
+
+static void *own_bg_write(void *arg)
+{
+	struct own_bg *b = arg;
+
+	b->ret = own_xfer(b->c, P2PBUF_RDMA_OP_WRITE, b->src, 0, b->len,
+			  b->len);
+	return NULL;
+}
+
+static int own_sync_file(void)
+{
+	struct dma_buf_export_sync_file ex;
+	struct own_bg bg = { .len = 32 * MiB };
+	struct p2pbuf_rdma_query q1, q2;
+	volatile uint8_t *cpu;
+	uint64_t end = 0;
+	struct buf buf;
+	pthread_t th;
+	int fd, tries = 0, pending = 0;
+	int64_t bad;
+	uint32_t h;
+	double t0;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, bg.len, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 0, buf.size, &h), 0);
+	bg.src = malloc(bg.len);
+	CHECK(bg.src, "malloc");
+	fill(bg.src, 0, bg.len, 4);
+	cpu = p2p_map(buf.fd, buf.handle, buf.size);
+	CHECK(cpu, "mmap of the buffer object failed");
+	CHECK_RET(own_connect(&bg.c), 0);
+	CHECK(!pthread_create(&th, NULL, own_bg_write, &bg), "pthread_create");
+	/*
+	 * Export the write fences until one is pending, with the bytes the
+	 * server had moved before and after: the same count means the fence
+	 * is the chunk that starts there.
+	 */
+	t0 = now();
+	while (now() - t0 < 120) {
+		struct pollfd pfd = { .events = POLLIN };
+
+		CHECK_RET(rd_query(fd, h, &q1), 0);
+		if (q1.bytes_read >= bg.len)
+			break;
+		memset(&ex, 0, sizeof(ex));
+		ex.flags = DMA_BUF_SYNC_READ;	/* waits for the writers */
+		CHECK_RET(rd_ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+				   &ex), 0);
+		CHECK_RET(rd_query(fd, h, &q2), 0);
+		pfd.fd = ex.fd;
+		tries++;
+		if (q1.bytes_read != q2.bytes_read || poll(&pfd, 1, 0) != 0) {
+			close(ex.fd);
+			continue;
+		}
+		/* Pending: wait for it, then the chunk's bytes are there. */
+		CHECK(poll(&pfd, 1, 120000) == 1, "sync_file never signalled");
+		close(ex.fd);
+		end = q1.bytes_read + (bg.len - q1.bytes_read < P2PBUF_RDMA_CHUNK ?
+				       bg.len - q1.bytes_read : P2PBUF_RDMA_CHUNK);
+		bad = mismatch(cpu, 0, end, 4);
+		CHECK(bad < 0, "byte %lld of the first %llu is not there after the sync_file signalled",
+		      (long long)bad, (unsigned long long)end);
+		pending++;
+		if (pending >= 2)
+			break;
+	}
+	pthread_join(th, NULL);
+	printf("# %d exports, %d pending; the last covered %llu bytes\n",
+	       tries, pending, (unsigned long long)end);
+	CHECK_RET(bg.ret, 0);
+	CHECK(pending > 0, "no export found the transfer in flight");
+	bad = mismatch(cpu, 0, bg.len, 4);
+	CHECK(bad < 0, "byte %lld differs", (long long)bad);
+	p2pbuf_rdma_disconnect(bg.c);
+	munmap((void *)cpu, buf.size);
+	free(bg.src);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "serve-bad", serve_bad },
 	{ "rping-evict", rping_evict },
@@ -841,8 +1242,22 @@ static const struct subtest tests[] = {
 	{ "exporter-unbind", exporter_unbind },
 };
 
+/* p2pbuf_rdma_client (a link to this program): the own protocol's. */
+static const struct subtest own_tests[] = {
+	{ "own-evict", own_evict },
+	{ "own-big", own_big },
+	{ "own-bad", own_bad },
+	{ "own-sync-file", own_sync_file },
+};
+
 int main(int argc, char **argv)
 {
+	const char *base = strrchr(argv[0], '/');
+
 	signal(SIGPIPE, SIG_IGN);
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "p2pbuf_rdma_client"))
+		return run_subtests(argc, argv, own_tests,
+				    sizeof(own_tests) / sizeof(*own_tests));
 	return run_subtests(argc, argv, tests, sizeof(tests) / sizeof(*tests));
 }

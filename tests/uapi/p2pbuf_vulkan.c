@@ -106,7 +106,7 @@ static int start(struct peer *p)
 {
 	struct timeval tv = { .tv_sec = 300 };
 	struct drm_p2pgem_gem_info info;
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	char arg[16];
 	int sv[2], n, ret;
 
@@ -267,7 +267,7 @@ static int implicit_sync_fn(struct peer *p)
  */
 static int export_fn(struct peer *p)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	uint32_t h, dst;
 	volatile uint32_t *dmap;
 	unsigned int n;
@@ -278,8 +278,8 @@ static int export_fn(struct peer *p)
 	ASK(p, VKP_EXPORT, 20);
 	ret = p2pbuf_recv(p->sock, &fd, &meta, 1, &n, 0);
 	CHECK(!ret, "p2pbuf_recv: %s", strerror(-ret));
-	CHECK(meta.size >= SIZE, "exported %llu bytes, not %u",
-	      (unsigned long long)meta.size, SIZE);
+	CHECK(meta.buf_size >= SIZE, "exported %llu bytes, not %u",
+	      (unsigned long long)meta.buf_size, SIZE);
 	CHECK(!drmPrimeFDToHandle(p->fd, fd, &h), "PRIME import of Vulkan's dma-buf: %s",
 	      strerror(errno));
 	CHECK_RET(p2p_create(p->fd, SIZE, P2PGEM_PLACEMENT_VRAM,

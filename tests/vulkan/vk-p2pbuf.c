@@ -560,7 +560,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct p2pbuf_meta meta;
+	struct p2pbuf_meta meta = { .size = sizeof(meta) };
 	struct vkp_msg m;
 	unsigned int n;
 	int sock, ret;
@@ -578,7 +578,7 @@ int main(int argc, char **argv)
 			fail("p2pbuf_recv: %s", strerror(-ret));
 	}
 	if (!ret) {
-		vk.size = meta.size;
+		vk.size = meta.buf_size;
 		ret = make_buffer(&vk.imp, vk.size, vk.dmabuf, 0);
 	}
 	if (!ret)
@@ -629,7 +629,7 @@ int main(int argc, char **argv)
 		if (send(sock, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m) || ret)
 			break;
 		if (vk.export_fd >= 0) {
-			struct p2pbuf_meta em;
+			struct p2pbuf_meta em = { .size = sizeof(em) };
 
 			ret = p2pbuf_meta_init(vk.export_fd, &em);
 			if (!ret)

@@ -7,8 +7,10 @@
  * each ping the module RDMA READs the client's source into the range, at
  * the connection's current window, and RDMA WRITEs the same bytes back to
  * the client's sink; the window then advances by the ping's size and
- * wraps inside the range. Servers belong to the open file; closing it
- * stops them and disconnects their clients.
+ * wraps inside the range. Clients that send a struct p2pbuf_rdma_hello
+ * when they connect speak the project's own protocol instead (below).
+ * Servers belong to the open file; closing it stops them and disconnects
+ * their clients.
  *
  * Every ioctl rejects unknown flags and non-zero padding or reserved
  * fields with EINVAL.
@@ -94,7 +96,10 @@ struct p2pbuf_rdma_stop {
  * @placement: out: P2PBUF_RDMA_PLACEMENT_* of the last mapping
  * @pad2: must be zero
  * @errors: out: transfers and connections that failed (a work request
- *	with an error, a timeout, a failed map, a protocol error)
+ *	with an error, a timeout, a failed map, a protocol error), and
+ *	requests of the project's protocol answered with an error
+ * @requests: out: requests of the project's protocol answered with
+ *	success
  * @reserved: must be zero
  *
  * ENOENT for an unknown handle.
@@ -112,7 +117,95 @@ struct p2pbuf_rdma_query {
 	__u32 placement;
 	__u32 pad2;
 	__u64 errors;
-	__u64 reserved[2];
+	__u64 requests;
+	__u64 reserved;
+};
+
+/*
+ * The project's own wire protocol, beside rping's.
+ *
+ * A client selects it with a struct p2pbuf_rdma_hello as the rdma_cm
+ * connect private data (rping's clients send none: they get rping's
+ * protocol). Then, one request at a time, it SENDs a struct
+ * p2pbuf_rdma_req (exactly its size), with a RECV posted for the reply,
+ * and the server answers with a struct p2pbuf_rdma_reply once the
+ * request's bytes have moved (or at once for a bad request): the next
+ * request is sent after the reply. Each request names a range of the
+ * served range and a region of the client registered with the remote
+ * access its op needs; the server moves it with RDMA READ or WRITE, in
+ * chunks of at most %P2PBUF_RDMA_CHUNK bytes, each chunk a fence in the
+ * buffer's reservation object (a write fence for a WRITE into the buffer,
+ * a read fence for a READ from it). Every field is little-endian. A
+ * request the server refuses gets a reply with its @status and the
+ * connection goes on; a transfer that fails (the client's region is not
+ * there, a work request error) ends the connection.
+ */
+
+/* struct p2pbuf_rdma_hello.magic: "P2PR" */
+#define P2PBUF_RDMA_HELLO_MAGIC		0x52503250
+#define P2PBUF_RDMA_PROTO_VERSION	1
+
+/**
+ * struct p2pbuf_rdma_hello - the connect private data of the own protocol
+ * @magic: %P2PBUF_RDMA_HELLO_MAGIC
+ * @version: %P2PBUF_RDMA_PROTO_VERSION
+ * @flags: must be zero
+ *
+ * The server rejects a connection with the magic and another version or
+ * non-zero flags (the client sees RDMA_CM_EVENT_REJECTED).
+ */
+struct p2pbuf_rdma_hello {
+	__le32 magic;
+	__le16 version;
+	__le16 flags;
+};
+
+/* struct p2pbuf_rdma_req.op */
+#define P2PBUF_RDMA_OP_READ	1	/* buffer -> client: RDMA WRITE */
+#define P2PBUF_RDMA_OP_WRITE	2	/* client -> buffer: RDMA READ */
+
+/* The largest work request chain the server posts at once: 8 MiB. */
+#define P2PBUF_RDMA_CHUNK	(8U << 20)
+
+/**
+ * struct p2pbuf_rdma_req - a request of the own protocol (client -> server)
+ * @op: %P2PBUF_RDMA_OP_READ or %P2PBUF_RDMA_OP_WRITE
+ * @flags: must be zero
+ * @id: the client's, echoed in the reply
+ * @offset: byte offset in the served range (not in the whole buffer)
+ * @length: bytes; not zero, inside the served range
+ * @addr: the client's region: its address as registered (the MR's iova)
+ * @rkey: the client's region's rkey
+ * @reserved: must be zero
+ *
+ * Refused with EINVAL: an unknown @op, non-zero @flags or @reserved, a
+ * zero @length, @addr + @length past 2^64; with ERANGE: a range not
+ * inside the served range.
+ */
+struct p2pbuf_rdma_req {
+	__le32 op;
+	__le32 flags;
+	__le64 id;
+	__le64 offset;
+	__le64 length;
+	__le64 addr;
+	__le32 rkey;
+	__le32 reserved;
+};
+
+/**
+ * struct p2pbuf_rdma_reply - the answer to a request (server -> client)
+ * @id: the request's @id
+ * @status: 0, or a positive errno value: the request was refused and
+ *	nothing moved
+ * @pad: zero
+ * @bytes: bytes moved
+ */
+struct p2pbuf_rdma_reply {
+	__le64 id;
+	__le32 status;
+	__le32 pad;
+	__le64 bytes;
 };
 
 #define P2PBUF_RDMA_IOC_MAGIC	'R'
