@@ -241,11 +241,15 @@ enum p2pbuf_rdma_state {
  * @recv_cqe: RECV completions
  * @send_cqe: SEND completions
  * @rw_cqe: RDMA READ and WRITE completions
- * @lock: protects @state, @adv, @adv_pending, @rw_done, @rw_status,
- *	@dead and @release_queued
+ * @lock: protects @state, @adv, @adv_pending, @send_busy, @rw_done,
+ *	@rw_status, @dead and @release_queued
  * @state: where the ping is
  * @adv: the advert received and not yet acted on
  * @adv_pending: @adv is valid
+ * @send_busy: a reply of the own protocol is posted and not completed: no
+ *	request starts before it completes, so a client that does not
+ *	receive its replies cannot pile SENDs up in the send queue, and
+ *	@send_msg is never rewritten while the device may read it
  * @rw_done: the transfer in flight has completed
  * @rw_status: its status
  * @dead: ending: no new work request is posted
@@ -299,6 +303,7 @@ struct p2pbuf_rdma_conn {
 	enum p2pbuf_rdma_state state;
 	union p2pbuf_rdma_wire adv;
 	bool adv_pending;
+	bool send_busy;
 	bool rw_done;
 	enum ib_wc_status rw_status;
 	bool dead;
@@ -479,9 +484,17 @@ static void p2pbuf_rdma_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 static void p2pbuf_rdma_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct p2pbuf_rdma_conn *conn = cq->cq_context;
+	unsigned long flags;
 
-	if (wc->status == IB_WC_SUCCESS)
+	if (wc->status == IB_WC_SUCCESS) {
+		/* The reply went: the next request may start. */
+		spin_lock_irqsave(&conn->lock, flags);
+		conn->send_busy = false;
+		if (conn->adv_pending && !conn->dead)
+			queue_work(p2pbuf_rdma_wq, &conn->work);
+		spin_unlock_irqrestore(&conn->lock, flags);
 		return;
+	}
 	if (wc->status == IB_WC_WR_FLUSH_ERR)
 		p2pbuf_rdma_conn_end(conn);
 	else
@@ -712,8 +725,9 @@ err_free:
  * @status: 0 or a positive errno value
  * @bytes: the bytes moved
  *
- * The client sends its next request after this reply, so the send buffer
- * is free again.
+ * At most one reply is in flight (@conn->send_busy): the worker starts
+ * no request before the previous reply's SEND completed, so the send
+ * buffer is free here whatever the client does.
  *
  * Return: 0, or the post's error.
  */
@@ -730,6 +744,9 @@ static int p2pbuf_rdma_reply(struct p2pbuf_rdma_conn *conn, u64 id,
 	r->bytes = cpu_to_le64(bytes);
 	ib_dma_sync_single_for_device(conn->ibdev, conn->send_dma,
 				      P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
+	spin_lock_irq(&conn->lock);
+	conn->send_busy = true;
+	spin_unlock_irq(&conn->lock);
 	return p2pbuf_rdma_post_send(conn, sizeof(*r));
 }
 
@@ -884,7 +901,8 @@ static void p2pbuf_rdma_work(struct work_struct *work)
 	}
 
 	spin_lock_irq(&conn->lock);
-	start = !conn->rw_active && conn->adv_pending && !conn->dead;
+	start = !conn->rw_active && conn->adv_pending && !conn->dead &&
+		!conn->send_busy;
 	adv = conn->adv;
 	if (start)
 		conn->adv_pending = false;
