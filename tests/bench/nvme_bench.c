@@ -19,7 +19,8 @@
  *           P2P DMA itself costs the CPU nothing more
  *
  * Each run lasts at least a second (the threads go on until told to stop,
- * and finish the I/O they are in); the four modes take turns, REPS times,
+ * and finish the I/O they are in; each does at least one I/O, however late
+ * it got a CPU on a loaded machine); the four modes take turns, REPS times,
  * so that drift on a shared, noisy machine hits them alike; the
  * median is reported with the spread. Measured per MiB: guest CPU time
  * (every CPU's time not idle, to the nanosecond, from the tick code's idle
@@ -33,8 +34,16 @@
  *   p2p CPU / ram CPU       goal <= 1.0  (P2P costs no more than RAM)
  *   compat CPU / p2p CPU    goal >= 1.5  (and clearly less than compat)
  *
+ * Each thread has its own range of each buffer, so that no two I/Os in
+ * flight touch the same memory (DMA-API debugging reports overlapping
+ * mappings a device writes): RAM buffers and the system-memory buffer are
+ * sized for every thread. The VRAM buffer is BUF_SIZE (p2pgem's
+ * CPU-visible window is small): where it holds fewer ranges than the
+ * queue depth (16 MiB at depth 8), the p2p threads that share a range
+ * take turns, and the row says how many were in flight.
+ *
  * usage: nvme_bench [--json FILE] [--quick] [--seconds S] [--op read|write]
- *                   [--size BYTES] [--qd N] [--mode ram|p2p|compat] NAMESPACE
+ *                   [--size BYTES] [--qd N] [--mode ram|p2p|compat|system] NAMESPACE
  * (--op, --size, --qd and --mode pick a part of the table, for a profile)
  *
  * Copyright (c) 2026 The p2pbuf authors
@@ -59,7 +68,7 @@
 #define MiB (1024 * KiB)
 #define MAX_QD 8
 #define REPS 3
-#define BUF_SIZE (16 * MiB)
+#define BUF_SIZE (16 * MiB)	/* the VRAM buffer; the largest I/O */
 #define DEV_SPAN (48 * MiB)	/* the namespace's first 48 MiB */
 
 enum mode { RAM, P2P, COMPAT, SYS, NMODES };
@@ -72,10 +81,23 @@ struct ctx {
 	int direct_fd;			/* the namespace, O_DIRECT */
 	struct p2pbuf_file *file;	/* through the module */
 	struct p2pbuf_file *compat;	/* always compat */
-	int dmabuf;			/* the VRAM buffer */
-	int sys_dmabuf;			/* a buffer in system memory */
+	int dmabuf;			/* the VRAM buffer, BUF_SIZE */
+	int sys_dmabuf;			/* in system memory, a range per thread */
 	void *ram[MAX_QD];		/* RAM buffers, one per thread */
+	/* The p2p threads that share a range of the VRAM buffer take turns. */
+	pthread_mutex_t vram_range[MAX_QD];
 };
+
+/*
+ * How many I/Os of @size the VRAM buffer takes at a time, without two of
+ * them in one range: at most @qd.
+ */
+static unsigned int vram_ranges(uint64_t size, unsigned int qd)
+{
+	uint64_t n = BUF_SIZE / size;
+
+	return n < qd ? (unsigned int)n : qd;
+}
 
 struct job {
 	struct ctx *c;
@@ -103,17 +125,23 @@ static void *job_run(void *arg)
 	struct job *j = arg;
 	struct ctx *c = j->c;
 	uint64_t slots = DEV_SPAN / j->size;
-	uint64_t buf_off = (j->t * j->size) % BUF_SIZE;
+	unsigned int ranges = vram_ranges(j->size, j->qd);
+	/* Its own range: of the VRAM buffer, shared when it has too few. */
+	unsigned int range = j->mode == SYS ? j->t : j->t % ranges;
+	uint64_t buf_off = range * j->size;
+	pthread_mutex_t *turn = j->mode == P2P && ranges < j->qd ?
+				&c->vram_range[range] : NULL;
 	struct p2pbuf_io_info info = { .size = sizeof(info) };
-	unsigned int k;
+	unsigned int k = 0;
 	ssize_t n;
 
-	if (buf_off + j->size > BUF_SIZE)
-		buf_off = 0;
-	for (k = 0; !stop_jobs && !j->err; k++) {
+	/* One I/O at least: a thread that starts late still counts. */
+	do {
 		uint64_t off = ((k * j->qd + j->t) % slots) * j->size;
 
 		info.path = 0;
+		if (turn)
+			pthread_mutex_lock(turn);
 		switch (j->mode) {
 		case RAM:
 			n = j->write ? pwrite(c->direct_fd, c->ram[j->t], j->size, (off_t)off) :
@@ -138,9 +166,12 @@ static void *job_run(void *arg)
 		default:
 			j->err = -EINVAL;
 		}
+		if (turn)
+			pthread_mutex_unlock(turn);
 		if (!j->err)
 			j->ops++;
-	}
+		k++;
+	} while (!stop_jobs && !j->err);
 	return NULL;
 }
 
@@ -215,7 +246,12 @@ static void paths_text(unsigned int paths, char *buf, size_t len)
 	}
 }
 
-static int setup(struct ctx *c, const char *ns)
+/*
+ * @max_size: the largest I/O, @max_qd: the deepest queue of the runs to
+ * come; RAM and system-memory buffers are sized for them.
+ */
+static int setup(struct ctx *c, const char *ns, uint64_t max_size,
+		 unsigned int max_qd)
 {
 	struct p2pbuf_device *dev;
 	struct p2pbuf_buffer *buf;
@@ -240,18 +276,20 @@ static int setup(struct ctx *c, const char *ns)
 		ret = p2pbuf_buffer_export(buf, &c->dmabuf);
 	if (ret)
 		return ret;
-	ret = p2pbuf_buffer_alloc(dev, BUF_SIZE, P2PBUF_PLACEMENT_SYSTEM, 0,
-				  &buf);
+	ret = p2pbuf_buffer_alloc(dev, max_size * max_qd,
+				  P2PBUF_PLACEMENT_SYSTEM, 0, &buf);
 	if (!ret)
 		ret = p2pbuf_buffer_export(buf, &c->sys_dmabuf);
 	if (ret)
 		return ret;
 	/* The dma-buf keeps the buffer; the device stays open. */
-	for (t = 0; t < MAX_QD; t++) {
-		if (posix_memalign(&c->ram[t], 4096, BUF_SIZE))
+	for (t = 0; t < (int)max_qd; t++) {
+		if (posix_memalign(&c->ram[t], 4096, max_size))
 			return -ENOMEM;
-		memset(c->ram[t], t, BUF_SIZE);
+		memset(c->ram[t], t, max_size);
 	}
+	for (t = 0; t < MAX_QD; t++)
+		pthread_mutex_init(&c->vram_range[t], NULL);
 	return 0;
 }
 
@@ -259,7 +297,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: nvme_bench [--json FILE] [--quick] [--seconds S] [--op read|write]\n"
-		"                  [--size BYTES] [--qd N] [--mode ram|p2p|compat] NAMESPACE\n");
+		"                  [--size BYTES] [--qd N] [--mode ram|p2p|compat|system] NAMESPACE\n");
 	return 2;
 }
 
@@ -277,7 +315,8 @@ int main(int argc, char **argv)
 	};
 	int only_op = -1, only_mode = -1;
 	uint64_t only_size = 0;
-	unsigned int only_qd = 0;
+	unsigned int only_qd = 0, max_qd = 0;
+	uint64_t max_size = 0;
 	static const uint64_t all_sizes[] = { 4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB };
 	static const unsigned int all_qds[] = { 1, 8 };
 	const uint64_t *sizes = all_sizes;
@@ -353,7 +392,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvme_bench: no idle accounting in /proc/timer_list (NO_HZ and root needed)\n");
 		return 1;
 	}
-	ret = setup(&c, ns);
+	for (si = 0; si < n_sizes; si++)
+		if (sizes[si] > max_size)
+			max_size = sizes[si];
+	for (qi = 0; qi < n_qds; qi++)
+		if (qds[qi] > max_qd)
+			max_qd = qds[qi];
+	ret = setup(&c, ns, max_size, max_qd);
 	if (ret) {
 		fprintf(stderr, "nvme_bench: setup: %s\n", strerror(-ret));
 		return 1;
@@ -386,7 +431,8 @@ int main(int argc, char **argv)
 				double cpu[NMODES], wall[NMODES], spread[NMODES];
 				double v[REPS], w[REPS], lo, hi, med;
 				unsigned int paths = 0;
-				char size_txt[24];
+				unsigned int p2p_turns = vram_ranges(sizes[si], qds[qi]);
+				char size_txt[24], turns_txt[48] = "";
 
 				for (r = 0; r < REPS; r++)
 					for (m = 0; m < NMODES; m++) {
@@ -422,7 +468,11 @@ int main(int argc, char **argv)
 				paths_text(paths, pathbuf, sizeof(pathbuf));
 				snprintf(size_txt, sizeof(size_txt), "%lluK",
 					 (unsigned long long)(sizes[si] / KiB));
-				printf("%-5s %6s %2u | %7.2f %7.2f %7.2f %7.2f | %5.2f%s %5.2f%s %8.2f | %8.2f %8.2f | %s%s\n",
+				if (p2p_turns < qds[qi] &&
+				    (only_mode < 0 || only_mode == P2P))
+					snprintf(turns_txt, sizeof(turns_txt),
+						 "  (p2p: %u in flight, VRAM)", p2p_turns);
+				printf("%-5s %6s %2u | %7.2f %7.2f %7.2f %7.2f | %5.2f%s %5.2f%s %8.2f | %8.2f %8.2f | %s%s%s\n",
 				       op ? "write" : "read", size_txt, qds[qi],
 				       cpu[RAM] * 1e3, cpu[P2P] * 1e3, cpu[SYS] * 1e3,
 				       cpu[COMPAT] * 1e3,
@@ -433,7 +483,8 @@ int main(int argc, char **argv)
 				       cpu[SYS] > 0 ? cpu[P2P] / cpu[SYS] : 0,
 				       wall[RAM] > 0 ? wall[P2P] / wall[RAM] : 0,
 				       wall[P2P] > 0 ? wall[COMPAT] / wall[P2P] : 0,
-				       pathbuf, noisy ? "  (noisy: spread > 50%)" : "");
+				       pathbuf, noisy ? "  (noisy: spread > 50%)" : "",
+				       turns_txt);
 				if ((only_mode < 0 || only_mode == P2P) &&
 				    !(paths & (1u << P2PBUF_IO_PATH_P2P |
 					       1u << P2PBUF_IO_PATH_DIRECT_SYSTEM)))
@@ -441,10 +492,10 @@ int main(int argc, char **argv)
 				if (json) {
 					static int first = 1;
 
-					fprintf(json, "%s{\"op\":\"%s\",\"size\":%llu,\"qd\":%u,\"path\":\"%s\",\"noisy\":%s",
+					fprintf(json, "%s{\"op\":\"%s\",\"size\":%llu,\"qd\":%u,\"p2p_in_flight\":%u,\"path\":\"%s\",\"noisy\":%s",
 						first ? "" : ",", op ? "write" : "read",
-						(unsigned long long)sizes[si], qds[qi], pathbuf,
-						noisy ? "true" : "false");
+						(unsigned long long)sizes[si], qds[qi], p2p_turns,
+						pathbuf, noisy ? "true" : "false");
 					first = 0;
 					for (m = 0; m < NMODES; m++) {
 						fprintf(json, ",\"%s\":{\"cpu_s_per_mib\":[", mode_names[m]);
