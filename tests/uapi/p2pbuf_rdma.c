@@ -1160,7 +1160,7 @@ static int own_sync_file(void)
 {
 	struct dma_buf_export_sync_file ex;
 	struct own_bg bg = { .len = 32 * MiB };
-	struct p2pbuf_rdma_query q1, q2;
+	struct p2pbuf_rdma_query q0, q1, q2;
 	volatile uint8_t *cpu;
 	uint64_t end = 0;
 	struct buf buf;
@@ -1181,6 +1181,16 @@ static int own_sync_file(void)
 	cpu = p2p_map(buf.fd, buf.handle, buf.size);
 	CHECK(cpu, "mmap of the buffer object failed");
 	CHECK_RET(own_connect(&bg.c), 0);
+	/*
+	 * First a small write of the same bytes: where the NIC cannot reach
+	 * VRAM (no P2PDMA, blocked), the first map moves the buffer to
+	 * system memory, and that move's fence, pending before any chunk's,
+	 * would be taken for a chunk below. Once it is done nothing moves
+	 * the buffer (nothing touches it) until the check.
+	 */
+	CHECK_RET(own_xfer(bg.c, P2PBUF_RDMA_OP_WRITE, bg.src, 0, 4096, 4096),
+		  0);
+	CHECK_RET(rd_query(fd, h, &q0), 0);
 	CHECK(!pthread_create(&th, NULL, own_bg_write, &bg), "pthread_create");
 	/*
 	 * Export the write fences until one is pending, with the bytes the
@@ -1192,6 +1202,7 @@ static int own_sync_file(void)
 		struct pollfd pfd = { .events = POLLIN };
 
 		CHECK_RET(rd_query(fd, h, &q1), 0);
+		q1.bytes_read -= q0.bytes_read;
 		if (q1.bytes_read >= bg.len)
 			break;
 		memset(&ex, 0, sizeof(ex));
@@ -1199,6 +1210,7 @@ static int own_sync_file(void)
 		CHECK_RET(rd_ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
 				   &ex), 0);
 		CHECK_RET(rd_query(fd, h, &q2), 0);
+		q2.bytes_read -= q0.bytes_read;
 		pfd.fd = ex.fd;
 		tries++;
 		if (q1.bytes_read != q2.bytes_read || poll(&pfd, 1, 0) != 0) {
