@@ -4,6 +4,7 @@
 
   report.py merge RESULTS --topology T --kernel K --commit C [--kind KIND]
                   [--exporter exporter.json] [--nvme nvme.json]
+                  [--rdma rdma.json]
       add (or replace) one topology's run in RESULTS: every raw sample of
       the guest's JSON files, with the kernel, the topology and the commit
   report.py table RESULTS [--topology T]
@@ -19,8 +20,8 @@
       p2pbuf figure and ratio in A and in B
   report.py check RESULTS
       exit 1 unless every metric has figures
-  report.py smoke EXPORTER_JSON NVME_JSON
-      the guest's two files as one run: its table, then check (make
+  report.py smoke EXPORTER_JSON NVME_JSON RDMA_JSON
+      the guest's three files as one run: its table, then check (make
       check's bench-smoke: one python3 start, which costs under TCG)
 
 Documentation/benchmarks.rst explains each metric and its goal.
@@ -37,6 +38,8 @@ import sys
 SPREAD_LIMIT = 1.5
 EXPORTER_METRICS = ("map-nvme", "map-edu", "evict", "restore", "d2d",
                     "overcommit")
+RDMA_METRICS = ("rdma-read", "rdma-write", "rdma-read-cpu", "rdma-write-cpu",
+                "remap")
 
 
 def med(v):
@@ -176,12 +179,41 @@ def nvme_rows(nvme):
     return rows
 
 
+def rdma_rows(rdma):
+    """The RDMA importer into VRAM against system memory: the largest
+    size's throughput and CPU per MiB, each way, and the re-map."""
+    rows = []
+    for m in rdma.get("metrics", []):
+        pts = [p for p in m["points"] if p["p2pbuf"] and p["baseline"]]
+        if not pts:
+            continue
+        l = pts[-1]
+        name = m["name"]
+        if name == "remap":
+            rows.append(Row("rdma 64K request after a move, us",
+                            med(l["p2pbuf"]), med(l["baseline"]), "us",
+                            True, samples=(l["p2pbuf"], l["baseline"])))
+            rows.append(Row("rdma re-map cost, us", med(l["p2pbuf"]) -
+                            med(l["baseline"]), float("nan"), "us", True))
+            continue
+        lower = not m.get("higher_is_better", False)
+        what = "%s %s at %s" % (name.replace("-cpu", ""),
+                                m["unit"], size_text(l["x"]))
+        rows.append(Row(what, med(l["p2pbuf"]), med(l["baseline"]),
+                        m["unit"], lower, goal=lambda r: r.ratio() >= 0.8,
+                        goal_text="ratio >= 0.8",
+                        samples=(l["p2pbuf"], l["baseline"])))
+    return rows
+
+
 def run_rows(run):
     rows = []
     if run.get("exporter"):
         rows += exporter_rows(run["exporter"])
     if run.get("nvme"):
         rows += nvme_rows(run["nvme"])
+    if run.get("rdma"):
+        rows += rdma_rows(run["rdma"])
     return rows
 
 
@@ -221,7 +253,8 @@ def cmd_merge(a):
         res = load(a.results)
     run = {"topology": a.topology, "kernel": a.kernel, "kind": a.kind,
            "commit": a.commit}
-    for key, path in (("exporter", a.exporter), ("nvme", a.nvme)):
+    for key, path in (("exporter", a.exporter), ("nvme", a.nvme),
+                      ("rdma", a.rdma)):
         if path and os.path.exists(path):
             run[key] = load(path)
     res["runs"][a.topology] = run
@@ -248,21 +281,26 @@ def cmd_smoke(a):
     run = {"topology": os.environ.get("P2PBUF_TOPO", "?"),
            "kernel": os.uname().release,
            "kind": os.environ.get("P2PBUF_KERNEL", "?"), "commit": "smoke",
-           "exporter": load(a.exporter), "nvme": load(a.nvme)}
+           "exporter": load(a.exporter), "nvme": load(a.nvme),
+           "rdma": load(a.rdma)}
     res = {"format": 1, "runs": {run["topology"]: run}}
     print_table(run["topology"], run)
     return check_runs(res)
 
 
+def missing_metrics(run, key, names):
+    """The metrics of @names without figures in run[key]."""
+    have = {m["name"]: m for m in run.get(key, {}).get("metrics", [])}
+    return [n for n in names if not have.get(n) or not any(
+        p["p2pbuf"] and p["baseline"] for p in have[n]["points"])]
+
+
 def check_runs(res):
     bad = 0
     for topo, run in res["runs"].items():
-        have = {m["name"]: m for m in run.get("exporter", {}).get(
-            "metrics", [])}
-        for name in EXPORTER_METRICS:
-            m = have.get(name)
-            if not m or not any(p["p2pbuf"] and p["baseline"]
-                                for p in m["points"]):
+        for key, names in (("exporter", EXPORTER_METRICS),
+                           ("rdma", RDMA_METRICS)):
+            for name in missing_metrics(run, key, names):
                 print("%s: no figures for %s" % (topo, name))
                 bad = 1
         if not run.get("nvme", {}).get("results"):
@@ -313,7 +351,8 @@ def cmd_plot(a):
     os.makedirs(a.outdir, exist_ok=True)
     made = []
     for topo, run in res["runs"].items():
-        for m in run.get("exporter", {}).get("metrics", []):
+        for m in (run.get("exporter", {}).get("metrics", []) +
+                  run.get("rdma", {}).get("metrics", [])):
             svg = plot_metric(topo, m, a.outdir)
             if svg:
                 made.append(svg)
@@ -362,6 +401,7 @@ def main():
     m.add_argument("--commit", default="?")
     m.add_argument("--exporter")
     m.add_argument("--nvme")
+    m.add_argument("--rdma")
     t = sub.add_parser("table")
     t.add_argument("results")
     t.add_argument("--topology")
@@ -373,6 +413,7 @@ def main():
     k = sub.add_parser("smoke")
     k.add_argument("exporter")
     k.add_argument("nvme")
+    k.add_argument("rdma")
     d = sub.add_parser("compare")
     d.add_argument("a")
     d.add_argument("b")

@@ -42,15 +42,17 @@ for topo in $topos; do
 	echo "bench: booting the '$topo' machine under QEMU (TCG, 2 CPUs)" >&2
 	start=$SECONDS
 	rc=0
-	rm -f "$out/$topo/exporter.json" "$out/$topo/nvme.json"
+	rm -f "$out/$topo/exporter.json" "$out/$topo/nvme.json" \
+		"$out/$topo/rdma.json"
 	tests/vm/run-vm.sh "$topo" "$out/$topo" bench || rc=$?
 	cat "$out/$topo/results" 2>/dev/null || true
 	echo "bench: $topo took $((SECONDS - start)) s" >&2
-	if [ -f "$out/$topo/exporter.json" ] || [ -f "$out/$topo/nvme.json" ]; then
+	if [ -f "$out/$topo/exporter.json" ] || [ -f "$out/$topo/nvme.json" ] ||
+	   [ -f "$out/$topo/rdma.json" ]; then
 		"$report" merge "$out/results.json" --topology "$topo" \
 			--kernel "$kernel" --kind "$flavour" --commit "$commit" \
 			--exporter "$out/$topo/exporter.json" \
-			--nvme "$out/$topo/nvme.json"
+			--nvme "$out/$topo/nvme.json" --rdma "$out/$topo/rdma.json"
 	fi
 	if [ $rc != 0 ]; then
 		echo "bench: the guest failed on '$topo' (status $rc); see $out/$topo/guest-stderr.log" >&2

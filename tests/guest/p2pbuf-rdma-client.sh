@@ -6,8 +6,9 @@
 # libp2pbuf-rdma's client) over soft-RoCE on the topology's NIC: 64 MiB
 # each way through a VRAM buffer evicted in a loop, one request of 32 MiB
 # into a 64 MiB VRAM buffer, bad requests answered with their errno on a
-# connection that goes on, a sync_file exported mid-transfer. The module
-# is loaded here, as in p2pbuf-rdma-rping.sh.
+# connection that goes on, a sync_file exported mid-transfer, an RDMA
+# transfer chained to an NVMe write by fences alone, p2pgem unbound
+# mid-transfer. The module is loaded here, as in p2pbuf-rdma-rping.sh.
 set -uo pipefail
 
 repo=$P2PBUF_REPO

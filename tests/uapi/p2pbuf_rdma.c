@@ -39,6 +39,16 @@
  *                   the middle of a 32 MiB WRITE, signals only once the
  *                   bytes of the chunk in flight (and those before) are in
  *                   the buffer
+ *   own-chain       RDMA READ into VRAM, then an NVMe write from VRAM,
+ *                   ordered by the buffer's fences alone: the NVMe write
+ *                   (a p2pbuf_nvme binding with implicit sync) is queued
+ *                   while the RDMA chunk is in flight, with no wait in
+ *                   between, and the disk gets the transferred bytes
+ *   own-unbind      p2pgem unbound from the buffer's device in the middle
+ *                   of a 32 MiB transfer: the unbind returns, the transfer
+ *                   ends with an error, the server's connection goes down
+ *                   and the server serves another buffer; p2pgem bound
+ *                   again
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -59,6 +69,7 @@
 
 #include <linux/dma-buf.h>
 #include <xf86drm.h>
+#include <linux/p2pbuf_nvme.h>
 #include <linux/p2pbuf_rdma.h>
 #include <p2pbuf/p2pbuf_rdma.h>
 #include <rdma/rdma_cma.h>
@@ -1244,6 +1255,191 @@ static int own_sync_file(void)
 	return 0;
 }
 
+/* ---- own-chain ---- */
+
+#define NVME_DEV "/dev/p2pbuf_nvme"
+#define NVME_NS "/dev/nvme0n1"
+
+static int own_chain(void)
+{
+	struct p2pbuf_nvme_bind bind = { .flags = P2PBUF_NVME_BIND_IMPLICIT_SYNC };
+	struct own_bg bg = { .len = 32 * MiB };
+	struct p2pbuf_rdma_query q0, q1, q2;
+	struct dma_buf_export_sync_file ex;
+	struct p2pbuf_nvme_io io;
+	int fd, nv, disk, tries = 0;
+	uint64_t end = 0, before = 0;
+	struct pollfd pfd;
+	struct buf buf;
+	pthread_t th;
+	uint8_t *back;
+	int64_t bad;
+	uint32_t h;
+	double t0;
+
+	NEED_RDMA();
+	SKIP_UNLESS(!access(NVME_DEV, F_OK), "p2pbuf_nvme.ko is not loaded");
+	disk = open(NVME_NS, O_RDWR | O_DIRECT | O_CLOEXEC);
+	SKIP_UNLESS(disk >= 0, "no NVMe namespace: %s", strerror(errno));
+	nv = open(NVME_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(nv >= 0, "open %s: %s", NVME_DEV, strerror(errno));
+	CHECK_RET(buf_new(&buf, bg.len, P2PGEM_PLACEMENT_VRAM), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 0, buf.size, &h), 0);
+	bg.src = malloc(bg.len);
+	back = aligned_alloc(4096, bg.len);
+	CHECK(bg.src && back, "malloc");
+	fill(bg.src, 0, bg.len, 6);
+	bind.dmabuf_fd = buf.dmabuf;
+	bind.fd = disk;
+	CHECK_RET(rd_ioctl(nv, P2PBUF_NVME_IOC_BIND, &bind), 0);
+	CHECK_RET(own_connect(&bg.c), 0);
+	/*
+	 * Both importers map once first (each map can move the buffer where
+	 * a device cannot reach VRAM), so that the only writers' fences
+	 * pending below are the transfer's chunks: an RDMA write of 4 KiB,
+	 * an NVMe write of it.
+	 */
+	CHECK_RET(own_xfer(bg.c, P2PBUF_RDMA_OP_WRITE, bg.src, 0, 4096, 4096),
+		  0);
+	memset(&io, 0, sizeof(io));
+	io.handle = bind.handle;
+	io.op = P2PBUF_NVME_WRITE;
+	io.length = 4096;
+	CHECK_RET(rd_ioctl(nv, P2PBUF_NVME_IOC_IO, &io), 0);
+	CHECK_RET(rd_query(fd, h, &q0), 0);
+	CHECK(!pthread_create(&th, NULL, own_bg_write, &bg), "pthread_create");
+
+	/* A chunk in flight: its fence pending, the server's count still. */
+	t0 = now();
+	while (!end && now() - t0 < 120) {
+		CHECK_RET(rd_query(fd, h, &q1), 0);
+		q1.bytes_read -= q0.bytes_read;
+		if (q1.bytes_read >= bg.len)
+			break;
+		memset(&ex, 0, sizeof(ex));
+		ex.flags = DMA_BUF_SYNC_READ;
+		CHECK_RET(rd_ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+				   &ex), 0);
+		CHECK_RET(rd_query(fd, h, &q2), 0);
+		q2.bytes_read -= q0.bytes_read;
+		pfd.fd = ex.fd;
+		pfd.events = POLLIN;
+		tries++;
+		if (q1.bytes_read == q2.bytes_read && poll(&pfd, 1, 0) == 0) {
+			/*
+			 * Queue the disk's write of everything up to the
+			 * chunk's end now; no wait for the sync_file: the
+			 * binding's implicit sync orders the write.
+			 */
+			end = q1.bytes_read + P2PBUF_RDMA_CHUNK;
+			if (end > bg.len)
+				end = bg.len;
+			memset(&io, 0, sizeof(io));
+			io.handle = bind.handle;
+			io.op = P2PBUF_NVME_WRITE;
+			io.length = end;
+			io.flags = P2PBUF_NVME_IO_ASYNC;
+			CHECK_RET(rd_ioctl(nv, P2PBUF_NVME_IOC_IO, &io), 0);
+			CHECK_RET(rd_query(fd, h, &q2), 0);
+			before = q2.bytes_read - q0.bytes_read;
+		}
+		close(ex.fd);
+	}
+	CHECK(end, "no export found the transfer in flight (%d tries)", tries);
+	printf("# %d exports; the NVMe write of %llu bytes was queued with %llu of them moved by RDMA\n",
+	       tries, (unsigned long long)end, (unsigned long long)before);
+	pfd.fd = io.out_fence_fd;
+	pfd.events = POLLIN;
+	CHECK(poll(&pfd, 1, 120000) == 1, "the NVMe write never signalled");
+	CHECK(fence_status(io.out_fence_fd) == 1,
+	      "the NVMe write's fence: status %d",
+	      fence_status(io.out_fence_fd));
+	close(io.out_fence_fd);
+	pthread_join(th, NULL);
+	CHECK_RET(bg.ret, 0);
+	CHECK(pread(disk, back, end, 0) == (ssize_t)end, "read back: %s",
+	      strerror(errno));
+	bad = mismatch(back, 0, end, 6);
+	CHECK(bad < 0, "on the disk, byte %lld of %llu is not what RDMA moved",
+	      (long long)bad, (unsigned long long)end);
+	p2pbuf_rdma_disconnect(bg.c);
+	close(nv);
+	close(disk);
+	free(back);
+	free(bg.src);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+/* ---- own-unbind ---- */
+
+static int own_unbind(void)
+{
+	struct own_bg bg = { .len = 32 * MiB };
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	struct buf buf, other;
+	char dev[64];
+	pthread_t th;
+	uint32_t h;
+	int fd, rc;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, bg.len, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(pci_name_of(buf.fd, dev, sizeof(dev)), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 0, buf.size, &h), 0);
+	bg.src = malloc(bg.len);
+	CHECK(bg.src, "malloc");
+	fill(bg.src, 0, bg.len, 7);
+	CHECK_RET(own_connect(&bg.c), 0);
+	CHECK(!pthread_create(&th, NULL, own_bg_write, &bg), "pthread_create");
+	/* Mid-stream: once the server has moved something. */
+	t = now();
+	do {
+		usleep(20000);
+		CHECK_RET(rd_query(fd, h, &q), 0);
+	} while (!q.bytes_read && now() - t < 60);
+	t = now();
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
+	printf("# unbind of p2pgem from %s took %.1f s, with %llu bytes moved\n",
+	       dev, now() - t, (unsigned long long)q.bytes_read);
+	pthread_join(th, NULL);
+	printf("# the transfer ended: %s\n", strerror(-bg.ret));
+	rc = wait_idle(fd, h, &q, 10000);
+	CHECK(!rc || rc == -ETIME, "QUERY: %s", strerror(-rc));
+	/* It may have finished before the unbind reached it; never hung. */
+	CHECK(bg.ret || q.bytes_read == bg.len,
+	      "the transfer succeeded with %llu of %llu bytes",
+	      (unsigned long long)q.bytes_read,
+	      (unsigned long long)bg.len);
+	p2pbuf_rdma_disconnect(bg.c);
+	rc = wait_idle(fd, h, &q, 10000);
+	CHECK(!rc || rc == -ETIME, "QUERY: %s", strerror(-rc));
+	CHECK(!q.active, "%llu connections still up",
+	      (unsigned long long)q.active);
+	CHECK_RET(rd_stop(fd, h), 0);
+	buf_free(&buf);
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
+
+	/* The server serves a buffer of the device bound again. */
+	CHECK_RET(buf_new(&other, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(rd_serve(fd, other.dmabuf, OWN_PORT, 0, other.size, &h), 0);
+	CHECK_RET(own_connect(&c), 0);
+	CHECK_RET(own_xfer(c, P2PBUF_RDMA_OP_WRITE, bg.src, 0, other.size, 0),
+		  0);
+	p2pbuf_rdma_disconnect(c);
+	free(bg.src);
+	close(fd);
+	buf_free(&other);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "serve-bad", serve_bad },
 	{ "rping-evict", rping_evict },
@@ -1260,6 +1456,8 @@ static const struct subtest own_tests[] = {
 	{ "own-big", own_big },
 	{ "own-bad", own_bad },
 	{ "own-sync-file", own_sync_file },
+	{ "own-chain", own_chain },
+	{ "own-unbind", own_unbind },
 };
 
 int main(int argc, char **argv)
