@@ -400,6 +400,7 @@ enum {
 	OPT_NAME, OPT_PATTERN, OPT_HOLD, OPT_PROBE_DIR, OPT_SYSFS,
 	OPT_KERNEL_CONFIG, OPT_IMPORTER, OPT_OFFSET, OPT_FILE_OFFSET,
 	OPT_LENGTH, OPT_COMPAT, OPT_NO_COMPAT, OPT_CREATE, OPT_PORT,
+	OPT_SYSFS_ROOT,
 };
 
 static const struct {
@@ -418,6 +419,7 @@ static const struct {
 	{ "hold", OPT_HOLD, NULL },
 	{ "probe-dir", OPT_PROBE_DIR, "DIR" },
 	{ "sysfs", OPT_SYSFS, "DIR" },
+	{ "sysfs-root", OPT_SYSFS_ROOT, "DIR" },
 	{ "kernel-config", OPT_KERNEL_CONFIG, "FILE" },
 	{ "importer", OPT_IMPORTER, "p2p|dynamic|static" },
 	{ "offset", OPT_OFFSET, "N" },
@@ -498,6 +500,9 @@ static int set_option(struct opts *o, int val, const char *v)
 	case OPT_SYSFS:
 		o->sysfs = v;
 		return 0;
+	case OPT_SYSFS_ROOT:
+		o->sysfs_root = v;
+		return *v ? 0 : -EINVAL;
 	case OPT_KERNEL_CONFIG:
 		o->config = v;
 		return 0;

@@ -49,6 +49,67 @@ struct opts;
 int cmd_explain_file(const struct opts *o, const char *file, const char *ref);
 /* cmd_file.c: a buffer PID:FD of another process, taken; why not, said. */
 int cli_take_buffer(const char *ref, int *fd);
+/* cmd_explain_rdma.c: explain rdma:DEV PID:FD, handed over by cmd_explain(). */
+int cmd_explain_rdma(const struct opts *o, const char *dev, const char *ref);
+
+/*
+ * cmd_explain_rdma.c's parts, unit-tested in tests/lib/test-cli.c against
+ * a made-up sysfs.
+ */
+struct p2pbuf_explanation;
+#define CLI_RDMA_NAME_LEN 64	/* IB_DEVICE_NAME_MAX */
+/* "rdma:DEV": 0 and @name (in @arg), -ENOENT without the prefix, -EINVAL bad. */
+int cli_rdma_name(const char *arg, const char **name);
+
+/* An RDMA device as sysfs shows it. */
+struct cli_rdma_device {
+	char name[CLI_RDMA_NAME_LEN];
+	char driver[64];	/* an HCA's driver ("mlx5_core"), "rxe", "siw" or "" */
+	char node_type[32];	/* "1: CA", "4: RNIC" */
+	char netdev[16];	/* port 1's netdev, "" if none known */
+	/*
+	 * The PCI function p2pbuf_rdma.ko attaches a buffer for: an HCA's
+	 * own, or the one behind a software device's netdev; "" if none.
+	 */
+	char pci[16];
+	int software;		/* no parent device, so no DMA device: rxe, siw */
+	int dma_device;		/* it has one (an HCA) */
+	int dmabuf_mr;		/* ibv_reg_dmabuf_mr() works: 1, 0, -1 unknown */
+	int module_loaded;	/* p2pbuf_rdma.ko */
+};
+
+/*
+ * Device @name under sysfs @root (NULL: /sys): 0, -ENODEV if there is no
+ * such RDMA device, -EINVAL for a name that cannot be one.
+ */
+int cli_rdma_device(const char *root, const char *name,
+		    struct cli_rdma_device *d);
+
+/* The paths of explain rdma:DEV PID:FD. */
+enum cli_rdma_path {
+	CLI_RDMA_PATH_P2P,	/* the NIC DMAs into device memory */
+	CLI_RDMA_PATH_SYSTEM,	/* the NIC DMAs into system pages */
+	CLI_RDMA_PATH_CPU_COPY,	/* a software device: the CPU copies */
+	CLI_RDMA_PATH_NONE,	/* p2pbuf_rdma.ko cannot serve the buffer */
+	CLI_RDMA_PATH_UNKNOWN,	/* P2P undecided (no kernel verdict) */
+};
+
+struct cli_rdma_answer {
+	enum cli_rdma_path path;
+	const char *reason;	/* a word: "software-device", "acs-redirect" */
+	const char *memory;	/* "device", "system" or "unknown" */
+	char text[1024];
+};
+
+const char *cli_rdma_path_name(enum cli_rdma_path path);
+/*
+ * The path for device @d and a buffer of @exporter ("udmabuf" or a PCI
+ * address), given @e, the exporter's answer for @d->pci (NULL without a
+ * PCI function).
+ */
+void cli_rdma_decide(const struct cli_rdma_device *d,
+		     const struct p2pbuf_explanation *e, const char *exporter,
+		     struct cli_rdma_answer *a);
 
 /* args.c: pure helpers, unit-tested in tests/lib/test-args.c. */
 
@@ -142,6 +203,7 @@ struct opts {
 	int hold;
 	const char *probe_dir;
 	const char *sysfs;
+	const char *sysfs_root;	/* --sysfs-root: where sysfs is (/sys) */
 	const char *config;
 	unsigned int importer;	/* --importer: enum p2pbuf_importer */
 	uint64_t offset;	/* --offset: in the buffer */

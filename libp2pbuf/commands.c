@@ -930,6 +930,8 @@ static void explain_help(FILE *out)
 		"usage: p2pbuf explain PROVIDER|PID:FD PEER [--importer KIND] [--json]\n"
 		"                      [--probe-dir DIR] [--sysfs DIR] [--kernel-config FILE]\n"
 		"       p2pbuf explain FILE PID:FD [--compat] [--json]\n"
+		"       p2pbuf explain rdma:DEV PID:FD [--json] [--sysfs-root DIR]\n"
+		"                      [--probe-dir DIR] [--sysfs DIR] [--kernel-config FILE]\n"
 		"\n"
 		"Would PEER get a peer-to-peer mapping of a buffer in PROVIDER's\n"
 		"memory, and if not, why? PROVIDER is the PCI address of the device\n"
@@ -951,7 +953,24 @@ static void explain_help(FILE *out)
 		"\n"
 		"p2pbuf explain FILE PID:FD (a regular file or a block device, and a\n"
 		"dma-buf) says which path file I/O between them would take, and why\n"
-		"(see 'p2pbuf read --help').\n");
+		"(see 'p2pbuf read --help').\n"
+		"\n"
+		"p2pbuf explain rdma:DEV PID:FD (or PID:FD rdma:DEV; DEV an RDMA\n"
+		"device as /sys/class/infiniband names it) says which path an RDMA\n"
+		"transfer between DEV and the buffer takes through p2pbuf_rdma.ko\n"
+		"('p2pbuf serve'), and why: p2p (an HCA whose PCI function reaches the\n"
+		"buffer's memory peer to peer: the NIC DMAs into VRAM), system-memory\n"
+		"(the NIC DMAs into system pages: no P2P for its function, or the\n"
+		"buffer is in system memory), cpu-copy (rxe or siw: no DMA device,\n"
+		"the CPU copies through the buffer's pages, even from VRAM), none\n"
+		"(the module cannot: a software device whose netdev is no PCI\n"
+		"function, or a udmabuf) or unknown (P2P undecided without the\n"
+		"kernel's verdict). It also says which PCI function the module\n"
+		"attaches the buffer for, whether DEV takes dma-buf MRs from\n"
+		"userspace (ibv_reg_dmabuf_mr) and whether p2pbuf_rdma.ko is loaded.\n"
+		"DEV is read from sysfs (--sysfs-root, default /sys). Exit 2 for a\n"
+		"malformed rdma:DEV or PID:FD, 3 when DEV, the process or the\n"
+		"descriptor is not there.\n");
 }
 
 /*
@@ -988,7 +1007,7 @@ int cmd_explain(int argc, char **argv)
 	struct opts o = { 0 };
 	struct p2pbuf_explain_source src = { .size = sizeof(src) };
 	const char *pos[2], *provider, *map = "?", *reason = "?";
-	const char *buffer = NULL;
+	const char *buffer = NULL, *rdma;
 	struct p2pbuf_device_info info = { .size = sizeof(info) };
 	struct p2pbuf_device *dev;
 	int npos, ret, fd, rfd;
@@ -997,12 +1016,30 @@ int cmd_explain(int argc, char **argv)
 
 	o.importer = ~0u;	/* not given */
 	ret = cli_parse_options(argc, argv,
-				"--json --probe-dir --sysfs --kernel-config --importer --compat",
+				"--json --probe-dir --sysfs --sysfs-root --kernel-config --importer --compat",
 				&o, pos, 2, &npos, explain_help);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (!npos)
-		return cli_error(EXIT_USAGE, 0, "missing PROVIDER (or PID:FD, or FILE)");
+		return cli_error(EXIT_USAGE, 0,
+				 "missing PROVIDER (or PID:FD, FILE or rdma:DEV)");
+	/* explain rdma:DEV PID:FD, either way round: an RDMA transfer's path. */
+	if (cli_rdma_name(pos[0], &rdma) != -ENOENT ||
+	    (npos > 1 && cli_rdma_name(pos[1], &rdma) != -ENOENT)) {
+		int first = cli_rdma_name(pos[0], &rdma) != -ENOENT;
+
+		if (npos < 2)
+			return cli_error(EXIT_USAGE, 0, "missing PID:FD after %s",
+					 pos[0]);
+		if (o.importer != ~0u || o.file_flags)
+			return cli_error(EXIT_USAGE, 0,
+					 "explain rdma:DEV PID:FD takes only --json, --sysfs-root, --sysfs, --probe-dir and --kernel-config");
+		return cmd_explain_rdma(&o, first ? pos[0] : pos[1],
+					first ? pos[1] : pos[0]);
+	}
+	if (o.sysfs_root)
+		return cli_error(EXIT_USAGE, 0,
+				 "--sysfs-root is for explain rdma:DEV PID:FD");
 	/* explain FILE PID:FD: a file I/O's path. */
 	if (!stat(pos[0], &st) && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		if (npos < 2)

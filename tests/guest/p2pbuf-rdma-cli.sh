@@ -9,6 +9,10 @@
 # compare; usage errors exit 2; a range outside the served one fails with
 # exit 1 and the server goes on; SIGTERM stops serve, which prints its
 # counters (--json). The module is loaded here, as in p2pbuf-rdma-rping.sh.
+# p2pbuf explain rdma:DEV PID:FD for the rxe link: cpu-copy, attached for
+# the NIC's PCI function, the buffer in VRAM or system memory as the
+# exporter's own answer for that function says; a system-memory buffer, a
+# udmabuf; either order of the arguments; bad input; the module unloaded.
 set -uo pipefail
 
 repo=$P2PBUF_REPO
@@ -97,6 +101,92 @@ expect 2 "serve without --port" p2pbuf serve "$ref"
 expect 1 "outside the range" p2pbuf rdma-read "$peer" 13M 2M "$tmp/x"
 expect 0 "served after" p2pbuf rdma-read "$peer" 0 4K "$tmp/x"
 
+# explain rdma:DEV PID:FD. The NIC's PCI function: the nearest above its
+# netdev's device (virtio0 below the virtio-net function).
+nic_pci=
+d=$(readlink -f "/sys/class/net/$RXE_NETDEV/device")
+while [ -n "$d" ] && [ "$d" != / ]; do
+	if [[ ${d##*/} =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]$ ]] &&
+		[ -e "/sys/bus/pci/devices/${d##*/}" ]; then
+		nic_pci=${d##*/}
+		break
+	fi
+	d=${d%/*}
+done
+[ -n "$nic_pci" ] || bad "no PCI function above $RXE_NETDEV"
+# The exporter's own answer for that function: where the buffer would be.
+want_memory=system
+map=$(p2pbuf explain "$ref" "$nic_pci" --json | jq -r .map)
+case $map in
+bus-address|host-bridge|iommu) want_memory=device ;;
+none|error) ;;
+*) want_memory=unknown ;;
+esac
+if out=$(p2pbuf explain "rdma:$RXE_LINK" "$ref" --json) &&
+	jq -e --arg dev "$RXE_LINK" --arg ref "$ref" --arg nd "$RXE_NETDEV" \
+		--arg pci "$nic_pci" --arg mem "$want_memory" --arg map "$map" '
+		.rdma_device == $dev and .buffer == $ref and
+		.path == "cpu-copy" and .reason == "software-device" and
+		.software == true and .driver == "rxe" and .netdev == $nd and
+		.pci == $pci and .memory == $mem and .map == $map and
+		.dmabuf_mr == false and .module_loaded == true and
+		(.exporter | test("^[0-9a-f]{4}:")) and
+		(.text | contains("copies with the CPU"))' <<< "$out" > /dev/null; then
+	good "explain rdma:$RXE_LINK: cpu-copy, attached for $nic_pci, memory $want_memory (map $map)"
+	echo "$out"
+else
+	bad "explain rdma:$RXE_LINK $ref: $out (want pci $nic_pci, memory $want_memory, map $map)"
+fi
+# On switch the NIC sits below the switch with the VRAM: P2P for it.
+if [ "${P2PBUF_TOPO:-}" = switch ] && [ "$want_memory" != device ]; then
+	bad "switch: the exporter's answer for $nic_pci is $map, not P2P"
+fi
+# Text, and the buffer first.
+if out=$(p2pbuf explain "$ref" "rdma:$RXE_LINK") &&
+	grep -q "^$RXE_LINK <-> $ref (exported by .*): cpu-copy$" <<< "$out" &&
+	grep -q "^  attached for PCI function $nic_pci: $map" <<< "$out" &&
+	grep -q "^  dma-buf MRs from userspace (ibv_reg_dmabuf_mr): no " <<< "$out" &&
+	grep -q "^  p2pbuf_rdma.ko: loaded$" <<< "$out"; then
+	good "explain PID:FD rdma:DEV, text"
+	echo "$out"
+else
+	bad "explain $ref rdma:$RXE_LINK: $out"
+fi
+# A buffer in system memory: the CPU copies system pages.
+hold sys --device p2pgem --placement system --size 4M
+if out=$(p2pbuf explain "rdma:$RXE_LINK" "${hold_ref[sys]}" --json) &&
+	jq -e '.path == "cpu-copy" and .memory == "system" and
+		.p2p_reason == "in-system-memory"' <<< "$out" > /dev/null; then
+	good "explain rdma: a system-memory buffer"
+else
+	bad "explain rdma: system-memory buffer: $out"
+fi
+release sys
+# udmabuf gives the module no pages: none.
+if [ -c /dev/udmabuf ]; then
+	hold ubuf --udmabuf --size 4M
+	if out=$(p2pbuf explain "rdma:$RXE_LINK" "${hold_ref[ubuf]}" --json) &&
+		jq -e '.path == "none" and .reason == "exporter-without-pages" and
+			.exporter == "udmabuf"' <<< "$out" > /dev/null; then
+		good "explain rdma: udmabuf, none"
+	else
+		bad "explain rdma: udmabuf: $out"
+	fi
+	release ubuf
+else
+	echo "no /dev/udmabuf: the udmabuf case not run"
+fi
+expect 3 "explain rdma: no such device" p2pbuf explain rdma:p2pbuf_nosuch "$ref"
+expect 2 "explain rdma: bad PID:FD" p2pbuf explain "rdma:$RXE_LINK" 1:x
+expect 2 "explain rdma: bad device" p2pbuf explain rdma: "$ref"
+expect 3 "explain rdma: no such process" p2pbuf explain "rdma:$RXE_LINK" 2147483647:3
+if out=$(p2pbuf explain rdma:p2pbuf_nosuch "$ref" --json); [ $? = 3 ] &&
+	jq -e '.ok == false and .exit == 3 and (.error | contains("RDMA device p2pbuf_nosuch"))' <<< "$out" > /dev/null; then
+	good "explain rdma: the JSON error object"
+else
+	bad "explain rdma: no such device, --json: $out"
+fi
+
 kill -TERM "$srv"
 wait "$srv" || bad "serve: exit $?"
 srv=
@@ -104,6 +194,20 @@ if [ "$(jq -r '.ok and .requests >= 4 and .errors == 1 and .bytes_read >= 125829
 	good "serve's counters"
 else
 	bad "serve's counters: $(cat "$tmp/serve.json")"
+fi
+# Unloaded (when this test loaded it): explain says so.
+if [ -n "$loaded" ]; then
+	if rmmod p2pbuf_rdma; then
+		loaded=
+		if out=$(p2pbuf explain "rdma:$RXE_LINK" "$ref" --json) &&
+			jq -e '.module_loaded == false and .path == "cpu-copy"' <<< "$out" > /dev/null; then
+			good "explain rdma: p2pbuf_rdma.ko not loaded"
+		else
+			bad "explain rdma after rmmod: $out"
+		fi
+	else
+		bad "rmmod p2pbuf_rdma"
+	fi
 fi
 release buf
 exit $fail

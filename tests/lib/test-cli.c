@@ -5,13 +5,17 @@
  * or udmabuf: usage errors that name what is wrong, exit codes, --version,
  * help, --json error objects, getopt_long's forms, number parsing, ls of
  * every process, explain's exit codes against a made-up sysfs, topology
- * against a made-up probe directory, and the words errors are said in.
+ * against a made-up probe directory, the words errors are said in, and
+ * explain rdma:DEV PID:FD's reading of RDMA devices in a made-up sysfs and
+ * its answers.
  * tests/guest/libp2pbuf-cli.sh checks the same and more on a real kernel.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +177,18 @@ static int usage_errors(void)
 		  "00:01.0", "--importer", "none");
 	USAGE_ERR("--compat is for explain FILE PID:FD", "explain", "00:00.0",
 		  "00:01.0", "--compat");
+	USAGE_ERR("missing PID:FD after rdma:mlx5_0", "explain", "rdma:mlx5_0");
+	USAGE_ERR("'rdma:' is not rdma:DEV", "explain", "rdma:", "1:2");
+	USAGE_ERR("'rdma:a/b' is not rdma:DEV", "explain", "1:2", "rdma:a/b");
+	USAGE_ERR("'00:01.0' is not PID:FD", "explain", "rdma:mlx5_0", "00:01.0");
+	USAGE_ERR("explain rdma:DEV PID:FD takes only --json", "explain",
+		  "rdma:mlx5_0", "1:2", "--importer", "p2p");
+	USAGE_ERR("explain rdma:DEV PID:FD takes only --json", "explain",
+		  "rdma:mlx5_0", "1:2", "--compat");
+	USAGE_ERR("--sysfs-root is for explain rdma:DEV PID:FD", "explain",
+		  "00:00.0", "00:01.0", "--sysfs-root", "/sys");
+	USAGE_ERR("bad value '' for --sysfs-root", "explain", "rdma:mlx5_0",
+		  "1:2", "--sysfs-root=");
 	USAGE_ERR("missing FILE", "read");
 	USAGE_ERR("missing PID:FD", "write", "/dev/null");
 	USAGE_ERR("--compat and --no-compat exclude each other", "read",
@@ -376,6 +392,278 @@ static int explain_codes(void)
 	return 0;
 }
 
+/* ---- explain rdma:DEV PID:FD against a made-up sysfs ---- */
+
+static char rroot[64];
+
+static int mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* ROOT/@rel, made as a directory with its parents. */
+static int rdir(const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", rroot, rel);
+	return mkdirs(path);
+}
+
+/* ROOT/@rel with the line @text (parents made). */
+static int rfile(const char *rel, const char *text)
+{
+	char path[PATH_MAX], dir[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", rroot, rel);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (mkdirs(dir))
+		return -1;
+	return write_file(path, text);
+}
+
+/* ROOT/@rel -> ROOT/@target (both made as needed). */
+static int rlink(const char *rel, const char *target)
+{
+	char path[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", rroot, rel);
+	snprintf(to, sizeof(to), "%s/%s", rroot, target);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (mkdirs(dir) || mkdirs(to))
+		return -1;
+	return symlink(to, path);
+}
+
+#define NIC "devices/pci0000:00/0000:00:02.0/0000:01:00.0"
+#define HCA "devices/pci0000:00/0000:00:03.0/0000:05:00.0"
+
+/*
+ * A virtio-net NIC (eth0, PCI 0000:01:00.0) with rxe0 and siw0 on it, rxe
+ * on lo, an mlx5 HCA (0000:05:00.0), an HCA that is a platform device,
+ * and p2pbuf_rdma loaded.
+ */
+static int rdma_sysfs(void)
+{
+	snprintf(rroot, sizeof(rroot), "/tmp/p2pbuf-test-rdma.XXXXXX");
+	if (!mkdtemp(rroot))
+		return -1;
+	return rlink("bus/pci/devices/0000:00:02.0", "devices/pci0000:00/0000:00:02.0") ||
+	       rlink("bus/pci/devices/0000:01:00.0", NIC) ||
+	       rlink("bus/pci/devices/0000:05:00.0", HCA) ||
+	       rlink("class/net/eth0/device", NIC "/virtio0") ||
+	       rfile("class/net/eth0/address", "52:54:00:12:34:56\n") ||
+	       rfile("class/net/lo/address", "00:00:00:00:00:00\n") ||
+	       rfile("class/infiniband/rxe0/node_type", "1: CA\n") ||
+	       rfile("class/infiniband/rxe0/parent", "eth0\n") ||
+	       rfile("class/infiniband/rxe0/ports/1/gid_attrs/ndevs/0", "eth0\n") ||
+	       rfile("class/infiniband/rxe_lo/node_type", "1: CA\n") ||
+	       rfile("class/infiniband/rxe_lo/parent", "lo\n") ||
+	       rfile("class/infiniband/siw0/node_type", "4: RNIC\n") ||
+	       rfile("class/infiniband/siw0/ports/1/gids/0",
+		     "5254:0012:3456:0000:0000:0000:0000:0000\n") ||
+	       rfile("class/infiniband/mlx5_0/node_type", "1: CA\n") ||
+	       rlink("class/infiniband/mlx5_0/device", HCA) ||
+	       rlink(HCA "/driver", "bus/pci/drivers/mlx5_core") ||
+	       rlink("class/infiniband/hns_0/device", "devices/platform/hns0") ||
+	       rlink("devices/platform/hns0/driver", "bus/platform/drivers/hns") ||
+	       rdir("module/p2pbuf_rdma") ? -1 : 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rdma_sysfs_remove(void)
+{
+	if (rroot[0])
+		nftw(rroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rroot[0] = '\0';
+}
+
+static int rdma_devices(void)
+{
+	struct cli_rdma_device d;
+	const char *name = NULL;
+	int ret = 1;
+
+	CHECK_EQ(cli_rdma_name("rdma:mlx5_0", &name), 0);
+	CHECK(!strcmp(name, "mlx5_0"));
+	CHECK_EQ(cli_rdma_name("mlx5_0", &name), -ENOENT);
+	CHECK_EQ(cli_rdma_name("rdma:", &name), -EINVAL);
+	CHECK_EQ(cli_rdma_name("rdma:a/b", &name), -EINVAL);
+	CHECK_EQ(cli_rdma_name("rdma:..", &name), -EINVAL);
+	CHECK_EQ(cli_rdma_name("rdma:a b", &name), -EINVAL);
+	CHECK_EQ(cli_rdma_name("rdma:0123456789012345678901234567890123456789012345678901234567890123", &name), -EINVAL);
+	CHECK_EQ(rdma_sysfs(), 0);
+
+	/* rxe: no parent device; its netdev's PCI function. */
+	if (cli_rdma_device(rroot, "rxe0", &d) || !d.software || d.dma_device ||
+	    strcmp(d.driver, "rxe") || strcmp(d.netdev, "eth0") ||
+	    strcmp(d.pci, "0000:01:00.0") || d.dmabuf_mr != 0 ||
+	    !d.module_loaded || strcmp(d.node_type, "1: CA"))
+		goto out;
+	/* rxe on lo: a netdev, no PCI function. */
+	if (cli_rdma_device(rroot, "rxe_lo", &d) || !d.software ||
+	    strcmp(d.netdev, "lo") || d.pci[0])
+		goto out;
+	/* siw: its netdev found by the MAC address in GID 0. */
+	if (cli_rdma_device(rroot, "siw0", &d) || !d.software ||
+	    strcmp(d.driver, "siw") || strcmp(d.netdev, "eth0") ||
+	    strcmp(d.pci, "0000:01:00.0") || d.dmabuf_mr != 0)
+		goto out;
+	/* An HCA: its own function, its driver; mlx5 takes dma-buf MRs. */
+	if (cli_rdma_device(rroot, "mlx5_0", &d) || d.software ||
+	    !d.dma_device || strcmp(d.driver, "mlx5_core") ||
+	    strcmp(d.pci, "0000:05:00.0") || d.dmabuf_mr != 1 || d.netdev[0])
+		goto out;
+	/* A DMA device that is no PCI function. */
+	if (cli_rdma_device(rroot, "hns_0", &d) || d.software ||
+	    strcmp(d.driver, "hns") || d.pci[0])
+		goto out;
+	if (cli_rdma_device(rroot, "nosuch", &d) != -ENODEV)
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "    %s: driver '%s' netdev '%s' pci '%s' software %d mr %d\n",
+			d.name, d.driver, d.netdev, d.pci, d.software, d.dmabuf_mr);
+	rdma_sysfs_remove();
+	return ret;
+}
+
+/* The exporter's answer, made up. */
+static void made_up(struct p2pbuf_explanation *e, int map, const char *reason)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->map = map;
+	snprintf(e->reason_code, sizeof(e->reason_code), "%s", reason);
+	snprintf(e->text, sizeof(e->text), "made-up %s", reason);
+}
+
+static int rdma_answers(void)
+{
+	struct cli_rdma_device rxe = { .name = "rxe0", .driver = "rxe",
+		.netdev = "eth0", .pci = "0000:01:00.0", .software = 1 };
+	struct cli_rdma_device lo = { .name = "rxe_lo", .driver = "rxe",
+		.netdev = "lo", .software = 1 };
+	struct cli_rdma_device mlx5 = { .name = "mlx5_0", .driver = "mlx5_core",
+		.pci = "0000:05:00.0", .dma_device = 1, .dmabuf_mr = 1 };
+	struct cli_rdma_device hns = { .name = "hns_0", .driver = "hns",
+		.dma_device = 1 };
+	struct p2pbuf_explanation e;
+	struct cli_rdma_answer a;
+
+	/* rxe: the CPU copies, from VRAM where the NIC's function reaches it. */
+	made_up(&e, P2PBUF_MAP_BUS_ADDRESS, "-");
+	cli_rdma_decide(&rxe, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_CPU_COPY);
+	CHECK(!strcmp(cli_rdma_path_name(a.path), "cpu-copy"));
+	CHECK(!strcmp(a.reason, "software-device") && !strcmp(a.memory, "device"));
+	CHECK(strstr(a.text, "eth0's PCI function 0000:01:00.0"));
+	CHECK(strstr(a.text, "stays in VRAM"));
+	made_up(&e, P2PBUF_MAP_NONE, "acs-redirect");
+	cli_rdma_decide(&rxe, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_CPU_COPY);
+	CHECK(!strcmp(a.memory, "system") && strstr(a.text, "(acs-redirect)"));
+	/* ... and cannot at all without a PCI function behind the netdev. */
+	cli_rdma_decide(&lo, NULL, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_NONE);
+	CHECK(!strcmp(a.reason, "no-pci-function"));
+	CHECK(strstr(a.text, "netdev lo is not a PCI function"));
+
+	/* An HCA: P2P by the NIC, or system memory, with the reason. */
+	made_up(&e, P2PBUF_MAP_BUS_ADDRESS, "-");
+	cli_rdma_decide(&mlx5, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_P2P);
+	CHECK(!strcmp(cli_rdma_path_name(a.path), "p2p") && !strcmp(a.memory, "device"));
+	CHECK(strstr(a.text, "attaches the buffer for 0000:05:00.0 with peer2peer"));
+	made_up(&e, P2PBUF_MAP_NONE, "host-bridge-not-whitelisted");
+	cli_rdma_decide(&mlx5, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_SYSTEM);
+	CHECK(!strcmp(cli_rdma_path_name(a.path), "system-memory"));
+	CHECK(!strcmp(a.reason, "host-bridge-not-whitelisted"));
+	made_up(&e, P2PBUF_MAP_NONE, "in-system-memory");
+	cli_rdma_decide(&mlx5, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_SYSTEM);
+	CHECK(!strcmp(a.reason, "in-system-memory") && !strcmp(a.memory, "system"));
+	made_up(&e, P2PBUF_MAP_UNKNOWN, "no-kernel-verdict");
+	cli_rdma_decide(&mlx5, &e, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_UNKNOWN);
+	CHECK(!strcmp(a.memory, "unknown"));
+	cli_rdma_decide(&hns, NULL, "0000:02:00.0", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_SYSTEM);
+	CHECK(!strcmp(a.reason, "not-a-pci-device"));
+
+	/* udmabuf gives the module no pages, whatever the device. */
+	made_up(&e, P2PBUF_MAP_NONE, "in-system-memory");
+	cli_rdma_decide(&mlx5, &e, "udmabuf", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_NONE);
+	CHECK(!strcmp(a.reason, "exporter-without-pages"));
+	CHECK(strstr(a.text, "ibv_reg_dmabuf_mr() on mlx5_0 registers it"));
+	cli_rdma_decide(&rxe, &e, "udmabuf", &a);
+	CHECK_EQ(a.path, CLI_RDMA_PATH_NONE);
+	CHECK(!strstr(a.text, "ibv_reg_dmabuf_mr"));
+	return 0;
+}
+
+/* The command: 2 malformed, 3 not there, 1 not a dma-buf. */
+static int rdma_codes(void)
+{
+	char root[96], ref[32];
+	int fd, ret = 1;
+
+	CHECK_EQ(rdma_sysfs(), 0);
+	snprintf(root, sizeof(root), "--sysfs-root=%s", rroot);
+	CLI("explain", "rdma:nosuch", "1:2", root, "--json");
+	if (rc != 3 || !strstr(out, "\"exit\":3,\"error\":\"RDMA device nosuch: no such device in "))
+		goto out;
+	/* Malformed beats missing: PID:FD is checked first. */
+	CLI("explain", "rdma:nosuch", "x", root);
+	if (rc != 2 || !strstr(err, "'x' is not PID:FD"))
+		goto out;
+	/* Either way round. */
+	CLI("explain", "2147483647:3", "rdma:rxe0", root);
+	if (rc != 3)
+		goto out;
+	fd = memfd_create("not-a-dmabuf", MFD_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	snprintf(ref, sizeof(ref), "%d:%d", (int)getpid(), fd);
+	CLI("explain", "rdma:rxe0", ref, root);
+	close(fd);
+	if (have_pidfd_getfd() ? rc != 1 || !strstr(err, ": not a dma-buf\n") :
+	    rc != 3)
+		goto out;
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "    exit %d, stdout: %s    stderr: %s", rc, out, err);
+	rdma_sysfs_remove();
+	return ret;
+}
+
 /* topology against a probe directory: "--opt=value", twice in a process. */
 static int topology(void)
 {
@@ -444,6 +732,9 @@ static const struct test tests[] = {
 	TEST(take_words),
 	TEST(ls),
 	TEST(explain_codes),
+	TEST(rdma_devices),
+	TEST(rdma_answers),
+	TEST(rdma_codes),
 	TEST(topology),
 	TEST(share_attach_words),
 };
