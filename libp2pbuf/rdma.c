@@ -324,10 +324,22 @@ struct ibv_pd *p2pbuf_rdma_client_pd(struct p2pbuf_rdma_client *c)
 	return c ? c->pd : NULL;
 }
 
-/* One completion, waiting on the channel; -EIO for a failed one. */
+/*
+ * One completion, waiting on the channel; -EIO for a failed one, or once
+ * the connection ended. A server that goes away (its device unbound, its
+ * module removed) disconnects: that comes as a CM event, not as a
+ * completion, and librdmacm moves the QP to the error state only when the
+ * event is read, so the CM channel is watched too (other events, such as
+ * an address change, do not end it).
+ */
 static int next_wc(struct p2pbuf_rdma_client *c, struct ibv_wc *wc)
 {
-	struct pollfd pfd = { .fd = c->cc->fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = c->cc->fd, .events = POLLIN },
+		{ .fd = c->ch->fd, .events = POLLIN },
+	};
+	struct rdma_cm_event *ev;
+	bool gone = false;
 	struct ibv_cq *cq;
 	void *ctx;
 	int n;
@@ -338,12 +350,28 @@ static int next_wc(struct p2pbuf_rdma_client *c, struct ibv_wc *wc)
 			return -EIO;
 		if (n)
 			return wc->status == IBV_WC_SUCCESS ? 0 : -EIO;
-		n = poll(&pfd, 1, REPLY_TIMEOUT_MS);
+		/* Gone, and no completion was left: the request is lost. */
+		if (gone)
+			return -EIO;
+		n = poll(pfd, 2, REPLY_TIMEOUT_MS);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (!n)
 			return -ETIMEDOUT;
 		if (n < 0)
+			continue;
+		if (pfd[1].revents) {
+			if (rdma_get_cm_event(c->ch, &ev))
+				return -EIO;
+			if (ev->event == RDMA_CM_EVENT_DISCONNECTED ||
+			    ev->event == RDMA_CM_EVENT_DEVICE_REMOVAL)
+				gone = true;
+			/* Its own side is disconnected: nothing to wait for. */
+			if (ev->event == RDMA_CM_EVENT_DISCONNECTED)
+				c->connected = false;
+			rdma_ack_cm_event(ev);
+		}
+		if (!pfd[0].revents)
 			continue;
 		if (ibv_get_cq_event(c->cc, &cq, &ctx))
 			return -EIO;
