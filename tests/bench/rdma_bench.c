@@ -25,8 +25,8 @@
  * registered once, and requests go out one at a time (the own protocol
  * has one in flight), each as large as the size measured.
  *
- * --quick: each figure at its smallest size or two, twice (make check's
- * smoke test). Every figure is taken REPS times, VRAM and system memory
+ * --quick: each figure at its smallest size or two, twice, moving 2 MiB
+ * (make check's smoke test). Every figure is taken REPS times, VRAM and system memory
  * taking turns.
  *
  * usage: rdma_bench --addr ADDR [--quick] [--reps N] [--json FILE]
@@ -58,8 +58,6 @@
 #define BUF_SIZE (16 * MiB)
 #define PORT_VRAM 7181
 #define PORT_RAM 7182
-/* Each figure moves at least this much (smaller sizes: more requests). */
-#define MIN_BYTES (16 * MiB)
 #define REMAP_SIZE (64 * KiB)
 
 struct point {
@@ -88,6 +86,8 @@ struct side {
 };
 
 static int quick, reps = 5;
+/* Each figure moves at least this much (smaller sizes: more requests). */
+static uint64_t min_bytes = 16 * MiB;
 static FILE *json;
 static int first_metric = 1;
 /* The peer's memory, registered with each connection's PD. */
@@ -207,7 +207,7 @@ static void side_down(struct side *s)
 }
 
 /*
- * Requests of @size until MIN_BYTES moved (at least one): MB/s and guest
+ * Requests of @size until min_bytes moved (at least one): MB/s and guest
  * CPU ms per MiB in *mbs and *cpu.
  */
 static int transfer(struct side *s, uint32_t op, uint64_t size, double *mbs,
@@ -229,7 +229,7 @@ static int transfer(struct side *s, uint32_t op, uint64_t size, double *mbs,
 		}
 		moved += size;
 		off = (off + size) % BUF_SIZE;
-	} while (moved < MIN_BYTES);
+	} while (moved < min_bytes);
 	t = now() - t0;
 	*mbs = moved / t / 1e6;
 	*cpu = (cpu_busy() - c0) * 1e3 / (moved / (double)MiB);
@@ -349,6 +349,7 @@ int main(int argc, char **argv)
 		case 'q':
 			quick = 1;
 			reps = 2;
+			min_bytes = 2 * MiB;
 			break;
 		case 'r':
 			reps = atoi(optarg);
