@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Helpers the benchmark programs share: CPU busy time and statistics.
+ * Helpers the benchmark programs share: CPU busy time, statistics, JSON
+ * samples and the common options.
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -94,4 +95,31 @@ void stats(double *v, int n, double *med, double *lo, double *hi)
 	*med = v[n / 2];
 	*lo = v[0];
 	*hi = v[n - 1];
+}
+
+void json_samples(FILE *f, const double *v, int n)
+{
+	fputc('[', f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s%.6g", i ? "," : "", v[i]);
+	fputc(']', f);
+}
+
+int common_option(int opt, const char *arg, int max_reps, int *reps,
+		  FILE **json)
+{
+	if (opt == 'r') {
+		*reps = atoi(arg);
+		if (*reps < 1 || *reps > max_reps) {
+			fprintf(stderr, "--reps: 1 to %d\n", max_reps);
+			return 2;
+		}
+		return 0;
+	}
+	*json = fopen(arg, "w");
+	if (!*json) {
+		perror(arg);
+		return 1;
+	}
+	return 0;
 }

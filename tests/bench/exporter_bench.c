@@ -69,16 +69,6 @@ static int quick, reps = 5;
 static FILE *json;
 static int first_metric = 1;
 
-static void json_samples(const double *v, int n)
-{
-	int i;
-
-	fputc('[', json);
-	for (i = 0; i < n; i++)
-		fprintf(json, "%s%.6g", i ? "," : "", v[i]);
-	fputc(']', json);
-}
-
 /* Print a metric's medians and write it to the JSON file. */
 static void emit(struct metric *m)
 {
@@ -111,9 +101,9 @@ static void emit(struct metric *m)
 
 		fprintf(json, "%s{\"x\":%llu,\"p2pbuf\":", i ? "," : "",
 			(unsigned long long)p->x);
-		json_samples(p->p2p, p->n);
+		json_samples(json, p->p2p, p->n);
 		fprintf(json, ",\"baseline\":");
-		json_samples(p->base, p->n);
+		json_samples(json, p->base, p->n);
 		if (p->p2p_nents || p->base_nents)
 			fprintf(json, ",\"p2pbuf_nents\":%d,\"baseline_nents\":%d,\"p2pbuf_peer2peer\":%s",
 				p->p2p_nents, p->base_nents,
@@ -461,7 +451,7 @@ int main(int argc, char **argv)
 	};
 	struct drm_p2pgem_device_info di;
 	char edu[32], nvme[32];
-	int c, fd0, fd1, ti, failed = 0;
+	int c, ret, fd0, fd1, ti, failed = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -470,18 +460,10 @@ int main(int argc, char **argv)
 			reps = 2;
 			break;
 		case 'r':
-			reps = atoi(optarg);
-			if (reps < 1 || reps > MAX_REPS) {
-				fprintf(stderr, "--reps: 1 to %d\n", MAX_REPS);
-				return 2;
-			}
-			break;
 		case 'j':
-			json = fopen(optarg, "w");
-			if (!json) {
-				perror(optarg);
-				return 1;
-			}
+			ret = common_option(c, optarg, MAX_REPS, &reps, &json);
+			if (ret)
+				return ret;
 			break;
 		default:
 			fprintf(stderr, "usage: exporter_bench [--quick] [--reps N] [--json FILE]\n");

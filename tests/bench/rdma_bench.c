@@ -93,14 +93,6 @@ static int first_metric = 1;
 /* The peer's memory, registered with each connection's PD. */
 static uint8_t *peer;
 
-static void json_samples(const double *v, int n)
-{
-	fputc('[', json);
-	for (int i = 0; i < n; i++)
-		fprintf(json, "%s%.6g", i ? "," : "", v[i]);
-	fputc(']', json);
-}
-
 static void emit(const struct metric *m)
 {
 	double a, alo, ahi, b, blo, bhi, va[MAX_REPS], vb[MAX_REPS];
@@ -127,9 +119,9 @@ static void emit(const struct metric *m)
 	for (int i = 0; i < m->n; i++) {
 		fprintf(json, "%s{\"x\":%llu,\"p2pbuf\":", i ? "," : "",
 			(unsigned long long)m->pt[i].x);
-		json_samples(m->pt[i].p2p, m->pt[i].n);
+		json_samples(json, m->pt[i].p2p, m->pt[i].n);
 		fprintf(json, ",\"baseline\":");
-		json_samples(m->pt[i].base, m->pt[i].n);
+		json_samples(json, m->pt[i].base, m->pt[i].n);
 		fputc('}', json);
 	}
 	fprintf(json, "]}");
@@ -352,18 +344,10 @@ int main(int argc, char **argv)
 			min_bytes = 2 * MiB;
 			break;
 		case 'r':
-			reps = atoi(optarg);
-			if (reps < 1 || reps > MAX_REPS) {
-				fprintf(stderr, "--reps: 1 to %d\n", MAX_REPS);
-				return 2;
-			}
-			break;
 		case 'j':
-			json = fopen(optarg, "w");
-			if (!json) {
-				perror(optarg);
-				return 1;
-			}
+			ret = common_option(c, optarg, MAX_REPS, &reps, &json);
+			if (ret)
+				return ret;
 			break;
 		default:
 			fprintf(stderr, "usage: rdma_bench --addr ADDR [--quick] [--reps N] [--json FILE]\n");
