@@ -55,7 +55,8 @@ start=$SECONDS
 rxe_nic_up || { echo "FAIL: setting up rxe on the NIC"; exit 1; }
 loaded=
 [ -d /sys/module/p2pbuf_rdma ] ||
-	{ insmod "$repo/rdma-importer/p2pbuf_rdma.ko" && loaded=1; }
+	{ insmod "$repo/rdma-importer/p2pbuf_rdma.ko" \
+		op_timeout_ms="$RDMA_TEST_TIMEOUT_MS" && loaded=1; }
 if [ -d /sys/module/p2pbuf_rdma ]; then
 	"$repo/tests/bench/rdma_bench" --quick --addr "$RXE_NIC_ADDR" \
 		--json "$dir/rdma.json" > "$dir/rdma.txt" 2>&1 || rc=1

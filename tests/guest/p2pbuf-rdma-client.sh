@@ -26,7 +26,7 @@ fi
 rxe_nic_up || { echo "FAIL: setting up rxe on the NIC"; exit 1; }
 loaded=
 if [ ! -d /sys/module/p2pbuf_rdma ]; then
-	insmod "$repo/rdma-importer/p2pbuf_rdma.ko" || { rxe_nic_down; echo "FAIL: insmod p2pbuf_rdma.ko"; exit 1; }
+	insmod "$repo/rdma-importer/p2pbuf_rdma.ko" op_timeout_ms="$RDMA_TEST_TIMEOUT_MS" || { rxe_nic_down; echo "FAIL: insmod p2pbuf_rdma.ko"; exit 1; }
 	loaded=1
 fi
 export P2PBUF_RDMA_ADDR=$RXE_NIC_ADDR P2PBUF_RDMA_NETDEV=$RXE_NETDEV P2PBUF_RDMA_LINK=$RXE_LINK

@@ -30,7 +30,7 @@ command -v rping > /dev/null || { echo "rping is not installed (rdmacm-utils)"; 
 rxe_nic_up || { echo "FAIL: setting up rxe on the NIC"; exit 1; }
 loaded=
 if [ ! -d /sys/module/p2pbuf_rdma ]; then
-	insmod "$repo/rdma-importer/p2pbuf_rdma.ko" || { rxe_nic_down; echo "FAIL: insmod p2pbuf_rdma.ko"; exit 1; }
+	insmod "$repo/rdma-importer/p2pbuf_rdma.ko" op_timeout_ms="$RDMA_TEST_TIMEOUT_MS" || { rxe_nic_down; echo "FAIL: insmod p2pbuf_rdma.ko"; exit 1; }
 	loaded=1
 fi
 # More than a second of linger is refused, and changes nothing.
