@@ -1259,8 +1259,9 @@ static int own_sync_file(void)
 
 #define NVME_DEV "/dev/p2pbuf_nvme"
 #define NVME_NS "/dev/nvme0n1"
+#define NVME_DEP_TIMEOUT "/sys/module/p2pbuf_nvme/parameters/dep_timeout_ms"
 
-static int own_chain(void)
+static int own_chain_run(void)
 {
 	struct p2pbuf_nvme_bind bind = { .flags = P2PBUF_NVME_BIND_IMPLICIT_SYNC };
 	struct own_bg bg = { .len = 32 * MiB };
@@ -1372,6 +1373,30 @@ static int own_chain(void)
 	close(fd);
 	buf_free(&buf);
 	return 0;
+}
+
+/*
+ * The NVMe write waits for the RDMA chunk for at most p2pbuf_nvme's
+ * dep_timeout_ms (10 s): rxe under the debug kernel on a loaded machine
+ * can take longer for 8 MiB. Raised for the run, as the RDMA tests raise
+ * p2pbuf_rdma's op_timeout_ms.
+ */
+static int own_chain(void)
+{
+	char old[32] = "10000";
+	FILE *f = fopen(NVME_DEP_TIMEOUT, "r");
+	int ret;
+
+	if (f) {
+		if (!fgets(old, sizeof(old), f))
+			snprintf(old, sizeof(old), "10000");
+		old[strcspn(old, "\n")] = 0;
+		fclose(f);
+	}
+	write_file(NVME_DEP_TIMEOUT, "120000");
+	ret = own_chain_run();
+	write_file(NVME_DEP_TIMEOUT, old);
+	return ret;
 }
 
 /* ---- own-unbind ---- */
