@@ -6,7 +6,8 @@
 # dma-bufs): tests/uapi/p2pbuf_vulkan exports the buffer and checks it
 # through p2pgem, tests/vulkan/vk-p2pbuf (inside the root, entered with
 # tests/vulkan/enter-root) imports it (VK_EXT_external_memory_dma_buf),
-# writes and reads it with vkCmdFillBuffer and vkCmdCopyBuffer, syncs
+# writes and reads it with vkCmdFillBuffer and vkCmdCopyBuffer, writes it
+# from a compute shader as a storage buffer (tests/vulkan/fill.comp), syncs
 # implicitly through the dma-buf's fences, exports its own memory as a
 # dma-buf for p2pgem's copy engine, and keeps working across evictions.
 #

@@ -161,9 +161,10 @@ static int start(struct peer *p)
 	ret = ask(p, VKP_HELLO, 0);
 	if (ret)
 		return -1;
-	printf("# Vulkan side: sync_fd semaphores %s, dma-buf export %s\n",
+	printf("# Vulkan side: sync_fd semaphores %s, dma-buf export %s, storage buffer import %s\n",
 	       p->caps & VKP_CAP_SYNC_FD ? "yes" : "no",
-	       p->caps & VKP_CAP_EXPORT ? "yes" : "no");
+	       p->caps & VKP_CAP_EXPORT ? "yes" : "no",
+	       p->caps & VKP_CAP_COMPUTE ? "yes" : "no");
 	return 0;
 }
 
@@ -211,6 +212,30 @@ static int import_write_fn(struct peer *p)
 	ASK(p, VKP_WRITE, 1);
 	CHECK(placement(p) == P2PGEM_PLACEMENT_VRAM, "left VRAM");
 	return check_bo(p, 1, "after the Vulkan write");
+}
+
+/*
+ * A compute shader (tests/vulkan/fill.comp) writes the imported buffer,
+ * bound as a storage buffer, one word per invocation; p2pgem's mapping
+ * sees every word. The buffer is first filled with the complement of what
+ * the shader writes, so a word it skips is seen too.
+ */
+static int import_compute_fn(struct peer *p)
+{
+	uint32_t i, seed = 4;
+	long bad;
+
+	CHECK(p->caps & VKP_CAP_COMPUTE,
+	      "the Vulkan driver cannot import the dma-buf as a storage buffer (%s)",
+	      "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT not importable");
+	for (i = 0; i < SIZE / 4; i++)
+		p->map[i] = ~vkp_cword(seed, i);
+	ASK(p, VKP_COMPUTE, seed);
+	CHECK(placement(p) == P2PGEM_PLACEMENT_VRAM, "left VRAM");
+	bad = vkp_check_compute(p->map, SIZE, seed);
+	CHECK(bad < 0, "compute shader: byte %ld of the VRAM buffer is %#x, not %#x",
+	      bad, p->map[bad / 4], vkp_cword(seed, (uint32_t)(bad / 4)));
+	return 0;
 }
 
 /* p2pgem's mapping writes; Vulkan copies it out and sees every byte. */
@@ -343,6 +368,7 @@ static int eviction_fn(struct peer *p)
 }
 
 static int import_write(void) { return with_peer(import_write_fn); }
+static int import_compute(void) { return with_peer(import_compute_fn); }
 static int import_read(void) { return with_peer(import_read_fn); }
 static int implicit_sync(void) { return with_peer(implicit_sync_fn); }
 static int export_dmabuf(void) { return with_peer(export_fn); }
@@ -350,6 +376,7 @@ static int eviction(void) { return with_peer(eviction_fn); }
 
 static const struct subtest tests[] = {
 	{ "import-write", import_write },
+	{ "import-compute", import_compute },
 	{ "import-read", import_read },
 	{ "implicit-sync", implicit_sync },
 	{ "export", export_dmabuf },

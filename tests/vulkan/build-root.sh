@@ -24,7 +24,7 @@ set -euo pipefail
 suite=trixie
 packages=(
 	mesa-vulkan-drivers libvulkan-dev libvulkan1
-	gcc libc6-dev libdrm-dev make
+	gcc libc6-dev libdrm-dev make glslang-tools
 )
 # Change this line when the steps below change what gets built.
 recipe="debootstrap minbase $suite v1"

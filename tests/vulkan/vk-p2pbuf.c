@@ -8,6 +8,8 @@
  * Receives one dma-buf with p2pbuf_recv(), imports it as VkDeviceMemory
  * (VK_EXT_external_memory_dma_buf) bound to a VkBuffer, then does what the
  * exporter asks, one struct vkp_msg at a time (tests/vulkan/vk_proto.h).
+ * The import is also a storage buffer for a compute shader (fill.comp,
+ * compiled to SPIR-V at build time and embedded: fill.spv.h).
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -30,6 +32,10 @@
 #include <p2pbuf/p2pbuf_vulkan.h>
 
 #include "vk_proto.h"
+#include "fill.spv.h"	/* fill_spv[]: glslangValidator --vn fill_spv */
+
+/* fill.comp's local_size_x. */
+#define FILL_GROUP 64
 
 #define VKC(expr) do {							\
 	VkResult r_ = (expr);						\
@@ -70,6 +76,14 @@ static struct {
 	int export_fd;		/* VKP_EXPORT's dma-buf, sent after the answer */
 	unsigned int caps;
 	VkPhysicalDeviceMemoryProperties memprops;
+	VkPhysicalDeviceLimits limits;
+	/* fill.comp's pipeline, made on the first VKP_COMPUTE */
+	VkShaderModule shader;
+	VkDescriptorSetLayout dsl;
+	VkDescriptorPool dpool;
+	VkDescriptorSet dset;
+	VkPipelineLayout playout;
+	VkPipeline pipe;
 	PFN_vkGetMemoryFdPropertiesKHR get_fd_props;
 	PFN_vkGetMemoryFdKHR get_memory_fd;
 	PFN_vkImportSemaphoreFdKHR import_sem_fd;
@@ -148,6 +162,16 @@ static int init(void)
 	VkExternalBufferProperties ebp = {
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES,
 	};
+	VkPhysicalDeviceExternalBufferInfo sbi = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+			 VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+			 VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
+	};
+	VkExternalBufferProperties sbp = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES,
+	};
 	VkCommandPoolCreateInfo cpi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
 		.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
@@ -167,6 +191,7 @@ static int init(void)
 	}
 	vk.phys = devs[0];
 	vkGetPhysicalDeviceProperties(vk.phys, &pp);
+	vk.limits = pp.limits;
 	fprintf(stderr, "vk-p2pbuf: %s, Vulkan %u.%u, driver %#x\n",
 		pp.deviceName, VK_API_VERSION_MAJOR(pp.apiVersion),
 		VK_API_VERSION_MINOR(pp.apiVersion), pp.driverVersion);
@@ -205,6 +230,11 @@ static int init(void)
 		fail("%s cannot import dma-buf buffers", pp.deviceName);
 		return -EOPNOTSUPP;
 	}
+	/* A storage buffer too, for the compute shader? */
+	vkGetPhysicalDeviceExternalBufferProperties(vk.phys, &sbi, &sbp);
+	if (sbp.externalMemoryProperties.externalMemoryFeatures &
+	    VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)
+		vk.caps |= VKP_CAP_COMPUTE;
 
 	dci.enabledExtensionCount = next;
 	VKC(vkCreateDevice(vk.phys, &dci, NULL, &vk.dev));
@@ -243,7 +273,9 @@ static int make_buffer(struct buf *b, uint64_t size, int dmabuf, int exportable)
 		.pNext = dmabuf >= 0 || exportable ? &ext : NULL,
 		.size = size,
 		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-			 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+			 VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+			 (dmabuf >= 0 && (vk.caps & VKP_CAP_COMPUTE) ?
+			  VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0),
 		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
 	};
 	VkMemoryFdPropertiesKHR fdp = {
@@ -294,7 +326,9 @@ static int make_buffer(struct buf *b, uint64_t size, int dmabuf, int exportable)
 	if (type < 0) {
 		if (dmabuf >= 0)
 			close(imp.fd);
-		fail("no host-visible memory type in %#x", bits);
+		fail("no host-visible memory type in %#x%s", bits,
+		     bci.usage & VK_BUFFER_USAGE_STORAGE_BUFFER_BIT ?
+		     " (for a transfer and storage buffer)" : "");
 		return -EOPNOTSUPP;
 	}
 	mai.memoryTypeIndex = (uint32_t)type;
@@ -523,6 +557,137 @@ static int do_read(uint64_t seed, int sync)
 	return 0;
 }
 
+/*
+ * fill.comp's pipeline: one storage buffer (binding 0, the import, whole)
+ * and a push constant range of its seed and word count.
+ */
+static int make_compute(void)
+{
+	VkShaderModuleCreateInfo smi = {
+		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+		.codeSize = sizeof(fill_spv),
+		.pCode = fill_spv,
+	};
+	VkDescriptorSetLayoutBinding bind = {
+		.binding = 0,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.descriptorCount = 1,
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+	};
+	VkDescriptorSetLayoutCreateInfo dli = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 1,
+		.pBindings = &bind,
+	};
+	VkDescriptorPoolSize ps = {
+		.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.descriptorCount = 1,
+	};
+	VkDescriptorPoolCreateInfo dpi = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1,
+		.poolSizeCount = 1,
+		.pPoolSizes = &ps,
+	};
+	VkDescriptorSetAllocateInfo dai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorSetCount = 1,
+	};
+	VkDescriptorBufferInfo dbi = {
+		.offset = 0,
+		.range = VK_WHOLE_SIZE,
+	};
+	VkWriteDescriptorSet wds = {
+		.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+		.dstBinding = 0,
+		.descriptorCount = 1,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.pBufferInfo = &dbi,
+	};
+	VkPushConstantRange pcr = {
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+		.size = 2 * sizeof(uint32_t),
+	};
+	VkPipelineLayoutCreateInfo pli = {
+		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+		.setLayoutCount = 1,
+		.pushConstantRangeCount = 1,
+		.pPushConstantRanges = &pcr,
+	};
+	VkComputePipelineCreateInfo cpi = {
+		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+		.stage = {
+			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+			.stage = VK_SHADER_STAGE_COMPUTE_BIT,
+			.pName = "main",
+		},
+	};
+
+	if (vk.pipe)
+		return 0;
+	VKC(vkCreateShaderModule(vk.dev, &smi, NULL, &vk.shader));
+	VKC(vkCreateDescriptorSetLayout(vk.dev, &dli, NULL, &vk.dsl));
+	VKC(vkCreateDescriptorPool(vk.dev, &dpi, NULL, &vk.dpool));
+	dai.descriptorPool = vk.dpool;
+	dai.pSetLayouts = &vk.dsl;
+	VKC(vkAllocateDescriptorSets(vk.dev, &dai, &vk.dset));
+	dbi.buffer = vk.imp.buf;
+	wds.dstSet = vk.dset;
+	vkUpdateDescriptorSets(vk.dev, 1, &wds, 0, NULL);
+	pli.pSetLayouts = &vk.dsl;
+	VKC(vkCreatePipelineLayout(vk.dev, &pli, NULL, &vk.playout));
+	cpi.stage.module = vk.shader;
+	cpi.layout = vk.playout;
+	VKC(vkCreateComputePipelines(vk.dev, VK_NULL_HANDLE, 1, &cpi, NULL,
+				     &vk.pipe));
+	return 0;
+}
+
+/* fill.comp writes @seed's words over the whole import; waits. */
+static int do_compute(uint64_t seed)
+{
+	VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+	};
+	uint64_t words = vk.size / 4;
+	uint64_t groups = (words + FILL_GROUP - 1) / FILL_GROUP;
+	uint32_t push[2] = { (uint32_t)seed, (uint32_t)words };
+	int ret;
+
+	if (!(vk.caps & VKP_CAP_COMPUTE)) {
+		fail("the driver cannot import a dma-buf as a storage buffer (%s)",
+		     "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT not importable");
+		return -EOPNOTSUPP;
+	}
+	if (vk.size > vk.limits.maxStorageBufferRange || words > UINT32_MAX ||
+	    groups > vk.limits.maxComputeWorkGroupCount[0]) {
+		fail("%llu bytes exceed the storage buffer range %u or %u workgroups",
+		     (unsigned long long)vk.size, vk.limits.maxStorageBufferRange,
+		     vk.limits.maxComputeWorkGroupCount[0]);
+		return -E2BIG;
+	}
+	ret = make_compute();
+	if (!ret)
+		ret = begin();
+	if (ret)
+		return ret;
+	vkCmdBindPipeline(vk.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, vk.pipe);
+	vkCmdBindDescriptorSets(vk.cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
+				vk.playout, 0, 1, &vk.dset, 0, NULL);
+	vkCmdPushConstants(vk.cmd, vk.playout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+			   sizeof(push), push);
+	vkCmdDispatch(vk.cmd, (uint32_t)groups, 1, 1);
+	vkCmdPipelineBarrier(vk.cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL,
+			     0, NULL);
+	ret = submit(0, 1);
+	if (!ret)
+		ret = idle();
+	return ret;
+}
+
 /* Vulkan memory exported as a dma-buf, written with @seed: vk.export_fd. */
 static int do_export(uint64_t seed)
 {
@@ -613,6 +778,9 @@ int main(int argc, char **argv)
 				break;
 			case VKP_EXPORT:
 				ret = do_export(m.seed);
+				break;
+			case VKP_COMPUTE:
+				ret = do_compute(m.seed);
 				break;
 			case VKP_QUIT:
 				goto done;

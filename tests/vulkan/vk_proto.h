@@ -22,12 +22,14 @@ enum vkp_op {
 	VKP_WRITE_SYNC,		/* write after the buffer's fences, no wait */
 	VKP_READ_SYNC,		/* read after the buffer's write fences */
 	VKP_EXPORT,		/* Vulkan memory, written, sent as a dma-buf */
+	VKP_COMPUTE,		/* fill.comp writes seed's words, waits */
 	VKP_QUIT,
 };
 
 /* Capabilities of the Vulkan side (VKP_HELLO's answer flags). */
 #define VKP_CAP_SYNC_FD		(1u << 0)	/* SYNC_FD semaphores */
 #define VKP_CAP_EXPORT		(1u << 1)	/* dma-buf export */
+#define VKP_CAP_COMPUTE		(1u << 2)	/* import as a storage buffer */
 
 struct vkp_msg {
 	uint32_t op;
@@ -80,6 +82,37 @@ static inline void vkp_fill_data(volatile void *p, uint64_t bytes,
 
 	for (i = 0; i < n; i++)
 		w[i] = vkp_word(seed, i, n);
+}
+
+/*
+ * What the compute shader (tests/vulkan/fill.comp) writes into word @i
+ * for @seed: a hash of both, in 32-bit arithmetic that GLSL has too, so
+ * every word differs from its neighbours and a word written at the wrong
+ * offset, or not at all, is seen. Keep it in step with fill.comp.
+ */
+static inline uint32_t vkp_cword(uint32_t seed, uint32_t i)
+{
+	uint32_t x = seed * 0x9e3779b9u + i * 0x85ebca6bu + 0x2545f491u;
+
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+/* The first byte offset of @p (@bytes long) not fill.comp's, or -1. */
+static inline long vkp_check_compute(const volatile void *p, uint64_t bytes,
+				     uint32_t seed)
+{
+	const volatile uint32_t *w = p;
+	uint64_t i, n = bytes / 4;
+
+	for (i = 0; i < n; i++)
+		if (w[i] != vkp_cword(seed, (uint32_t)i))
+			return (long)(i * 4);
+	return -1;
 }
 
 #endif
