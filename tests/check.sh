@@ -280,8 +280,8 @@ declare -A kernel_tests=(
 )
 # Where set, a kernel's topology runs these instead of kernel_tests.
 declare -A kernel_topo_tests=(
-	[debug/iommu]='p2pbuf-dmabuf,p2pbuf-nvme,p2pbuf-ti-remove,p2pbuf-implicit-sync,probe-matrix'
-	[distro/hostbridge]='p2pbuf-dmabuf,p2pbuf-nvme,probe-matrix,libp2pbuf-cli,p2pbuf-rdma-client'
+	[debug/iommu]='p2pbuf-dmabuf,p2pbuf-nvme,p2pbuf-ti-remove,p2pbuf-implicit-sync,probe-matrix,vulkan-*'
+	[distro/hostbridge]='p2pbuf-dmabuf,p2pbuf-nvme,probe-matrix,libp2pbuf-cli,p2pbuf-rdma-client,vulkan-*'
 )
 declare -A kernel_full=(
 	[debug]="switch iommu"
