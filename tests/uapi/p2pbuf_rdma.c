@@ -1167,11 +1167,53 @@ static void *own_bg_write(void *arg)
 	return NULL;
 }
 
+/*
+ * One look for a chunk of a WRITE in flight: the buffer's write fences
+ * exported, with the bytes the server had moved since @base (its
+ * bytes_read) before and after; the same count and a pending sync_file
+ * mean the fence is the chunk that starts there. 1: pending, the
+ * sync_file in *sync and the chunk's start in *at; 0: nothing pending,
+ * look again; 2: all @len bytes moved; or -errno.
+ */
+static int chunk_pending(int fd, uint32_t h, int dmabuf, uint64_t base,
+			 uint64_t len, uint64_t *at, int *sync)
+{
+	struct dma_buf_export_sync_file ex = { .flags = DMA_BUF_SYNC_READ };
+	struct p2pbuf_rdma_query q1, q2;
+	struct pollfd pfd = { .events = POLLIN };
+	int ret;
+
+	ret = rd_query(fd, h, &q1);
+	if (ret)
+		return ret;
+	if (q1.bytes_read - base >= len)
+		return 2;
+	/* DMA_BUF_SYNC_READ: waits for the writers. */
+	ret = rd_ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &ex);
+	if (!ret)
+		ret = rd_query(fd, h, &q2);
+	if (ret)
+		return ret;
+	pfd.fd = ex.fd;
+	if (q1.bytes_read != q2.bytes_read || poll(&pfd, 1, 0) != 0) {
+		close(ex.fd);
+		return 0;
+	}
+	*at = q1.bytes_read - base;
+	*sync = ex.fd;
+	return 1;
+}
+
+/* The end of the chunk that starts at @at in a request of @len bytes. */
+static uint64_t chunk_end(uint64_t at, uint64_t len)
+{
+	return len - at < P2PBUF_RDMA_CHUNK ? len : at + P2PBUF_RDMA_CHUNK;
+}
+
 static int own_sync_file(void)
 {
-	struct dma_buf_export_sync_file ex;
 	struct own_bg bg = { .len = 32 * MiB };
-	struct p2pbuf_rdma_query q0, q1, q2;
+	struct p2pbuf_rdma_query q0;
 	volatile uint8_t *cpu;
 	uint64_t end = 0;
 	struct buf buf;
@@ -1203,36 +1245,26 @@ static int own_sync_file(void)
 		  0);
 	CHECK_RET(rd_query(fd, h, &q0), 0);
 	CHECK(!pthread_create(&th, NULL, own_bg_write, &bg), "pthread_create");
-	/*
-	 * Export the write fences until one is pending, with the bytes the
-	 * server had moved before and after: the same count means the fence
-	 * is the chunk that starts there.
-	 */
+	/* Export the write fences until one is pending (chunk_pending()). */
 	t0 = now();
 	while (now() - t0 < 120) {
 		struct pollfd pfd = { .events = POLLIN };
+		uint64_t at;
+		int ret;
 
-		CHECK_RET(rd_query(fd, h, &q1), 0);
-		q1.bytes_read -= q0.bytes_read;
-		if (q1.bytes_read >= bg.len)
+		ret = chunk_pending(fd, h, buf.dmabuf, q0.bytes_read, bg.len,
+				    &at, &pfd.fd);
+		CHECK(ret >= 0, "looking for a chunk in flight: %s",
+		      strerror(-ret));
+		if (ret == 2)
 			break;
-		memset(&ex, 0, sizeof(ex));
-		ex.flags = DMA_BUF_SYNC_READ;	/* waits for the writers */
-		CHECK_RET(rd_ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
-				   &ex), 0);
-		CHECK_RET(rd_query(fd, h, &q2), 0);
-		q2.bytes_read -= q0.bytes_read;
-		pfd.fd = ex.fd;
 		tries++;
-		if (q1.bytes_read != q2.bytes_read || poll(&pfd, 1, 0) != 0) {
-			close(ex.fd);
+		if (!ret)
 			continue;
-		}
 		/* Pending: wait for it, then the chunk's bytes are there. */
 		CHECK(poll(&pfd, 1, 120000) == 1, "sync_file never signalled");
-		close(ex.fd);
-		end = q1.bytes_read + (bg.len - q1.bytes_read < P2PBUF_RDMA_CHUNK ?
-				       bg.len - q1.bytes_read : P2PBUF_RDMA_CHUNK);
+		close(pfd.fd);
+		end = chunk_end(at, bg.len);
 		bad = mismatch(cpu, 0, end, 4);
 		CHECK(bad < 0, "byte %lld of the first %llu is not there after the sync_file signalled",
 		      (long long)bad, (unsigned long long)end);
@@ -1265,8 +1297,7 @@ static int own_chain_run(void)
 {
 	struct p2pbuf_nvme_bind bind = { .flags = P2PBUF_NVME_BIND_IMPLICIT_SYNC };
 	struct own_bg bg = { .len = 32 * MiB };
-	struct p2pbuf_rdma_query q0, q1, q2;
-	struct dma_buf_export_sync_file ex;
+	struct p2pbuf_rdma_query q0, q2;
 	struct p2pbuf_nvme_io io;
 	int fd, nv, disk, tries = 0;
 	uint64_t end = 0, before = 0;
@@ -1315,28 +1346,23 @@ static int own_chain_run(void)
 	/* A chunk in flight: its fence pending, the server's count still. */
 	t0 = now();
 	while (!end && now() - t0 < 120) {
-		CHECK_RET(rd_query(fd, h, &q1), 0);
-		q1.bytes_read -= q0.bytes_read;
-		if (q1.bytes_read >= bg.len)
+		uint64_t at;
+		int sync, ret;
+
+		ret = chunk_pending(fd, h, buf.dmabuf, q0.bytes_read, bg.len,
+				    &at, &sync);
+		CHECK(ret >= 0, "looking for a chunk in flight: %s",
+		      strerror(-ret));
+		if (ret == 2)
 			break;
-		memset(&ex, 0, sizeof(ex));
-		ex.flags = DMA_BUF_SYNC_READ;
-		CHECK_RET(rd_ioctl(buf.dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
-				   &ex), 0);
-		CHECK_RET(rd_query(fd, h, &q2), 0);
-		q2.bytes_read -= q0.bytes_read;
-		pfd.fd = ex.fd;
-		pfd.events = POLLIN;
 		tries++;
-		if (q1.bytes_read == q2.bytes_read && poll(&pfd, 1, 0) == 0) {
+		if (ret == 1) {
 			/*
 			 * Queue the disk's write of everything up to the
 			 * chunk's end now; no wait for the sync_file: the
 			 * binding's implicit sync orders the write.
 			 */
-			end = q1.bytes_read + P2PBUF_RDMA_CHUNK;
-			if (end > bg.len)
-				end = bg.len;
+			end = chunk_end(at, bg.len);
 			memset(&io, 0, sizeof(io));
 			io.handle = bind.handle;
 			io.op = P2PBUF_NVME_WRITE;
@@ -1345,8 +1371,8 @@ static int own_chain_run(void)
 			CHECK_RET(rd_ioctl(nv, P2PBUF_NVME_IOC_IO, &io), 0);
 			CHECK_RET(rd_query(fd, h, &q2), 0);
 			before = q2.bytes_read - q0.bytes_read;
+			close(sync);
 		}
-		close(ex.fd);
 	}
 	CHECK(end, "no export found the transfer in flight (%d tries)", tries);
 	printf("# %d exports; the NVMe write of %llu bytes was queued with %llu of them moved by RDMA\n",
