@@ -55,6 +55,7 @@ struct point {
 	int n;
 	double p2p[MAX_REPS], base[MAX_REPS];
 	int p2p_nents, base_nents, p2p_bus;
+	unsigned int max_seg;
 	const char *note;
 };
 
@@ -105,9 +106,9 @@ static void emit(struct metric *m)
 		fprintf(json, ",\"baseline\":");
 		json_samples(json, p->base, p->n);
 		if (p->p2p_nents || p->base_nents)
-			fprintf(json, ",\"p2pbuf_nents\":%d,\"baseline_nents\":%d,\"p2pbuf_peer2peer\":%s",
+			fprintf(json, ",\"p2pbuf_nents\":%d,\"baseline_nents\":%d,\"p2pbuf_peer2peer\":%s,\"max_seg\":%u",
 				p->p2p_nents, p->base_nents,
-				p->p2p_bus ? "true" : "false");
+				p->p2p_bus ? "true" : "false", p->max_seg);
 		if (p->note)
 			fprintf(json, ",\"note\":\"%s\"", p->note);
 		fputc('}', json);
@@ -117,7 +118,7 @@ static void emit(struct metric *m)
 }
 
 static int map_cycle(int ti, int dmabuf, const char *dev, unsigned int iter,
-		     double *us, int *nents, int *bus)
+		     double *us, int *nents, int *bus, unsigned int *max_seg)
 {
 	struct p2pbuf_ti_map_bench mb = { .fd = dmabuf, .iterations = iter };
 
@@ -126,6 +127,7 @@ static int map_cycle(int ti, int dmabuf, const char *dev, unsigned int iter,
 		return -errno;
 	*us = (double)mb.ns / iter / 1e3;
 	*nents = (int)mb.nents;
+	*max_seg = mb.max_seg;
 	*bus = !!(mb.map_flags & P2PBUF_TI_BUS_ADDRESS);
 	return 0;
 }
@@ -177,10 +179,12 @@ static int bench_map(int fd, int ti, const char *fn, const char *dev,
 			unsigned int it = quick ? 2 : 8;
 
 			ret = map_cycle(ti, dmabuf, dev, it, &p->p2p[r],
-					&p->p2p_nents, &p->p2p_bus);
+					&p->p2p_nents, &p->p2p_bus,
+					&p->max_seg);
 			if (!ret)
 				ret = map_cycle(ti, ubuf, dev, it, &p->base[r],
-						&p->base_nents, &nb);
+						&p->base_nents, &nb,
+						&p->max_seg);
 			if (ret) {
 				fprintf(stderr, "%s: MAP_BENCH %llu: %s\n",
 					name, (unsigned long long)size,

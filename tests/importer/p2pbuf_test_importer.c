@@ -617,6 +617,7 @@ static s64 ti_bench_cycle(struct dma_buf *dmabuf, struct device *dev,
 		ret = PTR_ERR(sgt);
 	} else {
 		args->nents = sgt->nents;
+		args->max_seg = dma_get_max_seg_size(dev);
 		args->map_flags = sgt->nents &&
 			sg_is_dma_bus_address(sgt->sgl) ?
 			P2PBUF_TI_BUS_ADDRESS : 0;

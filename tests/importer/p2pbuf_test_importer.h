@@ -216,6 +216,8 @@ struct p2pbuf_ti_map_bench {
 	__u64 min_ns;
 	__u32 nents;
 	__u32 map_flags;
+	__u32 max_seg;
+	__u32 pad2;
 };
 
 #define P2PBUF_TI_IOCTL_ATTACH	_IOW('p', 0x40, struct p2pbuf_ti_attach)
