@@ -77,10 +77,12 @@ int p2pbuf_rdma_serve(const struct p2pbuf_rdma_serve_args *args,
 	off_t end;
 
 	if (!args || !srvp || args->size != sizeof(*args) || args->pad ||
-	    args->pad2 || !zeros(args->reserved, sizeof(args->reserved)))
+	    (args->flags & ~P2PBUF_RDMA_SERVE_PASSIVE) ||
+	    !zeros(args->reserved, sizeof(args->reserved)))
 		return -EINVAL;
 	s.dmabuf_fd = args->dmabuf_fd;
 	s.port = args->port;
+	s.flags = args->flags;
 	s.offset = args->offset;
 	s.length = args->length;
 	if (!s.length) {

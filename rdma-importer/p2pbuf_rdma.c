@@ -1624,7 +1624,7 @@ static int p2pbuf_rdma_query(struct p2pbuf_rdma_file *pf, void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.pad || args.pad2 || args.reserved)
+	if (args.pad || args.pad2 || args.registrations)
 		return -EINVAL;
 	handle = args.handle;
 	srv = xa_load(&pf->servers, handle);

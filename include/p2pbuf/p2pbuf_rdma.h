@@ -34,6 +34,8 @@ struct p2pbuf_rdma_server;
  * @dmabuf_fd: the dma-buf, open read-write
  * @port: the rdma_cm port
  * @pad: zero
+ * @flags: P2PBUF_RDMA_SERVE_PASSIVE (linux/p2pbuf_rdma.h) to let clients
+ *	register the range for their own RDMA (p2pbuf_rdma_register()), or 0
  * @offset: the served range's offset in the buffer
  * @length: its length; 0: to the end of the buffer
  * @reserved: zero
@@ -43,7 +45,7 @@ struct p2pbuf_rdma_serve_args {
 	int32_t dmabuf_fd;
 	uint16_t port;
 	uint16_t pad;
-	uint32_t pad2;
+	uint32_t flags;
 	uint64_t offset;
 	uint64_t length;
 	uint64_t reserved[4];
@@ -162,6 +164,73 @@ int p2pbuf_rdma_transfer(struct p2pbuf_rdma_client *c,
 int p2pbuf_rdma_request(struct p2pbuf_rdma_client *c,
 			const struct p2pbuf_rdma_req *req,
 			struct p2pbuf_rdma_reply *reply);
+
+/* ---- passive registration: the client moves the data itself ---- */
+
+/**
+ * struct p2pbuf_rdma_remote - a passive registration of a served range
+ * @size: sizeof(struct p2pbuf_rdma_remote)
+ * @rkey: out: its remote key
+ * @offset: out: its first byte's offset in the served range, which is also
+ *	that byte's remote address
+ * @length: out: its bytes
+ * @reserved: zero
+ */
+struct p2pbuf_rdma_remote {
+	uint32_t size;
+	uint32_t rkey;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t reserved[4];
+};
+
+/**
+ * p2pbuf_rdma_register() - register a remote served range for one-sided
+ *	RDMA by this client (P2PBUF_RDMA_OP_REGISTER)
+ * @c: the connection
+ * @offset: byte offset in the served range
+ * @length: bytes; not zero
+ * @r: the registration, on success (@r->size set by the caller)
+ *
+ * The server pins the buffer while the registration lasts.
+ *
+ * Return: the status the server replied (EPERM: the server was not made
+ * with P2PBUF_RDMA_SERVE_PASSIVE; EBUSY: the connection has a
+ * registration already, or the exporter cannot pin; ERANGE; E2BIG), EIO
+ * when the connection failed.
+ */
+int p2pbuf_rdma_register(struct p2pbuf_rdma_client *c, uint64_t offset,
+			 uint64_t length, struct p2pbuf_rdma_remote *r);
+
+/**
+ * p2pbuf_rdma_unregister() - end a registration (P2PBUF_RDMA_OP_UNREGISTER)
+ * @c: the connection
+ * @r: the registration
+ *
+ * Return: 0 once the key no longer works and the buffer is unpinned;
+ * ENOENT when the server has no such registration; EIO.
+ */
+int p2pbuf_rdma_unregister(struct p2pbuf_rdma_client *c,
+			   const struct p2pbuf_rdma_remote *r);
+
+/**
+ * p2pbuf_rdma_remote_transfer() - move a range with the client's own RDMA
+ *	READ (@x->op P2PBUF_RDMA_OP_READ: remote -> @x->local) or WRITE
+ *	(P2PBUF_RDMA_OP_WRITE) through a registration, no server CPU involved
+ * @c: the connection that registered @r
+ * @r: the registration
+ * @x: the transfer, as for p2pbuf_rdma_transfer(); @x->offset is in the
+ *	served range and the range must lie inside @r
+ * @done: bytes moved, or NULL
+ *
+ * Return: ERANGE for a range outside @r, ECANCELED from the progress
+ * callback, EIO when a work request failed (the key was revoked, the
+ * connection ended; the connection is then unusable).
+ */
+int p2pbuf_rdma_remote_transfer(struct p2pbuf_rdma_client *c,
+				const struct p2pbuf_rdma_remote *r,
+				const struct p2pbuf_rdma_xfer *x,
+				uint64_t *done);
 
 struct ibv_pd;
 struct ibv_mr;

@@ -441,7 +441,7 @@ static int serve_bad(void)
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	memset(&q, 0, sizeof(q));
 	q.handle = h;
-	q.reserved = 1;
+	q.registrations = 1;
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	CHECK_RET(rd_query(fd, 0, &q), -ENOENT);
 	CHECK_RET(rd_query(fd, h + 100, &q), -ENOENT);
@@ -1059,7 +1059,7 @@ static int own_raw(struct p2pbuf_rdma_client *c, uint32_t op, uint64_t off,
 
 	if (ret)
 		return ret;
-	if (le64toh(rep.id) != id || rep.bytes || rep.pad)
+	if (le64toh(rep.id) != id || rep.bytes || rep.rkey)
 		return -EPROTO;
 	return (int)le32toh(rep.status);
 }
