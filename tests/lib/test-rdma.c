@@ -40,6 +40,10 @@ static int serve_args(void)
 	a.pad = 1;
 	CHECK_EQ(p2pbuf_rdma_serve(&a, &srv), -EINVAL);
 	a.pad = 0;
+	/* P2PBUF_RDMA_SERVE_PASSIVE is the only flag. */
+	a.flags = P2PBUF_RDMA_SERVE_PASSIVE << 1;
+	CHECK_EQ(p2pbuf_rdma_serve(&a, &srv), -EINVAL);
+	a.flags = 0;
 	a.reserved[3] = 1;
 	CHECK_EQ(p2pbuf_rdma_serve(&a, &srv), -EINVAL);
 	CHECK(srv == NULL);
