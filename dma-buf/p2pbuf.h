@@ -162,6 +162,13 @@ const struct p2pbuf_exporter_ops *p2pbuf_exporter_ops_of(struct dma_buf *dmabuf)
  *	p2pbuf_importer_publish_locked()), or NULL; under the reservation lock
  * @move_notifies: move_notify calls so far
  * @maps: mappings made so far (the first map and every re-map)
+ * @invalidate: optional, set by the importer under the reservation lock
+ *	after p2pbuf_importer_attach(): called by move_notify, with the
+ *	reservation lock held, before the mapping goes. For DMA that no
+ *	published fence covers, such as memory registered for a remote peer
+ *	on a pinned buffer (a move_notify then means the exporter revokes
+ *	the buffer): it must return once that DMA can no longer happen. It
+ *	must not take the reservation lock nor wait for anything that does
  *
  * Embedded in the importer's own structure; initialised by
  * p2pbuf_importer_attach().
@@ -174,6 +181,7 @@ struct p2pbuf_importer {
 	struct dma_fence *inflight;
 	atomic_t move_notifies;
 	atomic_t maps;
+	void (*invalidate)(struct p2pbuf_importer *imp);
 };
 
 int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,
