@@ -36,11 +36,16 @@ static void serve_help(FILE *out)
 		"while a registration lasts, and those accesses are not fenced.\n");
 }
 
-static void xfer_help(FILE *out)
+/* The command asked about first, then its twin. */
+static void xfer_help(FILE *out, int write)
 {
+	const char *cmd[] = { "rdma-read", "rdma-write" };
+
 	fprintf(out,
-		"usage: p2pbuf rdma-read HOST:PORT OFFSET LENGTH FILE [--passive] [--json]\n"
-		"       p2pbuf rdma-write HOST:PORT OFFSET LENGTH FILE [--passive] [--json]\n\n"
+		"usage: p2pbuf %s HOST:PORT OFFSET LENGTH FILE [--passive] [--json]\n"
+		"       p2pbuf %s HOST:PORT OFFSET LENGTH FILE [--passive] [--json]\n\n",
+		cmd[!!write], cmd[!write]);
+	fprintf(out,
 		"Move LENGTH bytes at OFFSET of the range a 'p2pbuf serve' serves\n"
 		"into FILE (rdma-read, the file is created or truncated) or from FILE\n"
 		"(rdma-write), over RDMA with p2pbuf's own protocol. Sizes take K, M,\n"
@@ -48,6 +53,16 @@ static void xfer_help(FILE *out)
 		"range is registered with the server (which must run 'serve\n"
 		"--passive') and this side moves it with its own RDMA READ or WRITE,\n"
 		"without the server's CPU; the registration ends afterwards.\n");
+}
+
+static void rdma_read_help(FILE *out)
+{
+	xfer_help(out, 0);
+}
+
+static void rdma_write_help(FILE *out)
+{
+	xfer_help(out, 1);
 }
 
 #define SERVE_OPTS "--port --offset --length --passive --json"
@@ -109,12 +124,13 @@ struct xfer_args {
 };
 
 /* As serve_args(). */
-static int xfer_args(int argc, char **argv, struct xfer_args *a)
+static int xfer_args(int argc, char **argv, struct xfer_args *a, int write)
 {
 	int npos, ret;
 
 	ret = cli_parse_options(argc, argv, XFER_OPTS, &a->o, a->pos, 4,
-				&npos, xfer_help);
+				&npos, write ? rdma_write_help :
+					       rdma_read_help);
 	if (ret)
 		return ret;
 	if (npos < 4)
@@ -340,7 +356,7 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 	void *map;
 	double start, took;
 
-	ret = xfer_args(argc, argv, &a);
+	ret = xfer_args(argc, argv, &a, write);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	fd = open(pos[3], write ? O_RDONLY | O_CLOEXEC :
@@ -451,8 +467,7 @@ static int rdma_xfer_cmd(int argc, char **argv, int write)
 	struct xfer_args a = { 0 };
 	int ret;
 
-	(void)write;
-	ret = xfer_args(argc, argv, &a);
+	ret = xfer_args(argc, argv, &a, write);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	return cli_error(EXIT_UNAVAILABLE, ENOSYS,

@@ -90,7 +90,7 @@ static int run(const char *first, ...)
 
 static const char *const commands[] = {
 	"info", "topology", "explain", "alloc", "fill", "verify", "share",
-	"attach", "read", "write", "ls",
+	"attach", "read", "write", "ls", "serve", "rdma-read", "rdma-write",
 };
 
 static int version_and_help(void)
@@ -134,8 +134,8 @@ static int version_and_help(void)
 	CHECK(strstr(out, "[--passive]"));
 	CLI("help", "rdma-write");
 	CHECK_EQ(rc, 0);
-	CHECK(strstr(out, "usage: p2pbuf rdma-read HOST:PORT OFFSET LENGTH FILE [--passive]"));
-	CHECK(strstr(out, "p2pbuf rdma-write HOST:PORT OFFSET LENGTH FILE [--passive]"));
+	CHECK(strstr(out, "usage: p2pbuf rdma-write HOST:PORT OFFSET LENGTH FILE [--passive]"));
+	CHECK(strstr(out, "p2pbuf rdma-read HOST:PORT OFFSET LENGTH FILE [--passive]"));
 #ifndef P2PBUF_HAVE_RDMACM
 	/* Built without librdmacm: a good command line, then exit 3. */
 	CLI("serve", "1:2", "--port", "7471", "--passive");
