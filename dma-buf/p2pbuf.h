@@ -125,7 +125,9 @@ bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
  *	reservation lock held. Device memory gives its P2P pages (of a BAR
  *	registered with pci_p2pdma_add_resource()), system memory its pages.
  *	Valid while the mapping is: until the importer's move_notify, or
- *	until the unmap. No references are taken. Return 0, -EINVAL for a
+ *	until the unmap; for an importer that pinned the buffer, until the
+ *	unpin or a move_notify (which then means a revoke: the memory is
+ *	going), whichever comes first. No references are taken. Return 0, -EINVAL for a
  *	range past the end or an attachment that is not mapped, or
  *	-EOPNOTSUPP for memory without struct pages.
  *

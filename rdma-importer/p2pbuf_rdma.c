@@ -232,6 +232,9 @@ enum p2pbuf_rdma_state {
  * @rkey: the key handed to the client
  * @pinned: the buffer is pinned for the registration (until it ends, or
  *	the teardown; a revoke leaves the pin to them)
+ * @pending: the REG_MR failed or timed out: the device may still hold
+ *	@mr, which only the teardown frees, after the drain (its key was
+ *	never handed out, and the QP is disconnected)
  *
  * Under the reservation lock: the exporter's move_notify (a revoke, as
  * the buffer is pinned) ends it from p2pbuf_rdma_invalidate().
@@ -244,6 +247,7 @@ struct p2pbuf_rdma_preg {
 	u64 length;
 	u32 rkey;
 	bool pinned;
+	bool pending;
 };
 
 /**
@@ -854,16 +858,23 @@ static int p2pbuf_rdma_req_next(struct p2pbuf_rdma_conn *conn)
 /*
  * The largest MR page size the registration's table allows: every
  * boundary between two entries must fall on a page of that size
- * (ib_sg_to_pages()), and the device must support it.
+ * (ib_sg_to_pages()), and the device must support it. Hardware finds the
+ * first byte at the iova's offset in the first MR page, so there the
+ * iova (@iova, not the DMA address ib_map_mr_sg() chose) must share the
+ * first byte's offset in a page of that size; rxe keeps that offset
+ * itself. 0 when no size fits.
  */
 static unsigned int p2pbuf_rdma_mr_page_size(struct ib_device *ibdev,
 					     struct sg_table *sgt,
-					     unsigned int nents)
+					     unsigned int nents, u64 iova)
 {
 	u64 cap = ibdev->attrs.page_size_cap & GENMASK_ULL(30, PAGE_SHIFT);
 	struct scatterlist *sg;
 	u64 bounds = 0;
 	unsigned int i;
+
+	if (!ib_uses_virt_dma(ibdev))
+		bounds = iova ^ sg_dma_address(sgt->sgl);
 
 	for_each_sg(sgt->sgl, sg, nents, i) {
 		if (i)
@@ -871,8 +882,11 @@ static unsigned int p2pbuf_rdma_mr_page_size(struct ib_device *ibdev,
 		if (i + 1 < nents)
 			bounds |= sg_dma_address(sg) + sg_dma_len(sg);
 	}
-	if (bounds)
+	if (bounds) {
+		if (__ffs64(bounds) < PAGE_SHIFT)
+			return 0;
 		cap &= GENMASK_ULL(__ffs64(bounds), 0);
+	}
 	return cap ? 1U << (fls64(cap) - 1) : 0;
 }
 
@@ -911,6 +925,7 @@ static void p2pbuf_rdma_unreg_locked(struct p2pbuf_rdma_conn *conn)
 		return;
 	ib_dereg_mr(pr->mr);
 	pr->mr = NULL;
+	pr->pending = false;
 	ib_dma_unmap_sg(conn->ibdev, pr->sgt.sgl, pr->sgt.orig_nents,
 			DMA_BIDIRECTIONAL);
 	sg_free_table(&pr->sgt);
@@ -943,7 +958,7 @@ static void p2pbuf_rdma_invalidate(struct p2pbuf_importer *imp)
 	struct p2pbuf_rdma_conn *conn =
 		container_of(imp, struct p2pbuf_rdma_conn, imp);
 
-	if (!conn->preg.mr)
+	if (!conn->preg.mr || conn->preg.pending)
 		return;
 	pr_debug("p2pbuf_rdma: the exporter revokes a registered buffer\n");
 	/* The QP in the error state takes no new request from the peer. */
@@ -985,6 +1000,7 @@ static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
 	struct ib_mr *mr;
 	long left;
 	u64 mrpages;
+	bool p2p;
 	int nents, n, ret;
 
 	ret = p2pbuf_rdma_attach(conn);
@@ -1033,9 +1049,13 @@ static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
 	 * array entry after an access that ends on the last page of a full
 	 * one.
 	 */
-	psz = p2pbuf_rdma_mr_page_size(ibdev, &pr->sgt, nents);
-	mrpages = psz ? p2pbuf_rdma_mr_pages(&pr->sgt, nents, psz) + 1 : 0;
-	if (!psz || mrpages > ibdev->attrs.max_fast_reg_page_list_len) {
+	psz = p2pbuf_rdma_mr_page_size(ibdev, &pr->sgt, nents, where);
+	if (!psz) {
+		ret = -EOPNOTSUPP;
+		goto err_dma;
+	}
+	mrpages = p2pbuf_rdma_mr_pages(&pr->sgt, nents, psz) + 1;
+	if (mrpages > ibdev->attrs.max_fast_reg_page_list_len) {
 		ret = -E2BIG;
 		goto err_dma;
 	}
@@ -1076,17 +1096,19 @@ static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
 		 */
 		pr_debug("p2pbuf_rdma: REG_MR %s\n", left ?
 			 ib_wc_status_msg(conn->reg_status) : "timed out");
+		pr->pending = true;
 		dma_resv_unlock(resv);
 		rdma_disconnect(conn->id);
 		*fatal = true;
 		return -EIO;
 	}
+	/* Before the unlock: a revoke then frees the pages. */
+	p2p = is_pci_p2pdma_page(pr->pages[0]);
 	dma_resv_unlock(resv);
 	spin_lock_irq(&srv->lock);
 	srv->q.registrations++;
-	srv->q.placement = is_pci_p2pdma_page(pr->pages[0]) ?
-			   P2PBUF_RDMA_PLACEMENT_P2P :
-			   P2PBUF_RDMA_PLACEMENT_SYSTEM;
+	srv->q.placement = p2p ? P2PBUF_RDMA_PLACEMENT_P2P :
+				 P2PBUF_RDMA_PLACEMENT_SYSTEM;
 	spin_unlock_irq(&srv->lock);
 	return 0;
 
@@ -1126,7 +1148,9 @@ static int p2pbuf_rdma_reg_req(struct p2pbuf_rdma_conn *conn,
 	u32 rkey = 0;
 	int ret;
 
-	if (le32_to_cpu(req->op) == P2PBUF_RDMA_OP_UNREGISTER) {
+	if (!(srv->flags & P2PBUF_RDMA_SERVE_PASSIVE)) {
+		ret = -EPERM;
+	} else if (le32_to_cpu(req->op) == P2PBUF_RDMA_OP_UNREGISTER) {
 		if (req->flags || req->reserved || off || len || req->addr)
 			ret = -EINVAL;
 		else if (!pr->pinned || le32_to_cpu(req->rkey) != pr->rkey)
@@ -1144,14 +1168,15 @@ static int p2pbuf_rdma_reg_req(struct p2pbuf_rdma_conn *conn,
 			ret = -EINVAL;
 		else if (off >= srv->length || len > srv->length - off)
 			ret = -ERANGE;
-		else if (!(srv->flags & P2PBUF_RDMA_SERVE_PASSIVE))
-			ret = -EPERM;
 		else if (pr->pinned)
 			ret = -EBUSY;
 		else
 			ret = p2pbuf_rdma_reg(conn, off, len, &fatal);
 		if (fatal)
 			return ret;
+		/* A mapping it made may pin (no move_notify): let it go. */
+		if (ret)
+			p2pbuf_rdma_idle(conn);
 		rkey = ret ? 0 : pr->rkey;
 	}
 	if (ret) {

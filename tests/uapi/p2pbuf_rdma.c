@@ -1129,7 +1129,12 @@ static int own_bad(void)
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, UINT64_MAX, 2, 0, 0, 0),
 		  ERANGE);
 	CHECK_RET(own_raw(c, 0, 0, 4096, 0, 0, 0), EINVAL);
-	CHECK_RET(own_raw(c, 3, 0, 4096, 0, 0, 0), EINVAL);
+	CHECK_RET(own_raw(c, 5, 0, 4096, 0, 0, 0), EINVAL);
+	/* Passive registration, on a server that does not allow it. */
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_REGISTER, 0, 4096, 0, 0, 0),
+		  EPERM);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, 0, 0),
+		  EPERM);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 0, 0, 0, 0), EINVAL);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 1, 0), EINVAL);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 0, 1), EINVAL);

@@ -180,7 +180,8 @@ struct p2pbuf_rdma_hello {
 
 /**
  * struct p2pbuf_rdma_req - a request of the own protocol (client -> server)
- * @op: %P2PBUF_RDMA_OP_READ or %P2PBUF_RDMA_OP_WRITE
+ * @op: %P2PBUF_RDMA_OP_READ, %P2PBUF_RDMA_OP_WRITE, or (passive)
+ *	%P2PBUF_RDMA_OP_REGISTER, %P2PBUF_RDMA_OP_UNREGISTER
  * @flags: must be zero
  * @id: the client's, echoed in the reply
  * @offset: byte offset in the served range (not in the whole buffer)
@@ -206,13 +207,16 @@ struct p2pbuf_rdma_hello {
  * other users itself. %P2PBUF_RDMA_OP_UNREGISTER with that @rkey (other
  * fields zero) ends it: the reply comes once the key no longer works and
  * the pin is gone. A disconnect ends it too. One registration per
- * connection. Refused with EPERM on a server without the flag, EBUSY when
- * the connection has one already, E2BIG when the range needs more pages
- * than one MR of the device holds (register a smaller range), ENOENT for an
- * UNREGISTER of another key, and the exporter's errors for the pin or the
- * map (for p2pgem: EBUSY, ENODEV once it is unbound). An unbind of the
- * exporter revokes a registration: the key stops working and the
- * connection ends.
+ * connection. Refused with EPERM on a server without the flag (before any
+ * other check, UNREGISTER included), EBUSY when the connection has one
+ * already, E2BIG when the range needs more pages than one MR of the
+ * device holds (register a smaller range), EOPNOTSUPP when no MR page
+ * size of the device fits the range (on a device with a DMA device: a
+ * served range that does not start on a page), ENOENT for an UNREGISTER
+ * of another key, ENOMEM and EIO when the device cannot map or register,
+ * and the exporter's errors for the pin or the map (for p2pgem: EBUSY,
+ * ENODEV once it is unbound). An unbind of the exporter revokes a
+ * registration: the key stops working and the connection ends.
  */
 struct p2pbuf_rdma_req {
 	__le32 op;
