@@ -1150,7 +1150,7 @@ static int own_bad(void)
 	CHECK(!memcmp(src, dst, len), "read back differs");
 	p2pbuf_rdma_disconnect(c);
 	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
-	CHECK(q.connections == 1 && q.requests == 2 && q.errors == 10,
+	CHECK(q.connections == 1 && q.requests == 2 && q.errors == 12,
 	      "%llu connections, %llu requests, %llu errors",
 	      (unsigned long long)q.connections,
 	      (unsigned long long)q.requests, (unsigned long long)q.errors);
