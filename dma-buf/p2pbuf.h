@@ -125,7 +125,9 @@ bool p2pbuf_exporter_all_p2p(struct dma_buf *dmabuf);
  *	reservation lock held. Device memory gives its P2P pages (of a BAR
  *	registered with pci_p2pdma_add_resource()), system memory its pages.
  *	Valid while the mapping is: until the importer's move_notify, or
- *	until the unmap. No references are taken. Return 0, -EINVAL for a
+ *	until the unmap; for an importer that pinned the buffer, until the
+ *	unpin or a move_notify (which then means a revoke: the memory is
+ *	going), whichever comes first. No references are taken. Return 0, -EINVAL for a
  *	range past the end or an attachment that is not mapped, or
  *	-EOPNOTSUPP for memory without struct pages.
  *
@@ -162,6 +164,13 @@ const struct p2pbuf_exporter_ops *p2pbuf_exporter_ops_of(struct dma_buf *dmabuf)
  *	p2pbuf_importer_publish_locked()), or NULL; under the reservation lock
  * @move_notifies: move_notify calls so far
  * @maps: mappings made so far (the first map and every re-map)
+ * @invalidate: optional, set by the importer under the reservation lock
+ *	after p2pbuf_importer_attach(): called by move_notify, with the
+ *	reservation lock held, before the mapping goes. For DMA that no
+ *	published fence covers, such as memory registered for a remote peer
+ *	on a pinned buffer (a move_notify then means the exporter revokes
+ *	the buffer): it must return once that DMA can no longer happen. It
+ *	must not take the reservation lock nor wait for anything that does
  *
  * Embedded in the importer's own structure; initialised by
  * p2pbuf_importer_attach().
@@ -174,6 +183,7 @@ struct p2pbuf_importer {
 	struct dma_fence *inflight;
 	atomic_t move_notifies;
 	atomic_t maps;
+	void (*invalidate)(struct p2pbuf_importer *imp);
 };
 
 int p2pbuf_importer_attach(struct p2pbuf_importer *imp, struct dma_buf *dmabuf,

@@ -62,6 +62,8 @@ static void p2pbuf_importer_move_notify(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	atomic_inc(&imp->move_notifies);
+	if (imp->invalidate)
+		imp->invalidate(imp);
 	p2pbuf_importer_drop_map(imp);
 }
 

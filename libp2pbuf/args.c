@@ -400,7 +400,7 @@ enum {
 	OPT_NAME, OPT_PATTERN, OPT_HOLD, OPT_PROBE_DIR, OPT_SYSFS,
 	OPT_KERNEL_CONFIG, OPT_IMPORTER, OPT_OFFSET, OPT_FILE_OFFSET,
 	OPT_LENGTH, OPT_COMPAT, OPT_NO_COMPAT, OPT_CREATE, OPT_PORT,
-	OPT_SYSFS_ROOT,
+	OPT_SYSFS_ROOT, OPT_PASSIVE,
 };
 
 static const struct {
@@ -429,6 +429,7 @@ static const struct {
 	{ "no-compat", OPT_NO_COMPAT, NULL },
 	{ "create", OPT_CREATE, NULL },
 	{ "port", OPT_PORT, "1-65535" },
+	{ "passive", OPT_PASSIVE, NULL },
 	{ "help", OPT_HELP, NULL },
 	{ "version", OPT_VERSION, NULL },
 };
@@ -468,6 +469,9 @@ static int set_option(struct opts *o, int val, const char *v)
 		return 0;
 	case OPT_CREATE:
 		o->create = 1;
+		return 0;
+	case OPT_PASSIVE:
+		o->passive = 1;
 		return 0;
 	case OPT_COMPAT:
 	case OPT_NO_COMPAT:

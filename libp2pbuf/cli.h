@@ -212,6 +212,7 @@ struct opts {
 	unsigned int file_flags; /* --compat, --no-compat: P2PBUF_FILE_* */
 	int create;		/* --create */
 	uint16_t port;		/* --port */
+	int passive;		/* --passive */
 };
 
 /*

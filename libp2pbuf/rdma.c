@@ -32,7 +32,7 @@
 /* A reply may take as long as the server's op_timeout_ms per chunk. */
 #define REPLY_TIMEOUT_MS	(15 * 60 * 1000)
 
-enum { WR_SEND = 1, WR_RECV = 2 };
+enum { WR_SEND = 1, WR_RECV = 2, WR_RDMA = 3 };
 
 struct p2pbuf_rdma_server {
 	int fd;
@@ -77,10 +77,12 @@ int p2pbuf_rdma_serve(const struct p2pbuf_rdma_serve_args *args,
 	off_t end;
 
 	if (!args || !srvp || args->size != sizeof(*args) || args->pad ||
-	    args->pad2 || !zeros(args->reserved, sizeof(args->reserved)))
+	    (args->flags & ~P2PBUF_RDMA_SERVE_PASSIVE) ||
+	    !zeros(args->reserved, sizeof(args->reserved)))
 		return -EINVAL;
 	s.dmabuf_fd = args->dmabuf_fd;
 	s.port = args->port;
+	s.flags = args->flags;
 	s.offset = args->offset;
 	s.length = args->length;
 	if (!s.length) {
@@ -480,6 +482,179 @@ int p2pbuf_rdma_transfer(struct p2pbuf_rdma_client *c,
 			break;
 		}
 		done += le64toh(reply.bytes);
+		if (x->progress && x->progress(done, x->length,
+					       x->progress_arg)) {
+			ret = -ECANCELED;
+			break;
+		}
+	}
+	ibv_dereg_mr(mr);
+	if (donep)
+		*donep = done;
+	return ret;
+}
+
+/* One request of the project's protocol with its reply's status. */
+static int own_request(struct p2pbuf_rdma_client *c,
+		       struct p2pbuf_rdma_req *req,
+		       struct p2pbuf_rdma_reply *reply)
+{
+	int ret;
+
+	req->id = htole64(c->next_id++);
+	ret = p2pbuf_rdma_request(c, req, reply);
+	if (ret)
+		return ret;
+	if (le64toh(reply->id) != le64toh(req->id)) {
+		c->broken = true;
+		return -EPROTO;
+	}
+	return -(int)le32toh(reply->status);
+}
+
+static bool remote_ok(const struct p2pbuf_rdma_remote *r)
+{
+	return r->size == sizeof(*r) && zeros(r->reserved, sizeof(r->reserved));
+}
+
+int p2pbuf_rdma_register(struct p2pbuf_rdma_client *c, uint64_t offset,
+			 uint64_t length, struct p2pbuf_rdma_remote *r)
+{
+	struct p2pbuf_rdma_reply reply;
+	struct p2pbuf_rdma_req req = { 0 };
+	uint64_t bytes;
+	int ret;
+
+	if (!c || !r || !remote_ok(r) || !length)
+		return -EINVAL;
+	if (c->broken)
+		return -EIO;
+	req.op = htole32(P2PBUF_RDMA_OP_REGISTER);
+	req.offset = htole64(offset);
+	req.length = htole64(length);
+	ret = own_request(c, &req, &reply);
+	if (ret)
+		return ret;
+	bytes = le64toh(reply.bytes);
+	/*
+	 * The server registered what was asked: anything else is not the
+	 * protocol, and the registration it holds ends with the connection.
+	 */
+	if (bytes != length) {
+		c->broken = true;
+		return -EPROTO;
+	}
+	r->rkey = le32toh(reply.rkey);
+	r->offset = offset;
+	r->length = bytes;
+	return 0;
+}
+
+int p2pbuf_rdma_unregister(struct p2pbuf_rdma_client *c,
+			   const struct p2pbuf_rdma_remote *r)
+{
+	struct p2pbuf_rdma_reply reply;
+	struct p2pbuf_rdma_req req = { 0 };
+
+	if (!c || !r || !remote_ok(r))
+		return -EINVAL;
+	if (c->broken)
+		return -EIO;
+	req.op = htole32(P2PBUF_RDMA_OP_UNREGISTER);
+	req.rkey = htole32(r->rkey);
+	return own_request(c, &req, &reply);
+}
+
+/* The bytes one work request may move on the connection's port. */
+static uint64_t max_msg(struct p2pbuf_rdma_client *c)
+{
+	struct ibv_port_attr attr;
+
+	if (ibv_query_port(c->id->verbs, c->id->port_num, &attr) ||
+	    !attr.max_msg_sz)
+		return 1U << 31;
+	return attr.max_msg_sz < (1U << 31) ? attr.max_msg_sz : 1U << 31;
+}
+
+/*
+ * One signaled RDMA READ or WRITE of @len bytes between @local (in @mr)
+ * and remote address @remote of key @rkey, and its completion. The QP has
+ * room for two send work requests and one RDMA READ in flight (its
+ * initiator depth): one at a time fits both.
+ */
+static int rdma_op(struct p2pbuf_rdma_client *c, uint32_t op,
+		   struct ibv_mr *mr, void *local, uint32_t len,
+		   uint64_t remote, uint32_t rkey)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)local, .length = len, .lkey = mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_RDMA, .sg_list = &sge, .num_sge = 1,
+		.opcode = op == P2PBUF_RDMA_OP_READ ? IBV_WR_RDMA_READ :
+						      IBV_WR_RDMA_WRITE,
+		.send_flags = IBV_SEND_SIGNALED,
+	};
+	struct ibv_send_wr *bad;
+	struct ibv_wc wc;
+	int ret;
+
+	wr.wr.rdma.remote_addr = remote;
+	wr.wr.rdma.rkey = rkey;
+	if (ibv_post_send(c->id->qp, &wr, &bad)) {
+		c->broken = true;
+		return -EIO;
+	}
+	do {
+		ret = next_wc(c, &wc);
+		if (ret) {
+			/* A revoked key, a server gone: the QP is in error. */
+			c->broken = true;
+			return ret;
+		}
+	} while (wc.wr_id != WR_RDMA);
+	return 0;
+}
+
+int p2pbuf_rdma_remote_transfer(struct p2pbuf_rdma_client *c,
+				const struct p2pbuf_rdma_remote *r,
+				const struct p2pbuf_rdma_xfer *x,
+				uint64_t *donep)
+{
+	uint64_t done = 0, step, n;
+	struct ibv_mr *mr;
+	int ret = 0;
+
+	if (donep)
+		*donep = 0;
+	if (!c || !r || !remote_ok(r) || !x || x->size != sizeof(*x) ||
+	    !zeros(x->reserved, sizeof(x->reserved)) || !x->local ||
+	    !x->length || (x->op != P2PBUF_RDMA_OP_READ &&
+			   x->op != P2PBUF_RDMA_OP_WRITE))
+		return -EINVAL;
+	/* Inside the registration, which ends before 2^64. */
+	if (x->length > UINT64_MAX - x->offset || x->offset < r->offset ||
+	    x->length > r->length ||
+	    x->offset - r->offset > r->length - x->length)
+		return -ERANGE;
+	if (c->broken)
+		return -EIO;
+	step = x->step ? x->step : DEFAULT_STEP;
+	n = max_msg(c);
+	if (step > n)
+		step = n;
+	/* Only the local side is touched by the NIC for us: LOCAL_WRITE. */
+	mr = ibv_reg_mr(c->pd, x->local, x->length, IBV_ACCESS_LOCAL_WRITE);
+	if (!mr)
+		return errno ? -errno : -EIO;
+	while (done < x->length) {
+		n = x->length - done < step ? x->length - done : step;
+		/* The registration's addresses are the served range's offsets. */
+		ret = rdma_op(c, x->op, mr, (uint8_t *)x->local + done,
+			      (uint32_t)n, x->offset + done, r->rkey);
+		if (ret)
+			break;
+		done += n;
 		if (x->progress && x->progress(done, x->length,
 					       x->progress_arg)) {
 			ret = -ECANCELED;

@@ -186,6 +186,7 @@ enum p2pbuf_rdma_kind {
  * @dmabuf: a reference to the dma-buf
  * @offset: the range's byte offset in the buffer
  * @length: the range's length
+ * @flags: P2PBUF_RDMA_SERVE_* given at SERVE
  * @lock: protects @conns, @stopping and the counters
  * @conns: the connections, on &p2pbuf_rdma_conn.srv_node
  * @stopping: STOP or close: no new connection joins
@@ -202,6 +203,7 @@ struct p2pbuf_rdma_server {
 	struct dma_buf *dmabuf;
 	u64 offset;
 	u64 length;
+	u32 flags;
 	spinlock_t lock; /* see above */
 	struct list_head conns;
 	bool stopping;
@@ -217,6 +219,35 @@ enum p2pbuf_rdma_state {
 	P2PBUF_RDMA_WAIT_SINK,		/* next advert: the WRITE's sink */
 	P2PBUF_RDMA_WRITING,
 	P2PBUF_RDMA_REQUEST,		/* own protocol: a request runs */
+};
+
+/**
+ * struct p2pbuf_rdma_preg - a passive registration (P2PBUF_RDMA_OP_REGISTER)
+ * @mr: the fast-reg MR the client's key names; NULL when there is none
+ *	(never made, ended, or revoked by the exporter)
+ * @sgt: the registered pages, mapped for the RDMA device
+ * @pages: those pages
+ * @offset: the first byte's offset in the served range (the MR's iova)
+ * @length: bytes
+ * @rkey: the key handed to the client
+ * @pinned: the buffer is pinned for the registration (until it ends, or
+ *	the teardown; a revoke leaves the pin to them)
+ * @pending: the REG_MR failed or timed out: the device may still hold
+ *	@mr, which only the teardown frees, after the drain (its key was
+ *	never handed out, and the QP is disconnected)
+ *
+ * Under the reservation lock: the exporter's move_notify (a revoke, as
+ * the buffer is pinned) ends it from p2pbuf_rdma_invalidate().
+ */
+struct p2pbuf_rdma_preg {
+	struct ib_mr *mr;
+	struct sg_table sgt;
+	struct page **pages;
+	u64 offset;
+	u64 length;
+	u32 rkey;
+	bool pinned;
+	bool pending;
 };
 
 /**
@@ -241,6 +272,10 @@ enum p2pbuf_rdma_state {
  * @recv_cqe: RECV completions
  * @send_cqe: SEND completions
  * @rw_cqe: RDMA READ and WRITE completions
+ * @reg_cqe: the REG_MR work request's completion
+ * @reg_done: completed by it
+ * @reg_status: its status
+ * @preg: the connection's passive registration
  * @lock: protects @state, @adv, @adv_pending, @send_busy, @rw_done,
  *	@rw_status, @dead and @release_queued
  * @state: where the ping is
@@ -299,6 +334,10 @@ struct p2pbuf_rdma_conn {
 	struct ib_cqe recv_cqe;
 	struct ib_cqe send_cqe;
 	struct ib_cqe rw_cqe;
+	struct ib_cqe reg_cqe;
+	struct completion reg_done;
+	enum ib_wc_status reg_status;
+	struct p2pbuf_rdma_preg preg;
 	spinlock_t lock; /* see above */
 	enum p2pbuf_rdma_state state;
 	union p2pbuf_rdma_wire adv;
@@ -580,6 +619,20 @@ static void p2pbuf_rdma_unmap_work(struct work_struct *work)
 	dma_resv_unlock(resv);
 }
 
+/*
+ * The connection's use of the buffer ended (a transfer, a registration):
+ * on kernels without move_notify its mapping, and so a pin, goes
+ * pin_linger_ms later unless it is used again.
+ */
+static void p2pbuf_rdma_idle(struct p2pbuf_rdma_conn *conn)
+{
+	if (!p2pbuf_importer_pins_on_map(&conn->imp))
+		return;
+	WRITE_ONCE(conn->idle_since, jiffies);
+	queue_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
+			   msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms)));
+}
+
 /* Process context, after the transfer's completion or the drain. */
 static void p2pbuf_rdma_rw_cleanup(struct p2pbuf_rdma_conn *conn)
 {
@@ -604,6 +657,35 @@ static void p2pbuf_rdma_rw_cleanup(struct p2pbuf_rdma_conn *conn)
 	conn->rw_active = false;
 }
 
+static void p2pbuf_rdma_invalidate(struct p2pbuf_importer *imp);
+
+/*
+ * Attach the connection's importer, once: on the first transfer or
+ * registration, not in the CM handler, since the attach may take the
+ * reservation lock, which an eviction may hold for as long as another
+ * connection's transfer lasts, and ib_cm handles every rdma_cm user's
+ * events one at a time.
+ */
+static int p2pbuf_rdma_attach(struct p2pbuf_rdma_conn *conn)
+{
+	struct dma_resv *resv = conn->srv->dmabuf->resv;
+	int ret;
+
+	if (conn->imp.attach)
+		return 0;
+	/* The mapping is never DMA'd to: see the NVMe importer. */
+	ret = p2pbuf_importer_attach(&conn->imp, conn->srv->dmabuf,
+				     conn->dma_dev,
+				     P2PBUF_IMPORT_DYNAMIC |
+				     P2PBUF_IMPORT_PEER2PEER, DMA_TO_DEVICE);
+	if (ret)
+		return ret;
+	dma_resv_lock(resv, NULL);
+	conn->imp.invalidate = p2pbuf_rdma_invalidate;
+	dma_resv_unlock(resv);
+	return 0;
+}
+
 /*
  * Post the RDMA READ (@read: remote source into the range at @where) or
  * WRITE (the range at @where to the remote sink) of @len bytes, and
@@ -626,22 +708,9 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 	bool p2p;
 	int ret;
 
-	/*
-	 * Attached here, on the first transfer, not in the CM handler: the
-	 * attach may take the reservation lock, which an eviction may hold
-	 * for as long as another connection's transfer lasts, and ib_cm
-	 * handles every rdma_cm user's events one at a time.
-	 */
-	if (!conn->imp.attach) {
-		/* The mapping is never DMA'd to: see the NVMe importer. */
-		ret = p2pbuf_importer_attach(&conn->imp, srv->dmabuf,
-					     conn->dma_dev,
-					     P2PBUF_IMPORT_DYNAMIC |
-					     P2PBUF_IMPORT_PEER2PEER,
-					     DMA_TO_DEVICE);
-		if (ret)
-			return ret;
-	}
+	ret = p2pbuf_rdma_attach(conn);
+	if (ret)
+		return ret;
 	conn->pages = kcalloc(npages, sizeof(*conn->pages), GFP_KERNEL);
 	pfence = p2pbuf_fence_alloc(conn->tl);
 	if (!conn->pages || !pfence) {
@@ -723,6 +792,7 @@ err_free:
  * @conn: the connection
  * @id: the request's id
  * @status: 0 or a positive errno value
+ * @rkey: the key of a registration made, or 0
  * @bytes: the bytes moved
  *
  * At most one reply is in flight (@conn->send_busy): the worker starts
@@ -732,7 +802,7 @@ err_free:
  * Return: 0, or the post's error.
  */
 static int p2pbuf_rdma_reply(struct p2pbuf_rdma_conn *conn, u64 id,
-			     u32 status, u64 bytes)
+			     u32 status, u32 rkey, u64 bytes)
 {
 	struct p2pbuf_rdma_reply *r = &conn->send_msg->reply;
 
@@ -741,6 +811,7 @@ static int p2pbuf_rdma_reply(struct p2pbuf_rdma_conn *conn, u64 id,
 	memset(r, 0, sizeof(*r));
 	r->id = cpu_to_le64(id);
 	r->status = cpu_to_le32(status);
+	r->rkey = cpu_to_le32(rkey);
 	r->bytes = cpu_to_le64(bytes);
 	ib_dma_sync_single_for_device(conn->ibdev, conn->send_dma,
 				      P2PBUF_RDMA_BUF_SIZE, DMA_TO_DEVICE);
@@ -774,7 +845,7 @@ static int p2pbuf_rdma_req_next(struct p2pbuf_rdma_conn *conn)
 		spin_lock_irq(&conn->lock);
 		conn->state = P2PBUF_RDMA_WAIT_SOURCE;
 		spin_unlock_irq(&conn->lock);
-		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), 0, len);
+		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), 0, 0, len);
 	}
 	chunk = min_t(u64, len - conn->req_done, P2PBUF_RDMA_CHUNK);
 	return p2pbuf_rdma_start_rw(conn,
@@ -782,6 +853,339 @@ static int p2pbuf_rdma_req_next(struct p2pbuf_rdma_conn *conn)
 				    le64_to_cpu(req->offset) + conn->req_done,
 				    le64_to_cpu(req->addr) + conn->req_done,
 				    le32_to_cpu(req->rkey), chunk);
+}
+
+/*
+ * The largest MR page size the registration's table allows: every
+ * boundary between two entries must fall on a page of that size
+ * (ib_sg_to_pages()), and the device must support it. Hardware finds the
+ * first byte at the iova's offset in the first MR page, so there the
+ * iova (@iova, not the DMA address ib_map_mr_sg() chose) must share the
+ * first byte's offset in a page of that size; rxe keeps that offset
+ * itself. 0 when no size fits.
+ */
+static unsigned int p2pbuf_rdma_mr_page_size(struct ib_device *ibdev,
+					     struct sg_table *sgt,
+					     unsigned int nents, u64 iova)
+{
+	u64 cap = ibdev->attrs.page_size_cap & GENMASK_ULL(30, PAGE_SHIFT);
+	struct scatterlist *sg;
+	u64 bounds = 0;
+	unsigned int i;
+
+	if (!ib_uses_virt_dma(ibdev))
+		bounds = iova ^ sg_dma_address(sgt->sgl);
+
+	for_each_sg(sgt->sgl, sg, nents, i) {
+		if (i)
+			bounds |= sg_dma_address(sg);
+		if (i + 1 < nents)
+			bounds |= sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	if (bounds) {
+		if (__ffs64(bounds) < PAGE_SHIFT)
+			return 0;
+		cap &= GENMASK_ULL(__ffs64(bounds), 0);
+	}
+	return cap ? 1U << (fls64(cap) - 1) : 0;
+}
+
+/* The MR pages of @page_size that the table's entries cover. */
+static u64 p2pbuf_rdma_mr_pages(struct sg_table *sgt, unsigned int nents,
+				unsigned int page_size)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	u64 n = 0;
+
+	for_each_sg(sgt->sgl, sg, nents, i)
+		n += (ALIGN(sg_dma_address(sg) + sg_dma_len(sg), page_size) -
+		      ALIGN_DOWN(sg_dma_address(sg), page_size)) / page_size;
+	return n;
+}
+
+static void p2pbuf_rdma_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct p2pbuf_rdma_conn *conn = cq->cq_context;
+
+	conn->reg_status = wc->status;
+	complete(&conn->reg_done);
+}
+
+/*
+ * Reservation lock held: the key stops working (rxe's dereg waits for its
+ * responder's copy in progress; hardware stops its DMA), then the pages
+ * are unmapped. The pin stays: the caller drops it.
+ */
+static void p2pbuf_rdma_unreg_locked(struct p2pbuf_rdma_conn *conn)
+{
+	struct p2pbuf_rdma_preg *pr = &conn->preg;
+
+	if (!pr->mr)
+		return;
+	ib_dereg_mr(pr->mr);
+	pr->mr = NULL;
+	pr->pending = false;
+	ib_dma_unmap_sg(conn->ibdev, pr->sgt.sgl, pr->sgt.orig_nents,
+			DMA_BIDIRECTIONAL);
+	sg_free_table(&pr->sgt);
+	kvfree(pr->pages);
+	pr->pages = NULL;
+}
+
+/* End the registration, if any, and drop its pin. */
+static void p2pbuf_rdma_unreg(struct p2pbuf_rdma_conn *conn)
+{
+	struct dma_resv *resv = conn->srv->dmabuf->resv;
+
+	dma_resv_lock(resv, NULL);
+	p2pbuf_rdma_unreg_locked(conn);
+	dma_resv_unlock(resv);
+	if (conn->preg.pinned) {
+		p2pbuf_importer_unpin(&conn->imp);
+		conn->preg.pinned = false;
+	}
+}
+
+/*
+ * move_notify, reservation lock held. A registered buffer is pinned, so
+ * this is the exporter revoking it (p2pgem's unbind): stop the peer, whose
+ * accesses no fence covers, before the memory goes, and end the
+ * connection.
+ */
+static void p2pbuf_rdma_invalidate(struct p2pbuf_importer *imp)
+{
+	struct p2pbuf_rdma_conn *conn =
+		container_of(imp, struct p2pbuf_rdma_conn, imp);
+
+	if (!conn->preg.mr || conn->preg.pending)
+		return;
+	pr_debug("p2pbuf_rdma: the exporter revokes a registered buffer\n");
+	/* The QP in the error state takes no new request from the peer. */
+	rdma_disconnect(conn->id);
+	p2pbuf_rdma_unreg_locked(conn);
+	p2pbuf_rdma_conn_fail(conn);
+}
+
+/**
+ * p2pbuf_rdma_reg() - a passive registration of part of the served range
+ * @conn: the connection, with none
+ * @where: offset in the served range
+ * @len: bytes
+ * @fatal: set when the connection cannot go on (the REG_MR work request
+ *	failed or timed out; the teardown frees what it left)
+ *
+ * Pins the buffer, takes the pages of where it is and registers them in a
+ * fast-reg MR with remote READ and WRITE, whose iova is @where. The REG_MR
+ * is waited for, under the reservation lock, before the client hears of
+ * the key: a revoke then finds the MR whole or none.
+ *
+ * Return: 0, or a negative errno for the reply (and the connection).
+ */
+static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
+			   bool *fatal)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	struct dma_resv *resv = srv->dmabuf->resv;
+	struct p2pbuf_rdma_preg *pr = &conn->preg;
+	struct ib_device *ibdev = conn->ibdev;
+	u64 pos = srv->offset + where;
+	unsigned int off = offset_in_page(pos);
+	unsigned long npages = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	struct ib_reg_wr wr = {};
+	unsigned int psz;
+	struct sg_table *map;
+	struct dma_fence *dep;
+	unsigned long timeout;
+	struct ib_mr *mr;
+	long left;
+	u64 mrpages;
+	bool p2p;
+	int nents, n, ret;
+
+	ret = p2pbuf_rdma_attach(conn);
+	if (ret)
+		return ret;
+	/* Where it is now, or where the exporter's pin rules put it. */
+	ret = p2pbuf_importer_pin(&conn->imp);
+	if (ret)
+		return ret;
+	pr->pinned = true;
+	pr->pages = kvcalloc(npages, sizeof(*pr->pages), GFP_KERNEL);
+	if (!pr->pages) {
+		ret = -ENOMEM;
+		goto err_unpin;
+	}
+
+	dma_resv_lock(resv, NULL);
+	map = p2pbuf_importer_map_access_locked(&conn->imp,
+						DMA_RESV_USAGE_WRITE, false,
+						&dep);
+	if (IS_ERR(map)) {
+		ret = PTR_ERR(map);
+		goto err_unlock;
+	}
+	WARN_ON_ONCE(dep);
+	ret = p2pbuf_importer_pages_locked(&conn->imp, pos >> PAGE_SHIFT,
+					   npages, pr->pages);
+	if (ret)
+		goto err_unlock;
+	ret = sg_alloc_table_from_pages_segment(&pr->sgt, pr->pages, npages,
+						off, len,
+						ib_dma_max_seg_size(ibdev),
+						GFP_KERNEL);
+	if (ret)
+		goto err_unlock;
+	nents = ib_dma_map_sg(ibdev, pr->sgt.sgl, pr->sgt.orig_nents,
+			      DMA_BIDIRECTIONAL);
+	if (!nents) {
+		ret = -EIO;
+		goto err_sgt;
+	}
+	pr->sgt.nents = nents;
+
+	/*
+	 * One more page than the range needs: 6.1's rxe reads its next map
+	 * array entry after an access that ends on the last page of a full
+	 * one.
+	 */
+	psz = p2pbuf_rdma_mr_page_size(ibdev, &pr->sgt, nents, where);
+	if (!psz) {
+		ret = -EOPNOTSUPP;
+		goto err_dma;
+	}
+	mrpages = p2pbuf_rdma_mr_pages(&pr->sgt, nents, psz) + 1;
+	if (mrpages > ibdev->attrs.max_fast_reg_page_list_len) {
+		ret = -E2BIG;
+		goto err_dma;
+	}
+	mr = ib_alloc_mr(conn->pd, IB_MR_TYPE_MEM_REG, mrpages);
+	if (IS_ERR(mr)) {
+		ret = PTR_ERR(mr);
+		goto err_dma;
+	}
+	n = ib_map_mr_sg(mr, pr->sgt.sgl, nents, NULL, psz);
+	if (n != nents) {
+		ret = n < 0 ? n : -E2BIG;
+		goto err_mr;
+	}
+	/* The client addresses the range by its offsets. */
+	mr->iova = where;
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	wr.wr.opcode = IB_WR_REG_MR;
+	wr.wr.wr_cqe = &conn->reg_cqe;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.mr = mr;
+	wr.key = mr->rkey;
+	wr.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ |
+		    IB_ACCESS_REMOTE_WRITE;
+	reinit_completion(&conn->reg_done);
+	ret = ib_post_send(conn->qp, &wr.wr, NULL);
+	if (ret)
+		goto err_mr;
+	pr->mr = mr;
+	pr->offset = where;
+	pr->length = len;
+	pr->rkey = mr->rkey;
+	timeout = msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_op_timeout_ms));
+	left = wait_for_completion_timeout(&conn->reg_done, timeout);
+	if (!left || conn->reg_status != IB_WC_SUCCESS) {
+		/*
+		 * The MR may still be the device's: the teardown drains the
+		 * QP, then ends the registration.
+		 */
+		pr_debug("p2pbuf_rdma: REG_MR %s\n", left ?
+			 ib_wc_status_msg(conn->reg_status) : "timed out");
+		pr->pending = true;
+		dma_resv_unlock(resv);
+		rdma_disconnect(conn->id);
+		*fatal = true;
+		return -EIO;
+	}
+	/* Before the unlock: a revoke then frees the pages. */
+	p2p = is_pci_p2pdma_page(pr->pages[0]);
+	dma_resv_unlock(resv);
+	spin_lock_irq(&srv->lock);
+	srv->q.registrations++;
+	srv->q.placement = p2p ? P2PBUF_RDMA_PLACEMENT_P2P :
+				 P2PBUF_RDMA_PLACEMENT_SYSTEM;
+	spin_unlock_irq(&srv->lock);
+	return 0;
+
+err_mr:
+	ib_dereg_mr(mr);
+err_dma:
+	ib_dma_unmap_sg(ibdev, pr->sgt.sgl, pr->sgt.orig_nents,
+			DMA_BIDIRECTIONAL);
+err_sgt:
+	sg_free_table(&pr->sgt);
+err_unlock:
+	dma_resv_unlock(resv);
+	kvfree(pr->pages);
+	pr->pages = NULL;
+err_unpin:
+	p2pbuf_importer_unpin(&conn->imp);
+	pr->pinned = false;
+	return ret;
+}
+
+/**
+ * p2pbuf_rdma_reg_req() - answer REGISTER or UNREGISTER
+ * @conn: the connection
+ * @req: the request, as received
+ *
+ * Return: 0, or an error that ends the connection.
+ */
+static int p2pbuf_rdma_reg_req(struct p2pbuf_rdma_conn *conn,
+			       const struct p2pbuf_rdma_req *req)
+{
+	struct p2pbuf_rdma_server *srv = conn->srv;
+	struct p2pbuf_rdma_preg *pr = &conn->preg;
+	u64 id = le64_to_cpu(req->id);
+	u64 off = le64_to_cpu(req->offset);
+	u64 len = le64_to_cpu(req->length);
+	bool fatal = false;
+	u32 rkey = 0;
+	int ret;
+
+	if (!(srv->flags & P2PBUF_RDMA_SERVE_PASSIVE)) {
+		ret = -EPERM;
+	} else if (le32_to_cpu(req->op) == P2PBUF_RDMA_OP_UNREGISTER) {
+		if (req->flags || req->reserved || off || len || req->addr)
+			ret = -EINVAL;
+		else if (!pr->pinned || le32_to_cpu(req->rkey) != pr->rkey)
+			ret = -ENOENT;
+		else
+			ret = 0;
+		if (!ret) {
+			len = pr->length;
+			p2pbuf_rdma_unreg(conn);
+			p2pbuf_rdma_idle(conn);
+		}
+	} else {
+		if (req->flags || req->reserved || req->addr || req->rkey ||
+		    !len)
+			ret = -EINVAL;
+		else if (off >= srv->length || len > srv->length - off)
+			ret = -ERANGE;
+		else if (pr->pinned)
+			ret = -EBUSY;
+		else
+			ret = p2pbuf_rdma_reg(conn, off, len, &fatal);
+		if (fatal)
+			return ret;
+		/* A mapping it made may pin (no move_notify): let it go. */
+		if (ret)
+			p2pbuf_rdma_idle(conn);
+		rkey = ret ? 0 : pr->rkey;
+	}
+	if (ret) {
+		pr_debug("p2pbuf_rdma: registration request refused: %d\n",
+			 ret);
+		p2pbuf_rdma_count_error(conn);
+		return p2pbuf_rdma_reply(conn, id, -ret, 0, 0);
+	}
+	return p2pbuf_rdma_reply(conn, id, 0, rkey, len);
 }
 
 /**
@@ -804,6 +1208,8 @@ static int p2pbuf_rdma_req_start(struct p2pbuf_rdma_conn *conn,
 	u64 addr = le64_to_cpu(req->addr);
 	u32 status = 0;
 
+	if (op == P2PBUF_RDMA_OP_REGISTER || op == P2PBUF_RDMA_OP_UNREGISTER)
+		return p2pbuf_rdma_reg_req(conn, req);
 	if ((op != P2PBUF_RDMA_OP_READ && op != P2PBUF_RDMA_OP_WRITE) ||
 	    req->flags || req->reserved || !len || len - 1 > U64_MAX - addr)
 		status = EINVAL;
@@ -813,7 +1219,8 @@ static int p2pbuf_rdma_req_start(struct p2pbuf_rdma_conn *conn,
 		pr_debug("p2pbuf_rdma: request refused: op %u offset %llu length %llu: %u\n",
 			 op, off, len, status);
 		p2pbuf_rdma_count_error(conn);
-		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), status, 0);
+		return p2pbuf_rdma_reply(conn, le64_to_cpu(req->id), status, 0,
+					 0);
 	}
 	conn->req = *req;
 	conn->req_done = 0;
@@ -832,11 +1239,7 @@ static int p2pbuf_rdma_finish_rw(struct p2pbuf_rdma_conn *conn,
 	u32 len = conn->rw_len;
 
 	p2pbuf_rdma_rw_cleanup(conn);
-	if (p2pbuf_importer_pins_on_map(&conn->imp)) {
-		WRITE_ONCE(conn->idle_since, jiffies);
-		queue_delayed_work(p2pbuf_rdma_wq, &conn->unmap_work,
-				   msecs_to_jiffies(READ_ONCE(p2pbuf_rdma_pin_linger_ms)));
-	}
+	p2pbuf_rdma_idle(conn);
 	if (status != IB_WC_SUCCESS) {
 		pr_debug("p2pbuf_rdma: RDMA %s failed: %s\n",
 			 read ? "READ" : "WRITE", ib_wc_status_msg(status));
@@ -982,8 +1385,11 @@ static void p2pbuf_rdma_teardown(struct p2pbuf_rdma_conn *conn,
 	 * connections there, must wait for the mapping to go. Not under
 	 * p2pbuf_rdma_conns_lock: the detach waits for the reservation lock.
 	 */
-	if (conn->imp.attach)
+	if (conn->imp.attach) {
+		/* After the drain: the REG_MR is done with the MR. */
+		p2pbuf_rdma_unreg(conn);
 		p2pbuf_importer_detach(&conn->imp);
+	}
 	mutex_lock(&p2pbuf_rdma_conns_lock);
 	list_del(&conn->all_node);
 	mutex_unlock(&p2pbuf_rdma_conns_lock);
@@ -1247,6 +1653,8 @@ static int p2pbuf_rdma_connect_request(struct rdma_cm_id *id,
 	conn->recv_cqe.done = p2pbuf_rdma_recv_done;
 	conn->send_cqe.done = p2pbuf_rdma_send_done;
 	conn->rw_cqe.done = p2pbuf_rdma_rw_done;
+	conn->reg_cqe.done = p2pbuf_rdma_reg_done;
+	init_completion(&conn->reg_done);
 	conn->state = P2PBUF_RDMA_WAIT_SOURCE;
 	INIT_LIST_HEAD(&conn->srv_node);
 	INIT_LIST_HEAD(&conn->all_node);
@@ -1518,7 +1926,8 @@ static int p2pbuf_rdma_serve(struct p2pbuf_rdma_file *pf, void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.pad || args.flags || args.handle || args.reserved[0] ||
+	if (args.pad || (args.flags & ~P2PBUF_RDMA_SERVE_PASSIVE) ||
+	    args.handle || args.reserved[0] ||
 	    args.reserved[1] || !args.port || !args.length)
 		return -EINVAL;
 	/* As bind(2) of a TCP port: the low ones are privileged. */
@@ -1552,6 +1961,7 @@ static int p2pbuf_rdma_serve(struct p2pbuf_rdma_file *pf, void __user *uarg)
 	srv->dmabuf = dmabuf;
 	srv->offset = args.offset;
 	srv->length = args.length;
+	srv->flags = args.flags;
 
 	ret = xa_alloc(&pf->servers, &handle, srv,
 		       XA_LIMIT(1, P2PBUF_RDMA_MAX_SERVERS), GFP_KERNEL_ACCOUNT);
@@ -1624,7 +2034,7 @@ static int p2pbuf_rdma_query(struct p2pbuf_rdma_file *pf, void __user *uarg)
 
 	if (copy_from_user(&args, uarg, sizeof(args)))
 		return -EFAULT;
-	if (args.pad || args.pad2 || args.reserved)
+	if (args.pad || args.pad2 || args.registrations)
 		return -EINVAL;
 	handle = args.handle;
 	srv = xa_load(&pf->servers, handle);

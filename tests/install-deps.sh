@@ -24,6 +24,8 @@ packages=(
 	# libp2pbuf's make check: Debian's build flags (dpkg-buildflags), the
 	# i386 build (gcc -m32; no foreign architecture needed) and C++
 	dpkg-dev gcc-multilib g++
+	# its man pages: made by a python3 script, checked with man(1)
+	python3 man-db
 	# clients that run in the guest
 	rdma-core ibverbs-utils ibverbs-providers libibverbs-dev iproute2
 	rdmacm-utils librdmacm-dev

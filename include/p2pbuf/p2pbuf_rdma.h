@@ -4,8 +4,9 @@
  * and the client of the project's own protocol (librdmacm), for transfers
  * of many MiB between local memory and a remote served buffer.
  *
- * A separate library (libp2pbuf-rdma.so, symbol version P2PBUF_RDMA_1.0)
- * so that programs of libp2pbuf alone do not link rdma-core. Functions
+ * A separate library (libp2pbuf-rdma.so, symbol version P2PBUF_RDMA_1.0;
+ * the passive registration's functions P2PBUF_RDMA_1.1) so that programs
+ * of libp2pbuf alone do not link rdma-core. Functions
  * return 0 or a negative errno value. Caller-allocated structures start
  * with "uint32_t size", set to sizeof() by the caller, and end with
  * reserved fields that must be zero (EINVAL otherwise).
@@ -34,6 +35,8 @@ struct p2pbuf_rdma_server;
  * @dmabuf_fd: the dma-buf, open read-write
  * @port: the rdma_cm port
  * @pad: zero
+ * @flags: P2PBUF_RDMA_SERVE_PASSIVE (linux/p2pbuf_rdma.h) to let clients
+ *	register the range for their own RDMA (p2pbuf_rdma_register()), or 0
  * @offset: the served range's offset in the buffer
  * @length: its length; 0: to the end of the buffer
  * @reserved: zero
@@ -43,7 +46,7 @@ struct p2pbuf_rdma_serve_args {
 	int32_t dmabuf_fd;
 	uint16_t port;
 	uint16_t pad;
-	uint32_t pad2;
+	uint32_t flags;
 	uint64_t offset;
 	uint64_t length;
 	uint64_t reserved[4];
@@ -117,7 +120,8 @@ typedef int (*p2pbuf_rdma_progress_fn)(uint64_t done, uint64_t total,
  *	read past rxe's MR map array: start it inside a page
  * @offset: the byte offset in the remote served range
  * @length: bytes
- * @step: bytes per request; 0: 8 MiB
+ * @step: bytes per request (p2pbuf_rdma_remote_transfer(): per work
+ *	request); 0: 8 MiB
  * @progress: called after each request, or NULL
  * @progress_arg: its argument
  * @reserved: zero
@@ -162,6 +166,89 @@ int p2pbuf_rdma_transfer(struct p2pbuf_rdma_client *c,
 int p2pbuf_rdma_request(struct p2pbuf_rdma_client *c,
 			const struct p2pbuf_rdma_req *req,
 			struct p2pbuf_rdma_reply *reply);
+
+/* ---- passive registration: the client moves the data itself ---- */
+
+/**
+ * struct p2pbuf_rdma_remote - a passive registration of a served range
+ * @size: sizeof(struct p2pbuf_rdma_remote)
+ * @rkey: out: its remote key
+ * @offset: out: its first byte's offset in the served range, which is also
+ *	that byte's remote address
+ * @length: out: its bytes
+ * @reserved: zero
+ */
+struct p2pbuf_rdma_remote {
+	uint32_t size;
+	uint32_t rkey;
+	uint64_t offset;
+	uint64_t length;
+	uint64_t reserved[4];
+};
+
+/**
+ * p2pbuf_rdma_register() - register a remote served range for one-sided
+ *	RDMA by this client (P2PBUF_RDMA_OP_REGISTER)
+ * @c: the connection
+ * @offset: byte offset in the served range
+ * @length: bytes; not zero
+ * @r: the registration, filled in on success (the caller sets @r->size
+ *	and leaves @r->reserved zero)
+ *
+ * The server pins the buffer where it is while the registration lasts;
+ * its key allows RDMA READ and WRITE of the range by this connection
+ * (p2pbuf_rdma_remote_transfer()), at remote addresses that are the served
+ * range's offsets. The accesses are not fenced: the caller orders them against the
+ * buffer's other users. p2pbuf_rdma_unregister() or the disconnect ends it.
+ *
+ * Return: EINVAL for a bad @r or a zero @length; the status the server
+ * replied (EPERM: the server was not made with P2PBUF_RDMA_SERVE_PASSIVE;
+ * EBUSY: the connection has a registration already, or the exporter cannot
+ * pin; ERANGE: not inside the served range; E2BIG: more pages than one MR
+ * of the server's device holds, register less; the exporter's errors,
+ * such as ENODEV once it is unbound); EIO when the connection failed, EPROTO when the reply was not
+ * the protocol's (the connection is then unusable).
+ */
+int p2pbuf_rdma_register(struct p2pbuf_rdma_client *c, uint64_t offset,
+			 uint64_t length, struct p2pbuf_rdma_remote *r);
+
+/**
+ * p2pbuf_rdma_unregister() - end a registration (P2PBUF_RDMA_OP_UNREGISTER)
+ * @c: the connection
+ * @r: the registration
+ *
+ * Return: 0 once the key no longer works and the buffer is unpinned;
+ * EINVAL for a bad @r; ENOENT when the server has no such registration;
+ * EIO, EPROTO as for p2pbuf_rdma_register().
+ */
+int p2pbuf_rdma_unregister(struct p2pbuf_rdma_client *c,
+			   const struct p2pbuf_rdma_remote *r);
+
+/**
+ * p2pbuf_rdma_remote_transfer() - move a range through a registration
+ *	with the client's own RDMA READ or WRITE, no server CPU involved
+ * @c: the connection that registered @r
+ * @r: the registration
+ * @x: the transfer, as for p2pbuf_rdma_transfer(); @x->offset is in the
+ *	served range and the range must lie inside @r
+ * @done: bytes moved, or NULL
+ *
+ * @x->op P2PBUF_RDMA_OP_READ moves remote -> @x->local with RDMA READs,
+ * P2PBUF_RDMA_OP_WRITE @x->local -> remote with RDMA WRITEs.
+ * @x->local is registered with ibv_reg_mr() for the transfer (6.1's rxe:
+ * see struct p2pbuf_rdma_xfer). Each step of @x->step bytes (0: 8 MiB; at
+ * most the port's largest message) is one signaled work request, waited
+ * for before the next, and @x->progress is called after each.
+ *
+ * Return: EINVAL for a bad @r or @x, ERANGE for a range outside @r,
+ * ECANCELED from the progress callback, the errors of ibv_reg_mr() for
+ * @x->local, EIO when a work request failed (the key was revoked, the
+ * server went away; the connection is then unusable).
+ */
+int p2pbuf_rdma_remote_transfer(struct p2pbuf_rdma_client *c,
+				const struct p2pbuf_rdma_remote *r,
+				const struct p2pbuf_rdma_xfer *x,
+				uint64_t *done);
 
 struct ibv_pd;
 struct ibv_mr;

@@ -24,15 +24,41 @@ DATE = "2026"
 ALIASES = {"p2pbuf_device_info": "p2pbuf_device_query"}
 # Functions that return a value, not 0 or -errno.
 VALUES = {"p2pbuf_version_major", "p2pbuf_version_minor"}
-# Per header: what a page says about where the function is.
+# Per header: what a page says about where the function is, and the
+# library's version script (next to this directory), whose node a
+# function is in says since which version it is there.
 LIBS = {
     "p2pbuf.h": {"link": "Link with \\fI\\-lp2pbuf\\fP (pkg\\-config libp2pbuf).",
-                 "version": "libp2pbuf 1.0 (symbol version P2PBUF_1.0)."},
+                 "lib": "libp2pbuf", "map": "libp2pbuf.map"},
     "p2pbuf_rdma.h": {"link": "Link with \\fI\\-lp2pbuf\\-rdma\\fP "
                               "(it links librdmacm and libibverbs).",
-                      "version": "libp2pbuf\\-rdma 1.0 (symbol version "
-                                 "P2PBUF_RDMA_1.0)."},
+                      "lib": "libp2pbuf\\-rdma", "map": "libp2pbuf-rdma.map"},
 }
+MAPDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+
+
+def versions(mapname):
+    """{function: version node} from a version script."""
+    nodes, node = {}, None
+    for line in open(os.path.join(MAPDIR, mapname)):
+        line = line.split("#", 1)[0].strip()
+        m = re.match(r"^([A-Z][A-Z0-9_.]*)\s*\{", line)
+        if m:
+            node = m.group(1)
+            continue
+        if line.startswith("}"):
+            node = None
+            continue
+        m = re.match(r"^(p2pbuf_[a-z0-9_]+);$", line)
+        if m and node:
+            nodes[m.group(1)] = node
+    return nodes
+
+
+def version_line(lib, node):
+    """"libp2pbuf 1.0 (symbol version P2PBUF_1.0)." for @node."""
+    return "%s %s (symbol version %s)." % (lib["lib"],
+                                          node.rsplit("_", 1)[1], node)
 
 
 def roff(text):
@@ -65,10 +91,11 @@ def synopsis(proto):
 
 
 def clean_comment(body):
-    """The text of a /** ... */ comment, without its stars."""
+    """The text of a /** ... */ comment, without its stars. A tab after
+    the star stays: it indents a continuation (" *\tmore of @param")."""
     lines = []
     for line in body.split("\n"):
-        line = re.sub(r"^\s*\*( |\t|$)?", "", line, count=1)
+        line = re.sub(r"^\s*\*( |$)?", "", line, count=1)
         lines.append(line.rstrip())
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -150,7 +177,7 @@ def parse_header(path):
     return funcs, structs
 
 
-def page(name, func, structs, all_funcs, hname):
+def page(name, func, structs, all_funcs, hname, node):
     (summary, params, paras, ret), proto = func
     lib = LIBS[hname]
     out = [".\\\" SPDX-License-Identifier: MIT",
@@ -204,7 +231,7 @@ def page(name, func, structs, all_funcs, hname):
             out += [".PP"]
     if ret:
         out += [text(ret[:1].upper() + ret[1:])]
-    out += [".SH VERSIONS", lib["version"]]
+    out += [".SH VERSIONS", version_line(lib, node)]
     words = " ".join(paras) + " " + (ret or "") + " " + \
         " ".join(t for _, t in params)
     see = [f for f in dict.fromkeys(re.findall(r"(p2pbuf_[a-z0-9_]+)\(\)", words))
@@ -217,12 +244,17 @@ def page(name, func, structs, all_funcs, hname):
 def pages(header):
     funcs, structs = parse_header(header)
     hname = os.path.basename(header)
+    nodes = versions(LIBS[hname]["map"])
     result = {}
     for name, func in sorted(funcs.items()):
         if name in ALIASES:
             result[name] = ".so man3/%s.3\n" % ALIASES[name]
+        elif name not in nodes:
+            raise SystemExit("%s: %s is in no version node of %s" %
+                             (header, name, LIBS[hname]["map"]))
         else:
-            result[name] = page(name, func, structs, funcs, hname)
+            result[name] = page(name, func, structs, funcs, hname,
+                                nodes[name])
     return result
 
 

@@ -29,7 +29,7 @@ info=$(p2pbuf info --json) || bad "info exit $?"
 if [ "${P2PBUF_SCOPE:-full}" = full ]; then
 	# --help for every command, exit 0; a bad option is exit 2 with a
 	# message that names it (and no usage text), everywhere.
-	for c in info topology explain alloc fill verify share attach read write ls; do
+	for c in info topology explain alloc fill verify share attach read write ls serve rdma-read rdma-write; do
 		out=$(p2pbuf "$c" --help) || bad "p2pbuf $c --help exit $?"
 		grep -q "^usage: p2pbuf $c" <<< "$out" || bad "p2pbuf $c --help: no usage line"
 		out=$(p2pbuf help "$c") || bad "p2pbuf help $c exit $?"

@@ -13,6 +13,9 @@
 # the NIC's PCI function, the buffer in VRAM or system memory as the
 # exporter's own answer for that function says; a system-memory buffer, a
 # udmabuf; either order of the arguments; bad input; the module unloaded.
+# Passive registration: rdma-write/rdma-read --passive against a server
+# without --passive fail in words, and against serve --passive move 3 MiB
+# each way with this side's own RDMA, the buffer holding the bytes.
 set -uo pipefail
 
 repo=$P2PBUF_REPO
@@ -100,6 +103,53 @@ expect 2 "no port" p2pbuf rdma-read nowhere 0 4K "$tmp/x"
 expect 2 "serve without --port" p2pbuf serve "$ref"
 expect 1 "outside the range" p2pbuf rdma-read "$peer" 13M 2M "$tmp/x"
 expect 0 "served after" p2pbuf rdma-read "$peer" 0 4K "$tmp/x"
+
+# Passive: refused by a server that does not allow it, in words; a second
+# server of the same buffer with --passive lets this side move the bytes
+# with its own RDMA READ and WRITE.
+out=$(p2pbuf rdma-write "$peer" 0 4K "$tmp/in" --passive 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q 'serve --passive' <<< "$out"; then
+	good "passive refused without serve --passive"
+else
+	bad "passive without serve --passive: exit $rc: $out"
+fi
+pport=$((port + 1))
+p2pbuf serve "$ref" --port $pport --passive --json > "$tmp/pserve.json" &
+psrv=$!
+ok=
+for _ in $(seq 50); do
+	if p2pbuf rdma-read "$RXE_NIC_ADDR:$pport" 0 4K "$tmp/x" > /dev/null 2>&1; then ok=1; break; fi
+	sleep 0.2
+done
+[ -n "$ok" ] || bad "serve --passive never answered"
+head -c 3M /dev/urandom > "$tmp/pin"
+if out=$(p2pbuf rdma-write "$RXE_NIC_ADDR:$pport" 5M 3M "$tmp/pin" --passive --json) &&
+	moved "$out" 3145728 && [ "$(jq -r .mode <<< "$out")" = passive ]; then
+	good "rdma-write --passive 3 MiB"
+else
+	bad "rdma-write --passive: $out"
+fi
+if out=$(p2pbuf rdma-read "$RXE_NIC_ADDR:$pport" 5M 3M "$tmp/pout" --passive --json) &&
+	moved "$out" 3145728; then
+	good "rdma-read --passive 3 MiB"
+else
+	bad "rdma-read --passive: $out"
+fi
+if cmp -s "$tmp/pin" "$tmp/pout" &&
+	p2pbuf write "$tmp/pbuf" "$ref" --create --offset 5M --length 3M > /dev/null &&
+	cmp -s "$tmp/pin" "$tmp/pbuf"; then
+	good "passive: the buffer holds the bytes, read back equal"
+else
+	bad "passive: the bytes differ"
+fi
+kill -TERM $psrv
+wait $psrv
+if [ "$(jq -r '.registrations >= 2' "$tmp/pserve.json" 2>/dev/null)" = true ]; then
+	good "serve --passive counted its registrations"
+else
+	bad "serve --passive: $(cat "$tmp/pserve.json")"
+fi
 
 # explain rdma:DEV PID:FD. The NIC's PCI function: the nearest above its
 # netdev's device (virtio0 below the virtio-net function).
@@ -192,7 +242,8 @@ fi
 kill -TERM "$srv"
 wait "$srv" || bad "serve: exit $?"
 srv=
-if [ "$(jq -r '.ok and .requests >= 4 and .errors == 1 and .bytes_read >= 12582912 and .bytes_written >= 12582912' "$tmp/serve.json")" = true ]; then
+# Two refused requests: the range outside, and the passive REGISTER.
+if [ "$(jq -r '.ok and .requests >= 4 and .errors == 2 and .bytes_read >= 12582912 and .bytes_written >= 12582912' "$tmp/serve.json")" = true ]; then
 	good "serve's counters"
 else
 	bad "serve's counters: $(cat "$tmp/serve.json")"

@@ -362,6 +362,19 @@ static int options(void)
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"--version", NULL }), -1);
 	CHECK_EQ(helps, 2);
+	/* serve's and rdma-read's --passive: a flag, for those that take it. */
+	CHECK_EQ(run_parse("--port --passive", &o, pos, 1, &n, (const char *const[]){
+		"--passive", "--port=7471", "1:2", NULL }), 0);
+	CHECK(o.passive && o.port == 7471 && n == 1);
+	CHECK_EQ(run_parse("--port --passive", &o, pos, 1, &n, (const char *const[]){
+		"1:2", NULL }), 0);
+	CHECK(!o.passive);
+	CHECK_EQ(run_parse("--port --passive", &o, pos, 1, &n, (const char *const[]){
+		"--passive=1", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse("--port --passive", &o, pos, 1, &n, (const char *const[]){
+		"--pass", NULL }), EXIT_USAGE);
+	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
+		"--passive", NULL }), EXIT_USAGE);
 	/* "-" alone is a positional argument (stdin, say). */
 	CHECK_EQ(run_parse(all, &o, pos, 1, &n, (const char *const[]){
 		"-", NULL }), 0);

@@ -90,7 +90,7 @@ static int run(const char *first, ...)
 
 static const char *const commands[] = {
 	"info", "topology", "explain", "alloc", "fill", "verify", "share",
-	"attach", "read", "write", "ls",
+	"attach", "read", "write", "ls", "serve", "rdma-read", "rdma-write",
 };
 
 static int version_and_help(void)
@@ -127,6 +127,23 @@ static int version_and_help(void)
 		CLI(commands[i], "-h");
 		CHECK_EQ(rc, 0);
 	}
+	/* The RDMA commands' help names --passive. */
+	CLI("serve", "--help");
+	CHECK_EQ(rc, 0);
+	CHECK(!strncmp(out, "usage: p2pbuf serve PID:FD --port N", 35));
+	CHECK(strstr(out, "[--passive]"));
+	CLI("help", "rdma-write");
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "usage: p2pbuf rdma-write HOST:PORT OFFSET LENGTH FILE [--passive]"));
+	CHECK(strstr(out, "p2pbuf rdma-read HOST:PORT OFFSET LENGTH FILE [--passive]"));
+#ifndef P2PBUF_HAVE_RDMACM
+	/* Built without librdmacm: a good command line, then exit 3. */
+	CLI("serve", "1:2", "--port", "7471", "--passive");
+	CHECK_EQ(rc, 3);
+	CHECK(strstr(err, "built without librdmacm"));
+	CLI("rdma-write", "host:7471", "0", "4K", "f", "--passive");
+	CHECK_EQ(rc, 3);
+#endif
 	USAGE_ERR("unknown command 'nosuch'", "help", "nosuch");
 	CHECK_EQ(run(NULL), 0);
 	CHECK_EQ(rc, 2);
@@ -195,6 +212,34 @@ static int usage_errors(void)
 		  "/dev/null", "1:2", "--compat", "--no-compat");
 	USAGE_ERR("bad value '0' for --length", "read", "/dev/null", "1:2",
 		  "--length", "0");
+	/* serve, rdma-read, rdma-write (the same with and without librdmacm). */
+	USAGE_ERR("missing PID:FD", "serve", "--port", "7471", "--passive");
+	USAGE_ERR("missing --port", "serve", "1:2", "--passive");
+	USAGE_ERR("bad value '0' for --port", "serve", "1:2", "--port", "0");
+	USAGE_ERR("--passive takes no value ('--passive=yes')", "serve", "1:2",
+		  "--port", "7471", "--passive=yes");
+	USAGE_ERR("unknown option '--passiv' (did you mean --passive?)",
+		  "serve", "1:2", "--port", "7471", "--passiv");
+	USAGE_ERR("unexpected argument '3:4'", "serve", "1:2", "3:4", "--passive");
+	USAGE_ERR("unknown option '--passive'", "alloc", "--size", "4K",
+		  "--passive");
+	USAGE_ERR("missing HOST:PORT", "rdma-read", "--passive");
+	USAGE_ERR("missing FILE", "rdma-write", "host:7471", "0", "4K",
+		  "--passive");
+	USAGE_ERR("'host' is not HOST:PORT", "rdma-read", "host", "0", "4K",
+		  "f", "--passive");
+	USAGE_ERR("'host:0' is not HOST:PORT", "rdma-read", "host:0", "0", "4K",
+		  "f");
+	USAGE_ERR("OFFSET 'x' is not a size", "rdma-write", "--passive",
+		  "host:7471", "x", "4K", "f");
+	USAGE_ERR("LENGTH '0' is not a size above 0", "rdma-read", "host:7471",
+		  "0", "0", "f", "--passive");
+	USAGE_ERR("--passive takes no value ('--passive=1')", "rdma-read",
+		  "host:7471", "0", "4K", "f", "--passive=1");
+	USAGE_ERR("unknown option '--port'", "rdma-write", "host:7471", "0",
+		  "4K", "f", "--passive", "--port", "1");
+	USAGE_ERR("unexpected argument 'g'", "rdma-read", "host:7471", "0",
+		  "4K", "f", "g", "--passive");
 	USAGE_ERR("unexpected argument '2'", "ls", "1", "2");
 	USAGE_ERR("'abc' is not a process id", "ls", "abc");
 	USAGE_ERR("'0' is not a process id", "ls", "0");

@@ -49,6 +49,16 @@
  *                   ends with an error, the server's connection goes down
  *                   and the server serves another buffer; p2pgem bound
  *                   again
+ *   own-passive     passive registration: refused without
+ *                   P2PBUF_RDMA_SERVE_PASSIVE, bad input for every field
+ *                   of REGISTER and UNREGISTER, one per connection; the
+ *                   client's own RDMA WRITE and READ through the key,
+ *                   checked in the buffer; eviction refused (EBUSY) while
+ *                   registered and done after; the ended key writes
+ *                   nothing; a disconnect ends a registration
+ *   own-passive-unbind p2pgem unbound while a client holds a registration:
+ *                   the unbind returns, the key stops working, the
+ *                   connection ends
  *
  * Copyright (c) 2026 The p2pbuf authors
  */
@@ -441,7 +451,7 @@ static int serve_bad(void)
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	memset(&q, 0, sizeof(q));
 	q.handle = h;
-	q.reserved = 1;
+	q.registrations = 1;
 	CHECK_RET(rd_ioctl(fd, P2PBUF_RDMA_IOC_QUERY, &q), -EINVAL);
 	CHECK_RET(rd_query(fd, 0, &q), -ENOENT);
 	CHECK_RET(rd_query(fd, h + 100, &q), -ENOENT);
@@ -1059,7 +1069,7 @@ static int own_raw(struct p2pbuf_rdma_client *c, uint32_t op, uint64_t off,
 
 	if (ret)
 		return ret;
-	if (le64toh(rep.id) != id || rep.bytes || rep.pad)
+	if (le64toh(rep.id) != id || rep.bytes || rep.rkey)
 		return -EPROTO;
 	return (int)le32toh(rep.status);
 }
@@ -1119,7 +1129,12 @@ static int own_bad(void)
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, UINT64_MAX, 2, 0, 0, 0),
 		  ERANGE);
 	CHECK_RET(own_raw(c, 0, 0, 4096, 0, 0, 0), EINVAL);
-	CHECK_RET(own_raw(c, 3, 0, 4096, 0, 0, 0), EINVAL);
+	CHECK_RET(own_raw(c, 5, 0, 4096, 0, 0, 0), EINVAL);
+	/* Passive registration, on a server that does not allow it. */
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_REGISTER, 0, 4096, 0, 0, 0),
+		  EPERM);
+	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, 0, 0),
+		  EPERM);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 0, 0, 0, 0), EINVAL);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 1, 0), EINVAL);
 	CHECK_RET(own_raw(c, P2PBUF_RDMA_OP_READ, 0, 4096, 0, 0, 1), EINVAL);
@@ -1135,7 +1150,7 @@ static int own_bad(void)
 	CHECK(!memcmp(src, dst, len), "read back differs");
 	p2pbuf_rdma_disconnect(c);
 	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
-	CHECK(q.connections == 1 && q.requests == 2 && q.errors == 10,
+	CHECK(q.connections == 1 && q.requests == 2 && q.errors == 12,
 	      "%llu connections, %llu requests, %llu errors",
 	      (unsigned long long)q.connections,
 	      (unsigned long long)q.requests, (unsigned long long)q.errors);
@@ -1491,6 +1506,250 @@ static int own_unbind(void)
 	return 0;
 }
 
+static int rd_serve_passive(int fd, int dmabuf, uint64_t len, uint32_t *h)
+{
+	struct p2pbuf_rdma_serve s = {
+		.dmabuf_fd = dmabuf, .port = OWN_PORT, .length = len,
+		.flags = P2PBUF_RDMA_SERVE_PASSIVE,
+	};
+	int ret = rd_ioctl(fd, P2PBUF_RDMA_IOC_SERVE, &s);
+
+	if (!ret)
+		*h = s.handle;
+	return ret;
+}
+
+/* REGISTER or UNREGISTER as the wire has it: the reply's status, or -errno. */
+static int own_reg_raw(struct p2pbuf_rdma_client *c, uint32_t op,
+		       uint64_t off, uint64_t len, uint64_t addr, uint32_t rkey,
+		       uint32_t flags, uint32_t rsvd)
+{
+	static uint64_t id = 5000;
+	struct p2pbuf_rdma_req req = {
+		.op = htole32(op), .flags = htole32(flags),
+		.id = htole64(++id), .offset = htole64(off),
+		.length = htole64(len), .addr = htole64(addr),
+		.rkey = htole32(rkey), .reserved = htole32(rsvd),
+	};
+	struct p2pbuf_rdma_reply rep;
+	int ret = p2pbuf_rdma_request(c, &req, &rep);
+
+	if (ret)
+		return ret;
+	if (le64toh(rep.id) != id || (rep.status && (rep.bytes || rep.rkey)))
+		return -EPROTO;
+	return (int)le32toh(rep.status);
+}
+
+/* The client's own RDMA through registration @r. */
+static int own_remote(struct p2pbuf_rdma_client *c,
+		      const struct p2pbuf_rdma_remote *r, uint32_t op,
+		      void *local, uint64_t off, uint64_t len)
+{
+	struct p2pbuf_rdma_xfer x = {
+		.size = sizeof(x), .op = op, .local = local, .offset = off,
+		.length = len, .step = 256 * 1024,
+	};
+	uint64_t done;
+	int ret = p2pbuf_rdma_remote_transfer(c, r, &x, &done);
+
+	if (!ret && done != len)
+		return -EPROTO;
+	return ret;
+}
+
+/* An eviction, retried while a pin may linger (kernels without move_notify). */
+static int evict_soon(struct buf *b)
+{
+	double t = now();
+	int ret;
+
+	while ((ret = p2p_evict(b->fd, b->handle)) == -EBUSY && now() - t < 5)
+		usleep(20000);
+	return ret;
+}
+
+static int own_passive(void)
+{
+	uint64_t size = 16 * MiB, off = 3 * 4096 + 100, len = MiB;
+	struct p2pbuf_rdma_remote r = { .size = sizeof(r) }, r2 = r;
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	uint8_t *src, *dst;
+	volatile uint8_t *cpu;
+	uint32_t want, h;
+	struct buf buf;
+	int64_t bad;
+	int fd, ret;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, size, P2PGEM_PLACEMENT_VRAM), 0);
+	want = expected_placement(&buf);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", RDMA_DEV, strerror(errno));
+	src = malloc(len);
+	dst = calloc(1, len);
+	cpu = p2p_map(buf.fd, buf.handle, size);
+	CHECK(src && dst && cpu, "malloc or mmap");
+
+	/* Not without the server's consent. */
+	CHECK_RET(rd_serve(fd, buf.dmabuf, OWN_PORT, 0, size, &h), 0);
+	CHECK_RET(own_connect(&c), 0);
+	CHECK_RET(p2pbuf_rdma_register(c, off, len, &r), -EPERM);
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	CHECK_RET(rd_stop(fd, h), 0);
+
+	CHECK_RET(rd_serve_passive(fd, buf.dmabuf, size, &h), 0);
+	CHECK_RET(own_connect(&c), 0);
+	/* Every field of REGISTER and UNREGISTER. */
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, off, len, 1, 0, 0, 0),
+		  EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, off, len, 0, 1, 0, 0),
+		  EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, off, len, 0, 0, 1, 0),
+		  EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, off, len, 0, 0, 0, 1),
+		  EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, off, 0, 0, 0, 0, 0),
+		  EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, size, 1, 0, 0, 0, 0),
+		  ERANGE);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_REGISTER, 1, size, 0, 0, 0, 0),
+		  ERANGE);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, 5, 0, 0),
+		  ENOENT);
+
+	CHECK_RET(p2pbuf_rdma_register(c, off, len, &r), 0);
+	printf("# registered %llu bytes at %llu, rkey %#x\n",
+	       (unsigned long long)r.length, (unsigned long long)r.offset,
+	       r.rkey);
+	CHECK(r.offset == off && r.length == len && r.rkey, "registration");
+	CHECK_RET(p2pbuf_rdma_register(c, 0, 4096, &r2), -EBUSY);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0,
+			      r.rkey + 1, 0, 0), ENOENT);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 1, 0, 0, r.rkey,
+			      0, 0), EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 1, 0, r.rkey,
+			      0, 0), EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 1, r.rkey,
+			      0, 0), EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, r.rkey,
+			      1, 0), EINVAL);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, r.rkey,
+			      0, 1), EINVAL);
+
+	/* The client's WRITE lands in the buffer, its READ gets the buffer. */
+	fill(src, off, len, 5);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_WRITE, src, off, len), 0);
+	bad = mismatch(cpu + off, off, len, 5);
+	CHECK(bad < 0, "in the buffer: byte %lld differs", (long long)bad);
+	fill((uint8_t *)cpu + off, off, len, 6);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_READ, dst, off, len), 0);
+	bad = mismatch(dst, off, len, 6);
+	CHECK(bad < 0, "read: byte %lld differs", (long long)bad);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_READ, dst, off + len - 100,
+			     200), -ERANGE);
+
+	/* Pinned where it is while registered. */
+	CHECK_RET(p2p_evict(buf.fd, buf.handle), -EBUSY);
+	CHECK_RET(rd_query(fd, h, &q), 0);
+	printf("# registrations %llu placement %u (want %u)\n",
+	       (unsigned long long)q.registrations, q.placement, want);
+	CHECK(q.registrations == 1, "registrations %llu",
+	      (unsigned long long)q.registrations);
+	CHECK(!want || q.placement == want, "placement %u, want %u",
+	      q.placement, want);
+
+	/* Unregistered: the buffer moves, and the key writes nothing. */
+	CHECK_RET(p2pbuf_rdma_unregister(c, &r), 0);
+	CHECK_RET(own_reg_raw(c, P2PBUF_RDMA_OP_UNREGISTER, 0, 0, 0, r.rkey,
+			      0, 0), ENOENT);
+	CHECK_RET(evict_soon(&buf), 0);
+	fill(src, off, len, 7);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_WRITE, src, off, len),
+		  -EIO);
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	bad = mismatch(cpu + off, off, len, 6);
+	CHECK(bad < 0, "after the key ended: byte %lld differs",
+	      (long long)bad);
+
+	/* A disconnect ends a registration too. */
+	CHECK_RET(own_connect(&c), 0);
+	/*
+	 * The whole buffer, when its pages fit one MR of the device (rxe:
+	 * 512 pages of the largest size every boundary between the pages'
+	 * runs allows), else 1 MiB.
+	 */
+	ret = p2pbuf_rdma_register(c, 0, size, &r);
+	printf("# the whole buffer: %s\n", ret ? strerror(-ret) : "registered");
+	if (ret == -E2BIG)
+		ret = p2pbuf_rdma_register(c, 0, len, &r);
+	CHECK_RET(ret, 0);
+	CHECK_RET(p2p_evict(buf.fd, buf.handle), -EBUSY);
+	p2pbuf_rdma_disconnect(c);
+	CHECK_RET(wait_idle(fd, h, &q, 10000), 0);
+	CHECK_RET(evict_soon(&buf), 0);
+	CHECK(q.registrations == 2, "registrations %llu",
+	      (unsigned long long)q.registrations);
+
+	munmap((void *)cpu, size);
+	free(src);
+	free(dst);
+	close(fd);
+	buf_free(&buf);
+	return 0;
+}
+
+/*
+ * p2pgem unbound while a client holds a registration: the unbind revokes
+ * it (the key stops working before the memory goes) and returns, the
+ * connection ends; p2pgem bound again.
+ */
+static int own_passive_unbind(void)
+{
+	struct p2pbuf_rdma_remote r = { .size = sizeof(r) };
+	struct p2pbuf_rdma_client *c;
+	struct p2pbuf_rdma_query q;
+	uint64_t len = MiB;
+	struct buf buf;
+	uint8_t *src;
+	char dev[64];
+	uint32_t h;
+	int fd, rc;
+	double t;
+
+	NEED_RDMA();
+	CHECK_RET(buf_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM), 0);
+	CHECK_RET(pci_name_of(buf.fd, dev, sizeof(dev)), 0);
+	fd = open(RDMA_DEV, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open: %s", strerror(errno));
+	CHECK_RET(rd_serve_passive(fd, buf.dmabuf, buf.size, &h), 0);
+	src = malloc(len);
+	CHECK(src, "malloc");
+	fill(src, 0, len, 9);
+	CHECK_RET(own_connect(&c), 0);
+	CHECK_RET(p2pbuf_rdma_register(c, 0, len, &r), 0);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_WRITE, src, 0, len), 0);
+	t = now();
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/unbind", dev), 0);
+	printf("# unbind of p2pgem from %s with a registration took %.1f s\n",
+	       dev, now() - t);
+	CHECK_RET(own_remote(c, &r, P2PBUF_RDMA_OP_WRITE, src, 0, len), -EIO);
+	p2pbuf_rdma_disconnect(c);
+	rc = wait_idle(fd, h, &q, 10000);
+	CHECK(!rc, "QUERY: %s", strerror(-rc));
+	CHECK(!q.active, "%llu connections still up",
+	      (unsigned long long)q.active);
+	CHECK_RET(rd_stop(fd, h), 0);
+	buf_free(&buf);
+	CHECK_RET(write_file("/sys/bus/pci/drivers/p2pgem/bind", dev), 0);
+	free(src);
+	close(fd);
+	return 0;
+}
+
 static const struct subtest tests[] = {
 	{ "serve-bad", serve_bad },
 	{ "rping-evict", rping_evict },
@@ -1509,6 +1768,8 @@ static const struct subtest own_tests[] = {
 	{ "own-sync-file", own_sync_file },
 	{ "own-chain", own_chain },
 	{ "own-unbind", own_unbind },
+	{ "own-passive", own_passive },
+	{ "own-passive-unbind", own_passive_unbind },
 };
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@
  * @pad: must be zero
  * @offset: in: byte offset of the served range in the buffer
  * @length: in: bytes of the range; not zero, inside the buffer
- * @flags: must be zero
+ * @flags: in: %P2PBUF_RDMA_SERVE_PASSIVE or zero
  * @handle: out: the server, for P2PBUF_RDMA_IOC_STOP and _QUERY
  * @reserved: must be zero
  *
@@ -50,6 +50,14 @@
  * a second client is rejected (rping sees RDMA_CM_EVENT_REJECTED) until
  * the first has disconnected.
  */
+/*
+ * struct p2pbuf_rdma_serve.flags: clients of the own protocol may register
+ * the served range for their own RDMA READ and WRITE (P2PBUF_RDMA_OP_
+ * REGISTER): the buffer then stays pinned, where it is, while a
+ * registration lasts, and the peer's accesses are not fenced.
+ */
+#define P2PBUF_RDMA_SERVE_PASSIVE	(1U << 0)
+
 struct p2pbuf_rdma_serve {
 	__s32 dmabuf_fd;
 	__u16 port;
@@ -100,7 +108,8 @@ struct p2pbuf_rdma_stop {
  *	requests of the project's protocol answered with an error
  * @requests: out: requests of the project's protocol answered with
  *	success
- * @reserved: must be zero
+ * @registrations: out: passive registrations made (P2PBUF_RDMA_OP_
+ *	REGISTER answered with success); in: must be zero
  *
  * ENOENT for an unknown handle.
  */
@@ -118,7 +127,7 @@ struct p2pbuf_rdma_query {
 	__u32 pad2;
 	__u64 errors;
 	__u64 requests;
-	__u64 reserved;
+	__u64 registrations;
 };
 
 /*
@@ -163,13 +172,16 @@ struct p2pbuf_rdma_hello {
 /* struct p2pbuf_rdma_req.op */
 #define P2PBUF_RDMA_OP_READ	1	/* buffer -> client: RDMA WRITE */
 #define P2PBUF_RDMA_OP_WRITE	2	/* client -> buffer: RDMA READ */
+#define P2PBUF_RDMA_OP_REGISTER	3	/* passive: a key for the client */
+#define P2PBUF_RDMA_OP_UNREGISTER 4	/* passive: end the registration */
 
 /* The largest work request chain the server posts at once: 8 MiB. */
 #define P2PBUF_RDMA_CHUNK	(8U << 20)
 
 /**
  * struct p2pbuf_rdma_req - a request of the own protocol (client -> server)
- * @op: %P2PBUF_RDMA_OP_READ or %P2PBUF_RDMA_OP_WRITE
+ * @op: %P2PBUF_RDMA_OP_READ, %P2PBUF_RDMA_OP_WRITE, or (passive)
+ *	%P2PBUF_RDMA_OP_REGISTER, %P2PBUF_RDMA_OP_UNREGISTER
  * @flags: must be zero
  * @id: the client's, echoed in the reply
  * @offset: byte offset in the served range (not in the whole buffer)
@@ -181,6 +193,30 @@ struct p2pbuf_rdma_hello {
  * Refused with EINVAL: an unknown @op, non-zero @flags or @reserved, a
  * zero @length, @addr + @length past 2^64; with ERANGE: a range not
  * inside the served range.
+ *
+ * Passive registration (servers made with %P2PBUF_RDMA_SERVE_PASSIVE):
+ * %P2PBUF_RDMA_OP_REGISTER asks for a remote key over @offset and @length
+ * of the served range (@addr and @rkey zero). The server pins the buffer
+ * where it is (the exporter's pin rules and quota apply), registers it with
+ * a fast-reg MR allowing remote READ and WRITE, and replies with the key
+ * in &struct p2pbuf_rdma_reply.rkey and @length in its @bytes. The
+ * registration's addresses are the served range's offsets: its byte at
+ * range offset X is at remote address X. The client then moves data with
+ * its own RDMA READ and WRITE on the same connection, without the
+ * server's CPU and without fences: it orders them against the buffer's
+ * other users itself. %P2PBUF_RDMA_OP_UNREGISTER with that @rkey (other
+ * fields zero) ends it: the reply comes once the key no longer works and
+ * the pin is gone. A disconnect ends it too. One registration per
+ * connection. Refused with EPERM on a server without the flag (before any
+ * other check, UNREGISTER included), EBUSY when the connection has one
+ * already, E2BIG when the range needs more pages than one MR of the
+ * device holds (register a smaller range), EOPNOTSUPP when no MR page
+ * size of the device fits the range (on a device with a DMA device: a
+ * served range that does not start on a page), ENOENT for an UNREGISTER
+ * of another key, ENOMEM and EIO when the device cannot map or register,
+ * and the exporter's errors for the pin or the map (for p2pgem: EBUSY,
+ * ENODEV once it is unbound). An unbind of the exporter revokes a
+ * registration: the key stops working and the connection ends.
  */
 struct p2pbuf_rdma_req {
 	__le32 op;
@@ -198,13 +234,15 @@ struct p2pbuf_rdma_req {
  * @id: the request's @id
  * @status: 0, or a positive errno value: the request was refused and
  *	nothing moved
- * @pad: zero
- * @bytes: bytes moved
+ * @rkey: %P2PBUF_RDMA_OP_REGISTER: the registration's remote key; zero
+ *	for the other requests
+ * @bytes: bytes moved; for REGISTER and UNREGISTER, the registration's
+ *	length
  */
 struct p2pbuf_rdma_reply {
 	__le64 id;
 	__le32 status;
-	__le32 pad;
+	__le32 rkey;
 	__le64 bytes;
 };
 
