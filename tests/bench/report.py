@@ -116,6 +116,8 @@ def exporter_rows(exp):
             p2p = l.get("p2pbuf_peer2peer", True)
             seg = l.get("max_seg", 0)
             want = -(-l["x"] // seg) if seg else 1
+            if want == 1:
+                seg = 0
             rows.append(Row("%s sg entries at %s%s" %
                             (name, size_text(l["x"]),
                              "" if p2p else " (system memory)"),
