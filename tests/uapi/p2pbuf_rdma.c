@@ -362,7 +362,8 @@ static int serve_bad(void)
 	SERVE_BAD(dmabuf_fd, fd, -EINVAL);
 	SERVE_BAD(port, 0, -EINVAL);
 	SERVE_BAD(pad, 1, -EINVAL);
-	SERVE_BAD(flags, 1, -EINVAL);
+	SERVE_BAD(flags, 2, -EINVAL);	/* 1 is P2PBUF_RDMA_SERVE_PASSIVE */
+	SERVE_BAD(flags, P2PBUF_RDMA_SERVE_PASSIVE | 2, -EINVAL);
 	SERVE_BAD(flags, 0x80000000u, -EINVAL);
 	SERVE_BAD(handle, 1, -EINVAL);
 	SERVE_BAD(reserved[0], 1, -EINVAL);
