@@ -687,6 +687,36 @@ static int p2pbuf_rdma_attach(struct p2pbuf_rdma_conn *conn)
 }
 
 /*
+ * Reservation lock held: map the buffer (again, after a move) and take
+ * its @npages pages from the one holding byte @pos into @pages, and the
+ * @len bytes from @pos into a table @sgt for the RDMA device. @usage: what
+ * the DMA will do to the buffer. Undo @sgt with sg_free_table().
+ */
+static int p2pbuf_rdma_pages_locked(struct p2pbuf_rdma_conn *conn,
+				    enum dma_resv_usage usage, u64 pos,
+				    u64 len, unsigned long npages,
+				    struct page **pages, struct sg_table *sgt)
+{
+	struct sg_table *map;
+	struct dma_fence *dep;
+	int ret;
+
+	map = p2pbuf_importer_map_access_locked(&conn->imp, usage, false, &dep);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	/* Attached without implicit sync: no dependency. */
+	WARN_ON_ONCE(dep);
+	ret = p2pbuf_importer_pages_locked(&conn->imp, pos >> PAGE_SHIFT,
+					   npages, pages);
+	if (ret)
+		return ret;
+	return sg_alloc_table_from_pages_segment(sgt, pages, npages,
+						 offset_in_page(pos), len,
+						 ib_dma_max_seg_size(conn->ibdev),
+						 GFP_KERNEL);
+}
+
+/*
  * Post the RDMA READ (@read: remote source into the range at @where) or
  * WRITE (the range at @where to the remote sink) of @len bytes, and
  * publish its fence.
@@ -700,11 +730,9 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 					   DMA_RESV_USAGE_READ;
 	enum dma_data_direction dir = read ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 	u64 pos = srv->offset + where;
-	unsigned int off = offset_in_page(pos);
-	unsigned long npages = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	unsigned long npages = DIV_ROUND_UP(offset_in_page(pos) + len,
+					    PAGE_SIZE);
 	struct p2pbuf_fence *pfence;
-	struct dma_fence *dep;
-	struct sg_table *map;
 	bool p2p;
 	int ret;
 
@@ -719,24 +747,11 @@ static int p2pbuf_rdma_start_rw(struct p2pbuf_rdma_conn *conn, bool read,
 	}
 
 	dma_resv_lock(resv, NULL);
-	map = p2pbuf_importer_map_access_locked(&conn->imp, usage, false, &dep);
-	if (IS_ERR(map)) {
-		ret = PTR_ERR(map);
-		goto err_unlock;
-	}
-	/* Attached without implicit sync: no dependency. */
-	WARN_ON_ONCE(dep);
-	ret = p2pbuf_importer_pages_locked(&conn->imp, pos >> PAGE_SHIFT,
-					   npages, conn->pages);
+	ret = p2pbuf_rdma_pages_locked(conn, usage, pos, len, npages,
+				       conn->pages, &conn->sgt);
 	if (ret)
 		goto err_unlock;
 	p2p = is_pci_p2pdma_page(conn->pages[0]);
-	ret = sg_alloc_table_from_pages_segment(&conn->sgt, conn->pages, npages,
-						off, len,
-						ib_dma_max_seg_size(conn->ibdev),
-						GFP_KERNEL);
-	if (ret)
-		goto err_unlock;
 	ret = rdma_rw_ctx_init(&conn->rw, conn->qp, conn->port_num,
 			       conn->sgt.sgl, conn->sgt.orig_nents, 0, raddr,
 			       rkey, dir);
@@ -990,12 +1005,10 @@ static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
 	struct p2pbuf_rdma_preg *pr = &conn->preg;
 	struct ib_device *ibdev = conn->ibdev;
 	u64 pos = srv->offset + where;
-	unsigned int off = offset_in_page(pos);
-	unsigned long npages = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	unsigned long npages = DIV_ROUND_UP(offset_in_page(pos) + len,
+					    PAGE_SIZE);
 	struct ib_reg_wr wr = {};
 	unsigned int psz;
-	struct sg_table *map;
-	struct dma_fence *dep;
 	unsigned long timeout;
 	struct ib_mr *mr;
 	long left;
@@ -1018,22 +1031,8 @@ static int p2pbuf_rdma_reg(struct p2pbuf_rdma_conn *conn, u64 where, u64 len,
 	}
 
 	dma_resv_lock(resv, NULL);
-	map = p2pbuf_importer_map_access_locked(&conn->imp,
-						DMA_RESV_USAGE_WRITE, false,
-						&dep);
-	if (IS_ERR(map)) {
-		ret = PTR_ERR(map);
-		goto err_unlock;
-	}
-	WARN_ON_ONCE(dep);
-	ret = p2pbuf_importer_pages_locked(&conn->imp, pos >> PAGE_SHIFT,
-					   npages, pr->pages);
-	if (ret)
-		goto err_unlock;
-	ret = sg_alloc_table_from_pages_segment(&pr->sgt, pr->pages, npages,
-						off, len,
-						ib_dma_max_seg_size(ibdev),
-						GFP_KERNEL);
+	ret = p2pbuf_rdma_pages_locked(conn, DMA_RESV_USAGE_WRITE, pos, len,
+				       npages, pr->pages, &pr->sgt);
 	if (ret)
 		goto err_unlock;
 	nents = ib_dma_map_sg(ibdev, pr->sgt.sgl, pr->sgt.orig_nents,
