@@ -436,64 +436,6 @@ int p2pbuf_rdma_request(struct p2pbuf_rdma_client *c,
 	return 0;
 }
 
-int p2pbuf_rdma_transfer(struct p2pbuf_rdma_client *c,
-			 const struct p2pbuf_rdma_xfer *x, uint64_t *donep)
-{
-	struct p2pbuf_rdma_reply reply;
-	struct p2pbuf_rdma_req req;
-	uint64_t done = 0, step, n;
-	struct ibv_mr *mr;
-	int ret = 0;
-
-	if (donep)
-		*donep = 0;
-	if (!c || !x || x->size != sizeof(*x) ||
-	    !zeros(x->reserved, sizeof(x->reserved)) || !x->local ||
-	    !x->length || (x->op != P2PBUF_RDMA_OP_READ &&
-			   x->op != P2PBUF_RDMA_OP_WRITE))
-		return -EINVAL;
-	if (c->broken)
-		return -EIO;
-	step = x->step ? x->step : DEFAULT_STEP;
-	mr = ibv_reg_mr(c->pd, x->local, x->length,
-			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
-			IBV_ACCESS_REMOTE_WRITE);
-	if (!mr)
-		return errno ? -errno : -EIO;
-	while (done < x->length) {
-		n = x->length - done < step ? x->length - done : step;
-		memset(&req, 0, sizeof(req));
-		req.op = htole32(x->op);
-		req.id = htole64(c->next_id++);
-		req.offset = htole64(x->offset + done);
-		req.length = htole64(n);
-		req.addr = htole64((uintptr_t)x->local + done);
-		req.rkey = htole32(mr->rkey);
-		ret = p2pbuf_rdma_request(c, &req, &reply);
-		if (ret)
-			break;
-		if (le64toh(reply.id) != le64toh(req.id)) {
-			c->broken = true;
-			ret = -EPROTO;
-			break;
-		}
-		if (reply.status) {
-			ret = -(int)le32toh(reply.status);
-			break;
-		}
-		done += le64toh(reply.bytes);
-		if (x->progress && x->progress(done, x->length,
-					       x->progress_arg)) {
-			ret = -ECANCELED;
-			break;
-		}
-	}
-	ibv_dereg_mr(mr);
-	if (donep)
-		*donep = done;
-	return ret;
-}
-
 /* One request of the project's protocol with its reply's status. */
 static int own_request(struct p2pbuf_rdma_client *c,
 		       struct p2pbuf_rdma_req *req,
@@ -510,6 +452,94 @@ static int own_request(struct p2pbuf_rdma_client *c,
 		return -EPROTO;
 	}
 	return -(int)le32toh(reply->status);
+}
+
+static bool xfer_ok(const struct p2pbuf_rdma_xfer *x)
+{
+	return x && x->size == sizeof(*x) &&
+	       zeros(x->reserved, sizeof(x->reserved)) && x->local &&
+	       x->length && (x->op == P2PBUF_RDMA_OP_READ ||
+			     x->op == P2PBUF_RDMA_OP_WRITE);
+}
+
+/*
+ * One step of a transfer: @n bytes from @done on, between @x->local
+ * (registered in @mr) and the server; the bytes it moved in *@moved.
+ */
+typedef int (*xfer_step_fn)(struct p2pbuf_rdma_client *c,
+			    const struct p2pbuf_rdma_xfer *x,
+			    const struct p2pbuf_rdma_remote *r,
+			    struct ibv_mr *mr, uint64_t done, uint64_t n,
+			    uint64_t *moved);
+
+/*
+ * @x in steps of @step bytes, @x->local registered with @access for the
+ * time; the progress callback after each step.
+ */
+static int xfer_steps(struct p2pbuf_rdma_client *c,
+		      const struct p2pbuf_rdma_xfer *x,
+		      const struct p2pbuf_rdma_remote *r, uint64_t step,
+		      int access, xfer_step_fn one, uint64_t *donep)
+{
+	uint64_t done = 0, n, moved;
+	struct ibv_mr *mr;
+	int ret = 0;
+
+	mr = ibv_reg_mr(c->pd, x->local, x->length, access);
+	if (!mr)
+		return errno ? -errno : -EIO;
+	while (done < x->length) {
+		n = x->length - done < step ? x->length - done : step;
+		ret = one(c, x, r, mr, done, n, &moved);
+		if (ret)
+			break;
+		done += moved;
+		if (x->progress && x->progress(done, x->length,
+					       x->progress_arg)) {
+			ret = -ECANCELED;
+			break;
+		}
+	}
+	ibv_dereg_mr(mr);
+	if (donep)
+		*donep = done;
+	return ret;
+}
+
+/* The server moves the step, as a request of the own protocol. */
+static int request_step(struct p2pbuf_rdma_client *c,
+			const struct p2pbuf_rdma_xfer *x,
+			const struct p2pbuf_rdma_remote *r, struct ibv_mr *mr,
+			uint64_t done, uint64_t n, uint64_t *moved)
+{
+	struct p2pbuf_rdma_reply reply;
+	struct p2pbuf_rdma_req req = { 0 };
+	int ret;
+
+	(void)r;
+	req.op = htole32(x->op);
+	req.offset = htole64(x->offset + done);
+	req.length = htole64(n);
+	req.addr = htole64((uintptr_t)x->local + done);
+	req.rkey = htole32(mr->rkey);
+	ret = own_request(c, &req, &reply);
+	if (!ret)
+		*moved = le64toh(reply.bytes);
+	return ret;
+}
+
+int p2pbuf_rdma_transfer(struct p2pbuf_rdma_client *c,
+			 const struct p2pbuf_rdma_xfer *x, uint64_t *donep)
+{
+	if (donep)
+		*donep = 0;
+	if (!c || !xfer_ok(x))
+		return -EINVAL;
+	if (c->broken)
+		return -EIO;
+	return xfer_steps(c, x, NULL, x->step ? x->step : DEFAULT_STEP,
+			  IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ |
+			  IBV_ACCESS_REMOTE_WRITE, request_step, donep);
 }
 
 static bool remote_ok(const struct p2pbuf_rdma_remote *r)
@@ -616,21 +646,31 @@ static int rdma_op(struct p2pbuf_rdma_client *c, uint32_t op,
 	return 0;
 }
 
+/* This side moves the step, with its own RDMA READ or WRITE. */
+static int rdma_step(struct p2pbuf_rdma_client *c,
+		     const struct p2pbuf_rdma_xfer *x,
+		     const struct p2pbuf_rdma_remote *r, struct ibv_mr *mr,
+		     uint64_t done, uint64_t n, uint64_t *moved)
+{
+	/* The registration's addresses are the served range's offsets. */
+	int ret = rdma_op(c, x->op, mr, (uint8_t *)x->local + done,
+			  (uint32_t)n, x->offset + done, r->rkey);
+
+	if (!ret)
+		*moved = n;
+	return ret;
+}
+
 int p2pbuf_rdma_remote_transfer(struct p2pbuf_rdma_client *c,
 				const struct p2pbuf_rdma_remote *r,
 				const struct p2pbuf_rdma_xfer *x,
 				uint64_t *donep)
 {
-	uint64_t done = 0, step, n;
-	struct ibv_mr *mr;
-	int ret = 0;
+	uint64_t step, max;
 
 	if (donep)
 		*donep = 0;
-	if (!c || !r || !remote_ok(r) || !x || x->size != sizeof(*x) ||
-	    !zeros(x->reserved, sizeof(x->reserved)) || !x->local ||
-	    !x->length || (x->op != P2PBUF_RDMA_OP_READ &&
-			   x->op != P2PBUF_RDMA_OP_WRITE))
+	if (!c || !r || !remote_ok(r) || !xfer_ok(x))
 		return -EINVAL;
 	/* Inside the registration, which ends before 2^64. */
 	if (x->length > UINT64_MAX - x->offset || x->offset < r->offset ||
@@ -640,29 +680,10 @@ int p2pbuf_rdma_remote_transfer(struct p2pbuf_rdma_client *c,
 	if (c->broken)
 		return -EIO;
 	step = x->step ? x->step : DEFAULT_STEP;
-	n = max_msg(c);
-	if (step > n)
-		step = n;
+	max = max_msg(c);
+	if (step > max)
+		step = max;
 	/* Only the local side is touched by the NIC for us: LOCAL_WRITE. */
-	mr = ibv_reg_mr(c->pd, x->local, x->length, IBV_ACCESS_LOCAL_WRITE);
-	if (!mr)
-		return errno ? -errno : -EIO;
-	while (done < x->length) {
-		n = x->length - done < step ? x->length - done : step;
-		/* The registration's addresses are the served range's offsets. */
-		ret = rdma_op(c, x->op, mr, (uint8_t *)x->local + done,
-			      (uint32_t)n, x->offset + done, r->rkey);
-		if (ret)
-			break;
-		done += n;
-		if (x->progress && x->progress(done, x->length,
-					       x->progress_arg)) {
-			ret = -ECANCELED;
-			break;
-		}
-	}
-	ibv_dereg_mr(mr);
-	if (donep)
-		*donep = done;
-	return ret;
+	return xfer_steps(c, x, r, step, IBV_ACCESS_LOCAL_WRITE, rdma_step,
+			  donep);
 }

@@ -57,14 +57,16 @@ hold buf --device p2pgem --placement vram --size 16M --pattern 0
 ref=${hold_ref[buf]}
 p2pbuf serve "$ref" --port $port --offset 1M --length 14M --json > "$tmp/serve.json" &
 srv=$!
-# Listening once a client gets through.
 head -c 12M /dev/urandom > "$tmp/in"
-ok=
-for _ in $(seq 50); do
-	if p2pbuf rdma-write "$peer" 0 4K "$tmp/in" > /dev/null 2>&1; then ok=1; break; fi
-	sleep 0.2
-done
-[ -n "$ok" ] || bad "serve never answered"
+# served HOST:PORT: the server listens once a client gets through (10 s).
+served() {
+	for _ in $(seq 50); do
+		p2pbuf rdma-write "$1" 0 4K "$tmp/in" > /dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+served "$peer" || bad "serve never answered"
 
 # expect WANT-EXIT WHAT CMD...: CMD's exit status is WANT-EXIT.
 expect() {
@@ -117,12 +119,7 @@ fi
 pport=$((port + 1))
 p2pbuf serve "$ref" --port $pport --passive --json > "$tmp/pserve.json" &
 psrv=$!
-ok=
-for _ in $(seq 50); do
-	if p2pbuf rdma-read "$RXE_NIC_ADDR:$pport" 0 4K "$tmp/x" > /dev/null 2>&1; then ok=1; break; fi
-	sleep 0.2
-done
-[ -n "$ok" ] || bad "serve --passive never answered"
+served "$RXE_NIC_ADDR:$pport" || bad "serve --passive never answered"
 head -c 3M /dev/urandom > "$tmp/pin"
 if out=$(p2pbuf rdma-write "$RXE_NIC_ADDR:$pport" 5M 3M "$tmp/pin" --passive --json) &&
 	moved "$out" 3145728 && [ "$(jq -r .mode <<< "$out")" = passive ]; then
