@@ -407,18 +407,13 @@ static void p2pgem_gem_free(struct drm_gem_object *obj)
  * pages, populated. Valid until the buffer object moves.
  *
  * Return: 0; -EOPNOTSUPP for VRAM on a kernel without CONFIG_PCI_P2PDMA
- * (no struct pages) or a buffer object without backing; -ENOMEM.
+ * (no struct pages) or a buffer object without backing. Allocates nothing.
  */
 int p2pgem_bo_pages(struct p2pgem_bo *bo, pgoff_t first, unsigned long count,
 		    struct page **pages)
 {
 	struct p2pgem_device *p2p = to_p2pgem_device(bo->tbo.bdev);
 	struct ttm_resource *res = bo->tbo.resource;
-	struct p2pbuf_range *ranges;
-	unsigned long i = 0;
-	pgoff_t skip = first;
-	unsigned int n, r;
-	u64 off;
 
 	dma_resv_assert_held(bo->tbo.base.resv);
 	if (!res)
@@ -432,28 +427,8 @@ int p2pgem_bo_pages(struct p2pgem_bo *bo, pgoff_t first, unsigned long count,
 	}
 	if (!IS_ENABLED(CONFIG_PCI_P2PDMA))
 		return -EOPNOTSUPP;
-	ranges = p2pgem_vram_res_extents(&p2p->vram_mgr, res, &n);
-	if (!ranges)
-		return -ENOMEM;
-	for (r = 0; r < n && i < count; r++) {
-		off = 0;
-		if (skip) {
-			u64 pages_here = ranges[r].size >> PAGE_SHIFT;
-
-			if (skip >= pages_here) {
-				skip -= pages_here;
-				continue;
-			}
-			off = (u64)skip << PAGE_SHIFT;
-			skip = 0;
-		}
-		for (; off < ranges[r].size && i < count; off += PAGE_SIZE)
-			pages[i++] = pfn_to_page(PHYS_PFN(p2p->vram_base +
-							  ranges[r].offset +
-							  off));
-	}
-	kvfree(ranges);
-	return i == count ? 0 : -EINVAL;
+	return p2pgem_vram_res_pfns(&p2p->vram_mgr, res, p2p->vram_base, first,
+				    count, pages);
 }
 
 /* Pinned in VRAM: map its pages of the BAR, write-combined. */

@@ -309,6 +309,50 @@ u64 p2pgem_vram_res_offset(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res
 }
 
 /**
+ * p2pgem_vram_res_pfns - the page frames of part of an allocation
+ * @mgr: the VRAM manager
+ * @res: a VRAM resource
+ * @base: the physical address of VRAM offset 0 (the BAR's start)
+ * @first: the first page wanted, counted from the start of @res
+ * @count: how many
+ * @pages: out: @count pages, pfn_to_page() of each frame
+ *
+ * Walks the allocation's blocks in place: nothing is allocated, so that an
+ * importer's small I/O pays no more than its pages. Call with the buffer
+ * object's reservation lock held (the blocks do not change under it).
+ *
+ * Return: 0, or -EINVAL when @res ends before @first + @count.
+ */
+int p2pgem_vram_res_pfns(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res,
+			 phys_addr_t base, pgoff_t first, unsigned long count,
+			 struct page **pages)
+{
+	struct p2pgem_vram_res *vres = to_p2pgem_vram_res(res);
+	u64 left = (u64)res->num_pages << PAGE_SHIFT;
+	u64 skip = (u64)first << PAGE_SHIFT;
+	struct drm_buddy_block *block;
+	unsigned long i = 0;
+
+	list_for_each_entry(block, &vres->blocks, link) {
+		u64 start = drm_buddy_block_offset(block);
+		u64 size = min(drm_buddy_block_size(&mgr->mm, block), left);
+		u64 off;
+
+		if (!left || i == count)
+			break;
+		left -= size;
+		if (skip >= size) {
+			skip -= size;
+			continue;
+		}
+		for (off = skip; off < size && i < count; off += PAGE_SIZE)
+			pages[i++] = pfn_to_page(PHYS_PFN(base + start + off));
+		skip = 0;
+	}
+	return i == count ? 0 : -EINVAL;
+}
+
+/**
  * p2pgem_vram_res_extents - the VRAM ranges of an allocation, as an array
  * @mgr: the VRAM manager
  * @res: a VRAM resource

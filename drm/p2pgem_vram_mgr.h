@@ -15,6 +15,9 @@ void p2pgem_vram_mgr_usage(struct p2pgem_vram_mgr *mgr, u64 *used,
 			   u64 *visible_used);
 u64 p2pgem_vram_res_offset(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res,
 			   unsigned long page);
+int p2pgem_vram_res_pfns(struct p2pgem_vram_mgr *mgr, struct ttm_resource *res,
+			 phys_addr_t base, pgoff_t first, unsigned long count,
+			 struct page **pages);
 struct p2pbuf_range *p2pgem_vram_res_extents(struct p2pgem_vram_mgr *mgr,
 					     struct ttm_resource *res,
 					     unsigned int *count);
