@@ -206,6 +206,22 @@ void p2pbuf_importer_unpin(struct p2pbuf_importer *imp)
 }
 EXPORT_SYMBOL_NS_GPL(p2pbuf_importer_unpin, P2PBUF);
 
+/*
+ * Whether the exporter's moves are done, looked at under the reservation
+ * lock: the common case of every I/O costs no RCU walk and no references,
+ * as dma_resv_wait_timeout() takes even when it has nothing to wait for.
+ */
+static bool p2pbuf_resv_kernel_idle_locked(struct dma_resv *resv)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *fence;
+
+	dma_resv_for_each_fence(&cursor, resv, DMA_RESV_USAGE_KERNEL, fence)
+		if (!dma_fence_is_signaled(fence))
+			return false;
+	return true;
+}
+
 /**
  * p2pbuf_importer_map_locked() - get a mapping that is safe to DMA to
  * @imp: an importer set up by p2pbuf_importer_attach()
@@ -241,10 +257,13 @@ struct sg_table *p2pbuf_importer_map_locked(struct p2pbuf_importer *imp,
 		imp->sgt = sgt;
 		atomic_inc(&imp->maps);
 	}
-	wait = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL,
-				     interruptible, MAX_SCHEDULE_TIMEOUT);
-	if (wait < 0)
-		return ERR_PTR(wait);
+	if (!p2pbuf_resv_kernel_idle_locked(resv)) {
+		wait = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_KERNEL,
+					     interruptible,
+					     MAX_SCHEDULE_TIMEOUT);
+		if (wait < 0)
+			return ERR_PTR(wait);
+	}
 	ret = dma_resv_reserve_fences(resv, 1);
 	if (ret)
 		return ERR_PTR(ret);
