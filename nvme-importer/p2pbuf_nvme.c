@@ -186,6 +186,9 @@ struct p2pbuf_nvme_binding {
 	bool implicit;
 };
 
+/* The pages of an I/O that needs no arrays of its own: 64 KiB. */
+#define P2PBUF_NVME_INLINE_PAGES 16
+
 /**
  * struct p2pbuf_nvme_req - one I/O
  * @b: its binding, referenced
@@ -212,6 +215,10 @@ struct p2pbuf_nvme_binding {
  * @cpu_bytes: bytes of it the CPU moves rather than the device's DMA
  *	(p2pbuf_nvme_cpu_bytes(), plus a file write's page-cache fallback);
  *	left in the fence when it signals (p2pbuf_fence_set_data())
+ * @inline_pages: @pages of an I/O of P2PBUF_NVME_INLINE_PAGES pages or
+ *	fewer, and @inline_bvecs its @bvecs: no allocation of their own for a
+ *	small I/O. Not zeroed (p2pbuf_nvme_req_alloc()): they come last.
+ * @inline_bvecs: see @inline_pages
  */
 struct p2pbuf_nvme_req {
 	struct p2pbuf_nvme_binding *b;
@@ -234,6 +241,8 @@ struct p2pbuf_nvme_req {
 	struct work_struct bounce_work;
 	u64 buf_offset;
 	u64 cpu_bytes;
+	struct page *inline_pages[P2PBUF_NVME_INLINE_PAGES];
+	struct bio_vec inline_bvecs[P2PBUF_NVME_INLINE_PAGES];
 };
 
 /**
@@ -414,6 +423,47 @@ static void p2pbuf_nvme_linger_arm(struct p2pbuf_nvme_binding *b,
 }
 
 /*
+ * An I/O for @n pages of a binding (@file: a file's, which needs bio_vecs
+ * too), or NULL. Zeroed but for the inline arrays, which a small I/O uses
+ * instead of arrays of its own (filled before they are read).
+ */
+static struct p2pbuf_nvme_req *p2pbuf_nvme_req_alloc(unsigned long n,
+						     bool file)
+{
+	struct p2pbuf_nvme_req *io = kmalloc(sizeof(*io), GFP_KERNEL);
+
+	if (!io)
+		return NULL;
+	memset(io, 0, offsetof(struct p2pbuf_nvme_req, inline_pages));
+	if (n <= P2PBUF_NVME_INLINE_PAGES) {
+		io->pages = io->inline_pages;
+		if (file)
+			io->bvecs = io->inline_bvecs;
+		return io;
+	}
+	io->pages = kvmalloc_array(n, sizeof(*io->pages), GFP_KERNEL);
+	if (file)
+		io->bvecs = kvmalloc_array(n, sizeof(*io->bvecs), GFP_KERNEL);
+	if (!io->pages || (file && !io->bvecs)) {
+		kvfree(io->pages);
+		kvfree(io->bvecs);
+		kfree(io);
+		return NULL;
+	}
+	return io;
+}
+
+/* The I/O and its arrays; any context unless they were vmalloc'ed. */
+static void p2pbuf_nvme_req_free(struct p2pbuf_nvme_req *io)
+{
+	if (io->pages != io->inline_pages)
+		kvfree(io->pages);
+	if (io->bvecs != io->inline_bvecs)
+		kvfree(io->bvecs);
+	kfree(io);
+}
+
+/*
  * The last of an I/O, after its fence signalled: in any context when
  * p2pbuf_nvme_free_now_ok() said so, else in process context. The
  * binding's reference goes last.
@@ -426,9 +476,7 @@ static void p2pbuf_nvme_io_release(struct p2pbuf_nvme_req *io)
 	dma_fence_put(io->deps[1]);
 	dma_fence_put(io->fence);
 	p2pbuf_nvme_bounce_free(io);
-	kvfree(io->pages);
-	kvfree(io->bvecs);
-	kfree(io);
+	p2pbuf_nvme_req_free(io);
 	p2pbuf_nvme_binding_put(b);
 }
 
@@ -879,26 +927,24 @@ static int p2pbuf_nvme_wait_dep(struct p2pbuf_nvme_binding *b,
 	return ret < 0 ? ret : 0;
 }
 
-/*
- * Start @io, or end it with @error; then let the next start. Return
- * whether more I/Os wait to start.
- */
-static bool p2pbuf_nvme_start(struct p2pbuf_nvme_binding *b,
+/* Start @io, or end it with @error. @io may be freed on return. */
+static void p2pbuf_nvme_start(struct p2pbuf_nvme_binding *b,
 			      struct p2pbuf_nvme_req *io, int error)
 {
-	bool more;
-
 	if (error)
 		p2pbuf_nvme_io_done(io, error);
 	else if (b->is_file)
 		p2pbuf_nvme_file_submit(io);
 	else
 		p2pbuf_nvme_io_submit(io);
+}
+
+/* The worker is done starting an I/O: let the next start. */
+static void p2pbuf_nvme_started(struct p2pbuf_nvme_binding *b)
+{
 	spin_lock_irq(&b->lock);
 	b->submitting = false;
-	more = !list_empty(&b->to_submit);
 	spin_unlock_irq(&b->lock);
-	return more;
 }
 
 /* Start the binding's I/Os in order, once their dependencies are met. */
@@ -932,22 +978,52 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 		if (!ret && b->bounce && io->write)
 			ret = p2pbuf_nvme_bounce_copy(io, false);
 		p2pbuf_nvme_start(b, io, ret);
+		p2pbuf_nvme_started(b);
 	}
 }
+
+/* At most this many I/Os one ioctl starts before the worker takes over. */
+#define P2PBUF_NVME_START_BATCH 16
 
 /*
  * An I/O with nothing to wait for, queued when no other was waiting to
  * start: its ioctl starts it (the ioctl's task submits the bios, or calls
  * the filesystem, with the task's limits, cgroup and I/O priority, and may
  * block as a direct I/O system call does), saving the worker's wake-up
- * for every small I/O. The caller holds a binding reference; @io may be
- * freed once started.
+ * for every small I/O. The I/Os other tasks queued meanwhile behind it
+ * (the binding starts one at a time, in order) are started here too while
+ * they need no wait, up to P2PBUF_NVME_START_BATCH of them: a wake-up of
+ * the worker for each, and its context switches, would cost several
+ * threads sharing a binding more than their I/O (what a queue depth above
+ * one is). The worker takes over at the first that must wait for a
+ * dependency or copy (the bounce path). The caller holds a binding
+ * reference; each I/O may be freed once started.
  */
 static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
 				  struct p2pbuf_nvme_req *io)
 {
-	/* Closed or dead since it was queued: as the worker would. */
-	if (p2pbuf_nvme_start(b, io, p2pbuf_nvme_stopped(b)))
+	unsigned int batch = P2PBUF_NVME_START_BATCH;
+	bool kick;
+
+	for (;;) {
+		/* Closed or dead since it was queued: as the worker would. */
+		p2pbuf_nvme_start(b, io, p2pbuf_nvme_stopped(b));
+		spin_lock_irq(&b->lock);
+		io = list_first_entry_or_null(&b->to_submit,
+					      struct p2pbuf_nvme_req,
+					      submit_link);
+		if (io && !io->deps[0] && !io->deps[1] && !b->bounce &&
+		    --batch) {
+			list_del(&io->submit_link);
+			spin_unlock_irq(&b->lock);
+			continue;
+		}
+		b->submitting = false;
+		kick = io;
+		spin_unlock_irq(&b->lock);
+		break;
+	}
+	if (kick)
 		queue_work(p2pbuf_nvme_wq, &b->work);
 }
 
@@ -1303,7 +1379,7 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 				       arg->length, PAGE_SIZE);
 	struct dma_resv *resv = b->dmabuf->resv;
 	struct sg_table *sgt;
-	bool now = false;
+	bool now = false, kick;
 	unsigned int count;
 	int ret;
 
@@ -1360,9 +1436,14 @@ static int p2pbuf_nvme_io_queue(struct p2pbuf_nvme_binding *b,
 		b->submitting = true;
 	else
 		list_add_tail(&io->submit_link, &b->to_submit);
+	/*
+	 * Whoever is starting I/Os (an ioctl, p2pbuf_nvme_start_now(), or the
+	 * worker) looks at the queue again when done, under the lock.
+	 */
+	kick = !now && !b->submitting;
 	b->count++;
 	spin_unlock_irq(&b->lock);
-	if (!now)
+	if (kick)
 		queue_work(p2pbuf_nvme_wq, &b->work);
 out_unlock:
 	/* A failed map may have pinned (no move_notify): let go of it. */
@@ -1434,15 +1515,9 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 
 	n = DIV_ROUND_UP((arg->buf_offset & ~PAGE_MASK) + arg->length,
 			 PAGE_SIZE);
-	io = kzalloc(sizeof(*io), GFP_KERNEL);
+	io = p2pbuf_nvme_req_alloc(n, b->is_file);
 	pfence = p2pbuf_fence_alloc(b->tl);
-	if (io) {
-		io->pages = kvmalloc_array(n, sizeof(*io->pages), GFP_KERNEL);
-		if (b->is_file)
-			io->bvecs = kvmalloc_array(n, sizeof(*io->bvecs),
-						   GFP_KERNEL);
-	}
-	if (!io || !pfence || !io->pages || (b->is_file && !io->bvecs)) {
+	if (!io || !pfence) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -1497,9 +1572,7 @@ out_free:
 		dma_fence_put(io->deps[0]);
 		if (io->b)
 			p2pbuf_nvme_bounce_free(io);
-		kvfree(io->pages);
-		kvfree(io->bvecs);
-		kfree(io);
+		p2pbuf_nvme_req_free(io);
 	}
 	p2pbuf_fence_free(pfence);
 out_put:

@@ -997,6 +997,155 @@ static int evict_race(void)
 	return 0;
 }
 
+/* ---- threads ---- */
+
+#define THREADS 8
+
+struct io_thread {
+	int nv;
+	uint32_t h;
+	unsigned int t;
+	volatile int *stop;
+	unsigned int done;	/* round trips, read with __atomic */
+	int err;
+	pthread_t th;
+};
+
+/*
+ * One thread of several sharing a binding: round trips of 4 and 64 KiB
+ * between its own source range of the buffer, its own range of the
+ * namespace and its own destination range, synchronously.
+ */
+static void *io_thread_run(void *arg)
+{
+	struct io_thread *it = arg;
+	uint64_t src = it->t * 256 * KiB, dst = src + 128 * KiB;
+	uint64_t dev = 40 * MiB + it->t * 256 * KiB;
+	unsigned int i;
+
+	for (i = 0; !*it->stop; i++) {
+		uint64_t len = i % 2 ? 64 * KiB : 4 * KiB;
+
+		it->err = nv_rw(it->nv, it->h, P2PBUF_NVME_WRITE, src, len,
+				dev, NULL);
+		if (!it->err)
+			it->err = nv_rw(it->nv, it->h, P2PBUF_NVME_READ, dst,
+					len, dev, NULL);
+		if (it->err)
+			break;
+		__atomic_add_fetch(&it->done, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static unsigned int io_threads_done(struct io_thread *its)
+{
+	unsigned int t, sum = 0;
+
+	for (t = 0; t < THREADS; t++)
+		sum += __atomic_load_n(&its[t].done, __ATOMIC_RELAXED);
+	return sum;
+}
+
+/*
+ * Eight threads share one binding, each with synchronous I/Os of its own:
+ * one ioctl starts the I/Os that others queued meanwhile behind its own
+ * (p2pbuf_nvme_start_now()). While an I/O held back by an in-fence waits
+ * at the head of the queue, none of theirs may finish; once it is let
+ * go, they all go on (the queue is handed back and forth between the
+ * ioctls and the worker without a lost wake-up), and every byte arrives.
+ */
+static int threads(void)
+{
+	struct io_thread its[THREADS];
+	volatile int stop = 0;
+	unsigned int t, before, held = 0, n = 0;
+	int nv, blk, tl, in, out, failed = 0, i;
+	struct buf buf;
+	uint32_t h = 0;
+	long off;
+
+	NEED_NVME();
+	tl = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	SKIP_UNLESS(tl >= 0, "no sw_sync");
+	CHECK_RET(bound_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
+	memset(buf.cpu, 0, 4 * MiB);
+	for (t = 0; t < THREADS; t++)
+		fill_pattern(buf.cpu + t * 256 * KiB, 64 * KiB, 200 + t);
+	fill_pattern(buf.cpu + 3 * MiB, 64 * KiB, 199);
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_WRITE, 3 * MiB, 64 * KiB, 39 * MiB,
+			NULL), 0);
+	memset(buf.cpu + 3 * MiB, 0, 64 * KiB);
+
+	for (t = 0; t < THREADS; t++) {
+		its[t] = (struct io_thread){ .nv = nv, .h = h, .t = t,
+					     .stop = &stop };
+		if (pthread_create(&its[t].th, NULL, io_thread_run, &its[t])) {
+			stop = 1;
+			while (t--)
+				pthread_join(its[t].th, NULL);
+			CHECK(0, "pthread_create");
+		}
+	}
+	for (i = 0; i < 300 && io_threads_done(its) < 4 * THREADS; i++)
+		usleep(100 * 1000);
+	before = io_threads_done(its);
+
+	/* An I/O held back: the threads' next ones queue behind it. */
+	in = sw_fence(tl, 1);
+	out = in < 0 ? in : nv_async(nv, h, P2PBUF_NVME_READ, 3 * MiB,
+				     64 * KiB, 39 * MiB, in);
+	if (out >= 0) {
+		usleep(500 * 1000);	/* what was ahead of it finishes */
+		held = io_threads_done(its);
+		usleep(500 * 1000);
+		n = io_threads_done(its);
+		if (n != held)
+			failed = 1;
+		else if (!fence_wait(out, 0))
+			failed = 2;
+		ioctl(tl, SW_SYNC_IOC_INC, &(uint32_t){ 1 });
+		if (!failed && (fence_wait(out, 30000) ||
+				fence_status(out) != 1))
+			failed = 3;
+		for (i = 0; !failed && i < 300 &&
+			    io_threads_done(its) < n + 2 * THREADS; i++)
+			usleep(100 * 1000);
+		if (!failed && io_threads_done(its) < n + 2 * THREADS)
+			failed = 4;
+		close(out);
+	}
+	stop = 1;
+	for (t = 0; t < THREADS; t++)
+		pthread_join(its[t].th, NULL);
+	printf("# %u round trips before the held I/O, %u in all\n", before,
+	       io_threads_done(its));
+	CHECK(in >= 0, "sw_fence: %s", strerror(-in));
+	CHECK(out >= 0, "held read: %s", strerror(-out));
+	CHECK(failed != 1, "%u round trips finished behind the held I/O",
+	      n - held);
+	CHECK(failed != 2, "the held I/O finished before its in-fence");
+	CHECK(failed != 3, "the held I/O did not finish once let go");
+	CHECK(failed != 4, "the threads did not go on after the held I/O");
+	for (t = 0; t < THREADS; t++) {
+		CHECK(!its[t].err, "thread %u: %s", t, strerror(-its[t].err));
+		CHECK(its[t].done >= 2, "thread %u did %u round trips", t,
+		      its[t].done);
+		off = check_pattern(buf.cpu + t * 256 * KiB + 128 * KiB,
+				    64 * KiB, 200 + t);
+		CHECK(off < 0, "thread %u: byte %ld is wrong", t, off);
+	}
+	off = check_pattern(buf.cpu + 3 * MiB, 64 * KiB, 199);
+	CHECK(off < 0, "held read: byte %ld is wrong", off);
+	close(in);
+	close(tl);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
 /* ---- io-error ---- */
 
 static int io_error(void)
@@ -1989,6 +2138,7 @@ static const struct subtest tests[] = {
 	{ "close-cancels", close_cancels },
 	{ "pin-linger", pin_linger },
 	{ "evict-race", evict_race },
+	{ "threads", threads },
 	{ "io-error", io_error },
 	{ "bounce", bounce },
 	{ "uring", uring },
