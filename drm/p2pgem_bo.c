@@ -407,7 +407,8 @@ static void p2pgem_gem_free(struct drm_gem_object *obj)
  * pages, populated. Valid until the buffer object moves.
  *
  * Return: 0; -EOPNOTSUPP for VRAM on a kernel without CONFIG_PCI_P2PDMA
- * (no struct pages) or a buffer object without backing. Allocates nothing.
+ * (no struct pages) or a buffer object without backing; -EINVAL when the
+ * range runs past its placement. Allocates nothing.
  */
 int p2pgem_bo_pages(struct p2pgem_bo *bo, pgoff_t first, unsigned long count,
 		    struct page **pages)

@@ -53,6 +53,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <linux/ioprio.h>
 #include <linux/iosys-map.h>
 #include <linux/highmem.h>
 #include <linux/kref.h>
@@ -65,6 +66,7 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -132,10 +134,12 @@ static struct platform_device *p2pbuf_nvme_pdev;
  * @lock: protects @pending, @to_submit, @submitting, @count, @closing and
  *	@dead
  * @pending: unsignalled I/Os, in fence order
- * @to_submit: I/Os the worker has not started yet, in fence order
+ * @to_submit: I/Os not started yet (by the worker or an ioctl), in fence
+ *	order
  * @submitting: an I/O is being started, by the worker (which holds it
- *	while the I/O waits for its dependencies) or by its own ioctl
- *	(p2pbuf_nvme_start_now()): no other may start before it is
+ *	while the I/O waits for its dependencies) or by an ioctl (its own,
+ *	then those queued behind it: p2pbuf_nvme_start_now()): no other may
+ *	start before it is
  * @count: I/Os on @pending
  * @closing: UNBIND or close: cancel what has not started
  * @dead: the DMA device's driver unbound (the NVMe controller went away):
@@ -187,7 +191,7 @@ struct p2pbuf_nvme_binding {
 };
 
 /* The pages of an I/O that needs no arrays of its own: 64 KiB. */
-#define P2PBUF_NVME_INLINE_PAGES 16
+#define P2PBUF_NVME_INLINE_PAGES (SZ_64K >> PAGE_SHIFT)
 
 /**
  * struct p2pbuf_nvme_req - one I/O
@@ -215,6 +219,8 @@ struct p2pbuf_nvme_binding {
  * @cpu_bytes: bytes of it the CPU moves rather than the device's DMA
  *	(p2pbuf_nvme_cpu_bytes(), plus a file write's page-cache fallback);
  *	left in the fence when it signals (p2pbuf_fence_set_data())
+ * @tgid: the thread group of the task that queued it
+ * @ioprio: that task's I/O priority then
  * @inline_pages: @pages of an I/O of P2PBUF_NVME_INLINE_PAGES pages or
  *	fewer, and @inline_bvecs its @bvecs: no allocation of their own for a
  *	small I/O. Not zeroed (p2pbuf_nvme_req_alloc()): they come last.
@@ -241,6 +247,8 @@ struct p2pbuf_nvme_req {
 	struct work_struct bounce_work;
 	u64 buf_offset;
 	u64 cpu_bytes;
+	pid_t tgid;
+	int ioprio;
 	struct page *inline_pages[P2PBUF_NVME_INLINE_PAGES];
 	struct bio_vec inline_bvecs[P2PBUF_NVME_INLINE_PAGES];
 };
@@ -986,17 +994,30 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 #define P2PBUF_NVME_START_BATCH 16
 
 /*
+ * Whether the current task may start @io, queued by another: one of its
+ * own process's threads, with the same I/O priority, so that the bios
+ * carry what that thread's own would (the block cgroup, the I/O
+ * priority; for a file the process's limits and credentials).
+ */
+static bool p2pbuf_nvme_start_here_ok(struct p2pbuf_nvme_req *io)
+{
+	return io->tgid == current->tgid &&
+	       io->ioprio == get_current_ioprio();
+}
+
+/*
  * An I/O with nothing to wait for, queued when no other was waiting to
  * start: its ioctl starts it (the ioctl's task submits the bios, or calls
  * the filesystem, with the task's limits, cgroup and I/O priority, and may
  * block as a direct I/O system call does), saving the worker's wake-up
- * for every small I/O. The I/Os other tasks queued meanwhile behind it
- * (the binding starts one at a time, in order) are started here too while
- * they need no wait, up to P2PBUF_NVME_START_BATCH of them: a wake-up of
- * the worker for each, and its context switches, would cost several
- * threads sharing a binding more than their I/O (what a queue depth above
- * one is). The worker takes over at the first that must wait for a
- * dependency or copy (the bounce path). The caller holds a binding
+ * for every small I/O. The I/Os other threads of its process queued
+ * meanwhile behind it (the binding starts one at a time, in order) are
+ * started here too while they need no wait, P2PBUF_NVME_START_BATCH in
+ * all: a wake-up of the worker for each, and its context switches, would
+ * cost several threads sharing a binding more than their I/O (what a
+ * queue depth above one is). The worker takes over at the first that
+ * must wait for a dependency or copy (the bounce path), or that another
+ * process (or another I/O priority) queued. The caller holds a binding
  * reference; each I/O may be freed once started.
  */
 static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
@@ -1013,7 +1034,7 @@ static void p2pbuf_nvme_start_now(struct p2pbuf_nvme_binding *b,
 					      struct p2pbuf_nvme_req,
 					      submit_link);
 		if (io && !io->deps[0] && !io->deps[1] && !b->bounce &&
-		    --batch) {
+		    p2pbuf_nvme_start_here_ok(io) && --batch) {
 			list_del(&io->submit_link);
 			spin_unlock_irq(&b->lock);
 			continue;
@@ -1522,6 +1543,8 @@ static int p2pbuf_nvme_io_start(struct p2pbuf_nvme_file *pf,
 		goto out_free;
 	}
 	io->b = b;
+	io->tgid = current->tgid;
+	io->ioprio = get_current_ioprio();
 	io->write = arg->op == P2PBUF_NVME_WRITE;
 	io->first_offset = arg->buf_offset & ~PAGE_MASK;
 	io->buf_offset = arg->buf_offset;
