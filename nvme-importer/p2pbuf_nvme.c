@@ -430,6 +430,16 @@ static void p2pbuf_nvme_linger_arm(struct p2pbuf_nvme_binding *b,
 	queue_delayed_work(p2pbuf_nvme_wq, &b->unmap_work, linger);
 }
 
+/* The I/O and its arrays; any context unless they were vmalloc'ed. */
+static void p2pbuf_nvme_req_free(struct p2pbuf_nvme_req *io)
+{
+	if (io->pages != io->inline_pages)
+		kvfree(io->pages);
+	if (io->bvecs != io->inline_bvecs)
+		kvfree(io->bvecs);
+	kfree(io);
+}
+
 /*
  * An I/O for @n pages of a binding (@file: a file's, which needs bio_vecs
  * too), or NULL. Zeroed but for the inline arrays, which a small I/O uses
@@ -453,22 +463,10 @@ static struct p2pbuf_nvme_req *p2pbuf_nvme_req_alloc(unsigned long n,
 	if (file)
 		io->bvecs = kvmalloc_array(n, sizeof(*io->bvecs), GFP_KERNEL);
 	if (!io->pages || (file && !io->bvecs)) {
-		kvfree(io->pages);
-		kvfree(io->bvecs);
-		kfree(io);
+		p2pbuf_nvme_req_free(io);
 		return NULL;
 	}
 	return io;
-}
-
-/* The I/O and its arrays; any context unless they were vmalloc'ed. */
-static void p2pbuf_nvme_req_free(struct p2pbuf_nvme_req *io)
-{
-	if (io->pages != io->inline_pages)
-		kvfree(io->pages);
-	if (io->bvecs != io->inline_bvecs)
-		kvfree(io->bvecs);
-	kfree(io);
 }
 
 /*
@@ -947,24 +945,20 @@ static void p2pbuf_nvme_start(struct p2pbuf_nvme_binding *b,
 		p2pbuf_nvme_io_submit(io);
 }
 
-/* The worker is done starting an I/O: let the next start. */
-static void p2pbuf_nvme_started(struct p2pbuf_nvme_binding *b)
-{
-	spin_lock_irq(&b->lock);
-	b->submitting = false;
-	spin_unlock_irq(&b->lock);
-}
-
 /* Start the binding's I/Os in order, once their dependencies are met. */
 static void p2pbuf_nvme_work(struct work_struct *work)
 {
 	struct p2pbuf_nvme_binding *b =
 		container_of(work, struct p2pbuf_nvme_binding, work);
 	struct p2pbuf_nvme_req *io;
+	bool started = false;
 	int ret;
 
 	for (;;) {
 		spin_lock_irq(&b->lock);
+		/* Done starting the last one: the next may start. */
+		if (started)
+			b->submitting = false;
 		/* One started by its ioctl kicks the worker when it is. */
 		io = b->submitting ? NULL :
 		     list_first_entry_or_null(&b->to_submit,
@@ -986,7 +980,7 @@ static void p2pbuf_nvme_work(struct work_struct *work)
 		if (!ret && b->bounce && io->write)
 			ret = p2pbuf_nvme_bounce_copy(io, false);
 		p2pbuf_nvme_start(b, io, ret);
-		p2pbuf_nvme_started(b);
+		started = true;
 	}
 }
 
