@@ -438,12 +438,19 @@ static int p2pgem_bo_vmap_vram(struct p2pgem_bo *bo, struct iosys_map *map)
 	unsigned long num_pages = bo->tbo.resource->num_pages;
 	struct page **pages;
 	void *vaddr = NULL;
+	int ret;
 
 	pages = kvmalloc_array(num_pages, sizeof(*pages), GFP_KERNEL);
-	if (pages && !p2pgem_bo_pages(bo, 0, num_pages, pages))
+	if (!pages)
+		return -ENOMEM;
+	/* No P2P pages (a kernel without CONFIG_PCI_P2PDMA): its errno. */
+	ret = p2pgem_bo_pages(bo, 0, num_pages, pages);
+	if (!ret)
 		vaddr = vmap(pages, num_pages, VM_MAP,
 			     pgprot_writecombine(PAGE_KERNEL));
 	kvfree(pages);
+	if (ret)
+		return ret;
 	if (!vaddr)
 		return -ENOMEM;
 	iosys_map_set_vaddr_iomem(map, (void __force __iomem *)vaddr);
