@@ -10,6 +10,8 @@
 #   make bench      p2pbuf against its alternatives, side by side in one boot
 #                   (TOPO="switch hostbridge blocked iommu" for every
 #                   topology); make bench-report A=old.json B=new.json
+#   make bench-floor     the NVMe importer's 4 KiB cost against its floor
+#                   (an experiment: tests/bench/nvme-floor/run.sh)
 #
 # The modules build against KDIR. Without it, the cached p2pbuf test kernel
 # is used (built on first use, see tests/kernel/build-kernel.sh); to build
@@ -44,6 +46,9 @@ demo:
 bench:
 	TOPO="$(TOPO)" KERNEL="$(KERNEL)" KDIR="$(KDIR)" tests/bench/run-bench.sh
 
+bench-floor:
+	KDIR="$(KDIR)" tests/bench/nvme-floor/run.sh
+
 # Two results.json side by side: make bench-report A=old.json B=new.json
 bench-report:
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || \
@@ -58,4 +63,4 @@ clean:
 	$(MAKE) -C libp2pbuf clean
 	rm -rf .out
 
-.PHONY: all deps kernel modules libp2pbuf check check-harness demo bench bench-report clean
+.PHONY: all deps kernel modules libp2pbuf check check-harness demo bench bench-floor bench-report clean

@@ -90,6 +90,16 @@ else
 	summary
 fi
 
+# make bench-floor's experiment patches the NVMe importer: it must still
+# apply (tests/bench/nvme-floor/run.sh).
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+	skip "check:bench-floor-patch (not a git checkout)"
+elif log=$(git apply --check tests/bench/nvme-floor/floor.patch 2>&1); then
+	pass check:bench-floor-patch
+else
+	fail check:bench-floor-patch "$log"
+fi
+
 # The Vulkan tests' Debian trixie root (Mesa's lavapipe), built on first
 # use and cached like the kernels (tests/vulkan/build-root.sh), and their
 # programs, compiled inside it. Without them vulkan-* fails (or skips, with
