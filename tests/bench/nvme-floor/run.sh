@@ -11,7 +11,7 @@
 # the switch topology on the distro kernel runs nvme_bench's 4 KiB rows
 # with the three settings in turn (guest-floor) and prints their p2p/ram
 # and p2p/system CPU ratios. Documentation/nvme-importer.rst, "The floor",
-# reads the result. About 15 minutes.
+# reads the result. About 10 minutes.
 set -euo pipefail
 unset MAKEFLAGS MAKEOVERRIDES MFLAGS
 
