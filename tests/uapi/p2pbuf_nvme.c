@@ -23,6 +23,12 @@
  *                   more than 1000 ms is refused (EINVAL)
  *   evict-race      eight reads in flight while the buffer is evicted
  *                   again and again: not one byte wrong
+ *   threads         eight threads' synchronous I/Os on one binding, one
+ *                   ioctl starting the others' too: none overtakes an I/O
+ *                   held back at the head of the queue, all go on after
+ *   threads-unbind  UNBIND while eight threads keep one binding busy:
+ *                   it returns, every thread's ioctl ends with ECANCELED,
+ *                   ENODEV or ENOENT, and a new binding works
  *   io-error        failed requests (fail_make_request) give EIO, on the
  *                   ioctl and on the fence
  *   bounce          a vgem buffer (no pages, but vmap): through the
@@ -1026,13 +1032,17 @@ static void *io_thread_run(void *arg)
 	for (i = 0; !*it->stop; i++) {
 		uint64_t len = i % 2 ? 64 * KiB : 4 * KiB;
 
-		it->err = nv_rw(it->nv, it->h, P2PBUF_NVME_WRITE, src, len,
+		int err = nv_rw(it->nv, it->h, P2PBUF_NVME_WRITE, src, len,
 				dev, NULL);
-		if (!it->err)
-			it->err = nv_rw(it->nv, it->h, P2PBUF_NVME_READ, dst,
-					len, dev, NULL);
-		if (it->err)
+
+		if (!err)
+			err = nv_rw(it->nv, it->h, P2PBUF_NVME_READ, dst, len,
+				    dev, NULL);
+		if (err) {
+			/* Read by the main thread while this one runs. */
+			__atomic_store_n(&it->err, err, __ATOMIC_RELAXED);
 			break;
+		}
 		__atomic_add_fetch(&it->done, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -1157,6 +1167,94 @@ static int threads(void)
 	CHECK(off < 0, "held read: byte %ld is wrong", off);
 	close(in);
 	close(tl);
+	close(blk);
+	close(nv);
+	buf_free(&buf);
+	return 0;
+}
+
+/*
+ * UNBIND while eight threads keep the binding's queue busy, one ioctl often
+ * starting the I/Os the others queued: UNBIND returns, and every thread's
+ * ioctls end: an I/O queued but not started is cancelled (ECANCELED), an
+ * ioctl that found the handle before UNBIND but queues after the binding
+ * began closing gets ENODEV, the next one finds no handle (ENOENT).
+ * Nothing hangs, and the same buffer and namespace take a new binding
+ * whose round trip is right. How many threads ended each way is printed,
+ * not asserted: it depends on the timing.
+ */
+static int threads_unbind(void)
+{
+	struct io_thread its[THREADS];
+	volatile int stop = 0;
+	unsigned int t, done = 0, ended[3] = { 0 };
+	int nv, blk, ret, i;
+	uint32_t h = 0, h2 = 0;
+	double t0, took;
+	struct buf buf;
+	long off;
+
+	NEED_NVME();
+	CHECK_RET(bound_new(&buf, 4 * MiB, P2PGEM_PLACEMENT_VRAM,
+			    &nv, &blk, &h, NULL), 0);
+	for (t = 0; t < THREADS; t++)
+		fill_pattern(buf.cpu + t * 256 * KiB, 64 * KiB, 210 + t);
+	for (t = 0; t < THREADS; t++) {
+		its[t] = (struct io_thread){ .nv = nv, .h = h, .t = t,
+					     .stop = &stop };
+		if (pthread_create(&its[t].th, NULL, io_thread_run, &its[t])) {
+			stop = 1;
+			while (t--)
+				pthread_join(its[t].th, NULL);
+			CHECK(0, "pthread_create");
+		}
+	}
+	for (i = 0; i < 300 && io_threads_done(its) < 2 * THREADS; i++)
+		usleep(100 * 1000);
+	done = io_threads_done(its);
+
+	t0 = mono_ms();
+	ret = ioctl(nv, P2PBUF_NVME_IOC_UNBIND,
+		    &(struct p2pbuf_nvme_unbind){ .handle = h }) ? -errno : 0;
+	took = mono_ms() - t0;
+	/* Each thread stops at its first error: the handle is gone. */
+	for (i = 0; i < 300; i++) {
+		for (t = 0; t < THREADS &&
+			    __atomic_load_n(&its[t].err, __ATOMIC_RELAXED); t++)
+			;
+		if (t == THREADS)
+			break;
+		usleep(100 * 1000);
+	}
+	stop = 1;
+	for (t = 0; t < THREADS; t++)
+		pthread_join(its[t].th, NULL);
+	for (t = 0; t < THREADS; t++) {
+		ended[0] += its[t].err == -ECANCELED;
+		ended[1] += its[t].err == -ENODEV;
+		ended[2] += its[t].err == -ENOENT;
+	}
+	printf("# %u round trips before UNBIND, which took %.0f ms; threads ended with ECANCELED %u, ENODEV %u, ENOENT %u\n",
+	       done, took, ended[0], ended[1], ended[2]);
+	CHECK(done >= 2 * THREADS, "only %u round trips before UNBIND", done);
+	CHECK(ret == 0, "UNBIND: %s", strerror(-ret));
+	for (t = 0; t < THREADS; t++)
+		CHECK(its[t].err == -ECANCELED || its[t].err == -ENODEV ||
+		      its[t].err == -ENOENT,
+		      "thread %u ended with %s after UNBIND", t,
+		      its[t].err ? strerror(-its[t].err) : "no error");
+	CHECK_RET(nv_rw(nv, h, P2PBUF_NVME_READ, 0, 4 * KiB, 40 * MiB, NULL),
+		  -ENOENT);
+
+	/* The buffer and the namespace take a new binding. */
+	CHECK_RET(nv_bind(nv, buf.dmabuf, blk, 0, &h2, NULL), 0);
+	memset(buf.cpu + 3 * MiB, 0, 64 * KiB);
+	CHECK_RET(nv_rw(nv, h2, P2PBUF_NVME_WRITE, 0, 64 * KiB, 40 * MiB,
+			NULL), 0);
+	CHECK_RET(nv_rw(nv, h2, P2PBUF_NVME_READ, 3 * MiB, 64 * KiB, 40 * MiB,
+			NULL), 0);
+	off = check_pattern(buf.cpu + 3 * MiB, 64 * KiB, 210);
+	CHECK(off < 0, "after a new binding: byte %ld is wrong", off);
 	close(blk);
 	close(nv);
 	buf_free(&buf);
@@ -2156,6 +2254,7 @@ static const struct subtest tests[] = {
 	{ "pin-linger", pin_linger },
 	{ "evict-race", evict_race },
 	{ "threads", threads },
+	{ "threads-unbind", threads_unbind },
 	{ "io-error", io_error },
 	{ "bounce", bounce },
 	{ "uring", uring },
