@@ -25,6 +25,12 @@ if [ -z "${KDIR:-}" ]; then
 	echo "bench-floor: preparing the distro test kernel (built once, then cached)" >&2
 	KDIR=$(tests/kernel/build-kernel.sh distro)
 fi
+# Without move_notify a mapping pins the buffer, which is what keeps the
+# stripped I/Os safe (floor.patch refuses them otherwise).
+if grep -q '^CONFIG_DMABUF_MOVE_NOTIFY=y' "$KDIR/.config" 2>/dev/null; then
+	echo "bench-floor: $KDIR has CONFIG_DMABUF_MOVE_NOTIFY; the experiment needs the distro kernel" >&2
+	exit 2
+fi
 export KDIR P2PBUF_KERNEL=distro
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2pbuf-floor.XXXXXX")
@@ -47,9 +53,13 @@ if [ -s "$out/floor.out" ]; then
 	echo "kernel $(make -s -C "$KDIR" kernelrelease 2>/dev/null || basename "$KDIR"):"
 	echo "(module: as it is; no fence: lookup, checks, map check and pages per"
 	echo " I/O, then one bio; bio only: lookup, checks and one bio)"
-	"$here/summarize.py" "$out/floor.out"
+	"$here/summarize.py" "$out/floor.out" || rc=1
+else
+	rc=1
 fi
+# The patched module's warnings, if any, are the experiment's failure.
+tests/vm/scan-dmesg "$out/dmesg.txt" || rc=1
 if [ $rc != 0 ]; then
-	echo "bench-floor: the guest failed (status $rc); see $out/guest-stderr.log" >&2
+	echo "bench-floor: failed; see $out/floor.out, $out/guest-stderr.log and $out/dmesg.txt" >&2
 	exit 1
 fi

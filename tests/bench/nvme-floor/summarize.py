@@ -23,18 +23,23 @@ def main(path):
             key = " ".join(parts[0].split())
             ratios = parts[2].split()
             # p2p/ram ["ok"] cmp/p2p ["ok"] p2p/sys
-            nums = [float(x) for x in ratios if x != "ok"]
-            rows.setdefault(key, {}).setdefault(floor, []).append(
-                (nums[0], nums[2]))
+            try:
+                nums = [float(x) for x in ratios if x != "ok"]
+                pair = (nums[0], nums[2])
+            except (ValueError, IndexError):
+                print("skipped: %s" % line.rstrip(), file=sys.stderr)
+                continue
+            rows.setdefault(key, {}).setdefault(floor, []).append(pair)
     if not rows:
         print("no rows in %s" % path, file=sys.stderr)
         return 1
-    print("%-16s %-9s %7s %7s  %s" % ("op size qd", "floor", "p2p/ram",
-                                      "p2p/sys", "p2p/ram of each round"))
+    print("%-16s %-9s %2s %7s %7s  %s" % ("op size qd", "floor", "n",
+                                          "p2p/ram", "p2p/sys",
+                                          "p2p/ram of each round"))
     for key, by_floor in rows.items():
         for fl, vals in sorted(by_floor.items()):
-            print("%-16s %-9s %7.2f %7.2f  %s" % (
-                key, NAMES.get(fl, fl),
+            print("%-16s %-9s %2d %7.2f %7.2f  %s" % (
+                key, NAMES.get(fl, fl), len(vals),
                 statistics.median(v[0] for v in vals),
                 statistics.median(v[1] for v in vals),
                 " ".join("%.2f" % v[0] for v in vals)))
