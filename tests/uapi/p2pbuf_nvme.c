@@ -1057,6 +1057,34 @@ static unsigned int io_threads_done(struct io_thread *its)
 	return sum;
 }
 
+/* THREADS io_thread_run()s on binding @h; -1 when one cannot start. */
+static int io_threads_start(struct io_thread *its, int nv, uint32_t h,
+			    volatile int *stop)
+{
+	unsigned int t;
+
+	for (t = 0; t < THREADS; t++) {
+		its[t] = (struct io_thread){ .nv = nv, .h = h, .t = t,
+					     .stop = stop };
+		if (pthread_create(&its[t].th, NULL, io_thread_run, &its[t])) {
+			*stop = 1;
+			while (t--)
+				pthread_join(its[t].th, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Until the threads made @n round trips in all, 30 s at most. */
+static void io_threads_wait(struct io_thread *its, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < 300 && io_threads_done(its) < n; i++)
+		usleep(100 * 1000);
+}
+
 /*
  * Eight threads share one binding, each with synchronous I/Os of its own:
  * one ioctl starts the I/Os that others queued meanwhile behind its own
@@ -1088,18 +1116,8 @@ static int threads(void)
 			NULL), 0);
 	memset(buf.cpu + 3 * MiB, 0, 64 * KiB);
 
-	for (t = 0; t < THREADS; t++) {
-		its[t] = (struct io_thread){ .nv = nv, .h = h, .t = t,
-					     .stop = &stop };
-		if (pthread_create(&its[t].th, NULL, io_thread_run, &its[t])) {
-			stop = 1;
-			while (t--)
-				pthread_join(its[t].th, NULL);
-			CHECK(0, "pthread_create");
-		}
-	}
-	for (i = 0; i < 300 && io_threads_done(its) < 4 * THREADS; i++)
-		usleep(100 * 1000);
+	CHECK(!io_threads_start(its, nv, h, &stop), "pthread_create");
+	io_threads_wait(its, 4 * THREADS);
 	before = io_threads_done(its);
 
 	/* An I/O held back: the threads' next ones queue behind it. */
@@ -1199,18 +1217,8 @@ static int threads_unbind(void)
 			    &nv, &blk, &h, NULL), 0);
 	for (t = 0; t < THREADS; t++)
 		fill_pattern(buf.cpu + t * 256 * KiB, 64 * KiB, 210 + t);
-	for (t = 0; t < THREADS; t++) {
-		its[t] = (struct io_thread){ .nv = nv, .h = h, .t = t,
-					     .stop = &stop };
-		if (pthread_create(&its[t].th, NULL, io_thread_run, &its[t])) {
-			stop = 1;
-			while (t--)
-				pthread_join(its[t].th, NULL);
-			CHECK(0, "pthread_create");
-		}
-	}
-	for (i = 0; i < 300 && io_threads_done(its) < 2 * THREADS; i++)
-		usleep(100 * 1000);
+	CHECK(!io_threads_start(its, nv, h, &stop), "pthread_create");
+	io_threads_wait(its, 2 * THREADS);
 	done = io_threads_done(its);
 
 	t0 = mono_ms();
